@@ -1,0 +1,71 @@
+/*
+ * relaysync.fcgi: the FastCGI accept loop, and nothing else.
+ * Apache (mod_fcgid) or lighttpd (mod_fastcgi) starts a pool of these;
+ * each is single-threaded with one SQLite connection.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fcgiapp.h>
+
+#include "relaysync.h"
+
+static volatile sig_atomic_t stopping;
+
+/* Finish the request in hand, then leave the loop. */
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	FCGX_ShutdownPending();
+}
+
+static int
+fcgi_read(void *ctx, char *buf, int n)
+{
+	return FCGX_GetStr(buf, n, ctx);
+}
+
+static int
+fcgi_write(void *ctx, const char *buf, size_t n)
+{
+	return FCGX_PutStr(buf, (int)n, ctx) == (int)n ? 0 : -1;
+}
+
+int
+main(void)
+{
+	struct rs_app		 app;
+	FCGX_Request		 req;
+	struct sigaction	 sa;
+
+	rs_log_set_name("relaysync.fcgi");
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&req, 0, 0) != 0) {
+		rs_log_err("FastCGI initialisation failed");
+		return 1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a blocked accept returns so we can exit. */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* The database is opened after FCGX_Init, never before a fork. */
+	rs_app_open(&app);
+	while (!stopping && FCGX_Accept_r(&req) >= 0) {
+		rs_app_handle(&app, req.envp, fcgi_read, req.in, fcgi_write,
+		    req.out);
+		FCGX_Finish_r(&req);
+		if (app.cfg.max_requests > 0 &&
+		    app.served >= app.cfg.max_requests)
+			break;
+	}
+	FCGX_Free(&req, 1);
+	rs_app_close(&app);
+	return 0;
+}

@@ -1,0 +1,98 @@
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+
+int64_t
+rs_clock_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+char *
+rs_clock_format(char *out, size_t outsz, int64_t ms)
+{
+	time_t		 secs = (time_t)(ms / 1000);
+	struct tm	 tm;
+	int		 frac = (int)(ms % 1000);
+
+	if (ms < 0 || outsz < RS_CLOCK_RFC3339_LEN + 1) {
+		if (outsz > 0)
+			out[0] = '\0';
+		return out;
+	}
+	gmtime_r(&secs, &tm);
+	snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, frac);
+	return out;
+}
+
+static int
+rs_clock_digits(const char *s, int n, int *v)
+{
+	int	 i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		*v = *v * 10 + (s[i] - '0');
+	}
+	return 0;
+}
+
+int
+rs_clock_parse(const char *s, int64_t *ms)
+{
+	struct tm	 tm;
+	int		 y, mo, d, h, mi, sec, frac = 0, oh, om, off = 0;
+	time_t		 t;
+
+	memset(&tm, 0, sizeof(tm));
+	if (strlen(s) < 20 || rs_clock_digits(s, 4, &y) ||
+	    s[4] != '-' || rs_clock_digits(s + 5, 2, &mo) ||
+	    s[7] != '-' || rs_clock_digits(s + 8, 2, &d) ||
+	    (s[10] != 'T' && s[10] != 't') ||
+	    rs_clock_digits(s + 11, 2, &h) || s[13] != ':' ||
+	    rs_clock_digits(s + 14, 2, &mi) || s[16] != ':' ||
+	    rs_clock_digits(s + 17, 2, &sec))
+		return -1;
+	s += 19;
+	if (*s == '.') {
+		int	 n = 0, scale = 100;
+
+		for (s++; *s >= '0' && *s <= '9'; s++, n++) {
+			frac += (*s - '0') * scale;
+			scale /= 10;
+		}
+		if (n == 0 || n > 9)
+			return -1;
+	}
+	if (*s == 'Z' || *s == 'z')
+		s++;
+	else if ((*s == '+' || *s == '-') && strlen(s) == 6 &&
+	    rs_clock_digits(s + 1, 2, &oh) == 0 && s[3] == ':' &&
+	    rs_clock_digits(s + 4, 2, &om) == 0 && oh < 24 && om < 60) {
+		off = (oh * 60 + om) * (*s == '+' ? 1 : -1);
+		s += 6;
+	} else
+		return -1;
+	if (*s != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+	    mi > 59 || sec > 60)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	*ms = ((int64_t)t - (int64_t)off * 60) * 1000 + frac;
+	return 0;
+}

@@ -1,0 +1,221 @@
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "limits.h"
+#include "clock.h"
+#include "log.h"
+#include "db.h"
+
+enum rs_err
+rs_db_err(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return RS_OK;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return RS_ERR_BUSY;
+	case SQLITE_CONSTRAINT:
+		return RS_ERR_EXISTS;
+	case SQLITE_NOMEM:
+		return RS_ERR_NOMEM;
+	case SQLITE_CANTOPEN:
+	case SQLITE_IOERR:
+	case SQLITE_READONLY:
+		return RS_ERR_IO;
+	default:
+		return RS_ERR_DB;
+	}
+}
+
+/*
+ * SQLite's own busy handler sleeps in coarse steps (up to 100 ms), which
+ * shows as a long tail under write contention. Wait in short, growing
+ * steps instead, up to RS_BUSY_TIMEOUT_MS in all.
+ */
+static int
+rs_db_busy(void *arg, int count)
+{
+	struct rs_db	*db = arg;
+	struct timespec	 ts;
+	int64_t		 now = rs_clock_now_ms();
+	long		 us;
+
+	if (count == 0)
+		db->busy_start_ms = now;
+	if (now - db->busy_start_ms >= RS_BUSY_TIMEOUT_MS)
+		return 0;
+	us = 50L << (count < 6 ? count : 6);	/* 50 us .. 3.2 ms */
+	us += rand() % 200;			/* de-synchronise waiters */
+	ts.tv_sec = 0;
+	ts.tv_nsec = us * 1000;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+static enum rs_err
+rs_db_pragmas(struct rs_db *db, int sync_full)
+{
+	enum rs_err	 rc;
+
+	if ((rc = rs_db_exec(db, "PRAGMA journal_mode=WAL")) != RS_OK ||
+	    (rc = rs_db_exec(db, sync_full ? "PRAGMA synchronous=FULL" :
+	    "PRAGMA synchronous=NORMAL")) != RS_OK ||
+	    (rc = rs_db_exec(db, "PRAGMA foreign_keys=ON")) != RS_OK)
+		return rc;
+	return RS_OK;
+}
+
+enum rs_err
+rs_db_open(const char *path, int create, int sync_full, struct rs_db **out)
+{
+	struct rs_db	*db;
+	enum rs_err	 rc;
+	int		 flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+
+	*out = NULL;
+	if (create)
+		flags |= SQLITE_OPEN_CREATE;
+	if ((db = calloc(1, sizeof(*db))) == NULL)
+		return RS_ERR_NOMEM;
+	if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
+		rs_log_err("%s: %s", path, db->h ? sqlite3_errmsg(db->h) :
+		    "cannot open");
+		rc = rs_db_err(db->h ? sqlite3_errcode(db->h) : SQLITE_NOMEM);
+		goto err;
+	}
+	sqlite3_extended_result_codes(db->h, 0);
+	sqlite3_busy_handler(db->h, rs_db_busy, db);
+	if ((rc = rs_db_pragmas(db, sync_full)) != RS_OK)
+		goto err;
+	*out = db;
+	return RS_OK;
+err:
+	rs_db_close(db);
+	return rc == RS_OK ? RS_ERR_DB : rc;
+}
+
+void
+rs_db_close(struct rs_db *db)
+{
+	size_t	 i;
+
+	if (db == NULL)
+		return;
+	for (i = 0; i < db->nstmt; i++)
+		sqlite3_finalize(db->stmts[i].st);
+	sqlite3_close(db->h);
+	free(db);
+}
+
+struct sqlite3_stmt *
+rs_db_stmt(struct rs_db *db, const char *sql)
+{
+	sqlite3_stmt	*st;
+	size_t		 i;
+
+	for (i = 0; i < db->nstmt; i++)
+		if (db->stmts[i].sql == sql)
+			return db->stmts[i].st;
+	if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &st, NULL) != SQLITE_OK) {
+		rs_log_err("prepare: %s: %.80s", sqlite3_errmsg(db->h), sql);
+		return NULL;
+	}
+	if (db->nstmt == RS_DB_MAX_STMTS) {
+		/* Still correct, merely uncached: raise the limit. */
+		rs_log_warn("statement cache full");
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	db->stmts[db->nstmt].sql = sql;
+	db->stmts[db->nstmt].st = st;
+	db->nstmt++;
+	return st;
+}
+
+void
+rs_db_done(struct sqlite3_stmt *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+enum rs_err
+rs_db_exec(struct rs_db *db, const char *sql)
+{
+	char	*msg = NULL;
+	int	 rc;
+
+	rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		rs_log_err("%.60s: %s", sql, msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return rs_db_err(rc);
+	}
+	return RS_OK;
+}
+
+enum rs_err
+rs_db_begin(struct rs_db *db)
+{
+	enum rs_err	 rc;
+
+	if ((rc = rs_db_exec(db, "BEGIN IMMEDIATE")) == RS_OK)
+		db->in_tx = 1;
+	return rc;
+}
+
+enum rs_err
+rs_db_commit(struct rs_db *db)
+{
+	enum rs_err	 rc;
+
+	if ((rc = rs_db_exec(db, "COMMIT")) == RS_OK)
+		db->in_tx = 0;
+	else
+		rs_db_rollback(db);
+	return rc;
+}
+
+void
+rs_db_rollback(struct rs_db *db)
+{
+	if (!sqlite3_get_autocommit(db->h))
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	db->in_tx = 0;
+}
+
+void
+rs_db_reset(struct rs_db *db)
+{
+	size_t	 i;
+
+	if (db == NULL)
+		return;
+	rs_db_rollback(db);
+	for (i = 0; i < db->nstmt; i++)
+		rs_db_done(db->stmts[i].st);
+}
+
+int
+rs_db_user_version(struct rs_db *db)
+{
+	sqlite3_stmt	*st;
+	int		 v = -1;
+
+	if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}

@@ -1,0 +1,62 @@
+/*
+ * db.h: the SQLite connection of one process.
+ *
+ * Opened once per process (after FCGX_Init, never before a fork), in WAL
+ * mode with synchronous and a busy handler set explicitly (Debian's
+ * defaults are FULL and no waiting). Statements are prepared once and
+ * cached by the address of their SQL text, which lives in each module's
+ * const statement table; after use they are reset, so no statement
+ * holds a read transaction open and blocks WAL checkpoints.
+ * Every transaction that may write starts with BEGIN IMMEDIATE.
+ */
+#ifndef RS_DB_H
+#define RS_DB_H
+
+#include <stdint.h>
+
+#include "err.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+#define RS_DB_MAX_STMTS	128
+
+struct rs_db {
+	struct sqlite3		*h;
+	int			 in_tx;
+	int64_t			 busy_start_ms;	/* of the current wait */
+	size_t			 nstmt;
+	struct {
+		const char		*sql;
+		struct sqlite3_stmt	*st;
+	}			 stmts[RS_DB_MAX_STMTS];
+};
+
+/*
+ * Opens (creating when create is set) the database at path.
+ * Returns RS_OK and *out (release with rs_db_close), or an error.
+ */
+enum rs_err	 rs_db_open(const char *path, int create, int sync_full,
+		    struct rs_db **out);
+void		 rs_db_close(struct rs_db *db);
+/*
+ * The prepared statement for sql (which must be a string of static
+ * storage: its address is the cache key), reset and unbound; NULL on
+ * failure, logged. Pass it back to rs_db_done() after use.
+ */
+struct sqlite3_stmt *rs_db_stmt(struct rs_db *db, const char *sql);
+/* Resets and unbinds st so it holds no read transaction. */
+void		 rs_db_done(struct sqlite3_stmt *st);
+/* Runs one statement (no results); steps until done. */
+enum rs_err	 rs_db_exec(struct rs_db *db, const char *sql);
+enum rs_err	 rs_db_begin(struct rs_db *db);	/* BEGIN IMMEDIATE */
+enum rs_err	 rs_db_commit(struct rs_db *db);
+void		 rs_db_rollback(struct rs_db *db);
+/* End of request: roll back what is open and reset every statement. */
+void		 rs_db_reset(struct rs_db *db);
+/* The error an SQLite result code stands for. */
+enum rs_err	 rs_db_err(int sqlite_rc);
+/* PRAGMA user_version, or -1. */
+int		 rs_db_user_version(struct rs_db *db);
+
+#endif /* RS_DB_H */

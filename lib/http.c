@@ -1,0 +1,212 @@
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "limits.h"
+#include "arena.h"
+#include "config.h"
+#include "http.h"
+
+static const char *const rs_methods[RS_METHOD__MAX] = {
+	"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS",
+};
+
+const char *
+rs_http_method_name(enum rs_method m)
+{
+	return m < RS_METHOD__MAX ? rs_methods[m] : "?";
+}
+
+const char *
+rs_http_env(const struct rs_req *req, const char *name)
+{
+	size_t	 i, len = strlen(name);
+
+	for (i = 0; i < req->nenv; i++)
+		if (strncmp(req->env[i], name, len) == 0 &&
+		    req->env[i][len] == '=')
+			return req->env[i] + len + 1;
+	return NULL;
+}
+
+const char *
+rs_http_header(const struct rs_req *req, const char *name)
+{
+	char	 var[128];
+	size_t	 i, o;
+
+	if (strlen(name) + 6 > sizeof(var))
+		return NULL;
+	memcpy(var, "HTTP_", 5);
+	for (i = 0, o = 5; name[i] != '\0'; i++)
+		var[o++] = name[i] == '-' ? '_' :
+		    (char)toupper((unsigned char)name[i]);
+	var[o] = '\0';
+	return rs_http_env(req, var);
+}
+
+int
+rs_http_json_type(const char *ct)
+{
+	static const char *const ok[] = {
+		"application/json",
+		/* What "curl -d" sends: the product page's examples. */
+		"application/x-www-form-urlencoded",
+		NULL,
+	};
+	size_t	 i, len;
+
+	if (ct == NULL)
+		return 0;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	for (i = 0; ok[i] != NULL; i++) {
+		len = strlen(ok[i]);
+		if (strncasecmp(ct, ok[i], len) == 0 &&
+		    (ct[len] == '\0' || ct[len] == ';' || ct[len] == ' ' ||
+		    ct[len] == '\t'))
+			return 1;
+	}
+	return 0;
+}
+
+static int
+rs_http_copy_env(struct rs_req *req, char *const *envp)
+{
+	size_t	 n = 0, i;
+
+	while (envp != NULL && envp[n] != NULL)
+		n++;
+	if ((req->env = rs_arena_calloc(req->arena, n + 1,
+	    sizeof(char *))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if ((req->env[i] = rs_arena_strdup(req->arena,
+		    envp[i])) == NULL)
+			return -1;
+	req->nenv = n;
+	return 0;
+}
+
+static void
+rs_http_method(struct rs_req *req)
+{
+	size_t	 i;
+
+	req->method = RS_METHOD__MAX;
+	for (i = 0; i < RS_METHOD__MAX; i++)
+		if (strcmp(req->method_name, rs_methods[i]) == 0)
+			req->method = (enum rs_method)i;
+}
+
+static int
+rs_http_uri(struct rs_req *req, struct rs_http_fail *fail)
+{
+	const char	*q, *why;
+	char		 err[160];
+
+	if (strlen(req->uri) > RS_MAX_URI) {
+		fail->code = RS_PROB_INVALID_REQUEST;
+		fail->detail = "request URI too long";
+		return -1;
+	}
+	if ((q = strchr(req->uri, '?')) == NULL)
+		q = req->uri + strlen(req->uri);
+	if ((req->path = rs_query_decode(req->arena, req->uri,
+	    (size_t)(q - req->uri), 0, &why)) == NULL) {
+		fail->code = RS_PROB_INVALID_REQUEST;
+		fail->detail = rs_arena_printf(req->arena,
+		    "malformed path: %s", why);
+		return -1;
+	}
+	if (*q == '?' && rs_query_parse(req->arena, q + 1, &req->query,
+	    err, sizeof(err)) != 0)
+		req->query_err = rs_arena_strdup(req->arena, err);
+	return 0;
+}
+
+int
+rs_http_parse(struct rs_req *req, struct rs_arena *a, char *const *envp,
+    struct rs_http_fail *fail)
+{
+	const char	*s;
+	long long	 cl;
+
+	memset(req, 0, sizeof(*req));
+	req->arena = a;
+	fail->code = RS_PROB_INTERNAL;
+	fail->detail = NULL;
+	if (rs_http_copy_env(req, envp) != 0)
+		return -1;
+	if ((req->method_name = rs_http_env(req, "REQUEST_METHOD")) == NULL)
+		req->method_name = "GET";
+	rs_http_method(req);
+	if ((req->uri = rs_http_env(req, "REQUEST_URI")) == NULL ||
+	    req->uri[0] != '/') {
+		fail->code = RS_PROB_INVALID_REQUEST;
+		fail->detail = "no usable REQUEST_URI";
+		return -1;
+	}
+	if (rs_http_uri(req, fail) != 0)
+		return -1;
+	if ((req->remote_addr = rs_http_env(req, "REMOTE_ADDR")) == NULL)
+		req->remote_addr = "";
+	req->content_type = rs_http_env(req, "CONTENT_TYPE");
+	if (req->content_type != NULL && req->content_type[0] == '\0')
+		req->content_type = NULL;
+	s = rs_http_env(req, "CONTENT_LENGTH");
+	if (s != NULL && *s != '\0') {
+		if (strlen(s) > 18 || rs_config_num(s, 0, 1LL << 60, &cl)) {
+			fail->code = RS_PROB_INVALID_REQUEST;
+			fail->detail = "malformed Content-Length";
+			return -1;
+		}
+		req->content_length = (size_t)cl;
+	}
+	return 0;
+}
+
+int
+rs_http_read_body(struct rs_req *req, rs_http_reader rd, void *ctx,
+    struct rs_http_fail *fail)
+{
+	char	 sink[8192];
+	size_t	 got = 0, drained = 0;
+	int	 n;
+
+	if (req->content_length == 0)
+		return 0;
+	if (req->content_length > RS_MAX_BODY) {
+		/* Read what was sent (to a bound) so the connection stays
+		 * in step; the answer does not depend on it. */
+		while (drained < 64u * RS_MAX_BODY &&
+		    (n = rd(ctx, sink, sizeof(sink))) > 0)
+			drained += (size_t)n;
+		fail->code = RS_PROB_PAYLOAD_TOO_LARGE;
+		fail->detail = rs_arena_printf(req->arena,
+		    "request body of %zu bytes exceeds the limit of %d bytes",
+		    req->content_length, RS_MAX_BODY);
+		return -1;
+	}
+	if ((req->body = rs_arena_alloc(req->arena,
+	    req->content_length + 1)) == NULL) {
+		fail->code = RS_PROB_INTERNAL;
+		fail->detail = NULL;
+		return -1;
+	}
+	while (got < req->content_length) {
+		n = rd(ctx, req->body + got, (int)(req->content_length - got));
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	req->body[got] = '\0';
+	req->bodylen = got;
+	if (got != req->content_length) {
+		fail->code = RS_PROB_INVALID_REQUEST;
+		fail->detail = "request body shorter than its Content-Length";
+		return -1;
+	}
+	return 0;
+}

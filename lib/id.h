@@ -1,0 +1,18 @@
+/*
+ * id.h: opaque ids with a type prefix ("org_", "usr_", "key_", ...).
+ * The body is 16 random bytes in lower-case base32 (26 characters).
+ */
+#ifndef RS_ID_H
+#define RS_ID_H
+
+#include <stddef.h>
+
+#define RS_ID_BODY_LEN	26
+#define RS_ID_MAX	(8 + RS_ID_BODY_LEN + 1)	/* prefix, body, NUL */
+
+/* Writes prefix + random body into out (>= RS_ID_MAX); returns out. */
+char	*rs_id_new(char *out, size_t outsz, const char *prefix);
+/* 1 if s is prefix followed by a well-formed body, else 0. */
+int	 rs_id_valid(const char *s, const char *prefix);
+
+#endif /* RS_ID_H */

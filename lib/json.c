@@ -1,0 +1,595 @@
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <json-c/printbuf.h>
+
+#include "limits.h"
+#include "codec.h"
+#include "json.h"
+
+struct rs_jparse {
+	const unsigned char	*p;	/* input */
+	size_t			 len;
+	size_t			 pos;	/* next byte */
+	char			*sbuf;	/* decoded string scratch */
+	size_t			 ssz;
+	size_t			 slen;
+	char			*err;
+	size_t			 errsz;
+	int			 failed;
+};
+
+static struct json_object *rs_json_value(struct rs_jparse *, int);
+
+static void
+rs_json_fail(struct rs_jparse *j, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	if (j->failed)
+		return;
+	j->failed = 1;
+	n = snprintf(j->err, j->errsz, "at byte %zu: ", j->pos);
+	if (n < 0 || (size_t)n >= j->errsz)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(j->err + n, j->errsz - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+static void
+rs_json_ws(struct rs_jparse *j)
+{
+	while (j->pos < j->len && (j->p[j->pos] == ' ' ||
+	    j->p[j->pos] == '\t' || j->p[j->pos] == '\n' ||
+	    j->p[j->pos] == '\r'))
+		j->pos++;
+}
+
+static int
+rs_json_sputc(struct rs_jparse *j, unsigned char c)
+{
+	char	*n;
+
+	if (j->slen + 1 >= j->ssz) {
+		size_t	 nsz = j->ssz ? j->ssz * 2 : 256;
+
+		if ((n = realloc(j->sbuf, nsz)) == NULL) {
+			rs_json_fail(j, "out of memory");
+			return -1;
+		}
+		j->sbuf = n;
+		j->ssz = nsz;
+	}
+	j->sbuf[j->slen++] = (char)c;
+	return 0;
+}
+
+static int
+rs_json_sput_cp(struct rs_jparse *j, uint32_t cp)
+{
+	if (cp < 0x80)
+		return rs_json_sputc(j, (unsigned char)cp);
+	if (cp < 0x800)
+		return rs_json_sputc(j, (unsigned char)(0xc0 | (cp >> 6))) ||
+		    rs_json_sputc(j, (unsigned char)(0x80 | (cp & 0x3f)));
+	if (cp < 0x10000)
+		return rs_json_sputc(j, (unsigned char)(0xe0 | (cp >> 12))) ||
+		    rs_json_sputc(j,
+			(unsigned char)(0x80 | ((cp >> 6) & 0x3f))) ||
+		    rs_json_sputc(j, (unsigned char)(0x80 | (cp & 0x3f)));
+	return rs_json_sputc(j, (unsigned char)(0xf0 | (cp >> 18))) ||
+	    rs_json_sputc(j, (unsigned char)(0x80 | ((cp >> 12) & 0x3f))) ||
+	    rs_json_sputc(j, (unsigned char)(0x80 | ((cp >> 6) & 0x3f))) ||
+	    rs_json_sputc(j, (unsigned char)(0x80 | (cp & 0x3f)));
+}
+
+static int
+rs_json_hex4(struct rs_jparse *j, uint32_t *v)
+{
+	size_t	 i;
+	int	 c;
+
+	if (j->len - j->pos < 4) {
+		rs_json_fail(j, "truncated \\u escape");
+		return -1;
+	}
+	*v = 0;
+	for (i = 0; i < 4; i++) {
+		c = j->p[j->pos + i];
+		*v <<= 4;
+		if (c >= '0' && c <= '9')
+			*v |= (uint32_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			*v |= (uint32_t)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			*v |= (uint32_t)(c - 'A' + 10);
+		else {
+			rs_json_fail(j, "bad hex digit in \\u escape");
+			return -1;
+		}
+	}
+	j->pos += 4;
+	return 0;
+}
+
+static int
+rs_json_escape(struct rs_jparse *j)
+{
+	uint32_t	 cp, lo;
+	unsigned char	 c;
+
+	if (j->pos >= j->len) {
+		rs_json_fail(j, "unterminated string");
+		return -1;
+	}
+	c = j->p[j->pos++];
+	switch (c) {
+	case '"': case '\\': case '/':
+		return rs_json_sputc(j, c);
+	case 'b': return rs_json_sputc(j, '\b');
+	case 'f': return rs_json_sputc(j, '\f');
+	case 'n': return rs_json_sputc(j, '\n');
+	case 'r': return rs_json_sputc(j, '\r');
+	case 't': return rs_json_sputc(j, '\t');
+	case 'u':
+		break;
+	default:
+		j->pos--;
+		rs_json_fail(j, "invalid escape '\\%c'", c);
+		return -1;
+	}
+	if (rs_json_hex4(j, &cp))
+		return -1;
+	if (cp >= 0xdc00 && cp <= 0xdfff) {
+		rs_json_fail(j, "unpaired low surrogate in \\u escape");
+		return -1;
+	}
+	if (cp >= 0xd800 && cp <= 0xdbff) {
+		if (j->len - j->pos < 2 || j->p[j->pos] != '\\' ||
+		    j->p[j->pos + 1] != 'u') {
+			rs_json_fail(j, "unpaired high surrogate in \\u escape");
+			return -1;
+		}
+		j->pos += 2;
+		if (rs_json_hex4(j, &lo))
+			return -1;
+		if (lo < 0xdc00 || lo > 0xdfff) {
+			rs_json_fail(j, "bad low surrogate in \\u escape");
+			return -1;
+		}
+		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+	}
+	return rs_json_sput_cp(j, cp);
+}
+
+/* Decodes the string at j->pos (on its opening quote) into j->sbuf. */
+static int
+rs_json_string(struct rs_jparse *j)
+{
+	size_t		 n;
+	unsigned char	 c;
+
+	j->slen = 0;
+	j->pos++;
+	for (;;) {
+		if (j->pos >= j->len) {
+			rs_json_fail(j, "unterminated string");
+			return -1;
+		}
+		c = j->p[j->pos];
+		if (c == '"') {
+			j->pos++;
+			break;
+		} else if (c == '\\') {
+			j->pos++;
+			if (rs_json_escape(j))
+				return -1;
+		} else if (c < 0x20) {
+			rs_json_fail(j, "control character in string");
+			return -1;
+		} else {
+			if ((n = rs_codec_utf8_len(j->p + j->pos,
+			    j->len - j->pos)) == 0) {
+				rs_json_fail(j, "invalid UTF-8 in string");
+				return -1;
+			}
+			while (n-- > 0)
+				if (rs_json_sputc(j, j->p[j->pos++]))
+					return -1;
+		}
+	}
+	return rs_json_sputc(j, '\0');
+}
+
+static struct json_object *
+rs_json_number(struct rs_jparse *j)
+{
+	size_t			 start = j->pos;
+	int			 isint = 1;
+	char			 tmp[64], *end;
+	double			 d;
+	long long		 ll;
+	struct json_object	*o;
+
+	if (j->pos < j->len && j->p[j->pos] == '-')
+		j->pos++;
+	if (j->pos < j->len && j->p[j->pos] == '0')
+		j->pos++;
+	else if (j->pos < j->len && j->p[j->pos] >= '1' &&
+	    j->p[j->pos] <= '9')
+		while (j->pos < j->len && j->p[j->pos] >= '0' &&
+		    j->p[j->pos] <= '9')
+			j->pos++;
+	else {
+		rs_json_fail(j, "expected a digit");
+		return NULL;
+	}
+	if (j->pos < j->len && j->p[j->pos] == '.') {
+		isint = 0;
+		j->pos++;
+		if (j->pos >= j->len || j->p[j->pos] < '0' ||
+		    j->p[j->pos] > '9') {
+			rs_json_fail(j, "expected a digit after '.'");
+			return NULL;
+		}
+		while (j->pos < j->len && j->p[j->pos] >= '0' &&
+		    j->p[j->pos] <= '9')
+			j->pos++;
+	}
+	if (j->pos < j->len && (j->p[j->pos] == 'e' || j->p[j->pos] == 'E')) {
+		isint = 0;
+		j->pos++;
+		if (j->pos < j->len && (j->p[j->pos] == '+' ||
+		    j->p[j->pos] == '-'))
+			j->pos++;
+		if (j->pos >= j->len || j->p[j->pos] < '0' ||
+		    j->p[j->pos] > '9') {
+			rs_json_fail(j, "expected a digit in exponent");
+			return NULL;
+		}
+		while (j->pos < j->len && j->p[j->pos] >= '0' &&
+		    j->p[j->pos] <= '9')
+			j->pos++;
+	}
+	if (j->pos - start >= sizeof(tmp)) {
+		j->pos = start;
+		rs_json_fail(j, "number too long");
+		return NULL;
+	}
+	memcpy(tmp, j->p + start, j->pos - start);
+	tmp[j->pos - start] = '\0';
+	errno = 0;
+	if (isint) {
+		ll = strtoll(tmp, &end, 10);
+		if (errno == 0)
+			o = json_object_new_int64(ll);
+		else
+			isint = 0;
+	}
+	if (!isint) {
+		errno = 0;
+		d = strtod(tmp, &end);
+		if (!isfinite(d)) {
+			j->pos = start;
+			rs_json_fail(j, "number out of range");
+			return NULL;
+		}
+		o = json_object_new_double(d);
+	}
+	if (o == NULL)
+		rs_json_fail(j, "out of memory");
+	return o;
+}
+
+static int
+rs_json_literal(struct rs_jparse *j, const char *word)
+{
+	size_t	 n = strlen(word);
+
+	if (j->len - j->pos < n || memcmp(j->p + j->pos, word, n) != 0) {
+		rs_json_fail(j, "invalid literal");
+		return -1;
+	}
+	j->pos += n;
+	return 0;
+}
+
+static struct json_object *
+rs_json_array(struct rs_jparse *j, int depth)
+{
+	struct json_object	*arr, *v;
+
+	if ((arr = json_object_new_array()) == NULL) {
+		rs_json_fail(j, "out of memory");
+		return NULL;
+	}
+	j->pos++;
+	rs_json_ws(j);
+	if (j->pos < j->len && j->p[j->pos] == ']') {
+		j->pos++;
+		return arr;
+	}
+	for (;;) {
+		v = rs_json_value(j, depth);
+		if (j->failed)
+			goto err;
+		if (json_object_array_add(arr, v) != 0) {
+			json_object_put(v);
+			rs_json_fail(j, "out of memory");
+			goto err;
+		}
+		rs_json_ws(j);
+		if (j->pos < j->len && j->p[j->pos] == ',') {
+			j->pos++;
+			continue;
+		}
+		if (j->pos < j->len && j->p[j->pos] == ']') {
+			j->pos++;
+			return arr;
+		}
+		rs_json_fail(j, "expected ',' or ']'");
+		goto err;
+	}
+err:
+	json_object_put(arr);
+	return NULL;
+}
+
+static struct json_object *
+rs_json_object(struct rs_jparse *j, int depth)
+{
+	struct json_object	*obj, *v;
+	char			*key = NULL;
+	size_t			 keypos;
+
+	if ((obj = json_object_new_object()) == NULL) {
+		rs_json_fail(j, "out of memory");
+		return NULL;
+	}
+	j->pos++;
+	rs_json_ws(j);
+	if (j->pos < j->len && j->p[j->pos] == '}') {
+		j->pos++;
+		return obj;
+	}
+	for (;;) {
+		rs_json_ws(j);
+		if (j->pos >= j->len || j->p[j->pos] != '"') {
+			rs_json_fail(j, "expected a member name string");
+			goto err;
+		}
+		keypos = j->pos;
+		if (rs_json_string(j))
+			goto err;
+		if (strlen(j->sbuf) != j->slen - 1) {
+			j->pos = keypos;
+			rs_json_fail(j, "member name contains U+0000");
+			goto err;
+		}
+		if (json_object_object_get_ex(obj, j->sbuf, NULL)) {
+			j->pos = keypos;
+			rs_json_fail(j, "member name \"%.64s\" given twice",
+			    j->sbuf);
+			goto err;
+		}
+		if ((key = strdup(j->sbuf)) == NULL) {
+			rs_json_fail(j, "out of memory");
+			goto err;
+		}
+		rs_json_ws(j);
+		if (j->pos >= j->len || j->p[j->pos] != ':') {
+			rs_json_fail(j, "expected ':'");
+			goto err;
+		}
+		j->pos++;
+		v = rs_json_value(j, depth);
+		if (j->failed)
+			goto err;
+		if (json_object_object_add(obj, key, v) != 0) {
+			json_object_put(v);
+			rs_json_fail(j, "out of memory");
+			goto err;
+		}
+		free(key);
+		key = NULL;
+		rs_json_ws(j);
+		if (j->pos < j->len && j->p[j->pos] == ',') {
+			j->pos++;
+			continue;
+		}
+		if (j->pos < j->len && j->p[j->pos] == '}') {
+			j->pos++;
+			return obj;
+		}
+		rs_json_fail(j, "expected ',' or '}'");
+		goto err;
+	}
+err:
+	free(key);
+	json_object_put(obj);
+	return NULL;
+}
+
+static struct json_object *
+rs_json_value(struct rs_jparse *j, int depth)
+{
+	struct json_object	*o;
+
+	rs_json_ws(j);
+	if (j->pos >= j->len) {
+		rs_json_fail(j, "unexpected end of input");
+		return NULL;
+	}
+	switch (j->p[j->pos]) {
+	case '{':
+	case '[':
+		if (depth >= RS_MAX_JSON_DEPTH) {
+			rs_json_fail(j, "nesting deeper than %d levels",
+			    RS_MAX_JSON_DEPTH);
+			return NULL;
+		}
+		return j->p[j->pos] == '{' ? rs_json_object(j, depth + 1) :
+		    rs_json_array(j, depth + 1);
+	case '"':
+		if (rs_json_string(j))
+			return NULL;
+		if ((o = json_object_new_string_len(j->sbuf,
+		    (int)(j->slen - 1))) == NULL)
+			rs_json_fail(j, "out of memory");
+		return o;
+	case 't':
+		return rs_json_literal(j, "true") ? NULL :
+		    json_object_new_boolean(1);
+	case 'f':
+		return rs_json_literal(j, "false") ? NULL :
+		    json_object_new_boolean(0);
+	case 'n':
+		/* json-c's null is the NULL pointer; j->failed tells errors. */
+		rs_json_literal(j, "null");
+		return NULL;
+	default:
+		if (j->p[j->pos] == '-' ||
+		    (j->p[j->pos] >= '0' && j->p[j->pos] <= '9'))
+			return rs_json_number(j);
+		rs_json_fail(j, "unexpected character");
+		return NULL;
+	}
+}
+
+int
+rs_json_parse(const char *buf, size_t len, struct json_object **out,
+    char *err, size_t errsz)
+{
+	struct rs_jparse	 j;
+	struct json_object	*o;
+
+	memset(&j, 0, sizeof(j));
+	j.p = (const unsigned char *)buf;
+	j.len = len;
+	j.err = err;
+	j.errsz = errsz;
+	if (errsz > 0)
+		err[0] = '\0';
+	*out = NULL;
+	o = rs_json_value(&j, 0);
+	if (!j.failed) {
+		rs_json_ws(&j);
+		if (j.pos != j.len)
+			rs_json_fail(&j, "unexpected data after the value");
+	}
+	free(j.sbuf);
+	if (j.failed) {
+		json_object_put(o);
+		return -1;
+	}
+	*out = o;
+	return 0;
+}
+
+static int	rs_json_canon(struct printbuf *, struct json_object *);
+
+static int
+rs_json_keycmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int
+rs_json_canon_object(struct printbuf *pb, struct json_object *obj)
+{
+	const char		**keys;
+	size_t			  n = 0, i;
+	int			  rc = -1;
+	struct json_object	 *k;
+
+	if ((keys = calloc((size_t)json_object_object_length(obj) + 1,
+	    sizeof(*keys))) == NULL)
+		return -1;
+	json_object_object_foreach(obj, key, val) {
+		(void)val;
+		keys[n++] = key;
+	}
+	qsort(keys, n, sizeof(*keys), rs_json_keycmp);
+	printbuf_memappend(pb, "{", 1);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			printbuf_memappend(pb, ",", 1);
+		/* Serialise the name through json-c for its escaping. */
+		if ((k = json_object_new_string(keys[i])) == NULL)
+			goto out;
+		rc = rs_json_canon(pb, k);
+		json_object_put(k);
+		if (rc)
+			goto out;
+		rc = -1;
+		printbuf_memappend(pb, ":", 1);
+		if (rs_json_canon(pb, json_object_object_get(obj, keys[i])))
+			goto out;
+	}
+	printbuf_memappend(pb, "}", 1);
+	rc = 0;
+out:
+	free(keys);
+	return rc;
+}
+
+static int
+rs_json_canon(struct printbuf *pb, struct json_object *obj)
+{
+	const char	*s;
+	size_t		 i, n;
+
+	switch (json_object_get_type(obj)) {
+	case json_type_object:
+		return rs_json_canon_object(pb, obj);
+	case json_type_array:
+		n = json_object_array_length(obj);
+		printbuf_memappend(pb, "[", 1);
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				printbuf_memappend(pb, ",", 1);
+			if (rs_json_canon(pb,
+			    json_object_array_get_idx(obj, i)))
+				return -1;
+		}
+		printbuf_memappend(pb, "]", 1);
+		return 0;
+	default:
+		s = json_object_to_json_string_ext(obj,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		if (s == NULL)
+			return -1;
+		printbuf_memappend(pb, s, (int)strlen(s));
+		return 0;
+	}
+}
+
+char *
+rs_json_canonical(struct json_object *obj)
+{
+	struct printbuf	*pb;
+	char		*s = NULL;
+
+	if ((pb = printbuf_new()) == NULL)
+		return NULL;
+	if (rs_json_canon(pb, obj) == 0)
+		s = strndup(pb->buf, (size_t)pb->bpos);
+	printbuf_free(pb);
+	return s;
+}
+
+const char *
+rs_json_compact(struct json_object *obj)
+{
+	return json_object_to_json_string_ext(obj,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+}

@@ -1,0 +1,35 @@
+/*
+ * json.h: strict JSON in, compact JSON out, on json-c's object model.
+ *
+ * json-c's own tokener accepts duplicate member names and cannot bound
+ * depth by position, so requests are parsed here: RFC 8259 exactly,
+ * UTF-8 validated, nesting bounded by RS_MAX_JSON_DEPTH, a member name
+ * given twice refused. Errors name the byte offset where parsing stopped.
+ */
+#ifndef RS_JSON_H
+#define RS_JSON_H
+
+#include <stddef.h>
+
+struct json_object;
+
+/*
+ * Parses buf[0..len) into *out (caller owns it: json_object_put).
+ * Returns 0, or -1 with a message such as "at byte 12: expected ':'"
+ * in err (always NUL-terminated) and *out NULL. The body "null" parses
+ * (it is json-c's NULL object): callers check the type they expect.
+ */
+int	 rs_json_parse(const char *buf, size_t len, struct json_object **out,
+	    char *err, size_t errsz);
+
+/*
+ * Canonical form for hashing and comparing bodies: compact, object
+ * members sorted by name (bytewise), recursively. Returns a malloc'd
+ * string the caller frees, or NULL on allocation failure.
+ */
+char	*rs_json_canonical(struct json_object *obj);
+
+/* Compact serialisation that stays valid until obj is released. */
+const char *rs_json_compact(struct json_object *obj);
+
+#endif /* RS_JSON_H */

@@ -1,0 +1,32 @@
+/*
+ * limits.h: every bound RelaySync puts on outside input, in one place.
+ * Reached only as "limits.h" from lib/; <limits.h> stays the system's.
+ */
+#ifndef RS_LIMITS_H
+#define RS_LIMITS_H
+
+#define RS_MAX_BODY		(1024 * 1024)	/* request body, bytes */
+#define RS_MAX_JSON_DEPTH	32		/* nesting of arrays/objects */
+#define RS_MAX_URI		8192		/* REQUEST_URI, bytes */
+#define RS_MAX_QUERY_PARAMS	32		/* name=value pairs in a query */
+#define RS_MAX_QUERY_VALUE	1024		/* one decoded name or value */
+#define RS_MAX_HEADER		8192		/* one header value we read */
+#define RS_MAX_REQUEST_ID	64		/* a client's X-Request-Id */
+#define RS_MAX_TOKEN		512		/* a bearer token */
+#define RS_MAX_API_KEY		128		/* an API key as sent */
+#define RS_MAX_EMAIL		254		/* RFC 5321 path limit */
+#define RS_MAX_NAME		200		/* org names, titles, types */
+#define RS_MAX_RESP_HEADERS	16		/* extra headers on one answer */
+
+#define RS_ARENA_CHUNK		(64 * 1024)	/* arena growth step */
+
+#define RS_TOKEN_TTL_DEFAULT	900		/* seconds */
+#define RS_TOKEN_TTL_MIN	30
+#define RS_TOKEN_TTL_MAX	86400
+
+#define RS_AUTH_FAIL_BURST	10		/* failed key exchanges ... */
+#define RS_AUTH_FAIL_WINDOW	60		/* ... per address per window (s) */
+
+#define RS_BUSY_TIMEOUT_MS	5000		/* waiting for a SQLite writer */
+
+#endif /* RS_LIMITS_H */

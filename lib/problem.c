@@ -1,0 +1,107 @@
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "problem.h"
+
+static const struct {
+	const char	*code;
+	const char	*title;
+	int		 status;
+} rs_problems[RS_PROB__MAX] = {
+	{ "not_found", "Not found", 404 },
+	{ "method_not_allowed", "Method not allowed", 405 },
+	{ "unsupported_media_type", "Unsupported media type", 415 },
+	{ "payload_too_large", "Payload too large", 413 },
+	{ "invalid_json", "Invalid JSON", 400 },
+	{ "invalid_request", "Invalid request", 400 },
+	{ "unauthorized", "Unauthorized", 401 },
+	{ "forbidden", "Forbidden", 403 },
+	{ "invalid_api_key", "Invalid API key", 401 },
+	{ "rate_limited", "Too many requests", 429 },
+	{ "internal_error", "Internal server error", 500 },
+	{ "service_unavailable", "Service unavailable", 503 },
+};
+
+const char *
+rs_problem_code(enum rs_problem p)
+{
+	return rs_problems[p].code;
+}
+
+const char *
+rs_problem_title(enum rs_problem p)
+{
+	return rs_problems[p].title;
+}
+
+int
+rs_problem_status(enum rs_problem p)
+{
+	return rs_problems[p].status;
+}
+
+static int
+rs_problem_add_str(struct json_object *o, const char *k, const char *v)
+{
+	struct json_object	*s;
+
+	if ((s = json_object_new_string(v)) == NULL)
+		return -1;
+	if (json_object_object_add(o, k, s) != 0) {
+		json_object_put(s);
+		return -1;
+	}
+	return 0;
+}
+
+struct json_object *
+rs_problem_new(enum rs_problem p, const char *detail, const char *instance,
+    const char *request_id)
+{
+	struct json_object	*o;
+	char			 type[128];
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	strcpy(type, RS_PROBLEM_TYPE_BASE);
+	strncat(type, rs_problems[p].code, sizeof(type) - strlen(type) - 1);
+	if (rs_problem_add_str(o, "type", type) ||
+	    rs_problem_add_str(o, "title", rs_problems[p].title) ||
+	    json_object_object_add(o, "status",
+		json_object_new_int(rs_problems[p].status)) ||
+	    (detail != NULL && rs_problem_add_str(o, "detail", detail)) ||
+	    rs_problem_add_str(o, "code", rs_problems[p].code) ||
+	    (instance != NULL && rs_problem_add_str(o, "instance", instance)) ||
+	    (request_id != NULL &&
+		rs_problem_add_str(o, "request_id", request_id))) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+int
+rs_problem_field(struct json_object *prob, const char *field,
+    const char *message)
+{
+	struct json_object	*errs, *e;
+
+	if (!json_object_object_get_ex(prob, "errors", &errs)) {
+		if ((errs = json_object_new_array()) == NULL)
+			return -1;
+		if (json_object_object_add(prob, "errors", errs) != 0) {
+			json_object_put(errs);
+			return -1;
+		}
+	}
+	if ((e = json_object_new_object()) == NULL)
+		return -1;
+	if (rs_problem_add_str(e, "field", field) ||
+	    rs_problem_add_str(e, "message", message) ||
+	    json_object_array_add(errs, e) != 0) {
+		json_object_put(e);
+		return -1;
+	}
+	return 0;
+}

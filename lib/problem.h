@@ -1,0 +1,44 @@
+/*
+ * problem.h: RFC 9457 problem details, the one shape of every error.
+ * Each code has one row in the table: its name (the "code" member and
+ * the last part of "type"), its title and its HTTP status.
+ */
+#ifndef RS_PROBLEM_H
+#define RS_PROBLEM_H
+
+struct json_object;
+
+enum rs_problem {
+	RS_PROB_NOT_FOUND,
+	RS_PROB_METHOD_NOT_ALLOWED,
+	RS_PROB_UNSUPPORTED_MEDIA_TYPE,
+	RS_PROB_PAYLOAD_TOO_LARGE,
+	RS_PROB_INVALID_JSON,
+	RS_PROB_INVALID_REQUEST,
+	RS_PROB_UNAUTHORIZED,
+	RS_PROB_FORBIDDEN,
+	RS_PROB_INVALID_API_KEY,
+	RS_PROB_RATE_LIMITED,
+	RS_PROB_INTERNAL,
+	RS_PROB_UNAVAILABLE,
+	RS_PROB__MAX
+};
+
+#define RS_PROBLEM_TYPE_BASE	"https://relaysync.io/problems/"
+
+const char	*rs_problem_code(enum rs_problem p);
+const char	*rs_problem_title(enum rs_problem p);
+int		 rs_problem_status(enum rs_problem p);
+
+/*
+ * A new problem object (caller owns it) with type, title, status, detail,
+ * code, instance and request_id; detail, instance and request_id may be
+ * NULL and are then left out. NULL only on allocation failure.
+ */
+struct json_object *rs_problem_new(enum rs_problem p, const char *detail,
+		    const char *instance, const char *request_id);
+/* Appends {"field","message"} to the problem's "errors" array. */
+int		 rs_problem_field(struct json_object *prob, const char *field,
+		    const char *message);
+
+#endif /* RS_PROBLEM_H */

@@ -1,0 +1,20 @@
+/*
+ * relaysync.h: librelaysync's face for the programs in cgi-bin/ and bin/.
+ * The programs parse arguments, loop and print; every decision is in
+ * the modules below.
+ */
+#ifndef RELAYSYNC_H
+#define RELAYSYNC_H
+
+#include "limits.h"
+#include "err.h"
+#include "log.h"
+#include "config.h"
+#include "db.h"
+#include "migrate.h"
+#include "secret.h"
+#include "role.h"
+#include "admin.h"
+#include "app.h"
+
+#endif /* RELAYSYNC_H */

@@ -1,0 +1,767 @@
+"""RelaySync integration harness: a private web server in front of the real
+FastCGI program, a Context that tests use to talk to it, and the runner.
+
+Python 3 standard library only. One run = one server (lighttpd or apache):
+a temp dir holds the database, the secret, the server config and its logs;
+the CLI creates two orgs with an admin key each; the server is started, every
+selected test runs once against it, and the server is always stopped.
+
+Later suites reuse all of this: write tests/integration/test_<topic>.py,
+`from harness import test, expect, ...`, and register functions with @test.
+"""
+
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+HTTP_TIMEOUT = 10        # seconds, every HTTP call
+START_TIMEOUT = 30       # seconds for /v1/health to answer after start
+STOP_GRACE = 5           # seconds between SIGTERM and SIGKILL
+CLI_TIMEOUT = 30         # seconds, every relaysync-admin call
+LOG_TAIL_LINES = 20
+BODY_SHOWN = 600         # bytes of a body shown in a diagnostic
+
+APACHE_BIN = "/usr/sbin/apache2"
+APACHE_MODULES = "/usr/lib/apache2/modules"
+APACHE_USER = "www-data"
+LIGHTTPD_BIN = "lighttpd"
+
+# Extra environment for the FastCGI program (e.g. RELAYSYNC_TOKEN_TTL).
+# Test modules may add to it at import time with set_app_env().
+APP_ENV = {}
+
+
+def set_app_env(name, value):
+    """Ask for NAME=VALUE in the FastCGI program's environment."""
+    APP_ENV[name] = str(value)
+
+
+# --------------------------------------------------------------------------
+# Registry
+# --------------------------------------------------------------------------
+
+class TestCase:
+    def __init__(self, name, func, last):
+        self.name = name
+        self.func = func
+        self.last = last
+
+
+_TESTS = []
+
+
+def test(name, last=False):
+    """Register a test function f(ctx). Tests run in registration order;
+    last=True defers a test to the end of the run (e.g. one that leaves the
+    server in a state that would disturb others)."""
+    def register(func):
+        _TESTS.append(TestCase(name, func, last))
+        return func
+    return register
+
+
+def selected_tests(substring=None):
+    chosen = [t for t in _TESTS if not substring or substring in t.name]
+    return [t for t in chosen if not t.last] + [t for t in chosen if t.last]
+
+
+# --------------------------------------------------------------------------
+# Expectations
+# --------------------------------------------------------------------------
+
+class Failure(Exception):
+    """A test expectation that did not hold; carries the response involved."""
+
+    def __init__(self, message, response=None):
+        super().__init__(message)
+        self.response = response
+
+
+def expect(cond, message, response=None):
+    if not cond:
+        raise Failure(message, response)
+
+
+def expect_equal(got, want, what, response=None):
+    expect(got == want, "%s: expected %r, got %r" % (what, want, got), response)
+
+
+def expect_match(pattern, value, what, response=None):
+    ok = isinstance(value, str) and re.search(pattern, value) is not None
+    expect(ok, "%s: expected to match /%s/, got %r" % (what, pattern, value),
+           response)
+
+
+def media_type(resp):
+    value = resp.headers.get("Content-Type") or ""
+    return value.split(";")[0].strip().lower()
+
+
+def expect_status(resp, status):
+    expect_equal(resp.status, status, "status", resp)
+
+
+def expect_json(resp, status=200):
+    """The response has STATUS, an application/json type and a JSON body;
+    returns the parsed body."""
+    expect_status(resp, status)
+    expect_equal(media_type(resp), "application/json", "Content-Type", resp)
+    return resp.json()
+
+
+def expect_problem(resp, status, code, instance=None):
+    """The response is an RFC 9457 problem with every member the contract
+    names; INSTANCE defaults to the request path. Returns the parsed body."""
+    expect_status(resp, status)
+    expect_equal(media_type(resp), "application/problem+json",
+                 "Content-Type", resp)
+    body = resp.json()
+    expect(isinstance(body, dict), "problem body is not an object", resp)
+    expect_equal(body.get("code"), code, "problem code", resp)
+    expect_equal(body.get("type"), "https://relaysync.io/problems/" + code,
+                 "problem type", resp)
+    expect_equal(body.get("status"), status, "problem status member", resp)
+    for member in ("title", "detail"):
+        value = body.get(member)
+        expect(isinstance(value, str) and value,
+               "problem %s: expected a non-empty string, got %r"
+               % (member, value), resp)
+    if instance is None:
+        instance = resp.request_path.split("?")[0]
+    expect_equal(body.get("instance"), instance, "problem instance", resp)
+    request_id = resp.headers.get("X-Request-Id")
+    expect(request_id, "X-Request-Id header missing", resp)
+    expect_equal(body.get("request_id"), request_id,
+                 "problem request_id vs X-Request-Id header", resp)
+    return body
+
+
+# --------------------------------------------------------------------------
+# HTTP
+# --------------------------------------------------------------------------
+
+class Headers:
+    """Response headers: an ordered multi-map with case-insensitive names."""
+
+    def __init__(self, pairs):
+        self.pairs = list(pairs)
+
+    def get(self, name, default=None):
+        values = self.get_all(name)
+        return values[0] if values else default
+
+    def get_all(self, name):
+        name = name.lower()
+        return [v for k, v in self.pairs if k.lower() == name]
+
+    def __getitem__(self, name):
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __contains__(self, name):
+        return bool(self.get_all(name))
+
+    def items(self):
+        return list(self.pairs)
+
+
+class Response:
+    def __init__(self, method, path, req_headers, req_body,
+                 status, headers, body):
+        self.request_method = method
+        self.request_path = path
+        self.request_headers = req_headers
+        self.request_body = req_body
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        """The body as JSON; a Failure (not a crash) when it is not JSON."""
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as e:
+            raise Failure("body is not JSON (%s)" % e, self)
+
+    def describe(self):
+        """Lines showing the exchange, for a failure's diagnostic."""
+        lines = ["request: %s %s" % (self.request_method, self.request_path)]
+        for k, v in self.request_headers.items():
+            lines.append("  %s: %s" % (k, v))
+        if self.request_body is not None:
+            lines.append("  body: " + show_bytes(self.request_body))
+        lines.append("response: %s" % self.status)
+        for k, v in self.headers.items():
+            lines.append("  %s: %s" % (k, v))
+        lines.append("  body: " + show_bytes(self.body))
+        return lines
+
+
+def show_bytes(data):
+    """DATA for a diagnostic: text when it decodes, cut to BODY_SHOWN."""
+    cut = data[:BODY_SHOWN]
+    try:
+        text = cut.decode("utf-8")
+    except UnicodeDecodeError:
+        text = repr(cut)
+    more = " ... (%d bytes in all)" % len(data) if len(data) > BODY_SHOWN else ""
+    return text.replace("\n", "\\n") + more
+
+
+def encode_body(body):
+    if body is None or isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    return json.dumps(body).encode("utf-8")
+
+
+def request_headers(data, headers, token):
+    """The headers to send: JSON type for a body, bearer token, then the
+    caller's headers (a value of None removes a default)."""
+    out = {}
+    if data is not None:
+        out["Content-Type"] = "application/json"
+    if token is not None:
+        out["Authorization"] = "Bearer " + token
+    for name, value in (headers or {}).items():
+        for existing in [k for k in out if k.lower() == name.lower()]:
+            del out[existing]
+        if value is not None:
+            out[name] = value
+    return out
+
+
+def http_call(port, method, path, body=None, headers=None, token=None,
+              timeout=HTTP_TIMEOUT):
+    """One HTTP/1.1 exchange with 127.0.0.1:PORT on a fresh connection."""
+    data = encode_body(body)
+    hdrs = request_headers(data, headers, token)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        try:
+            conn.request(method, path, body=data, headers=hdrs)
+        except (BrokenPipeError, ConnectionResetError):
+            if conn.sock is None:
+                raise
+            # the server answered early (e.g. 413) and closed: read it
+        raw = conn.getresponse()
+        payload = raw.read()
+        return Response(method, path, hdrs, data, raw.status,
+                        Headers(raw.getheaders()), payload)
+    except (OSError, http.client.HTTPException) as e:
+        stub = Response(method, path, hdrs, data, None, Headers([]), b"")
+        raise Failure("no HTTP answer: %s: %s" % (type(e).__name__, e), stub)
+    finally:
+        conn.close()
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --------------------------------------------------------------------------
+# Tokens (format in tests/integration/README.md)
+# --------------------------------------------------------------------------
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def read_master_key(secret_file):
+    with open(secret_file, "r", encoding="ascii") as f:
+        return bytes.fromhex(f.read().strip())
+
+
+def token_subkey(master):
+    """libsodium crypto_kdf_derive_from_key(32, id 2, ctx "rs_token", M)."""
+    return hashlib.blake2b(b"", digest_size=32, key=master,
+                           salt=struct.pack("<Q", 2) + b"\0" * 8,
+                           person=b"rs_token" + b"\0" * 8).digest()
+
+
+def mint_token(secret_file, org_id, user_id, key_id, role, exp):
+    """An access token signed as the server signs them, expiring at EXP
+    (Unix seconds)."""
+    payload = "%s\n%s\n%s\n%s\n%d" % (org_id, user_id, key_id, role, exp)
+    head = "rst1." + b64url(payload.encode("utf-8"))
+    key = token_subkey(read_master_key(secret_file))
+    tag = hmac.new(key, head.encode("ascii"), hashlib.sha512).digest()[:32]
+    return head + "." + b64url(tag)
+
+
+# --------------------------------------------------------------------------
+# Workspace: temp dir and CLI
+# --------------------------------------------------------------------------
+
+class Workspace:
+    """The temp dir of one run. RUN_AS names the user the CLI and the
+    server's children run as (None: the current user)."""
+
+    def __init__(self, prefix, run_as=None):
+        self.prefix = prefix
+        self.run_as = run_as
+        self.dir = tempfile.mkdtemp(prefix="relaysync-it.")
+        os.chmod(self.dir, 0o755)
+        self.var = self.path("var")
+        self.www = self.path("www")
+        for d in (self.var, self.www, self.path("run"), self.path("fcgid")):
+            os.mkdir(d)
+        self.db = os.path.join(self.var, "relaysync.db")
+        self.secret_file = os.path.join(self.var, "relaysync.key")
+        if run_as:
+            chown_tree(self.dir, run_as)
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def cli_env(self):
+        env = dict(os.environ)
+        env["RELAYSYNC_DB"] = self.db
+        env["RELAYSYNC_SECRET_FILE"] = self.secret_file
+        return env
+
+    def cli(self, args):
+        """Run PREFIX/bin/relaysync-admin ARGS -> (rc, stdout, stderr)."""
+        argv = [os.path.join(self.prefix, "bin", "relaysync-admin")] + args
+        extra = {}
+        if self.run_as:
+            extra = {"user": self.run_as, "group": self.run_as,
+                     "extra_groups": []}
+        try:
+            done = subprocess.run(argv, env=self.cli_env(), cwd=self.dir,
+                                  stdin=subprocess.DEVNULL,
+                                  capture_output=True, timeout=CLI_TIMEOUT,
+                                  **extra)
+        except subprocess.TimeoutExpired:
+            return (-1, "", "timed out after %d s" % CLI_TIMEOUT)
+        return (done.returncode, done.stdout.decode("utf-8", "replace"),
+                done.stderr.decode("utf-8", "replace"))
+
+    def remove(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def chown_tree(top, user):
+    pw = pwd.getpwnam(user)
+    for root, dirs, files in os.walk(top):
+        for name in [root] + [os.path.join(root, n) for n in dirs + files]:
+            os.lchown(name, pw.pw_uid, pw.pw_gid)
+
+
+def make_world_readable(top):
+    """Let another user read (and run) everything under TOP."""
+    for root, dirs, files in os.walk(top):
+        for name in [root] + [os.path.join(root, n) for n in dirs + files]:
+            st = os.lstat(name)
+            if stat.S_ISLNK(st.st_mode):
+                continue
+            mode = st.st_mode | stat.S_IROTH
+            if stat.S_ISDIR(st.st_mode) or st.st_mode & stat.S_IXUSR:
+                mode |= stat.S_IXOTH
+            if mode != st.st_mode:
+                os.chmod(name, stat.S_IMODE(mode))
+
+
+# --------------------------------------------------------------------------
+# Servers
+# --------------------------------------------------------------------------
+
+class Server:
+    """A private web server process; subclasses write its config."""
+
+    name = "?"
+
+    def __init__(self, ws, port):
+        self.ws = ws
+        self.port = port
+        self.proc = None
+        self.output = ws.path(self.name + ".out")
+
+    def argv(self):
+        raise NotImplementedError
+
+    def env(self):
+        return dict(os.environ)
+
+    def log_files(self):
+        return [self.output]
+
+    def start(self):
+        self.write_config()
+        with open(self.output, "wb") as out:
+            self.proc = subprocess.Popen(self.argv(), env=self.env(),
+                                         stdin=subprocess.DEVNULL,
+                                         stdout=out, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        """SIGTERM, then SIGKILL after STOP_GRACE; then clear out whatever
+        is left of the process group (FastCGI children)."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(STOP_GRACE)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(STOP_GRACE)
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc = None
+
+
+class Lighttpd(Server):
+    name = "lighttpd"
+
+    def config_path(self):
+        return self.ws.path("lighttpd.conf")
+
+    def log_files(self):
+        return [self.ws.path("lighttpd-error.log"), self.output]
+
+    def argv(self):
+        return [LIGHTTPD_BIN, "-D", "-f", self.config_path()]
+
+    def env(self):
+        env = dict(os.environ)
+        env.update(APP_ENV)  # lighttpd hands its environment to the children
+        return env
+
+    def write_config(self):
+        ws, prefix = self.ws, self.ws.prefix
+        lines = [
+            'server.document-root = "%s"' % ws.www,
+            "server.port = %d" % self.port,
+            'server.bind = "127.0.0.1"',
+            'server.errorlog = "%s"' % ws.path("lighttpd-error.log"),
+            'var.relaysync_fcgi = "%s"'
+            % os.path.join(prefix, "libexec/relaysync/relaysync.fcgi"),
+            'var.relaysync_db = "%s"' % ws.db,
+            'var.relaysync_secret_file = "%s"' % ws.secret_file,
+            'var.relaysync_socket = "%s"' % ws.path("fcgi.sock"),
+            "var.relaysync_procs = 4",
+            'include "%s"'
+            % os.path.join(prefix, "etc/relaysync/lighttpd/relaysync.conf"),
+        ]
+        write_file(self.config_path(), "\n".join(lines) + "\n")
+
+
+class Apache(Server):
+    name = "apache"
+
+    def config_path(self):
+        return self.ws.path("apache.conf")
+
+    def log_files(self):
+        return [self.ws.path("apache-error.log"), self.output]
+
+    def argv(self):
+        return [APACHE_BIN, "-f", self.config_path(), "-DFOREGROUND"]
+
+    def write_config(self):
+        ws, prefix = self.ws, self.ws.prefix
+        fcgi_dir = os.path.join(prefix, "libexec/relaysync")
+        lines = ['ServerRoot "%s"' % ws.dir,
+                 'DefaultRuntimeDir "%s"' % ws.path("run"),
+                 'PidFile "%s"' % ws.path("run", "apache2.pid"),
+                 'ErrorLog "%s"' % ws.path("apache-error.log"),
+                 "LogLevel warn",
+                 "Listen 127.0.0.1:%d" % self.port,
+                 "ServerName 127.0.0.1"]
+        for mod in ("mpm_event", "authz_core", "alias", "mime", "env",
+                    "fcgid"):
+            lines.append('LoadModule %s_module "%s/mod_%s.so"'
+                         % (mod, APACHE_MODULES, mod))
+        if ws.run_as:
+            lines += ["User %s" % ws.run_as, "Group %s" % ws.run_as]
+        lines += ["TypesConfig /etc/mime.types",
+                  'FcgidIPCDir "%s"' % ws.path("fcgid"),
+                  'FcgidProcessTableFile "%s"' % ws.path("fcgid", "shm"),
+                  'DocumentRoot "%s"' % ws.www,
+                  'Define RELAYSYNC_FCGI "%s"'
+                  % os.path.join(fcgi_dir, "relaysync.fcgi"),
+                  'Define RELAYSYNC_FCGI_DIR "%s"' % fcgi_dir,
+                  'Define RELAYSYNC_DB "%s"' % ws.db,
+                  'Define RELAYSYNC_SECRET_FILE "%s"' % ws.secret_file]
+        for name, value in sorted(APP_ENV.items()):
+            lines.append('FcgidInitialEnv %s "%s"' % (name, value))
+        lines.append('Include "%s"'
+                     % os.path.join(prefix, "etc/relaysync/apache/relaysync.conf"))
+        write_file(self.config_path(), "\n".join(lines) + "\n")
+
+
+SERVERS = {"lighttpd": Lighttpd, "apache": Apache}
+
+
+def write_file(path, text):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+class LogWatch:
+    """Remembers where the server logs end, to show what a test added."""
+
+    def __init__(self, files):
+        self.files = files
+        self.marks = {}
+
+    def mark(self):
+        self.marks = {f: file_size(f) for f in self.files}
+
+    def new_lines(self):
+        lines = []
+        for f in self.files:
+            text = read_from(f, self.marks.get(f, 0))
+            lines += ["%s: %s" % (os.path.basename(f), l)
+                      for l in text.splitlines()]
+        return lines[-LOG_TAIL_LINES:]
+
+    def tail(self):
+        lines = []
+        for f in self.files:
+            text = read_from(f, 0)
+            lines += ["%s: %s" % (os.path.basename(f), l)
+                      for l in text.splitlines()[-LOG_TAIL_LINES:]]
+        return lines
+
+
+def file_size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def read_from(path, offset):
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+# --------------------------------------------------------------------------
+# Context: what a test gets
+# --------------------------------------------------------------------------
+
+class SetupError(Exception):
+    pass
+
+
+class Context:
+    """A running RelaySync behind one web server, with two orgs.
+
+    base_url, server_name, prefix, workspace, secret_file
+    org_id, admin_key            -- org "demo", admin@example.com (admin)
+    org_b_id, org_b_key          -- a second org with its own admin key
+    call(method, path, body=None, headers={}, token=None) -> Response
+    cli(args) -> (rc, stdout, stderr)
+    token_for(key) -> access token (a Failure when the exchange fails)
+    """
+
+    def __init__(self, prefix, server_name):
+        self.prefix = prefix
+        self.server_name = server_name
+        self.server = None
+        root = os.geteuid() == 0
+        run_as = APACHE_USER if server_name == "apache" and root else None
+        if run_as:
+            make_world_readable(prefix)
+        self.workspace = Workspace(prefix, run_as)
+        self.secret_file = self.workspace.secret_file
+        self.port = free_port()
+        self.base_url = "http://127.0.0.1:%d" % self.port
+        self.logs = None
+
+    # -- setup --------------------------------------------------------
+    def setup(self):
+        self.cli_ok(["init"])
+        self.org_id = self.cli_ok(["org", "create", "demo"]).strip()
+        self.admin_key = self.cli_ok(["key", "create", "--org", self.org_id,
+                                      "--email", "admin@example.com",
+                                      "--role", "admin"]).strip()
+        self.org_b_id = self.cli_ok(["org", "create", "other"]).strip()
+        self.org_b_key = self.cli_ok(["key", "create", "--org", self.org_b_id,
+                                      "--email", "admin@other.example.com",
+                                      "--role", "admin"]).strip()
+        self.server = SERVERS[self.server_name](self.workspace, self.port)
+        self.logs = LogWatch(self.server.log_files())
+        self.server.start()
+        self.wait_healthy()
+
+    def cli_ok(self, args):
+        rc, out, err = self.cli(args)
+        if rc != 0:
+            raise SetupError("relaysync-admin %s: exit %d: %s%s"
+                             % (" ".join(args), rc, out, err))
+        return out
+
+    def wait_healthy(self):
+        """Wait up to START_TIMEOUT for /v1/health to answer 200."""
+        deadline = time.monotonic() + START_TIMEOUT
+        last = "no answer"
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            if not self.server.running():
+                raise SetupError("%s exited with status %s during start"
+                                 % (self.server_name, self.server.proc.returncode))
+            try:
+                resp = http_call(self.port, "GET", "/v1/health",
+                                 timeout=min(left, HTTP_TIMEOUT))
+                if resp.status == 200:
+                    return
+                last = "status %s: %s" % (resp.status, show_bytes(resp.body))
+            except Failure as e:
+                last = str(e)
+            time.sleep(0.25)
+        raise SetupError("GET /v1/health did not answer 200 within %d s (%s)"
+                         % (START_TIMEOUT, last))
+
+    def teardown(self):
+        if self.server:
+            self.server.stop()
+        if os.environ.get("KEEP") == "1":
+            print("# kept temp dir %s" % self.workspace.dir)
+        else:
+            self.workspace.remove()
+
+    # -- what tests use -----------------------------------------------
+    def call(self, method, path, body=None, headers=None, token=None):
+        return http_call(self.port, method, path, body, headers, token)
+
+    def cli(self, args):
+        return self.workspace.cli(args)
+
+    def token_for(self, key):
+        resp = self.call("POST", "/v1/auth/token", {"api_key": key})
+        body = expect_json(resp, 200)
+        token = body.get("access_token")
+        expect(isinstance(token, str) and token,
+               "token exchange gave no access_token", resp)
+        return token
+
+
+# --------------------------------------------------------------------------
+# Runner
+# --------------------------------------------------------------------------
+
+def diag(lines):
+    for line in lines:
+        print("# " + line)
+
+
+def failure_lines(exc):
+    if isinstance(exc, Failure):
+        lines = ["expected/got: " + str(exc)]
+        if exc.response is not None:
+            lines += exc.response.describe()
+        return lines
+    return ["exception: %s: %s" % (type(exc).__name__, exc)] + \
+        traceback.format_exc().rstrip().splitlines()[-6:]
+
+
+def run_one(ctx, number, case):
+    """Run CASE; print its TAP line and diagnostics. True when it passed."""
+    ctx.logs.mark()
+    try:
+        case.func(ctx)
+    except Exception as exc:  # noqa: any error is this test's failure
+        print("not ok %d - %s" % (number, case.name))
+        diag(failure_lines(exc))
+        log_lines = ctx.logs.new_lines()
+        if log_lines:
+            diag(["server log during this test:"] + log_lines)
+        sys.stdout.flush()
+        return False
+    print("ok %d - %s" % (number, case.name))
+    sys.stdout.flush()
+    return True
+
+
+def fail_all(cases, reason, log_lines):
+    """Report every case as failed because the run could not start."""
+    diag(["setup failed: " + reason] + log_lines)
+    for number, case in enumerate(cases, 1):
+        print("not ok %d - %s" % (number, case.name))
+        diag(["not run: setup failed"])
+    return 0, max(1, len(cases))
+
+
+def run_cases(ctx, cases):
+    passed = failed = 0
+    for number, case in enumerate(cases, 1):
+        if run_one(ctx, number, case):
+            passed += 1
+        else:
+            failed += 1
+    return passed, failed
+
+
+def parse_args(argv):
+    import argparse
+    p = argparse.ArgumentParser(description="RelaySync integration tests")
+    p.add_argument("--prefix", required=True,
+                   help="install prefix holding bin/relaysync-admin")
+    p.add_argument("--server", required=True, choices=sorted(SERVERS))
+    p.add_argument("-k", dest="keyword", default=None,
+                   help="run only tests whose name contains this")
+    return p.parse_args(argv)
+
+
+def on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)  # unwind so the server is stopped
+
+
+def main(argv):
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, on_sigterm)
+    cases = selected_tests(args.keyword)
+    prefix = os.path.abspath(args.prefix)
+    print("# RelaySync integration: server=%s prefix=%s" % (args.server, prefix))
+    print("1..%d" % len(cases))
+    sys.stdout.flush()
+    ctx = None
+    try:
+        try:
+            ctx = Context(prefix, args.server)
+            ctx.setup()
+        except Exception as e:  # noqa: report, then still stop the server
+            logs = ctx.logs.tail() if ctx and ctx.logs else []
+            passed, failed = fail_all(cases, "%s: %s" % (type(e).__name__, e),
+                                      logs)
+        else:
+            passed, failed = run_cases(ctx, cases)
+    finally:
+        if ctx:
+            ctx.teardown()
+    print("RESULT passed=%d failed=%d" % (passed, failed))
+    return 0 if failed == 0 else 1
