@@ -46,6 +46,17 @@ rs_clock_digits(const char *s, int n, int *v)
 	return 0;
 }
 
+static int
+rs_clock_mdays(int y, int mo)
+{
+	static const int	 days[12] = {
+		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int			 leap = (y % 4 == 0 && y % 100 != 0) ||
+				    y % 400 == 0;
+
+	return days[mo - 1] + (mo == 2 && leap);
+}
+
 int
 rs_clock_parse(const char *s, int64_t *ms)
 {
@@ -82,8 +93,8 @@ rs_clock_parse(const char *s, int64_t *ms)
 		s += 6;
 	} else
 		return -1;
-	if (*s != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-	    mi > 59 || sec > 60)
+	if (*s != '\0' || mo < 1 || mo > 12 || d < 1 ||
+	    d > rs_clock_mdays(y, mo) || h > 23 || mi > 59 || sec > 60)
 		return -1;
 	tm.tm_year = y - 1900;
 	tm.tm_mon = mo - 1;

@@ -105,8 +105,10 @@ rs_query_parse(struct rs_arena *a, const char *qs, struct rs_query *q,
 		len = (size_t)(amp - p);
 		if ((eq = memchr(p, '=', len)) == NULL)
 			eq = amp;
-		if ((size_t)(eq - p) > RS_MAX_QUERY_VALUE ||
-		    (eq < amp && (size_t)(amp - eq - 1) > RS_MAX_QUERY_VALUE)) {
+		/* Sent form first (3 bytes per escaped byte), then decoded. */
+		if ((size_t)(eq - p) > 3 * RS_MAX_QUERY_VALUE ||
+		    (eq < amp &&
+		    (size_t)(amp - eq - 1) > 3 * RS_MAX_QUERY_VALUE)) {
 			snprintf(err, errsz, "query parameter too long");
 			return -1;
 		}
@@ -115,6 +117,11 @@ rs_query_parse(struct rs_arena *a, const char *qs, struct rs_query *q,
 		    (value = rs_query_decode(a, eq < amp ? eq + 1 : eq,
 		    eq < amp ? (size_t)(amp - eq - 1) : 0, 1, &why)) == NULL) {
 			snprintf(err, errsz, "malformed query string: %s", why);
+			return -1;
+		}
+		if (strlen(name) > RS_MAX_QUERY_VALUE ||
+		    strlen(value) > RS_MAX_QUERY_VALUE) {
+			snprintf(err, errsz, "query parameter too long");
 			return -1;
 		}
 		if (*name == '\0') {

@@ -700,6 +700,9 @@ def run_one(ctx, number, case):
         log_lines = ctx.logs.new_lines()
         if log_lines:
             diag(["server log during this test:"] + log_lines)
+        else:
+            diag(["server log tail (nothing new during this test):"]
+                 + ctx.logs.tail()[-5:])
         sys.stdout.flush()
         return False
     print("ok %d - %s" % (number, case.name))

@@ -1,0 +1,513 @@
+/*
+ * test-migrate: the database connection (lib/db.h), migrations
+ * (lib/migrate.h) and the admin operations (lib/admin.h), each test on
+ * its own database file in a mkdtemp directory.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "admin.h"
+#include "apikey.h"
+#include "db.h"
+#include "id.h"
+#include "migrate.h"
+#include "role.h"
+#include "tap.h"
+
+static char		 dir[64];
+static int		 ndb;		/* databases made so far */
+static unsigned char	 subkey[32];	/* for API key hashes */
+
+/* dir/test-N.db (with suffix) into buf. */
+static const char *
+db_path(char *buf, size_t bufsz, int n, const char *suffix)
+{
+	snprintf(buf, bufsz, "%s/test-%d.db%s", dir, n, suffix);
+	return buf;
+}
+
+/* A new database, migrated when migrate is set; NULL on failure. */
+static struct rs_db *
+db_new(int migrate)
+{
+	struct rs_db	*db;
+	char		 p[128];
+
+	if (rs_db_open(db_path(p, sizeof(p), ++ndb, ""), 1, 0, &db) !=
+	    RS_OK) {
+		tap_diag("cannot open %s", p);
+		return NULL;
+	}
+	if (migrate && rs_migrate_run(db) != RS_OK) {
+		tap_diag("cannot migrate %s", p);
+		rs_db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+/* The single integer sql yields, or -1. */
+static int64_t
+query_int(struct rs_db *db, const char *sql)
+{
+	sqlite3_stmt	*st;
+	int64_t		 v = -1;
+
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Sets PRAGMA user_version to v. */
+static enum rs_err
+set_version(struct rs_db *db, int v)
+{
+	char	 sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", v);
+	return rs_db_exec(db, sql);
+}
+
+static void
+test_migrate_new_is_older(void)
+{
+	struct rs_db	*db = db_new(0);
+
+	if (!TAP_OK(db != NULL, "db open: creates a new file"))
+		return;
+	TAP_IS_INT(rs_db_user_version(db), 0,
+	    "db open: a new file is at version 0");
+	TAP_IS_INT(rs_migrate_check(db), RS_ERR_INVAL,
+	    "migrate check: a new file is older (RS_ERR_INVAL)");
+	rs_db_close(db);
+}
+
+static void
+test_db_open_missing_nocreate(void)
+{
+	struct rs_db	*db;
+	char		 p[128];
+	enum rs_err	 rc;
+
+	snprintf(p, sizeof(p), "%s/absent.db", dir);
+	rc = rs_db_open(p, 0, 0, &db);
+	TAP_OK(rc != RS_OK && db == NULL,
+	    "db open: a missing file without create fails");
+	if (rc == RS_OK)
+		rs_db_close(db);
+	TAP_OK(access(p, F_OK) != 0, "db open: without create makes no file");
+	unlink(p);
+}
+
+static void
+test_migrate_run(void)
+{
+	struct rs_db	*db = db_new(0);
+
+	if (db == NULL)
+		return;
+	TAP_OK(rs_migrate_latest() >= 1, "migrate latest: at least one");
+	TAP_IS_INT(rs_migrate_run(db), RS_OK, "migrate run: succeeds");
+	TAP_IS_INT(rs_db_user_version(db), rs_migrate_latest(),
+	    "migrate run: user_version is the latest");
+	TAP_IS_INT(rs_migrate_check(db), RS_OK,
+	    "migrate check: RS_OK after a run");
+	rs_db_close(db);
+}
+
+static void
+test_migrate_run_twice(void)
+{
+	struct rs_db	*db = db_new(1);
+	char		 id[RS_ID_MAX];
+
+	if (db == NULL)
+		return;
+	rs_admin_org_create(db, "Acme", 60, id);
+	TAP_IS_INT(rs_migrate_run(db), RS_OK,
+	    "migrate run: a second run succeeds");
+	TAP_IS_INT(rs_db_user_version(db), rs_migrate_latest(),
+	    "migrate run: a second run keeps the version");
+	TAP_IS_INT(query_int(db, "SELECT count(*) FROM orgs"), 1,
+	    "migrate run: a second run keeps the data");
+	rs_db_close(db);
+}
+
+static void
+test_migrate_tables(void)
+{
+	static const char *const tables[] = { "orgs", "users", "api_keys" };
+	struct rs_db	*db = db_new(1);
+	sqlite3_stmt	*st;
+	char		 name[64];
+	size_t		 i;
+	int		 found;
+
+	if (db == NULL)
+		return;
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		found = 0;
+		if (sqlite3_prepare_v2(db->h, "SELECT 1 FROM sqlite_master "
+		    "WHERE type = 'table' AND name = ?1", -1, &st,
+		    NULL) == SQLITE_OK) {
+			sqlite3_bind_text(st, 1, tables[i], -1, SQLITE_STATIC);
+			found = sqlite3_step(st) == SQLITE_ROW;
+			sqlite3_finalize(st);
+		}
+		snprintf(name, sizeof(name), "migrate run: table %s exists",
+		    tables[i]);
+		TAP_OK(found, name);
+	}
+	rs_db_close(db);
+}
+
+static void
+test_migrate_newer_schema(void)
+{
+	struct rs_db	*db = db_new(1);
+
+	if (db == NULL)
+		return;
+	set_version(db, rs_migrate_latest() + 1);
+	TAP_IS_INT(rs_migrate_check(db), RS_ERR_SCHEMA,
+	    "migrate check: a newer database is RS_ERR_SCHEMA");
+	TAP_IS_INT(rs_migrate_run(db), RS_ERR_SCHEMA,
+	    "migrate run: a newer database is RS_ERR_SCHEMA");
+	TAP_IS_INT(rs_db_user_version(db), rs_migrate_latest() + 1,
+	    "migrate run: a newer database is left alone");
+	rs_db_close(db);
+}
+
+static void
+test_db_journal_wal(void)
+{
+	struct rs_db	*db = db_new(0);
+	sqlite3_stmt	*st;
+	char		 mode[16] = "";
+
+	if (db == NULL)
+		return;
+	if (sqlite3_prepare_v2(db->h, "PRAGMA journal_mode", -1, &st,
+	    NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			snprintf(mode, sizeof(mode), "%s",
+			    (const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	TAP_IS_STR(mode, "wal", "db open: journal_mode is wal");
+	TAP_IS_INT(query_int(db, "PRAGMA foreign_keys"), 1,
+	    "db open: foreign_keys is on");
+	rs_db_close(db);
+}
+
+static void
+test_db_rollback(void)
+{
+	struct rs_db	*db = db_new(1);
+
+	if (db == NULL)
+		return;
+	TAP_IS_INT(rs_db_begin(db), RS_OK, "db begin: succeeds");
+	rs_db_exec(db, "INSERT INTO orgs (id, name, created_at) "
+	    "VALUES ('org_x', 'X', 0)");
+	TAP_IS_INT(query_int(db, "SELECT count(*) FROM orgs"), 1,
+	    "db begin: the row is visible inside the transaction");
+	rs_db_rollback(db);
+	TAP_IS_INT(query_int(db, "SELECT count(*) FROM orgs"), 0,
+	    "db rollback: leaves no row");
+	TAP_OK(db->in_tx == 0 && sqlite3_get_autocommit(db->h),
+	    "db rollback: no transaction left open");
+	rs_db_close(db);
+}
+
+static void
+test_db_commit(void)
+{
+	struct rs_db	*db = db_new(1);
+
+	if (db == NULL)
+		return;
+	rs_db_begin(db);
+	rs_db_exec(db, "INSERT INTO orgs (id, name, created_at) "
+	    "VALUES ('org_x', 'X', 0)");
+	TAP_IS_INT(rs_db_commit(db), RS_OK, "db commit: succeeds");
+	rs_db_rollback(db);
+	TAP_IS_INT(query_int(db, "SELECT count(*) FROM orgs"), 1,
+	    "db commit: the row stays");
+	rs_db_close(db);
+}
+
+static void
+test_db_exec_constraint(void)
+{
+	struct rs_db	*db = db_new(1);
+
+	if (db == NULL)
+		return;
+	rs_db_exec(db, "INSERT INTO orgs (id, name, created_at) "
+	    "VALUES ('org_x', 'X', 0)");
+	TAP_IS_INT(rs_db_exec(db, "INSERT INTO orgs (id, name, created_at) "
+	    "VALUES ('org_x', 'Y', 0)"), RS_ERR_EXISTS,
+	    "db exec: a unique violation is RS_ERR_EXISTS");
+	rs_db_close(db);
+}
+
+static void
+test_db_stmt_cached(void)
+{
+	static const char	 sql_a[] = "SELECT 1";
+	static const char	 sql_b[] = "SELECT 2";
+	struct rs_db		*db = db_new(0);
+	sqlite3_stmt		*a, *b;
+
+	if (db == NULL)
+		return;
+	a = rs_db_stmt(db, sql_a);
+	TAP_OK(a != NULL, "db stmt: prepares");
+	TAP_OK(rs_db_stmt(db, sql_a) == a,
+	    "db stmt: the same SQL gives the same cached statement");
+	b = rs_db_stmt(db, sql_b);
+	TAP_OK(b != NULL && b != a,
+	    "db stmt: other SQL gives another statement");
+	TAP_IS_INT(db->nstmt, 2, "db stmt: two statements cached");
+	rs_db_close(db);
+}
+
+static void
+test_db_stmt_bad_sql(void)
+{
+	static const char	 bad[] = "SELEKT nonsense";
+	struct rs_db		*db = db_new(0);
+
+	if (db == NULL)
+		return;
+	TAP_OK(rs_db_stmt(db, bad) == NULL && db->nstmt == 0,
+	    "db stmt: bad SQL gives NULL and caches nothing");
+	rs_db_close(db);
+}
+
+static void
+test_admin_key_lifecycle(void)
+{
+	struct rs_db	*db = db_new(1);
+	char		 org[RS_ID_MAX], key[RS_APIKEY_LEN + 1];
+	char		 kid[RS_ID_MAX];
+
+	if (db == NULL)
+		return;
+	TAP_IS_INT(rs_admin_org_create(db, "Acme", 120, org), RS_OK,
+	    "admin org create: succeeds");
+	TAP_IS_INT(rs_id_valid(org, "org_"), 1,
+	    "admin org create: gives an org_ id");
+	TAP_IS_INT(rs_admin_key_create(db, subkey, org, "ops@example.com",
+	    RS_ROLE_ADMIN, key, kid), RS_OK, "admin key create: succeeds");
+	TAP_IS_INT(rs_apikey_wellformed(key), 1,
+	    "admin key create: gives a well-formed key");
+	TAP_IS_INT(rs_id_valid(kid, "key_"), 1,
+	    "admin key create: gives a key_ id");
+	TAP_IS_INT(rs_admin_key_revoke(db, kid), RS_OK,
+	    "admin key revoke: succeeds");
+	TAP_IS_INT(rs_admin_key_revoke(db, kid), RS_OK,
+	    "admin key revoke: twice is fine");
+	TAP_IS_INT(query_int(db,
+	    "SELECT count(*) FROM api_keys WHERE revoked_at IS NOT NULL"), 1,
+	    "admin key revoke: the key is marked revoked");
+	TAP_IS_INT(rs_admin_key_revoke(db, "key_nosuchkey"), RS_ERR_NOTFOUND,
+	    "admin key revoke: an unknown key is RS_ERR_NOTFOUND");
+	rs_db_close(db);
+}
+
+static void
+test_admin_key_hash_stored(void)
+{
+	struct rs_db	*db = db_new(1);
+	unsigned char	 hash[RS_APIKEY_HASH_BYTES];
+	char		 org[RS_ID_MAX], key[RS_APIKEY_LEN + 1];
+	char		 kid[RS_ID_MAX];
+	sqlite3_stmt	*st;
+	int		 same = 0;
+
+	if (db == NULL)
+		return;
+	rs_admin_org_create(db, "Acme", 120, org);
+	rs_admin_key_create(db, subkey, org, "ops@example.com",
+	    RS_ROLE_VIEWER, key, kid);
+	rs_apikey_hash(subkey, key, hash);
+	if (sqlite3_prepare_v2(db->h, "SELECT hash FROM api_keys "
+	    "WHERE id = ?1", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, kid, -1, SQLITE_STATIC);
+		same = sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_bytes(st, 0) == (int)sizeof(hash) &&
+		    memcmp(sqlite3_column_blob(st, 0), hash,
+		    sizeof(hash)) == 0;
+		sqlite3_finalize(st);
+	}
+	TAP_OK(same, "admin key create: stores the key's hash");
+	rs_db_close(db);
+}
+
+static void
+test_admin_key_unknown_org(void)
+{
+	struct rs_db	*db = db_new(1);
+	char		 key[RS_APIKEY_LEN + 1], kid[RS_ID_MAX];
+
+	if (db == NULL)
+		return;
+	TAP_IS_INT(rs_admin_key_create(db, subkey, "org_nosuchorg",
+	    "ops@example.com", RS_ROLE_ADMIN, key, kid), RS_ERR_NOTFOUND,
+	    "admin key create: an unknown org is RS_ERR_NOTFOUND");
+	TAP_IS_INT(query_int(db, "SELECT count(*) FROM users"), 0,
+	    "admin key create: an unknown org makes no user");
+	TAP_OK(sqlite3_get_autocommit(db->h),
+	    "admin key create: failure leaves no transaction open");
+	rs_db_close(db);
+}
+
+static void
+test_admin_same_email_other_role(void)
+{
+	struct rs_db	*db = db_new(1);
+	char		 org[RS_ID_MAX], key[RS_APIKEY_LEN + 1];
+	char		 kid[RS_ID_MAX];
+
+	if (db == NULL)
+		return;
+	rs_admin_org_create(db, "Acme", 120, org);
+	rs_admin_key_create(db, subkey, org, "ops@example.com",
+	    RS_ROLE_VIEWER, key, kid);
+	TAP_IS_INT(rs_admin_key_create(db, subkey, org, "ops@example.com",
+	    RS_ROLE_ADMIN, key, kid), RS_ERR_EXISTS,
+	    "admin key create: same email, other role is RS_ERR_EXISTS");
+	TAP_IS_INT(rs_admin_key_create(db, subkey, org, "OPS@Example.com",
+	    RS_ROLE_ADMIN, key, kid), RS_ERR_EXISTS,
+	    "admin key create: email compared without case");
+	TAP_IS_INT(rs_admin_key_create(db, subkey, org, "ops@example.com",
+	    RS_ROLE_VIEWER, key, kid), RS_OK,
+	    "admin key create: same email, same role adds a key");
+	TAP_IS_INT(query_int(db, "SELECT count(*) FROM users"), 1,
+	    "admin key create: one user for one email");
+	rs_db_close(db);
+}
+
+static void
+test_admin_bad_input(void)
+{
+	struct rs_db	*db = db_new(1);
+	char		 org[RS_ID_MAX], key[RS_APIKEY_LEN + 1];
+	char		 kid[RS_ID_MAX];
+
+	if (db == NULL)
+		return;
+	rs_admin_org_create(db, "Acme", 120, org);
+	TAP_IS_INT(rs_admin_key_create(db, subkey, org, "not-an-address",
+	    RS_ROLE_ADMIN, key, kid), RS_ERR_INVAL,
+	    "admin key create: a bad email is RS_ERR_INVAL");
+	TAP_IS_INT(rs_admin_key_create(db, subkey, org, "ops@example.com",
+	    (enum rs_role)0, key, kid), RS_ERR_INVAL,
+	    "admin key create: no role is RS_ERR_INVAL");
+	TAP_IS_INT(rs_admin_org_create(db, "", 120, org), RS_ERR_INVAL,
+	    "admin org create: an empty name is RS_ERR_INVAL");
+	TAP_IS_INT(rs_admin_org_create(db, "Acme", 0, org), RS_ERR_INVAL,
+	    "admin org create: a zero rate limit is RS_ERR_INVAL");
+	rs_db_close(db);
+}
+
+static void
+test_admin_stats(void)
+{
+	struct rs_db		*db = db_new(1);
+	struct rs_admin_stats	 s;
+	char			 o1[RS_ID_MAX], o2[RS_ID_MAX];
+	char			 key[RS_APIKEY_LEN + 1], kid[RS_ID_MAX];
+
+	if (db == NULL)
+		return;
+	rs_admin_org_create(db, "One", 10, o1);
+	rs_admin_org_create(db, "Two", 10, o2);
+	rs_admin_key_create(db, subkey, o1, "a@example.com", RS_ROLE_ADMIN,
+	    key, kid);
+	rs_admin_key_create(db, subkey, o1, "a@example.com", RS_ROLE_ADMIN,
+	    key, kid);
+	rs_admin_key_create(db, subkey, o2, "a@example.com", RS_ROLE_VIEWER,
+	    key, kid);
+	rs_admin_key_revoke(db, kid);
+	if (!TAP_IS_INT(rs_admin_stats(db, &s), RS_OK,
+	    "admin stats: succeeds")) {
+		rs_db_close(db);
+		return;
+	}
+	TAP_IS_INT(s.orgs, 2, "admin stats: two orgs");
+	TAP_IS_INT(s.users, 2, "admin stats: two users");
+	TAP_IS_INT(s.keys, 2, "admin stats: two live keys");
+	TAP_IS_INT(s.keys_revoked, 1, "admin stats: one revoked key");
+	TAP_IS_INT(s.schema, rs_migrate_latest(),
+	    "admin stats: schema is the latest");
+	rs_db_close(db);
+}
+
+/* Removes every database file made, then dir. */
+static void
+cleanup(void)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm",
+	    "-journal" };
+	char	 p[128];
+	size_t	 i;
+	int	 n;
+
+	for (n = 1; n <= ndb; n++)
+		for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++)
+			unlink(db_path(p, sizeof(p), n, suffix[i]));
+	if (rmdir(dir) != 0)
+		tap_diag("cannot remove %s", dir);
+}
+
+int
+main(void)
+{
+	const char	*tmp = getenv("TMPDIR");
+
+	if (sodium_init() < 0) {
+		tap_diag("sodium_init failed");
+		return 1;
+	}
+	randombytes_buf(subkey, sizeof(subkey));
+	snprintf(dir, sizeof(dir), "%s/rs-migrate.XXXXXX",
+	    tmp != NULL && *tmp != '\0' && strlen(tmp) < 40 ? tmp : "/tmp");
+	if (mkdtemp(dir) == NULL) {
+		tap_diag("mkdtemp %s failed", dir);
+		return 1;
+	}
+
+	test_migrate_new_is_older();
+	test_db_open_missing_nocreate();
+	test_migrate_run();
+	test_migrate_run_twice();
+	test_migrate_tables();
+	test_migrate_newer_schema();
+	test_db_journal_wal();
+	test_db_rollback();
+	test_db_commit();
+	test_db_exec_constraint();
+	test_db_stmt_cached();
+	test_db_stmt_bad_sql();
+	test_admin_key_lifecycle();
+	test_admin_key_hash_stored();
+	test_admin_key_unknown_org();
+	test_admin_same_email_other_role();
+	test_admin_bad_input();
+	test_admin_stats();
+
+	cleanup();
+	return tap_done();
+}

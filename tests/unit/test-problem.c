@@ -1,0 +1,190 @@
+/*
+ * test-problem: RFC 9457 problem details (lib/problem.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "problem.h"
+#include "tap.h"
+
+/* The string member k of o, or NULL when absent or not a string. */
+static const char *
+str(struct json_object *o, const char *k)
+{
+	struct json_object	*v;
+
+	if (!json_object_object_get_ex(o, k, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* 1 when a and b are both non-NULL and equal. */
+static int
+eq(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+/* 1 when o has a member named k. */
+static int
+has(struct json_object *o, const char *k)
+{
+	return json_object_object_get_ex(o, k, NULL);
+}
+
+static void
+test_problem_not_found_fields(void)
+{
+	struct json_object	*p, *st;
+
+	p = rs_problem_new(RS_PROB_NOT_FOUND, "no route for /v1/x",
+	    "/v1/x", "req-1");
+	if (!TAP_OK(p != NULL, "problem new: not_found created"))
+		return;
+	TAP_IS_STR(str(p, "type"), "https://relaysync.io/problems/not_found",
+	    "problem new: type is base + code");
+	TAP_IS_STR(str(p, "title"), "Not found", "problem new: title");
+	TAP_OK(json_object_object_get_ex(p, "status", &st) &&
+	    json_object_is_type(st, json_type_int) &&
+	    json_object_get_int(st) == 404,
+	    "problem new: status is the integer 404");
+	TAP_IS_STR(str(p, "detail"), "no route for /v1/x",
+	    "problem new: detail");
+	TAP_IS_STR(str(p, "code"), "not_found", "problem new: code");
+	TAP_IS_STR(str(p, "instance"), "/v1/x", "problem new: instance");
+	TAP_IS_STR(str(p, "request_id"), "req-1",
+	    "problem new: request_id");
+	json_object_put(p);
+}
+
+static void
+test_problem_codes(void)
+{
+	static const struct {
+		enum rs_problem	 p;
+		const char	*code;
+		int		 status;
+	} t[] = {
+		{ RS_PROB_METHOD_NOT_ALLOWED, "method_not_allowed", 405 },
+		{ RS_PROB_PAYLOAD_TOO_LARGE, "payload_too_large", 413 },
+		{ RS_PROB_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+		    415 },
+		{ RS_PROB_INVALID_JSON, "invalid_json", 400 },
+		{ RS_PROB_UNAUTHORIZED, "unauthorized", 401 },
+		{ RS_PROB_FORBIDDEN, "forbidden", 403 },
+		{ RS_PROB_RATE_LIMITED, "rate_limited", 429 },
+		{ RS_PROB_UNAVAILABLE, "service_unavailable", 503 },
+	};
+	struct json_object	*p, *st;
+	char			 type[128], name[96];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		p = rs_problem_new(t[i].p, NULL, NULL, NULL);
+		snprintf(type, sizeof(type), "%s%s", RS_PROBLEM_TYPE_BASE,
+		    t[i].code);
+		snprintf(name, sizeof(name), "problem new: %s is %d with its "
+		    "type", t[i].code, t[i].status);
+		TAP_OK(p != NULL && eq(str(p, "code"), t[i].code) &&
+		    eq(str(p, "type"), type) &&
+		    json_object_object_get_ex(p, "status", &st) &&
+		    json_object_get_int(st) == t[i].status &&
+		    rs_problem_status(t[i].p) == t[i].status, name);
+		json_object_put(p);
+	}
+}
+
+static void
+test_problem_optional_left_out(void)
+{
+	struct json_object	*p;
+
+	p = rs_problem_new(RS_PROB_INTERNAL, NULL, NULL, NULL);
+	if (!TAP_OK(p != NULL, "problem new: without optional members"))
+		return;
+	TAP_OK(!has(p, "detail"), "problem new: NULL detail left out");
+	TAP_OK(!has(p, "instance"), "problem new: NULL instance left out");
+	TAP_OK(!has(p, "request_id"),
+	    "problem new: NULL request_id left out");
+	TAP_OK(!has(p, "errors"), "problem new: no errors member");
+	TAP_IS_INT(json_object_object_length(p), 4,
+	    "problem new: type, title, status and code only");
+	json_object_put(p);
+}
+
+static void
+test_problem_field_order(void)
+{
+	struct json_object	*p, *errs, *e;
+
+	p = rs_problem_new(RS_PROB_INVALID_REQUEST, "2 fields", NULL, NULL);
+	TAP_IS_INT(rs_problem_field(p, "email", "is required"), 0,
+	    "problem field: first appended");
+	TAP_IS_INT(rs_problem_field(p, "role", "must be a role"), 0,
+	    "problem field: second appended");
+	if (!TAP_OK(json_object_object_get_ex(p, "errors", &errs) &&
+	    json_object_is_type(errs, json_type_array),
+	    "problem field: errors is an array")) {
+		json_object_put(p);
+		return;
+	}
+	TAP_IS_INT(json_object_array_length(errs), 2,
+	    "problem field: two errors");
+	e = json_object_array_get_idx(errs, 0);
+	TAP_IS_STR(str(e, "field"), "email", "problem field: first field");
+	TAP_IS_STR(str(e, "message"), "is required",
+	    "problem field: first message");
+	e = json_object_array_get_idx(errs, 1);
+	TAP_IS_STR(str(e, "field"), "role", "problem field: second field");
+	TAP_IS_STR(str(e, "message"), "must be a role",
+	    "problem field: second message");
+	json_object_put(p);
+}
+
+static void
+test_problem_table_complete(void)
+{
+	const char	*code, *title;
+	char		 name[96];
+	int		 i, st;
+
+	for (i = 0; i < RS_PROB__MAX; i++) {
+		code = rs_problem_code((enum rs_problem)i);
+		title = rs_problem_title((enum rs_problem)i);
+		st = rs_problem_status((enum rs_problem)i);
+		snprintf(name, sizeof(name), "problem table: row %d (%s) has "
+		    "code, title and a 4xx/5xx status", i,
+		    code != NULL ? code : "NULL");
+		TAP_OK(code != NULL && code[0] != '\0' && title != NULL &&
+		    title[0] != '\0' && st >= 400 && st <= 599, name);
+	}
+}
+
+static void
+test_problem_codes_unique(void)
+{
+	int	 i, j, dup = 0;
+
+	for (i = 0; i < RS_PROB__MAX; i++)
+		for (j = i + 1; j < RS_PROB__MAX; j++)
+			if (strcmp(rs_problem_code((enum rs_problem)i),
+			    rs_problem_code((enum rs_problem)j)) == 0)
+				dup++;
+	TAP_IS_INT(dup, 0, "problem table: codes are unique");
+}
+
+int
+main(void)
+{
+	test_problem_not_found_fields();
+	test_problem_codes();
+	test_problem_optional_left_out();
+	test_problem_field_order();
+	test_problem_table_complete();
+	test_problem_codes_unique();
+
+	return tap_done();
+}

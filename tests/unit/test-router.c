@@ -1,0 +1,214 @@
+/*
+ * test-router: the route table and matching (lib/router.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "arena.h"
+#include "role.h"
+#include "router.h"
+#include "tap.h"
+
+static struct rs_arena	 arena;
+
+/* Matches method and path; route and allow are written back. */
+static enum rs_match
+match(enum rs_method m, const char *path, const struct rs_route **route,
+    char *allow, size_t allowsz)
+{
+	struct rs_req	 req;
+
+	memset(&req, 0, sizeof(req));
+	req.arena = &arena;
+	req.method = m;
+	req.method_name = rs_http_method_name(m);
+	req.path = path;
+	return rs_router_match(&req, route, allow, allowsz);
+}
+
+static void
+test_router_health(void)
+{
+	const struct rs_route	*r;
+	char			 allow[64];
+
+	TAP_IS_INT(match(RS_METHOD_GET, "/v1/health", &r, allow,
+	    sizeof(allow)), RS_MATCH_OK, "router: GET /v1/health matches");
+	TAP_OK(r != NULL && strcmp(r->pattern, "/v1/health") == 0 &&
+	    r->method == RS_METHOD_GET,
+	    "router: GET /v1/health gives its row");
+}
+
+static void
+test_router_bad_method(void)
+{
+	const struct rs_route	*r;
+	char			 allow[64];
+
+	TAP_IS_INT(match(RS_METHOD_POST, "/v1/me", &r, allow, sizeof(allow)),
+	    RS_MATCH_BAD_METHOD, "router: POST /v1/me is a bad method");
+	TAP_IS_STR(allow, "GET", "router: POST /v1/me allows GET");
+	TAP_OK(r == NULL, "router: bad method gives no route");
+}
+
+static void
+test_router_unknown_method(void)
+{
+	const struct rs_route	*r;
+	char			 allow[64];
+
+	TAP_IS_INT(match(RS_METHOD__MAX, "/v1/health", &r, allow,
+	    sizeof(allow)), RS_MATCH_BAD_METHOD,
+	    "router: unknown method on a known path is a bad method");
+}
+
+static void
+test_router_not_found(void)
+{
+	const struct rs_route	*r;
+	char			 allow[64];
+
+	TAP_IS_INT(match(RS_METHOD_GET, "/v1/nope", &r, allow,
+	    sizeof(allow)), RS_MATCH_NOT_FOUND, "router: /v1/nope not found");
+	TAP_IS_STR(allow, "", "router: not found leaves allow empty");
+}
+
+static void
+test_router_trailing_slash(void)
+{
+	const struct rs_route	*r;
+	char			 allow[64];
+
+	TAP_IS_INT(match(RS_METHOD_GET, "/v1/health/", &r, allow,
+	    sizeof(allow)), RS_MATCH_NOT_FOUND,
+	    "router: /v1/health/ (trailing slash) not found");
+}
+
+static void
+test_router_other_version(void)
+{
+	const struct rs_route	*r;
+	char			 allow[64];
+
+	TAP_IS_INT(match(RS_METHOD_GET, "/v2/health", &r, allow,
+	    sizeof(allow)), RS_MATCH_NOT_FOUND, "router: /v2/health not found");
+}
+
+static void
+test_router_prefix_only(void)
+{
+	const struct rs_route	*r;
+	char			 allow[64];
+
+	TAP_IS_INT(match(RS_METHOD_GET, "/v1/heal", &r, allow,
+	    sizeof(allow)), RS_MATCH_NOT_FOUND,
+	    "router: a prefix of a segment does not match");
+	TAP_IS_INT(match(RS_METHOD_GET, "/v1/healthz", &r, allow,
+	    sizeof(allow)), RS_MATCH_NOT_FOUND,
+	    "router: a longer segment does not match");
+	TAP_IS_INT(match(RS_METHOD_GET, "/v1", &r, allow, sizeof(allow)),
+	    RS_MATCH_NOT_FOUND, "router: /v1 alone not found");
+}
+
+static void
+test_router_rows_shape(void)
+{
+	const struct rs_route	*r;
+	int			 n = 0, bad = 0;
+
+	for (r = rs_router_table(); r->pattern != NULL; r++, n++)
+		if (strncmp(r->pattern, "/v1/", 4) != 0 || r->handler == NULL ||
+		    r->method >= RS_METHOD__MAX) {
+			tap_diag("bad row: %s", r->pattern);
+			bad++;
+		}
+	TAP_OK(n > 0, "router table: has rows");
+	TAP_IS_INT(bad, 0,
+	    "router table: every row is /v1/..., has a handler and a method");
+}
+
+static void
+test_router_rows_unique(void)
+{
+	const struct rs_route	*r, *s;
+	int			 dup = 0;
+
+	for (r = rs_router_table(); r->pattern != NULL; r++)
+		for (s = r + 1; s->pattern != NULL; s++)
+			if (r->method == s->method &&
+			    strcmp(r->pattern, s->pattern) == 0)
+				dup++;
+	TAP_IS_INT(dup, 0, "router table: no (method, pattern) twice");
+}
+
+static void
+test_router_public_rows(void)
+{
+	static const char *const required[] = {
+		"/v1/health", "/v1/openapi.json", "/v1/auth/token",
+	};
+	static const char *const optional = "/v1/users/accept";
+	const struct rs_route	*r;
+	size_t			 i;
+	int			 found, stray = 0;
+	char			 name[96];
+
+	for (r = rs_router_table(); r->pattern != NULL; r++) {
+		if (r->roles != RS_ROLES_NONE)
+			continue;
+		for (found = 0, i = 0; i < sizeof(required) /
+		    sizeof(required[0]); i++)
+			found |= strcmp(r->pattern, required[i]) == 0;
+		if (!found && strcmp(r->pattern, optional) != 0) {
+			tap_diag("unexpected public row: %s", r->pattern);
+			stray++;
+		}
+	}
+	TAP_IS_INT(stray, 0, "router table: no other public rows");
+	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		found = 0;
+		for (r = rs_router_table(); r->pattern != NULL; r++)
+			if (strcmp(r->pattern, required[i]) == 0 &&
+			    r->roles == RS_ROLES_NONE)
+				found = 1;
+		snprintf(name, sizeof(name), "router table: %s is public",
+		    required[i]);
+		TAP_OK(found, name);
+	}
+}
+
+static void
+test_router_me_needs_role(void)
+{
+	const struct rs_route	*r;
+	char			 allow[64];
+
+	if (match(RS_METHOD_GET, "/v1/me", &r, allow, sizeof(allow)) !=
+	    RS_MATCH_OK || r == NULL) {
+		TAP_OK(0, "router: GET /v1/me matches");
+		return;
+	}
+	TAP_OK((r->roles & RS_ROLES_ANY) == RS_ROLES_ANY,
+	    "router: /v1/me admits every role");
+}
+
+int
+main(void)
+{
+	rs_arena_init(&arena);
+
+	test_router_health();
+	test_router_bad_method();
+	test_router_unknown_method();
+	test_router_not_found();
+	test_router_trailing_slash();
+	test_router_other_version();
+	test_router_prefix_only();
+	test_router_rows_shape();
+	test_router_rows_unique();
+	test_router_public_rows();
+	test_router_me_needs_role();
+
+	rs_arena_free(&arena);
+	return tap_done();
+}
