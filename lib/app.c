@@ -111,6 +111,16 @@ rs_app_problem_obj(struct rs_ctx *ctx, enum rs_problem p,
 }
 
 int
+rs_app_problem_as(struct rs_ctx *ctx, int status, struct json_object *prob)
+{
+	if (prob == NULL)
+		return -1;
+	json_object_object_add(prob, "status", json_object_new_int(status));
+	ctx->resp.ctype = "application/problem+json";
+	return rs_app_json(ctx, status, prob);
+}
+
+int
 rs_app_problem(struct rs_ctx *ctx, enum rs_problem p, const char *fmt, ...)
 {
 	va_list	 ap;

@@ -78,6 +78,12 @@ int	 rs_app_problem(struct rs_ctx *ctx, enum rs_problem p,
 /* Answers with a problem object built by the caller (consumed). */
 int	 rs_app_problem_obj(struct rs_ctx *ctx, enum rs_problem p,
 	    struct json_object *prob);
+/*
+ * Answers with prob under another status than the code's own (the same
+ * causal_conflict is 409 for a body token, 412 for If-Match).
+ */
+int	 rs_app_problem_as(struct rs_ctx *ctx, int status,
+	    struct json_object *prob);
 /* A new problem object for ctx (instance and request_id filled). */
 struct json_object *rs_app_problem_new(struct rs_ctx *ctx, enum rs_problem p,
 	    const char *detail);

@@ -75,6 +75,10 @@ rs_config_load(struct rs_config *cfg, char *err, size_t errsz)
 	    err, errsz))
 		return -1;
 	cfg->webhook_allow_private = (int)v;
+	if (rs_config_getnum("RELAYSYNC_TOMBSTONE_DAYS", 1, 3650,
+	    RS_TOMBSTONE_DAYS_DEFAULT, &v, err, errsz))
+		return -1;
+	cfg->tombstone_days = (int)v;
 	/* NORMAL survives application crashes; FULL also power loss. */
 	s = rs_config_str("RELAYSYNC_SYNCHRONOUS", "normal");
 	if (strcasecmp(s, "normal") == 0)

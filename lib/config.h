@@ -15,6 +15,7 @@ struct rs_config {
 	int		 sync_full;	/* RELAYSYNC_SYNCHRONOUS=full */
 	long		 max_requests;	/* RELAYSYNC_MAX_REQUESTS, 0: no limit */
 	int		 webhook_allow_private; /* RELAYSYNC_WEBHOOK_ALLOW_PRIVATE */
+	int		 tombstone_days; /* RELAYSYNC_TOMBSTONE_DAYS */
 };
 
 /*

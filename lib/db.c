@@ -174,6 +174,16 @@ rs_db_begin(struct rs_db *db)
 }
 
 enum rs_err
+rs_db_begin_read(struct rs_db *db)
+{
+	enum rs_err	 rc;
+
+	if ((rc = rs_db_exec(db, "BEGIN")) == RS_OK)
+		db->in_tx = 1;
+	return rc;
+}
+
+enum rs_err
 rs_db_commit(struct rs_db *db)
 {
 	enum rs_err	 rc;

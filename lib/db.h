@@ -50,6 +50,8 @@ void		 rs_db_done(struct sqlite3_stmt *st);
 /* Runs one statement (no results); steps until done. */
 enum rs_err	 rs_db_exec(struct rs_db *db, const char *sql);
 enum rs_err	 rs_db_begin(struct rs_db *db);	/* BEGIN IMMEDIATE */
+/* BEGIN (deferred): several reads from one snapshot; end with commit. */
+enum rs_err	 rs_db_begin_read(struct rs_db *db);
 enum rs_err	 rs_db_commit(struct rs_db *db);
 void		 rs_db_rollback(struct rs_db *db);
 /* End of request: roll back what is open and reset every statement. */

@@ -593,3 +593,58 @@ rs_json_compact(struct json_object *obj)
 	return json_object_to_json_string_ext(obj,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
+
+/* Emits the object's string value as it is: it already holds JSON. */
+static int
+rs_json_raw_serializer(struct json_object *o, struct printbuf *pb,
+    int level, int flags)
+{
+	(void)level;
+	(void)flags;
+	return printbuf_memappend(pb, json_object_get_string(o),
+	    json_object_get_string_len(o));
+}
+
+struct json_object *
+rs_json_raw(const char *text, size_t len)
+{
+	struct json_object	*o;
+
+	if ((o = json_object_new_string_len(text, (int)len)) != NULL)
+		json_object_set_serializer(o, rs_json_raw_serializer, NULL,
+		    NULL);
+	return o;
+}
+
+int
+rs_json_merge_patch(struct json_object *target, struct json_object *patch)
+{
+	struct json_object	*cur, *copy;
+
+	json_object_object_foreach(patch, key, val) {
+		if (val == NULL) {
+			json_object_object_del(target, key);
+			continue;
+		}
+		if (json_object_is_type(val, json_type_object)) {
+			if (!json_object_object_get_ex(target, key, &cur) ||
+			    !json_object_is_type(cur, json_type_object)) {
+				if ((cur = json_object_new_object()) == NULL ||
+				    json_object_object_add(target, key, cur)) {
+					json_object_put(cur);
+					return -1;
+				}
+			}
+			if (rs_json_merge_patch(cur, val) != 0)
+				return -1;
+			continue;
+		}
+		copy = NULL;
+		if (json_object_deep_copy(val, &copy, NULL) != 0 ||
+		    json_object_object_add(target, key, copy) != 0) {
+			json_object_put(copy);
+			return -1;
+		}
+	}
+	return 0;
+}

@@ -32,4 +32,19 @@ char	*rs_json_canonical(struct json_object *obj);
 /* Compact serialisation that stays valid until obj is released. */
 const char *rs_json_compact(struct json_object *obj);
 
+/*
+ * A string object that serialises as the JSON text it holds (already
+ * valid, compact JSON, e.g. a stored record's data), so stored JSON is
+ * never parsed just to be printed again. Caller owns it.
+ */
+struct json_object *rs_json_raw(const char *text, size_t len);
+
+/*
+ * Applies patch (an object) to target (an object) in place by JSON Merge
+ * Patch, RFC 7396: null removes a member, objects merge recursively,
+ * anything else replaces. Returns 0, or -1 on allocation failure.
+ */
+int	 rs_json_merge_patch(struct json_object *target,
+	    struct json_object *patch);
+
 #endif /* RS_JSON_H */

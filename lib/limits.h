@@ -27,6 +27,12 @@
 #define RS_AUTH_FAIL_BURST	10		/* failed key exchanges ... */
 #define RS_AUTH_FAIL_WINDOW	60		/* ... per address per window (s) */
 
+#define RS_MAX_RECORD_DATA	(64 * 1024)	/* a record's data, compact */
+#define RS_MAX_FIELD_CHARS	200		/* title, type, site */
+#define RS_PAGE_DEFAULT		50		/* list limit */
+#define RS_PAGE_MAX		200
+#define RS_TOMBSTONE_DAYS_DEFAULT 90		/* delta-sync horizon */
+
 #define RS_BUSY_TIMEOUT_MS	5000		/* waiting for a SQLite writer */
 
 #endif /* RS_LIMITS_H */

@@ -21,6 +21,13 @@ static const struct {
 	{ "rate_limited", "Too many requests", 429 },
 	{ "internal_error", "Internal server error", 500 },
 	{ "service_unavailable", "Service unavailable", 503 },
+	{ "invalid_cursor", "Invalid cursor", 400 },
+	{ "sync_token_expired", "Sync token expired", 410 },
+	{ "record_deleted", "Record deleted", 410 },
+	{ "causal_required", "Causal token required", 428 },
+	{ "causal_conflict", "Causal conflict", 409 },
+	{ "idempotency_key_reused", "Idempotency key reused", 422 },
+	{ "idempotency_in_progress", "Idempotent request in progress", 409 },
 };
 
 const char *

@@ -5,8 +5,10 @@
 #include "router.h"
 #include "auth.h"
 #include "ops.h"
+#include "records.h"
 
 #define ANY	RS_ROLES_ANY
+#define WRITERS	(RS_ROLE_ADMIN | RS_ROLE_OPERATOR)
 
 #define BODY	RS_ROUTE_BODY
 
@@ -19,6 +21,15 @@ static const struct rs_route rs_routes[] = {
 	{ RS_METHOD_POST, "/v1/auth/token", RS_ROLES_NONE, BODY, NULL,
 	    rs_auth_token },
 	{ RS_METHOD_GET, "/v1/me", ANY, 0, NULL, rs_auth_me },
+	{ RS_METHOD_POST, "/v1/records", WRITERS, BODY, NULL,
+	    rs_records_create },
+	{ RS_METHOD_GET, "/v1/records", ANY, 0, rs_records_list_query,
+	    rs_records_list },
+	{ RS_METHOD_GET, "/v1/records/:id", ANY, 0, NULL, rs_records_get },
+	{ RS_METHOD_PATCH, "/v1/records/:id", WRITERS, BODY, NULL,
+	    rs_records_patch },
+	{ RS_METHOD_DELETE, "/v1/records/:id", WRITERS, 0, NULL,
+	    rs_records_delete },
 	{ RS_METHOD__MAX, NULL, 0, 0, NULL, NULL },
 };
 

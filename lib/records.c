@@ -1,0 +1,807 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "limits.h"
+#include "app.h"
+#include "clock.h"
+#include "cursor.h"
+#include "db.h"
+#include "idem.h"
+#include "json.h"
+#include "log.h"
+#include "outbox.h"
+#include "recstore.h"
+#include "ulid.h"
+#include "valid.h"
+#include "records.h"
+
+const char *const rs_records_list_query[] = {
+	"status", "type", "site", "created_by", "updated_after",
+	"include_deleted", "limit", "cursor", "since", NULL,
+};
+
+static const char *const rs_record_statuses[] = {
+	"queued", "synced", "conflict", "failed", NULL,
+};
+
+enum rs_write_op {
+	RS_WRITE_CREATE,
+	RS_WRITE_PATCH,
+	RS_WRITE_DELETE,
+};
+
+/* One change, validated as far as it can be before the transaction. */
+struct rs_write {
+	enum rs_write_op	 op;
+	const char		*id;		/* patch, delete */
+	const char		*causal;	/* expected, or NULL */
+	int			 causal_header;	/* it came as If-Match */
+	struct rs_idem		 idem;
+};
+
+/* ---- field validation ------------------------------------------------ */
+
+static size_t
+rs_records_chars(const char *s)
+{
+	size_t	 n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+/* A 1..200 character string member; NULL when absent or wrong. */
+static const char *
+rs_records_text(struct rs_valid *v, struct json_object *body,
+    const char *name, int required)
+{
+	const char	*s;
+
+	s = rs_valid_string(v, body, name, required, 1, 4 * RS_MAX_FIELD_CHARS);
+	if (s != NULL && rs_records_chars(s) > RS_MAX_FIELD_CHARS) {
+		rs_valid_add(v, name, "must be at most %d characters",
+		    RS_MAX_FIELD_CHARS);
+		return NULL;
+	}
+	return s;
+}
+
+static int
+rs_records_is_status(const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; rs_record_statuses[i] != NULL; i++)
+		if (strcmp(s, rs_record_statuses[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static const char *
+rs_records_status(struct rs_valid *v, struct json_object *body)
+{
+	const char	*s = rs_valid_string(v, body, "status", 0, 1, 16);
+
+	if (s != NULL && !rs_records_is_status(s)) {
+		rs_valid_add(v, "status",
+		    "must be one of queued, synced, conflict, failed");
+		return NULL;
+	}
+	return s;
+}
+
+/* The data member when it is an object (borrowed), else NULL. */
+static struct json_object *
+rs_records_data(struct rs_valid *v, struct json_object *body)
+{
+	struct json_object	*d;
+
+	if (!json_object_object_get_ex(body, "data", &d))
+		return NULL;
+	if (!json_object_is_type(d, json_type_object)) {
+		rs_valid_add(v, "data", "must be a JSON object");
+		return NULL;
+	}
+	return d;
+}
+
+/* Serialises data into the arena and checks its size; NULL when too big. */
+static const char *
+rs_records_data_text(struct rs_ctx *ctx, struct rs_valid *v,
+    struct json_object *d, int64_t *size)
+{
+	const char	*s = rs_json_compact(d);
+	size_t		 len = s ? strlen(s) : 0;
+
+	if (s == NULL)
+		return NULL;
+	if (len > RS_MAX_RECORD_DATA) {
+		rs_valid_add(v, "data", "is %zu bytes as compact JSON; "
+		    "the limit is %d", len, RS_MAX_RECORD_DATA);
+		return NULL;
+	}
+	*size = (int64_t)len;
+	return rs_arena_strndup(&ctx->app->arena, s, len);
+}
+
+/* ---- answers --------------------------------------------------------- */
+
+static const char *
+rs_records_etag(struct rs_ctx *ctx, const struct rs_record *r)
+{
+	return rs_arena_printf(&ctx->app->arena, "\"%s\"", r->causal);
+}
+
+/*
+ * A problem answered with status, carrying the record as member (e.g.
+ * current, record) and its ETag.
+ */
+static int
+rs_records_problem(struct rs_ctx *ctx, enum rs_problem p, int status,
+    const char *detail, const char *member, const struct rs_record *r)
+{
+	struct json_object	*prob;
+
+	if ((prob = rs_app_problem_new(ctx, p, detail)) == NULL)
+		return -1;
+	json_object_object_add(prob, member, rs_recstore_json(r));
+	rs_resp_header(&ctx->resp, "ETag", rs_records_etag(ctx, r));
+	return rs_app_problem_as(ctx, status, prob);
+}
+
+/* Turns a stored "Name: value\n" block into response headers. */
+static void
+rs_records_replay(struct rs_ctx *ctx, const struct rs_idem_answer *ans)
+{
+	char	*h, *line, *colon, *next;
+
+	ctx->resp.status = ans->status;
+	ctx->resp.ctype = ans->status >= 400 ? "application/problem+json" :
+	    "application/json";
+	ctx->resp.body = ans->body;
+	ctx->resp.bodylen = strlen(ans->body);
+	if ((h = rs_arena_strdup(&ctx->app->arena, ans->headers)) == NULL)
+		return;
+	for (line = h; *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) == NULL)
+			next = line + strlen(line);
+		else
+			*next++ = '\0';
+		if ((colon = strstr(line, ": ")) == NULL)
+			continue;
+		*colon = '\0';
+		rs_resp_header(&ctx->resp, line, colon + 2);
+	}
+	rs_resp_header(&ctx->resp, "Idempotent-Replayed", "true");
+}
+
+/*
+ * Keeps the answer now in ctx->resp under the request's key, inside the
+ * open transaction.
+ */
+static enum rs_err
+rs_records_remember(struct rs_ctx *ctx, const struct rs_write *w,
+    int64_t now)
+{
+	struct rs_idem_answer	 ans;
+	const char		*h = "";
+	size_t			 i;
+
+	if (w->idem.key == NULL)
+		return RS_OK;
+	for (i = 0; i < ctx->resp.nhdr; i++)
+		if ((h = rs_arena_printf(&ctx->app->arena, "%s%s: %s\n", h,
+		    ctx->resp.hdr[i].name, ctx->resp.hdr[i].value)) == NULL)
+			return RS_ERR_NOMEM;
+	ans.status = ctx->resp.status;
+	ans.headers = h;
+	ans.body = ctx->resp.body;
+	return rs_idem_store(ctx->app->db, ctx->who.org_id, &w->idem, now,
+	    &ans);
+}
+
+/* ---- the one write path ---------------------------------------------- */
+
+/* Applies a validated body to r (create or patch); -1 when answered. */
+static int
+rs_records_apply(struct rs_ctx *ctx, struct rs_record *r, int create)
+{
+	struct json_object	*body = ctx->body, *d, *merged = NULL, *m;
+	struct rs_valid		 v;
+	const char		*s;
+	int			 rc = -1;
+
+	rs_valid_init(&v, &ctx->app->arena);
+	if ((s = rs_records_text(&v, body, "title", create)) != NULL)
+		r->title = s;
+	if ((s = rs_records_text(&v, body, "type", create)) != NULL)
+		r->type = s;
+	if (json_object_object_get_ex(body, "site", &m) && m == NULL)
+		r->site = NULL;		/* null clears it */
+	else if ((s = rs_records_text(&v, body, "site", 0)) != NULL)
+		r->site = s;
+	if ((s = rs_records_status(&v, body)) != NULL)
+		r->status = s;
+	if ((d = rs_records_data(&v, body)) != NULL) {
+		if (create)
+			merged = json_object_get(d);
+		else if (rs_json_parse(r->data, strlen(r->data), &merged,
+		    NULL, 0) != 0 || rs_json_merge_patch(merged, d) != 0)
+			goto out;
+		if ((s = rs_records_data_text(ctx, &v, merged,
+		    &r->size)) != NULL)
+			r->data = s;
+	}
+	if (v.n > 0) {
+		rs_app_invalid(ctx, &v);
+		rc = 1;
+		goto out;
+	}
+	rc = 0;
+out:
+	json_object_put(merged);
+	return rc;
+}
+
+/* Writes the events of a change from old_status to r's state. */
+static enum rs_err
+rs_records_events(struct rs_ctx *ctx, const struct rs_write *w,
+    const struct rs_record *r, const char *old_status,
+    struct json_object *shown, int64_t now)
+{
+	static const char *const types[] = {
+		"record.created", "record.updated", "record.deleted",
+	};
+	enum rs_err	 rc;
+
+	if ((rc = rs_outbox_add(ctx->app->db, ctx->who.org_id, types[w->op],
+	    r->id, shown, now)) != RS_OK)
+		return rc;
+	if (w->op != RS_WRITE_DELETE && strcmp(r->status, "synced") == 0 &&
+	    (old_status == NULL || strcmp(old_status, "synced") != 0))
+		rc = rs_outbox_add(ctx->app->db, ctx->who.org_id,
+		    "record.synced", r->id, shown, now);
+	return rc;
+}
+
+/* A lost causal check: the conflict event, the answer, and its key. */
+static int
+rs_records_conflict(struct rs_ctx *ctx, const struct rs_write *w,
+    const struct rs_record *cur, int64_t now)
+{
+	struct json_object	*shown;
+	enum rs_err		 rc;
+
+	if ((shown = rs_recstore_json(cur)) == NULL)
+		return -1;
+	rc = rs_outbox_add(ctx->app->db, ctx->who.org_id, "record.conflict",
+	    cur->id, shown, now);
+	json_object_put(shown);
+	if (rc != RS_OK)
+		return -1;
+	if (rs_records_problem(ctx, RS_PROB_CAUSAL_CONFLICT,
+	    w->causal_header ? 412 : 409, "the record has changed since the causal token you sent; "
+	    "member current holds it as it is now", "current", cur) != 0 ||
+	    rs_records_remember(ctx, w, now) != RS_OK ||
+	    rs_db_commit(ctx->app->db) != RS_OK)
+		return -1;
+	return 0;
+}
+
+/* Builds the success answer for r into ctx->resp; shown is consumed. */
+static int
+rs_records_answer(struct rs_ctx *ctx, const struct rs_write *w,
+    const struct rs_record *r, struct json_object *shown)
+{
+	if (w->op == RS_WRITE_CREATE)
+		rs_resp_header(&ctx->resp, "Location", rs_arena_printf(
+		    &ctx->app->arena, "/v1/records/%s", r->id));
+	rs_resp_header(&ctx->resp, "ETag", rs_records_etag(ctx, r));
+	return rs_app_json(ctx, w->op == RS_WRITE_CREATE ? 201 : 200, shown);
+}
+
+static void
+rs_records_new(struct rs_ctx *ctx, struct rs_record *r, int64_t now)
+{
+	memset(r, 0, sizeof(*r));
+	rs_id_new(r->id, sizeof(r->id), "rec_");
+	memcpy(r->org_id, ctx->who.org_id, sizeof(r->org_id));
+	memcpy(r->created_by, ctx->who.user_id, sizeof(r->created_by));
+	r->status = "queued";
+	r->data = "{}";
+	r->size = 2;
+	r->queue = "default";
+	r->created_at = now;
+}
+
+/*
+ * Inside the transaction: loads or makes the record and applies the
+ * change. Returns 0 to go on and write, 1 when answered without a write
+ * (the caller rolls back), -1 on error.
+ */
+static int
+rs_records_prepare(struct rs_ctx *ctx, const struct rs_write *w,
+    struct rs_record *r, int64_t now)
+{
+	enum rs_err	 rc;
+
+	if (w->op == RS_WRITE_CREATE) {
+		rs_records_new(ctx, r, now);
+		return rs_records_apply(ctx, r, 1) == 0 ? 0 : 1;
+	}
+	rc = rs_recstore_get(ctx->app->db, &ctx->app->arena, ctx->who.org_id,
+	    w->id, r);
+	if (rc == RS_ERR_NOTFOUND) {
+		rs_app_problem(ctx, RS_PROB_NOT_FOUND, "no record %.64s",
+		    w->id);
+		return 1;
+	}
+	if (rc != RS_OK)
+		return -1;
+	if (r->deleted_at != 0) {
+		/* Deleting twice answers the same tombstone. */
+		if (w->op == RS_WRITE_DELETE)
+			return rs_records_answer(ctx, w, r,
+			    rs_recstore_json(r)) == 0 ? 1 : -1;
+		return rs_records_problem(ctx, RS_PROB_RECORD_DELETED, 410,
+		    "the record was deleted; member record holds its "
+		    "tombstone", "record", r) == 0 ? 1 : -1;
+	}
+	return 0;
+}
+
+static int
+rs_records_write(struct rs_ctx *ctx, struct rs_write *w)
+{
+	struct rs_db		*db = ctx->app->db;
+	struct rs_record	 r;
+	struct rs_idem_answer	 ans;
+	struct json_object	*shown = NULL;
+	const char		*old_status = NULL;
+	int64_t			 now = rs_clock_now_ms();
+	enum rs_err		 rc;
+	int			 step;
+
+	if ((rc = rs_db_begin(db)) != RS_OK) {
+		rs_resp_header(&ctx->resp, "Retry-After", "1");
+		if (rc == RS_ERR_BUSY && w->idem.key != NULL)
+			return rs_app_problem(ctx, RS_PROB_IDEM_IN_PROGRESS,
+			    "another request holds the write lock; it may "
+			    "be one with this Idempotency-Key: retry");
+		return rs_app_problem(ctx, RS_PROB_UNAVAILABLE,
+		    "the database is busy; nothing was changed: retry");
+	}
+	if (w->idem.key != NULL) {
+		switch (rs_idem_find(db, &ctx->app->arena, ctx->who.org_id,
+		    &w->idem, now, &ans)) {
+		case RS_IDEM_NEW:
+			break;
+		case RS_IDEM_REPLAY:
+			rs_db_rollback(db);
+			rs_records_replay(ctx, &ans);
+			return 0;
+		case RS_IDEM_MISMATCH:
+			rs_db_rollback(db);
+			return rs_app_problem(ctx, RS_PROB_IDEM_REUSED,
+			    "this Idempotency-Key was used for a different "
+			    "request in the last 24 hours");
+		default:
+			goto fail;
+		}
+	}
+	if ((step = rs_records_prepare(ctx, w, &r, now)) != 0) {
+		rs_db_rollback(db);
+		return step > 0 ? 0 : -1;
+	}
+	old_status = w->op == RS_WRITE_CREATE ? NULL : r.status;
+	if (w->causal != NULL && strcmp(w->causal, r.causal) != 0)
+		return rs_records_conflict(ctx, w, &r, now);
+	if (w->op == RS_WRITE_PATCH && (step = rs_records_apply(ctx, &r,
+	    0)) != 0) {
+		rs_db_rollback(db);
+		return step > 0 ? 0 : -1;
+	}
+	if (w->op == RS_WRITE_DELETE)
+		r.deleted_at = now;
+	r.version++;
+	r.updated_at = now;
+	rs_ulid_new(r.causal, sizeof(r.causal), now);
+	if (rs_recstore_put(db, &r, w->op == RS_WRITE_CREATE) != RS_OK ||
+	    (shown = rs_recstore_json(&r)) == NULL ||
+	    rs_records_events(ctx, w, &r, old_status, shown, now) != RS_OK ||
+	    rs_records_answer(ctx, w, &r, json_object_get(shown)) != 0 ||
+	    rs_records_remember(ctx, w, now) != RS_OK ||
+	    (rc = rs_db_commit(db)) != RS_OK)
+		goto fail;
+	json_object_put(shown);
+	return 0;
+fail:
+	json_object_put(shown);
+	rs_db_rollback(db);
+	return -1;
+}
+
+/* ---- request-level checks -------------------------------------------- */
+
+/* Reads Idempotency-Key into w; -1 when answered (malformed). */
+static int
+rs_records_idem(struct rs_ctx *ctx, struct rs_write *w)
+{
+	const char	*h = rs_http_header(&ctx->req, "Idempotency-Key");
+
+	if (h == NULL)
+		return 0;
+	if ((w->idem.key = rs_idem_key(&ctx->app->arena, h)) == NULL) {
+		rs_app_problem(ctx, RS_PROB_INVALID_REQUEST,
+		    "Idempotency-Key must be 1 to 255 visible ASCII "
+		    "characters");
+		return -1;
+	}
+	rs_idem_hash(&w->idem, ctx->req.method_name, ctx->req.path,
+	    ctx->body);
+	return 0;
+}
+
+/*
+ * The causal token from If-Match and/or the body member "causal".
+ * Returns 0 (w->causal may stay NULL), or -1 when answered.
+ */
+static int
+rs_records_causal(struct rs_ctx *ctx, struct rs_write *w)
+{
+	const char		*h = rs_http_header(&ctx->req, "If-Match");
+	struct json_object	*m;
+	char			*tag = NULL;
+	size_t			 len;
+
+	if (h != NULL) {
+		len = strlen(h);
+		if (len != RS_ULID_LEN + 2 || h[0] != '"' ||
+		    h[len - 1] != '"' || (tag = rs_arena_strndup(
+		    &ctx->app->arena, h + 1, len - 2)) == NULL ||
+		    !rs_ulid_valid(tag)) {
+			rs_app_problem(ctx, RS_PROB_INVALID_REQUEST,
+			    "If-Match must be one entity tag, \"<causal>\"");
+			return -1;
+		}
+		w->causal = tag;
+		w->causal_header = 1;
+	}
+	if (ctx->body != NULL &&
+	    json_object_object_get_ex(ctx->body, "causal", &m)) {
+		if (!json_object_is_type(m, json_type_string) ||
+		    !rs_ulid_valid(json_object_get_string(m))) {
+			rs_app_problem(ctx, RS_PROB_INVALID_REQUEST,
+			    "causal: must be a causal token (a ULID)");
+			return -1;
+		}
+		if (tag != NULL && strcmp(tag, json_object_get_string(m))) {
+			rs_app_problem(ctx, RS_PROB_INVALID_REQUEST,
+			    "If-Match and member causal name different "
+			    "versions");
+			return -1;
+		}
+		if (tag == NULL)
+			w->causal = json_object_get_string(m);
+	}
+	return 0;
+}
+
+/* Members and their shapes, before the transaction; -1 when answered. */
+static int
+rs_records_check_body(struct rs_ctx *ctx, int create)
+{
+	static const char *const create_members[] = {
+		"title", "type", "site", "status", "data", NULL,
+	};
+	static const char *const patch_members[] = {
+		"title", "type", "site", "status", "data", "causal", NULL,
+	};
+	struct rs_valid		 v;
+	struct rs_record	 scratch;
+
+	/* The same validators the write path uses, on a scratch record,
+	 * so every bad member is named before anything is locked. */
+	rs_valid_init(&v, &ctx->app->arena);
+	rs_valid_known(&v, ctx->body, create ? create_members : patch_members);
+	if (v.n > 0) {
+		rs_app_invalid(ctx, &v);
+		return -1;
+	}
+	memset(&scratch, 0, sizeof(scratch));
+	scratch.data = "{}";
+	if (rs_records_apply(ctx, &scratch, create) != 0)
+		return -1;
+	if (!create && json_object_object_length(ctx->body) ==
+	    (json_object_object_get_ex(ctx->body, "causal", NULL) ? 1 : 0)) {
+		rs_app_problem(ctx, RS_PROB_INVALID_REQUEST,
+		    "nothing to change: send title, type, site, status "
+		    "or data");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+rs_records_id(struct rs_ctx *ctx, struct rs_write *w)
+{
+	w->id = ctx->req.params[0];
+	if (!rs_id_valid(w->id, "rec_")) {
+		rs_app_problem(ctx, RS_PROB_NOT_FOUND, "no record %.64s",
+		    w->id);
+		return -1;
+	}
+	return 0;
+}
+
+int
+rs_records_create(struct rs_ctx *ctx)
+{
+	struct rs_write	 w;
+
+	memset(&w, 0, sizeof(w));
+	w.op = RS_WRITE_CREATE;
+	if (rs_records_check_body(ctx, 1) != 0 || rs_records_idem(ctx, &w))
+		return ctx->resp.body != NULL ? 0 : -1;
+	return rs_records_write(ctx, &w);
+}
+
+int
+rs_records_patch(struct rs_ctx *ctx)
+{
+	struct rs_write	 w;
+
+	memset(&w, 0, sizeof(w));
+	w.op = RS_WRITE_PATCH;
+	if (rs_records_id(ctx, &w) != 0 || rs_records_causal(ctx, &w) != 0 ||
+	    rs_records_check_body(ctx, 0) != 0 || rs_records_idem(ctx, &w))
+		return ctx->resp.body != NULL ? 0 : -1;
+	if (w.causal == NULL)
+		return rs_app_problem(ctx, RS_PROB_CAUSAL_REQUIRED,
+		    "send the causal token you last saw, as member causal "
+		    "or as If-Match: \"<causal>\"");
+	return rs_records_write(ctx, &w);
+}
+
+int
+rs_records_delete(struct rs_ctx *ctx)
+{
+	struct rs_write	 w;
+
+	memset(&w, 0, sizeof(w));
+	w.op = RS_WRITE_DELETE;
+	if (rs_records_id(ctx, &w) != 0 || rs_records_causal(ctx, &w) != 0 ||
+	    rs_records_idem(ctx, &w))
+		return ctx->resp.body != NULL ? 0 : -1;
+	/* DELETE has no 412 form: a stale If-Match is a 409 here. */
+	w.causal_header = 0;
+	return rs_records_write(ctx, &w);
+}
+
+int
+rs_records_get(struct rs_ctx *ctx)
+{
+	struct rs_record	 r;
+	struct rs_write		 w;
+	enum rs_err		 rc;
+
+	memset(&w, 0, sizeof(w));
+	if (rs_records_id(ctx, &w) != 0)
+		return 0;
+	rc = rs_recstore_get(ctx->app->db, &ctx->app->arena, ctx->who.org_id,
+	    w.id, &r);
+	if (rc == RS_ERR_NOTFOUND)
+		return rs_app_problem(ctx, RS_PROB_NOT_FOUND, "no record %.64s",
+		    w.id);
+	if (rc != RS_OK)
+		return -1;
+	if (r.deleted_at != 0)
+		return rs_records_problem(ctx, RS_PROB_RECORD_DELETED, 410,
+		    "the record was deleted; member record holds its "
+		    "tombstone", "record", &r);
+	rs_resp_header(&ctx->resp, "ETag", rs_records_etag(ctx, &r));
+	return rs_app_json(ctx, 200, rs_recstore_json(&r));
+}
+
+/* ---- lists and delta sync -------------------------------------------- */
+
+struct rs_listreq {
+	struct rs_recfilter	 f;
+	size_t			 limit;
+	const char		*since;
+	struct rs_synctok	 tok;
+	int			 has_cursor;
+	struct rs_cursor	 cur;
+};
+
+/* Parses and checks the list's query; -1 when answered. */
+static int
+rs_records_list_query_parse(struct rs_ctx *ctx, struct rs_listreq *lr)
+{
+	static const char *const unsigned_params[] = { "cursor", "limit",
+	    NULL };
+	const struct rs_query	*q = &ctx->req.query;
+	struct rs_valid		 v;
+	const char		*s;
+	long long		 n;
+	size_t			 i;
+
+	memset(lr, 0, sizeof(*lr));
+	lr->limit = RS_PAGE_DEFAULT;
+	lr->f.updated_after = -1;
+	rs_valid_init(&v, &ctx->app->arena);
+	if ((s = rs_query_get(q, "limit")) != NULL) {
+		if (rs_config_num(s, 1, RS_PAGE_MAX, &n) != 0)
+			rs_valid_add(&v, "limit", "must be a whole number "
+			    "from 1 to %d", RS_PAGE_MAX);
+		else
+			lr->limit = (size_t)n;
+	}
+	if ((s = rs_query_get(q, "include_deleted")) != NULL) {
+		if (strcmp(s, "true") == 0)
+			lr->f.include_deleted = 1;
+		else if (strcmp(s, "false") != 0)
+			rs_valid_add(&v, "include_deleted",
+			    "must be true or false");
+	}
+	if ((s = rs_query_get(q, "updated_after")) != NULL &&
+	    rs_clock_parse(s, &lr->f.updated_after) != 0)
+		rs_valid_add(&v, "updated_after",
+		    "must be an RFC 3339 time such as "
+		    "2026-11-26T17:45:21.123Z");
+	if ((s = rs_query_get(q, "status")) != NULL) {
+		if (!rs_records_is_status(s))
+			rs_valid_add(&v, "status", "must be one of queued, "
+			    "synced, conflict, failed");
+		lr->f.status = s;
+	}
+	lr->f.type = rs_query_get(q, "type");
+	lr->f.site = rs_query_get(q, "site");
+	lr->f.created_by = rs_query_get(q, "created_by");
+	lr->since = rs_query_get(q, "since");
+	if (lr->since != NULL)
+		for (i = 0; i < q->n; i++)
+			if (strcmp(q->p[i].name, "since") != 0 &&
+			    strcmp(q->p[i].name, "limit") != 0 &&
+			    strcmp(q->p[i].name, "cursor") != 0)
+				rs_valid_add(&v, q->p[i].name, "cannot be "
+				    "combined with since (delta sync "
+				    "takes only limit and cursor)");
+	if (v.n > 0) {
+		rs_app_invalid(ctx, &v);
+		return -1;
+	}
+	if ((s = rs_query_get(q, "cursor")) != NULL) {
+		if (rs_cursor_read(ctx->app->k_cursor, s, &lr->cur) != RS_OK ||
+		    strcmp(lr->cur.org_id, ctx->who.org_id) != 0 ||
+		    lr->cur.sig != rs_cursor_sig(q, unsigned_params)) {
+			rs_app_problem(ctx, RS_PROB_INVALID_CURSOR, "the "
+			    "cursor is not one this list handed out");
+			return -1;
+		}
+		lr->has_cursor = 1;
+	}
+	return 0;
+}
+
+/* Checks the since token; -1 when answered. */
+static int
+rs_records_since(struct rs_ctx *ctx, struct rs_listreq *lr)
+{
+	int64_t	 horizon = rs_clock_now_ms() -
+		    (int64_t)ctx->app->cfg.tombstone_days * 86400 * 1000;
+
+	if (rs_synctok_read(ctx->app->k_cursor, lr->since, &lr->tok) !=
+	    RS_OK || strcmp(lr->tok.org_id, ctx->who.org_id) != 0) {
+		rs_app_problem(ctx, RS_PROB_INVALID_CURSOR,
+		    "since must be a sync_token this API handed out");
+		return -1;
+	}
+	if (lr->tok.issued_ms < horizon) {
+		rs_app_problem(ctx, RS_PROB_SYNC_TOKEN_EXPIRED,
+		    "the sync token is older than the %d-day tombstone "
+		    "horizon: deletions may be gone; resync in full",
+		    ctx->app->cfg.tombstone_days);
+		return -1;
+	}
+	return 0;
+}
+
+/* The list answer for rows[0..n), of which at most lr->limit are shown. */
+static int
+rs_records_list_answer(struct rs_ctx *ctx, const struct rs_listreq *lr,
+    struct rs_record *rows, size_t n, int64_t sync_seq, int64_t walk)
+{
+	static const char *const unsigned_params[] = { "cursor", "limit",
+	    NULL };
+	struct json_object	*o, *arr;
+	struct rs_cursor	 c;
+	struct rs_synctok	 t;
+	char			 buf[RS_CURSOR_MAX];
+	size_t			 i, shown = n > lr->limit ? lr->limit : n;
+
+	if ((o = json_object_new_object()) == NULL)
+		return -1;
+	arr = json_object_new_array_ext((int)shown);
+	json_object_object_add(o, "data", arr);
+	for (i = 0; i < shown; i++)
+		json_object_array_add(arr, rs_recstore_json(&rows[i]));
+	json_object_object_add(o, "has_more",
+	    json_object_new_boolean(n > lr->limit));
+	if (n > lr->limit) {
+		memset(&c, 0, sizeof(c));
+		memcpy(c.org_id, ctx->who.org_id, sizeof(c.org_id));
+		c.sig = rs_cursor_sig(&ctx->req.query, unsigned_params);
+		c.pos = lr->since ? rows[shown - 1].change_seq :
+		    rows[shown - 1].seq;
+		c.walk = walk;
+		if (rs_cursor_make(ctx->app->k_cursor, &c, buf,
+		    sizeof(buf)) != RS_OK) {
+			json_object_put(o);
+			return -1;
+		}
+		json_object_object_add(o, "next_cursor",
+		    json_object_new_string(buf));
+	} else
+		json_object_object_add(o, "next_cursor", NULL);
+	memset(&t, 0, sizeof(t));
+	memcpy(t.org_id, ctx->who.org_id, sizeof(t.org_id));
+	t.change_seq = sync_seq;
+	t.issued_ms = rs_clock_now_ms();
+	if (rs_synctok_make(ctx->app->k_cursor, &t, buf, sizeof(buf)) !=
+	    RS_OK) {
+		json_object_put(o);
+		return -1;
+	}
+	json_object_object_add(o, "sync_token", json_object_new_string(buf));
+	return rs_app_json(ctx, 200, o);
+}
+
+int
+rs_records_list(struct rs_ctx *ctx)
+{
+	struct rs_listreq	 lr;
+	struct rs_record	*rows;
+	struct rs_db		*db = ctx->app->db;
+	size_t			 n = 0;
+	int64_t			 now_seq, walk, sync_seq;
+	enum rs_err		 rc;
+
+	if (rs_records_list_query_parse(ctx, &lr) != 0 ||
+	    (lr.since != NULL && rs_records_since(ctx, &lr) != 0))
+		return 0;
+	if ((rows = rs_arena_calloc(&ctx->app->arena, lr.limit + 1,
+	    sizeof(*rows))) == NULL)
+		return -1;
+	/* One snapshot: the rows and the change number agree. */
+	if (rs_db_begin_read(db) != RS_OK)
+		return -1;
+	if ((now_seq = rs_recstore_change_seq(db, ctx->who.org_id)) < 0)
+		goto fail;
+	if (lr.since != NULL) {
+		rc = rs_recstore_changes(db, &ctx->app->arena, ctx->who.org_id,
+		    lr.has_cursor ? lr.cur.pos : lr.tok.change_seq,
+		    lr.limit + 1, rows, &n);
+		walk = 0;
+		sync_seq = n > lr.limit ? rows[lr.limit - 1].change_seq :
+		    now_seq;
+	} else {
+		rc = rs_recstore_list(db, &ctx->app->arena, ctx->who.org_id,
+		    &lr.f, lr.has_cursor ? lr.cur.pos : 0, lr.limit + 1,
+		    rows, &n);
+		/* Every page of one walk hands out the token of its start,
+		 * so changes made during the walk come back by delta sync. */
+		walk = sync_seq = lr.has_cursor ? lr.cur.walk : now_seq;
+	}
+	if (rc != RS_OK || rs_db_commit(db) != RS_OK)
+		goto fail;
+	return rs_records_list_answer(ctx, &lr, rows, n, sync_seq, walk);
+fail:
+	rs_db_rollback(db);
+	return -1;
+}

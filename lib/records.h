@@ -1,0 +1,23 @@
+/*
+ * records.h: the /v1/records endpoints (CONTRACT §3). Every change
+ * (create, patch, delete) goes through one write path that checks the
+ * Idempotency-Key and the causal token, applies the change, bumps
+ * version and causal, takes the org's next change number, writes the
+ * outbox events and the idempotent answer, and commits -- or changes
+ * nothing at all.
+ */
+#ifndef RS_RECORDS_H
+#define RS_RECORDS_H
+
+struct rs_ctx;
+
+int	rs_records_create(struct rs_ctx *ctx);	/* POST /v1/records */
+int	rs_records_list(struct rs_ctx *ctx);	/* GET /v1/records */
+int	rs_records_get(struct rs_ctx *ctx);	/* GET /v1/records/:id */
+int	rs_records_patch(struct rs_ctx *ctx);	/* PATCH /v1/records/:id */
+int	rs_records_delete(struct rs_ctx *ctx);	/* DELETE /v1/records/:id */
+
+/* The query parameters GET /v1/records admits (for the route table). */
+extern const char *const rs_records_list_query[];
+
+#endif /* RS_RECORDS_H */

@@ -1,0 +1,290 @@
+#include <string.h>
+
+#include <json-c/json.h>
+#include <sqlite3.h>
+
+#include "arena.h"
+#include "clock.h"
+#include "db.h"
+#include "json.h"
+#include "recstore.h"
+
+#define COLS	"seq, id, org_id, title, type, site, status, data, size, " \
+		"causal, version, deleted_at, created_at, updated_at, " \
+		"created_by, queue, change_seq"
+
+enum {
+	STMT_GET,
+	STMT_NEXT_CHANGE,
+	STMT_CHANGE_SEQ,
+	STMT_INSERT,
+	STMT_UPDATE,
+	STMT_LIST,
+	STMT_CHANGES,
+	STMT__MAX
+};
+
+static const char *const sql[STMT__MAX] = {
+	/* STMT_GET */
+	"SELECT " COLS " FROM records WHERE org_id = ?1 AND id = ?2",
+	/* STMT_NEXT_CHANGE */
+	"UPDATE orgs SET change_seq = change_seq + 1 WHERE id = ?1 "
+	"RETURNING change_seq",
+	/* STMT_CHANGE_SEQ */
+	"SELECT change_seq FROM orgs WHERE id = ?1",
+	/* STMT_INSERT */
+	"INSERT INTO records (id, org_id, title, type, site, status, data, "
+	"size, causal, version, deleted_at, created_at, updated_at, "
+	"created_by, queue, change_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+	"?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+	/* STMT_UPDATE */
+	"UPDATE records SET title = ?3, type = ?4, site = ?5, status = ?6, "
+	"data = ?7, size = ?8, causal = ?9, version = ?10, deleted_at = ?11, "
+	"updated_at = ?13, queue = ?15, change_seq = ?16 "
+	"WHERE id = ?1 AND org_id = ?2",
+	/* STMT_LIST: NULL parameters mean "any" */
+	"SELECT " COLS " FROM records WHERE org_id = ?1 AND seq > ?2 "
+	"AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR type = ?4) "
+	"AND (?5 IS NULL OR site = ?5) AND (?6 IS NULL OR created_by = ?6) "
+	"AND (?7 IS NULL OR updated_at > ?7) "
+	"AND (?8 OR deleted_at IS NULL) ORDER BY seq LIMIT ?9",
+	/* STMT_CHANGES */
+	"SELECT " COLS " FROM records WHERE org_id = ?1 AND change_seq > ?2 "
+	"ORDER BY change_seq LIMIT ?3",
+};
+
+static const char *
+rs_recstore_text(struct rs_arena *a, sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return NULL;
+	return rs_arena_strndup(a, (const char *)sqlite3_column_text(st, col),
+	    (size_t)sqlite3_column_bytes(st, col));
+}
+
+static void
+rs_recstore_copy(char *dst, size_t dstsz, sqlite3_stmt *st, int col)
+{
+	const char	*s = (const char *)sqlite3_column_text(st, col);
+
+	dst[0] = '\0';
+	if (s != NULL && strlen(s) < dstsz)
+		strcpy(dst, s);
+}
+
+/* Fills r from the current row of a COLS query. */
+static enum rs_err
+rs_recstore_row(struct rs_arena *a, sqlite3_stmt *st, struct rs_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->seq = sqlite3_column_int64(st, 0);
+	rs_recstore_copy(r->id, sizeof(r->id), st, 1);
+	rs_recstore_copy(r->org_id, sizeof(r->org_id), st, 2);
+	r->title = rs_recstore_text(a, st, 3);
+	r->type = rs_recstore_text(a, st, 4);
+	r->site = rs_recstore_text(a, st, 5);
+	r->status = rs_recstore_text(a, st, 6);
+	r->data = rs_recstore_text(a, st, 7);
+	r->size = sqlite3_column_int64(st, 8);
+	rs_recstore_copy(r->causal, sizeof(r->causal), st, 9);
+	r->version = sqlite3_column_int64(st, 10);
+	r->deleted_at = sqlite3_column_int64(st, 11);
+	r->created_at = sqlite3_column_int64(st, 12);
+	r->updated_at = sqlite3_column_int64(st, 13);
+	rs_recstore_copy(r->created_by, sizeof(r->created_by), st, 14);
+	r->queue = rs_recstore_text(a, st, 15);
+	r->change_seq = sqlite3_column_int64(st, 16);
+	if (r->title == NULL || r->type == NULL || r->status == NULL ||
+	    r->data == NULL || r->queue == NULL)
+		return RS_ERR_NOMEM;
+	return RS_OK;
+}
+
+enum rs_err
+rs_recstore_get(struct rs_db *db, struct rs_arena *a, const char *org,
+    const char *id, struct rs_record *r)
+{
+	sqlite3_stmt	*st;
+	enum rs_err	 rc;
+	int		 step;
+
+	if ((st = rs_db_stmt(db, sql[STMT_GET])) == NULL)
+		return RS_ERR_DB;
+	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	if ((step = sqlite3_step(st)) == SQLITE_ROW)
+		rc = rs_recstore_row(a, st, r);
+	else
+		rc = step == SQLITE_DONE ? RS_ERR_NOTFOUND : rs_db_err(step);
+	rs_db_done(st);
+	return rc;
+}
+
+int64_t
+rs_recstore_change_seq(struct rs_db *db, const char *org)
+{
+	sqlite3_stmt	*st;
+	int64_t		 v = -1;
+
+	if ((st = rs_db_stmt(db, sql[STMT_CHANGE_SEQ])) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	rs_db_done(st);
+	return v;
+}
+
+static enum rs_err
+rs_recstore_next_change(struct rs_db *db, const char *org, int64_t *seq)
+{
+	sqlite3_stmt	*st;
+	int		 step;
+
+	if ((st = rs_db_stmt(db, sql[STMT_NEXT_CHANGE])) == NULL)
+		return RS_ERR_DB;
+	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
+	if ((step = sqlite3_step(st)) == SQLITE_ROW)
+		*seq = sqlite3_column_int64(st, 0);
+	rs_db_done(st);
+	if (step != SQLITE_ROW)
+		return step == SQLITE_DONE ? RS_ERR_NOTFOUND : rs_db_err(step);
+	return RS_OK;
+}
+
+enum rs_err
+rs_recstore_put(struct rs_db *db, struct rs_record *r, int insert)
+{
+	sqlite3_stmt	*st;
+	enum rs_err	 rc;
+	int		 step;
+
+	if ((rc = rs_recstore_next_change(db, r->org_id,
+	    &r->change_seq)) != RS_OK)
+		return rc;
+	if ((st = rs_db_stmt(db, sql[insert ? STMT_INSERT :
+	    STMT_UPDATE])) == NULL)
+		return RS_ERR_DB;
+	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, r->org_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, r->title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, r->type, -1, SQLITE_STATIC);
+	if (r->site != NULL)
+		sqlite3_bind_text(st, 5, r->site, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, r->status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, r->data, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, r->size);
+	sqlite3_bind_text(st, 9, r->causal, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 10, r->version);
+	if (r->deleted_at != 0)
+		sqlite3_bind_int64(st, 11, r->deleted_at);
+	sqlite3_bind_int64(st, 12, r->created_at);
+	sqlite3_bind_int64(st, 13, r->updated_at);
+	sqlite3_bind_text(st, 14, r->created_by, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 15, r->queue, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 16, r->change_seq);
+	step = sqlite3_step(st);
+	rs_db_done(st);
+	return step == SQLITE_DONE ? RS_OK : rs_db_err(step);
+}
+
+/* Steps a COLS query into out[0..max). */
+static enum rs_err
+rs_recstore_rows(sqlite3_stmt *st, struct rs_arena *a, size_t max,
+    struct rs_record *out, size_t *n)
+{
+	enum rs_err	 rc = RS_OK;
+	int		 step = SQLITE_DONE;
+
+	*n = 0;
+	while (*n < max && (step = sqlite3_step(st)) == SQLITE_ROW)
+		if ((rc = rs_recstore_row(a, st, &out[(*n)++])) != RS_OK)
+			break;
+	if (rc == RS_OK && *n < max && step != SQLITE_DONE)
+		rc = rs_db_err(step);
+	rs_db_done(st);
+	return rc;
+}
+
+enum rs_err
+rs_recstore_list(struct rs_db *db, struct rs_arena *a, const char *org,
+    const struct rs_recfilter *f, int64_t after, size_t max,
+    struct rs_record *out, size_t *n)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = rs_db_stmt(db, sql[STMT_LIST])) == NULL)
+		return RS_ERR_DB;
+	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, after);
+	if (f->status != NULL)
+		sqlite3_bind_text(st, 3, f->status, -1, SQLITE_STATIC);
+	if (f->type != NULL)
+		sqlite3_bind_text(st, 4, f->type, -1, SQLITE_STATIC);
+	if (f->site != NULL)
+		sqlite3_bind_text(st, 5, f->site, -1, SQLITE_STATIC);
+	if (f->created_by != NULL)
+		sqlite3_bind_text(st, 6, f->created_by, -1, SQLITE_STATIC);
+	if (f->updated_after >= 0)
+		sqlite3_bind_int64(st, 7, f->updated_after);
+	sqlite3_bind_int(st, 8, f->include_deleted);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)max);
+	return rs_recstore_rows(st, a, max, out, n);
+}
+
+enum rs_err
+rs_recstore_changes(struct rs_db *db, struct rs_arena *a, const char *org,
+    int64_t after, size_t max, struct rs_record *out, size_t *n)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = rs_db_stmt(db, sql[STMT_CHANGES])) == NULL)
+		return RS_ERR_DB;
+	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, after);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	return rs_recstore_rows(st, a, max, out, n);
+}
+
+static struct json_object *
+rs_recstore_time(int64_t ms)
+{
+	char	 buf[32];
+
+	return ms == 0 ? NULL :
+	    json_object_new_string(rs_clock_format(buf, sizeof(buf), ms));
+}
+
+struct json_object *
+rs_recstore_json(const struct rs_record *r)
+{
+	struct json_object	*o;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	json_object_object_add(o, "id", json_object_new_string(r->id));
+	json_object_object_add(o, "title", json_object_new_string(r->title));
+	json_object_object_add(o, "type", json_object_new_string(r->type));
+	json_object_object_add(o, "site", r->site == NULL ? NULL :
+	    json_object_new_string(r->site));
+	json_object_object_add(o, "status",
+	    json_object_new_string(r->status));
+	json_object_object_add(o, "data",
+	    rs_json_raw(r->data, strlen(r->data)));
+	json_object_object_add(o, "size", json_object_new_int64(r->size));
+	json_object_object_add(o, "causal", json_object_new_string(r->causal));
+	json_object_object_add(o, "version",
+	    json_object_new_int64(r->version));
+	json_object_object_add(o, "deleted",
+	    json_object_new_boolean(r->deleted_at != 0));
+	json_object_object_add(o, "deleted_at",
+	    rs_recstore_time(r->deleted_at));
+	json_object_object_add(o, "created_at",
+	    rs_recstore_time(r->created_at));
+	json_object_object_add(o, "updated_at",
+	    rs_recstore_time(r->updated_at));
+	json_object_object_add(o, "created_by",
+	    json_object_new_string(r->created_by));
+	json_object_object_add(o, "queue", json_object_new_string(r->queue));
+	return o;
+}

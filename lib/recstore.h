@@ -1,0 +1,78 @@
+/*
+ * recstore.h: records in SQLite: one row type, reads, keyset lists, the
+ * per-org change sequence and the record's JSON form. Writes happen
+ * only inside the caller's transaction (records.c owns the write path);
+ * every query is scoped by org, so another org's ids simply do not exist.
+ * Strings of a struct rs_record live in the arena passed to the reader.
+ */
+#ifndef RS_RECSTORE_H
+#define RS_RECSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "id.h"
+#include "ulid.h"
+
+struct json_object;
+struct rs_arena;
+struct rs_db;
+
+struct rs_record {
+	int64_t		 seq;		/* creation order */
+	char		 id[RS_ID_MAX];
+	char		 org_id[RS_ID_MAX];
+	const char	*title;
+	const char	*type;
+	const char	*site;		/* NULL: none */
+	const char	*status;
+	const char	*data;		/* compact JSON object */
+	int64_t		 size;		/* strlen(data) */
+	char		 causal[RS_ULID_LEN + 1];
+	int64_t		 version;
+	int64_t		 deleted_at;	/* 0: live */
+	int64_t		 created_at;
+	int64_t		 updated_at;
+	char		 created_by[RS_ID_MAX];
+	const char	*queue;
+	int64_t		 change_seq;
+};
+
+/* List filters; NULL / -1 / 0 mean "any". */
+struct rs_recfilter {
+	const char	*status;
+	const char	*type;
+	const char	*site;
+	const char	*created_by;
+	int64_t		 updated_after;	/* ms, -1: any */
+	int		 include_deleted;
+};
+
+/* RS_OK and *r, or RS_ERR_NOTFOUND (also for another org's id). */
+enum rs_err	rs_recstore_get(struct rs_db *db, struct rs_arena *a,
+		    const char *org, const char *id, struct rs_record *r);
+/*
+ * Inside a write transaction: takes the org's next change number into
+ * r->change_seq and inserts (insert set) or updates the row.
+ */
+enum rs_err	rs_recstore_put(struct rs_db *db, struct rs_record *r,
+		    int insert);
+/* The org's latest change number (0 before any change), or -1. */
+int64_t		rs_recstore_change_seq(struct rs_db *db, const char *org);
+/*
+ * Up to max records of org matching f with seq > after, oldest first,
+ * into out; *n receives the count.
+ */
+enum rs_err	rs_recstore_list(struct rs_db *db, struct rs_arena *a,
+		    const char *org, const struct rs_recfilter *f,
+		    int64_t after, size_t max, struct rs_record *out,
+		    size_t *n);
+/* Up to max records of org changed after change number after, in order. */
+enum rs_err	rs_recstore_changes(struct rs_db *db, struct rs_arena *a,
+		    const char *org, int64_t after, size_t max,
+		    struct rs_record *out, size_t *n);
+/* The record as the API shows it (caller owns it), or NULL. */
+struct json_object *rs_recstore_json(const struct rs_record *r);
+
+#endif /* RS_RECSTORE_H */
