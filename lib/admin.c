@@ -119,24 +119,16 @@ rs_admin_user(struct rs_db *db, const char *org, const char *email,
 }
 
 enum rs_err
-rs_admin_key_create(struct rs_db *db, const unsigned char apikey_subkey[32],
-    const char *org, const char *email, enum rs_role role,
-    char key[RS_APIKEY_LEN + 1], char key_id[RS_ID_MAX])
+rs_admin_key_issue(struct rs_db *db, const unsigned char apikey_subkey[32],
+    const char *org, const char *uid, char key[RS_APIKEY_LEN + 1],
+    char key_id[RS_ID_MAX])
 {
 	unsigned char	 hash[RS_APIKEY_HASH_BYTES];
-	char		 uid[RS_ID_MAX];
 	sqlite3_stmt	*st;
 	enum rs_err	 rc;
 
-	if (!rs_valid_email(email) || strcmp(rs_role_name(role), "unknown") == 0)
-		return RS_ERR_INVAL;
-	if ((rc = rs_db_begin(db)) != RS_OK)
-		return rc;
-	if ((rc = rs_admin_user(db, org, email, role, uid)) != RS_OK)
-		goto out;
-	rc = RS_ERR_DB;
 	if ((st = rs_db_stmt(db, sql[STMT_KEY_INSERT])) == NULL)
-		goto out;
+		return RS_ERR_DB;
 	rs_apikey_new(key, RS_APIKEY_LEN + 1);
 	rs_apikey_hash(apikey_subkey, key, hash);
 	rs_id_new(key_id, RS_ID_MAX, "key_");
@@ -145,14 +137,33 @@ rs_admin_key_create(struct rs_db *db, const unsigned char apikey_subkey[32],
 	sqlite3_bind_text(st, 3, uid, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 4, hash, sizeof(hash), SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, rs_clock_now_ms());
-	if ((rc = rs_admin_step(st)) == RS_OK)
+	rc = rs_admin_step(st);
+	sodium_memzero(hash, sizeof(hash));
+	if (rc != RS_OK)
+		sodium_memzero(key, RS_APIKEY_LEN + 1);
+	return rc;
+}
+
+enum rs_err
+rs_admin_key_create(struct rs_db *db, const unsigned char apikey_subkey[32],
+    const char *org, const char *email, enum rs_role role,
+    char key[RS_APIKEY_LEN + 1], char key_id[RS_ID_MAX])
+{
+	char		 uid[RS_ID_MAX];
+	enum rs_err	 rc;
+
+	if (!rs_valid_email(email) || strcmp(rs_role_name(role), "unknown") == 0)
+		return RS_ERR_INVAL;
+	if ((rc = rs_db_begin(db)) != RS_OK)
+		return rc;
+	if ((rc = rs_admin_user(db, org, email, role, uid)) == RS_OK &&
+	    (rc = rs_admin_key_issue(db, apikey_subkey, org, uid, key,
+	    key_id)) == RS_OK)
 		rc = rs_db_commit(db);
-out:
 	if (rc != RS_OK) {
 		rs_db_rollback(db);
 		sodium_memzero(key, RS_APIKEY_LEN + 1);
 	}
-	sodium_memzero(hash, sizeof(hash));
 	return rc;
 }
 

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "router.h"
+#include "users.h"
 #include "valid.h"
 #include "app.h"
 
@@ -274,7 +275,11 @@ rs_app_gate(struct rs_ctx *ctx, rs_http_reader rd, void *rdctx)
 		    "unknown query parameter \"%.64s\"", bad);
 		return -1;
 	}
-	return rs_app_body(ctx, rd, rdctx);
+	if (rs_app_body(ctx, rd, rdctx) != 0)
+		return -1;
+	if (ctx->route->flags & RS_ROUTE_SYNC)
+		rs_users_touch(ctx);
+	return 0;
 }
 
 void

@@ -46,6 +46,7 @@ struct rs_principal {
 	const char	*email;		/* arena */
 	enum rs_role	 role;		/* as the database says now */
 	int64_t		 token_exp;	/* Unix seconds */
+	int64_t		 last_sync_at;	/* ms, 0: never */
 };
 
 struct rs_ctx {

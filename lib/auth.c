@@ -30,7 +30,7 @@ static const char *const sql[STMT__MAX] = {
 	"FROM api_keys k JOIN users u ON u.id = k.user_id "
 	"WHERE k.hash = ?1 AND k.revoked_at IS NULL",
 	/* STMT_PRINCIPAL */
-	"SELECT u.email, u.role FROM api_keys k "
+	"SELECT u.email, u.role, u.last_sync_at FROM api_keys k "
 	"JOIN users u ON u.id = k.user_id "
 	"WHERE k.id = ?1 AND k.org_id = ?2 AND k.user_id = ?3 "
 	"AND k.revoked_at IS NULL AND u.status = 'active'",
@@ -229,7 +229,8 @@ rs_auth_bearer(struct rs_ctx *ctx)
 	sqlite3_bind_text(st, 3, t.user_id, -1, SQLITE_STATIC);
 	if ((step = sqlite3_step(st)) == SQLITE_DONE) {
 		rs_db_done(st);
-		return rs_auth_deny(ctx, "the access token was revoked");
+		return rs_auth_deny(ctx, "the access token was revoked, or its user "
+		    "disabled");
 	}
 	if (step != SQLITE_ROW) {
 		rs_db_done(st);
@@ -238,6 +239,7 @@ rs_auth_bearer(struct rs_ctx *ctx)
 	ctx->who.email = rs_arena_strdup(&ctx->app->arena,
 	    (const char *)sqlite3_column_text(st, 0));
 	ctx->who.role = rs_role_parse((const char *)sqlite3_column_text(st, 1));
+	ctx->who.last_sync_at = sqlite3_column_int64(st, 2);
 	rs_db_done(st);
 	memcpy(ctx->who.org_id, t.org_id, sizeof(t.org_id));
 	memcpy(ctx->who.user_id, t.user_id, sizeof(t.user_id));

@@ -19,8 +19,8 @@ rs_cursor_make(const unsigned char key[32], const struct rs_cursor *c,
 {
 	char	 p[RS_SEAL_PAYLOAD_MAX + 1];
 
-	snprintf(p, sizeof(p), "list\n%s\n%016" PRIx64 "\n%" PRId64 "\n%"
-	    PRId64, c->org_id, c->sig, c->pos, c->walk);
+	snprintf(p, sizeof(p), "%s\n%s\n%016" PRIx64 "\n%" PRId64 "\n%"
+	    PRId64, c->list, c->org_id, c->sig, c->pos, c->walk);
 	return rs_seal(key, RS_CURSOR_TAG, p, out, outsz);
 }
 
@@ -33,7 +33,8 @@ rs_cursor_read(const unsigned char key[32], const char *s,
 
 	memset(c, 0, sizeof(*c));
 	if (rs_seal_open(key, RS_CURSOR_TAG, s, p, sizeof(p)) < 0 ||
-	    rs_seal_fields(p, f, 5) != 0 || strcmp(f[0], "list") != 0 ||
+	    rs_seal_fields(p, f, 5) != 0 || strlen(f[0]) == 0 ||
+	    strlen(f[0]) >= sizeof(c->list) ||
 	    !rs_id_valid(f[1], "org_") || strlen(f[2]) != 16 ||
 	    rs_config_num(f[3], 0, INT64_MAX, &pos) != 0 ||
 	    rs_config_num(f[4], 0, INT64_MAX, &walk) != 0)
@@ -41,6 +42,7 @@ rs_cursor_read(const unsigned char key[32], const char *s,
 	c->sig = strtoull(f[2], &end, 16);
 	if (*end != '\0')
 		return RS_ERR_CRYPTO;
+	strcpy(c->list, f[0]);
 	strcpy(c->org_id, f[1]);
 	c->pos = pos;
 	c->walk = walk;

@@ -2,7 +2,7 @@
  * cursor.h: list cursors and sync tokens, sealed with the RS_SECRET_CURSOR
  * subkey (seal.h) so a forged, altered or foreign one is refused.
  *
- * A cursor is tied to its org and to the list's other query parameters
+ * A cursor is tied to its list, its org, the list's other query parameters
  * (their signature), and holds the keyset position (no OFFSET: rows added
  * meanwhile cannot shift a page) plus the change sequence at which the
  * walk began, so every page of one walk hands out the same sync token.
@@ -20,6 +20,7 @@
 struct rs_query;
 
 struct rs_cursor {
+	char		 list[16];	/* which list: "records", "users" */
 	char		 org_id[RS_ID_MAX];
 	uint64_t	 sig;		/* of the other query parameters */
 	int64_t		 pos;		/* last row handed out */

@@ -44,7 +44,7 @@ rs_idem_key(struct rs_arena *a, const char *h)
 
 void
 rs_idem_hash(struct rs_idem *id, const char *method, const char *path,
-    struct json_object *body)
+    const char *if_match, struct json_object *body)
 {
 	crypto_generichash_state	 st;
 	char				*canon = NULL;
@@ -54,6 +54,10 @@ rs_idem_hash(struct rs_idem *id, const char *method, const char *path,
 	    strlen(method) + 1);
 	crypto_generichash_update(&st, (const unsigned char *)path,
 	    strlen(path) + 1);
+	if (if_match == NULL)
+		if_match = "";
+	crypto_generichash_update(&st, (const unsigned char *)if_match,
+	    strlen(if_match) + 1);
 	/* Canonical: member order and white space do not make a new body. */
 	if (body != NULL && (canon = rs_json_canonical(body)) != NULL)
 		crypto_generichash_update(&st, (const unsigned char *)canon,

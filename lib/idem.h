@@ -47,9 +47,13 @@ enum rs_idem_found {
  * arena) or NULL when malformed.
  */
 const char	*rs_idem_key(struct rs_arena *a, const char *header);
-/* Fills id->hash for the request (body may be NULL). */
+/*
+ * Fills id->hash for the request: method, path, If-Match (may be NULL)
+ * and the canonical body (may be NULL).
+ */
 void		 rs_idem_hash(struct rs_idem *id, const char *method,
-		    const char *path, struct json_object *body);
+		    const char *path, const char *if_match,
+		    struct json_object *body);
 /* Inside the write transaction: has this org seen the key? */
 enum rs_idem_found rs_idem_find(struct rs_db *db, struct rs_arena *a,
 		    const char *org, const struct rs_idem *id, int64_t now,

@@ -28,6 +28,10 @@ static const struct {
 	{ "causal_conflict", "Causal conflict", 409 },
 	{ "idempotency_key_reused", "Idempotency key reused", 422 },
 	{ "idempotency_in_progress", "Idempotent request in progress", 409 },
+	{ "user_exists", "User exists", 409 },
+	{ "invite_invalid", "Invite invalid", 410 },
+	{ "last_admin", "Last active admin", 409 },
+	{ "invalid_user_state", "Invalid user state", 409 },
 };
 
 const char *

@@ -61,10 +61,13 @@ rs_records_text(struct rs_valid *v, struct json_object *body,
     const char *name, int required)
 {
 	const char	*s;
+	size_t		 n;
 
-	s = rs_valid_string(v, body, name, required, 1, 4 * RS_MAX_FIELD_CHARS);
-	if (s != NULL && rs_records_chars(s) > RS_MAX_FIELD_CHARS) {
-		rs_valid_add(v, name, "must be at most %d characters",
+	/* Bytes are bounded by the body limit; the rule is in characters. */
+	s = rs_valid_string(v, body, name, required, 0, RS_MAX_BODY);
+	if (s != NULL && ((n = rs_records_chars(s)) < 1 ||
+	    n > RS_MAX_FIELD_CHARS)) {
+		rs_valid_add(v, name, "must be 1 to %d characters",
 		    RS_MAX_FIELD_CHARS);
 		return NULL;
 	}
@@ -207,45 +210,56 @@ rs_records_remember(struct rs_ctx *ctx, const struct rs_write *w,
 
 /* ---- the one write path ---------------------------------------------- */
 
-/* Applies a validated body to r (create or patch); -1 when answered. */
+/*
+ * Applies the request body to r (create or patch), recording every bad
+ * member in v. Returns 0 (check v->n), or -1 on allocation failure.
+ */
 static int
-rs_records_apply(struct rs_ctx *ctx, struct rs_record *r, int create)
+rs_records_apply(struct rs_ctx *ctx, struct rs_valid *v, struct rs_record *r,
+    int create)
 {
 	struct json_object	*body = ctx->body, *d, *merged = NULL, *m;
-	struct rs_valid		 v;
 	const char		*s;
 	int			 rc = -1;
 
-	rs_valid_init(&v, &ctx->app->arena);
-	if ((s = rs_records_text(&v, body, "title", create)) != NULL)
+	if ((s = rs_records_text(v, body, "title", create)) != NULL)
 		r->title = s;
-	if ((s = rs_records_text(&v, body, "type", create)) != NULL)
+	if ((s = rs_records_text(v, body, "type", create)) != NULL)
 		r->type = s;
 	if (json_object_object_get_ex(body, "site", &m) && m == NULL)
 		r->site = NULL;		/* null clears it */
-	else if ((s = rs_records_text(&v, body, "site", 0)) != NULL)
+	else if ((s = rs_records_text(v, body, "site", 0)) != NULL)
 		r->site = s;
-	if ((s = rs_records_status(&v, body)) != NULL)
+	if ((s = rs_records_status(v, body)) != NULL)
 		r->status = s;
-	if ((d = rs_records_data(&v, body)) != NULL) {
+	if ((d = rs_records_data(v, body)) != NULL) {
 		if (create)
 			merged = json_object_get(d);
 		else if (rs_json_parse(r->data, strlen(r->data), &merged,
 		    NULL, 0) != 0 || rs_json_merge_patch(merged, d) != 0)
 			goto out;
-		if ((s = rs_records_data_text(ctx, &v, merged,
+		if ((s = rs_records_data_text(ctx, v, merged,
 		    &r->size)) != NULL)
 			r->data = s;
-	}
-	if (v.n > 0) {
-		rs_app_invalid(ctx, &v);
-		rc = 1;
-		goto out;
 	}
 	rc = 0;
 out:
 	json_object_put(merged);
 	return rc;
+}
+
+/* Applies the body to r; 0 to go on, 1 when answered 400, -1 on error. */
+static int
+rs_records_apply_checked(struct rs_ctx *ctx, struct rs_record *r, int create)
+{
+	struct rs_valid	 v;
+
+	rs_valid_init(&v, &ctx->app->arena);
+	if (rs_records_apply(ctx, &v, r, create) != 0)
+		return -1;
+	if (v.n > 0)
+		return rs_app_invalid(ctx, &v) == 0 ? 1 : -1;
+	return 0;
 }
 
 /* Writes the events of a change from old_status to r's state. */
@@ -332,7 +346,7 @@ rs_records_prepare(struct rs_ctx *ctx, const struct rs_write *w,
 
 	if (w->op == RS_WRITE_CREATE) {
 		rs_records_new(ctx, r, now);
-		return rs_records_apply(ctx, r, 1) == 0 ? 0 : 1;
+		return rs_records_apply_checked(ctx, r, 1);
 	}
 	rc = rs_recstore_get(ctx->app->db, &ctx->app->arena, ctx->who.org_id,
 	    w->id, r);
@@ -401,8 +415,8 @@ rs_records_write(struct rs_ctx *ctx, struct rs_write *w)
 	old_status = w->op == RS_WRITE_CREATE ? NULL : r.status;
 	if (w->causal != NULL && strcmp(w->causal, r.causal) != 0)
 		return rs_records_conflict(ctx, w, &r, now);
-	if (w->op == RS_WRITE_PATCH && (step = rs_records_apply(ctx, &r,
-	    0)) != 0) {
+	if (w->op == RS_WRITE_PATCH && (step = rs_records_apply_checked(ctx,
+	    &r, 0)) != 0) {
 		rs_db_rollback(db);
 		return step > 0 ? 0 : -1;
 	}
@@ -443,7 +457,7 @@ rs_records_idem(struct rs_ctx *ctx, struct rs_write *w)
 		return -1;
 	}
 	rs_idem_hash(&w->idem, ctx->req.method_name, ctx->req.path,
-	    ctx->body);
+	    rs_http_header(&ctx->req, "If-Match"), ctx->body);
 	return 0;
 }
 
@@ -509,14 +523,14 @@ rs_records_check_body(struct rs_ctx *ctx, int create)
 	 * so every bad member is named before anything is locked. */
 	rs_valid_init(&v, &ctx->app->arena);
 	rs_valid_known(&v, ctx->body, create ? create_members : patch_members);
+	memset(&scratch, 0, sizeof(scratch));
+	scratch.data = "{}";
+	if (rs_records_apply(ctx, &v, &scratch, create) != 0)
+		return -1;
 	if (v.n > 0) {
 		rs_app_invalid(ctx, &v);
 		return -1;
 	}
-	memset(&scratch, 0, sizeof(scratch));
-	scratch.data = "{}";
-	if (rs_records_apply(ctx, &scratch, create) != 0)
-		return -1;
 	if (!create && json_object_object_length(ctx->body) ==
 	    (json_object_object_get_ex(ctx->body, "causal", NULL) ? 1 : 0)) {
 		rs_app_problem(ctx, RS_PROB_INVALID_REQUEST,
@@ -678,6 +692,7 @@ rs_records_list_query_parse(struct rs_ctx *ctx, struct rs_listreq *lr)
 	}
 	if ((s = rs_query_get(q, "cursor")) != NULL) {
 		if (rs_cursor_read(ctx->app->k_cursor, s, &lr->cur) != RS_OK ||
+		    strcmp(lr->cur.list, "records") != 0 ||
 		    strcmp(lr->cur.org_id, ctx->who.org_id) != 0 ||
 		    lr->cur.sig != rs_cursor_sig(q, unsigned_params)) {
 			rs_app_problem(ctx, RS_PROB_INVALID_CURSOR, "the "
@@ -735,6 +750,7 @@ rs_records_list_answer(struct rs_ctx *ctx, const struct rs_listreq *lr,
 	    json_object_new_boolean(n > lr->limit));
 	if (n > lr->limit) {
 		memset(&c, 0, sizeof(c));
+		strcpy(c.list, "records");
 		memcpy(c.org_id, ctx->who.org_id, sizeof(c.org_id));
 		c.sig = rs_cursor_sig(&ctx->req.query, unsigned_params);
 		c.pos = lr->since ? rows[shown - 1].change_seq :

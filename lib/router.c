@@ -6,11 +6,14 @@
 #include "auth.h"
 #include "ops.h"
 #include "records.h"
+#include "users.h"
 
 #define ANY	RS_ROLES_ANY
 #define WRITERS	(RS_ROLE_ADMIN | RS_ROLE_OPERATOR)
 
 #define BODY	RS_ROUTE_BODY
+#define SYNC	RS_ROUTE_SYNC
+#define ADMIN	RS_ROLE_ADMIN
 
 /* One row per route: method, path, roles admitted, flags, query, handler. */
 static const struct rs_route rs_routes[] = {
@@ -21,15 +24,23 @@ static const struct rs_route rs_routes[] = {
 	{ RS_METHOD_POST, "/v1/auth/token", RS_ROLES_NONE, BODY, NULL,
 	    rs_auth_token },
 	{ RS_METHOD_GET, "/v1/me", ANY, 0, NULL, rs_auth_me },
-	{ RS_METHOD_POST, "/v1/records", WRITERS, BODY, NULL,
+	{ RS_METHOD_POST, "/v1/records", WRITERS, BODY | SYNC, NULL,
 	    rs_records_create },
-	{ RS_METHOD_GET, "/v1/records", ANY, 0, rs_records_list_query,
+	{ RS_METHOD_GET, "/v1/records", ANY, SYNC, rs_records_list_query,
 	    rs_records_list },
-	{ RS_METHOD_GET, "/v1/records/:id", ANY, 0, NULL, rs_records_get },
-	{ RS_METHOD_PATCH, "/v1/records/:id", WRITERS, BODY, NULL,
+	{ RS_METHOD_GET, "/v1/records/:id", ANY, SYNC, NULL, rs_records_get },
+	{ RS_METHOD_PATCH, "/v1/records/:id", WRITERS, BODY | SYNC, NULL,
 	    rs_records_patch },
-	{ RS_METHOD_DELETE, "/v1/records/:id", WRITERS, 0, NULL,
+	{ RS_METHOD_DELETE, "/v1/records/:id", WRITERS, SYNC, NULL,
 	    rs_records_delete },
+	{ RS_METHOD_GET, "/v1/users", ADMIN, 0, rs_users_list_query,
+	    rs_users_list },
+	{ RS_METHOD_POST, "/v1/users/invite", ADMIN, BODY, NULL,
+	    rs_users_invite },
+	{ RS_METHOD_POST, "/v1/users/accept", RS_ROLES_NONE, BODY, NULL,
+	    rs_users_accept },
+	{ RS_METHOD_PATCH, "/v1/users/:id", ADMIN, BODY, NULL,
+	    rs_users_patch },
 	{ RS_METHOD__MAX, NULL, 0, 0, NULL, NULL },
 };
 

@@ -17,6 +17,7 @@ struct rs_ctx;
 typedef int	(*rs_handler)(struct rs_ctx *ctx);
 
 #define RS_ROUTE_BODY	0x01	/* takes a JSON object body */
+#define RS_ROUTE_SYNC	0x02	/* counts as the user syncing (last_sync_at) */
 
 struct rs_route {
 	enum rs_method	 method;

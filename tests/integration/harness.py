@@ -273,6 +273,37 @@ def http_call(port, method, path, body=None, headers=None, token=None,
         conn.close()
 
 
+def run_parallel(funcs, timeout):
+    """Run each of FUNCS (no arguments) in its own thread, all released at
+    once by a barrier; wait at most TIMEOUT seconds in all. Returns a list
+    of (result, exception) in the order of FUNCS. A Failure when a thread is
+    still running at the deadline (the threads are daemons: they cannot hold
+    up the run)."""
+    import threading
+    barrier = threading.Barrier(len(funcs))
+    results = [(None, Failure("thread did not finish"))] * len(funcs)
+
+    def work(i, func):
+        try:
+            barrier.wait(timeout)
+            results[i] = (func(), None)
+        except Exception as e:  # noqa: handed back to the caller
+            results[i] = (None, e)
+
+    threads = [threading.Thread(target=work, args=(i, f), daemon=True)
+               for i, f in enumerate(funcs)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + timeout
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    alive = sum(1 for t in threads if t.is_alive())
+    if alive:
+        raise Failure("%d of %d threads still running after %d s"
+                      % (alive, len(threads), timeout))
+    return results
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -292,11 +323,18 @@ def read_master_key(secret_file):
         return bytes.fromhex(f.read().strip())
 
 
+def kdf_subkey(master, subkey_id, context):
+    """libsodium crypto_kdf_derive_from_key(32, SUBKEY_ID, CONTEXT, MASTER):
+    BLAKE2b-256 keyed with MASTER, salt = id as 8 LE bytes + 8 zeros,
+    personal = the 8-byte CONTEXT + 8 zeros."""
+    return hashlib.blake2b(b"", digest_size=32, key=master,
+                           salt=struct.pack("<Q", subkey_id) + b"\0" * 8,
+                           person=context + b"\0" * 8).digest()
+
+
 def token_subkey(master):
     """libsodium crypto_kdf_derive_from_key(32, id 2, ctx "rs_token", M)."""
-    return hashlib.blake2b(b"", digest_size=32, key=master,
-                           salt=struct.pack("<Q", 2) + b"\0" * 8,
-                           person=b"rs_token" + b"\0" * 8).digest()
+    return kdf_subkey(master, 2, b"rs_token")
 
 
 def mint_token(secret_file, org_id, user_id, key_id, role, exp):

@@ -1,5 +1,6 @@
 /*
- * test-json: the strict JSON parser and the canonical form (lib/json.h).
+ * test-json: the strict JSON parser, the canonical form, raw JSON text
+ * and JSON Merge Patch (lib/json.h).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -384,6 +385,204 @@ test_json_canonical_no_slash_escape(void)
 	free(c);
 }
 
+/*
+ * Applies the merge patch patch to target (both JSON objects as text) and
+ * compares the canonical result with want; patch is released before the
+ * result is read, so the result must own what it took from it.
+ */
+static void
+merge(const char *target, const char *patch, const char *want,
+    const char *name)
+{
+	struct json_object	*t = NULL, *p = NULL;
+	char			*got = NULL, *exp = canonical(want);
+
+	if (parse(target, &t) != 0 || parse(patch, &p) != 0) {
+		TAP_OK(0, name);
+		tap_diag("bad test JSON: %s", err);
+	} else if (!TAP_IS_INT(rs_json_merge_patch(t, p), 0, name)) {
+		/* counted */
+	} else {
+		json_object_put(p);
+		p = NULL;
+		got = rs_json_canonical(t);
+		TAP_IS_STR(got, exp, name);
+	}
+	json_object_put(p);
+	json_object_put(t);
+	free(got);
+	free(exp);
+}
+
+static void
+test_json_merge_replace(void)
+{
+	merge("{\"a\":\"b\"}", "{\"a\":\"c\"}", "{\"a\":\"c\"}",
+	    "json merge patch: a member is replaced (RFC 7396 A.1)");
+}
+
+static void
+test_json_merge_add(void)
+{
+	merge("{\"a\":\"b\"}", "{\"b\":\"c\"}", "{\"a\":\"b\",\"b\":\"c\"}",
+	    "json merge patch: a member is added (RFC 7396 A.2)");
+}
+
+static void
+test_json_merge_remove(void)
+{
+	merge("{\"a\":\"b\"}", "{\"a\":null}", "{}",
+	    "json merge patch: null removes the only member (RFC 7396 A.3)");
+}
+
+static void
+test_json_merge_remove_one(void)
+{
+	merge("{\"a\":\"b\",\"b\":\"c\"}", "{\"a\":null}", "{\"b\":\"c\"}",
+	    "json merge patch: null removes one member (RFC 7396 A.4)");
+}
+
+static void
+test_json_merge_array_by_scalar(void)
+{
+	merge("{\"a\":[\"b\"]}", "{\"a\":\"c\"}", "{\"a\":\"c\"}",
+	    "json merge patch: an array replaced by a string (RFC 7396 A.5)");
+}
+
+static void
+test_json_merge_scalar_by_array(void)
+{
+	merge("{\"a\":\"c\"}", "{\"a\":[\"b\"]}", "{\"a\":[\"b\"]}",
+	    "json merge patch: a string replaced by an array (RFC 7396 A.6)");
+}
+
+static void
+test_json_merge_nested(void)
+{
+	merge("{\"a\":{\"b\":\"c\"}}", "{\"a\":{\"b\":\"d\",\"c\":null}}",
+	    "{\"a\":{\"b\":\"d\"}}",
+	    "json merge patch: objects merge recursively (RFC 7396 A.7)");
+}
+
+static void
+test_json_merge_array_wholesale(void)
+{
+	merge("{\"a\":[{\"b\":\"c\"}]}", "{\"a\":[1]}", "{\"a\":[1]}",
+	    "json merge patch: arrays are replaced wholesale (RFC 7396 A.8)");
+}
+
+static void
+test_json_merge_keeps_null_member(void)
+{
+	merge("{\"e\":null}", "{\"a\":1}", "{\"e\":null,\"a\":1}",
+	    "json merge patch: a null already in the target stays "
+	    "(RFC 7396 A.13)");
+}
+
+static void
+test_json_merge_non_object_member(void)
+{
+	merge("{\"x\":[1,2]}", "{\"x\":{\"a\":\"b\",\"c\":null}}",
+	    "{\"x\":{\"a\":\"b\"}}",
+	    "json merge patch: a non-object member patched by an object "
+	    "becomes one (RFC 7396 A.14)");
+	merge("{\"x\":\"s\"}", "{\"x\":{\"a\":1}}", "{\"x\":{\"a\":1}}",
+	    "json merge patch: a string member patched by an object becomes "
+	    "the object");
+}
+
+static void
+test_json_merge_nested_null_in_new(void)
+{
+	merge("{}", "{\"a\":{\"bb\":{\"ccc\":null}}}", "{\"a\":{\"bb\":{}}}",
+	    "json merge patch: nulls inside a new object are dropped "
+	    "(RFC 7396 A.15)");
+}
+
+static void
+test_json_merge_remove_absent(void)
+{
+	merge("{\"a\":1}", "{\"b\":null}", "{\"a\":1}",
+	    "json merge patch: removing an absent member changes nothing");
+}
+
+static void
+test_json_merge_empty_patch(void)
+{
+	merge("{\"a\":{\"b\":[1,2]}}", "{}", "{\"a\":{\"b\":[1,2]}}",
+	    "json merge patch: the empty patch changes nothing");
+}
+
+static void
+test_json_merge_deep_object_value(void)
+{
+	merge("{\"a\":1}", "{\"b\":{\"c\":{\"d\":[true,{\"e\":\"f\"}]}}}",
+	    "{\"a\":1,\"b\":{\"c\":{\"d\":[true,{\"e\":\"f\"}]}}}",
+	    "json merge patch: a new nested value is copied from the patch");
+}
+
+static void
+test_json_merge_scalar_types(void)
+{
+	merge("{\"a\":\"x\",\"k\":0}",
+	    "{\"a\":1.5,\"b\":true,\"c\":-3,\"d\":\"s/t\",\"e\":false}",
+	    "{\"a\":1.5,\"b\":true,\"c\":-3,\"d\":\"s/t\",\"e\":false,"
+	    "\"k\":0}",
+	    "json merge patch: numbers, booleans and strings are copied");
+}
+
+static void
+test_json_raw_verbatim(void)
+{
+	static const char	 text[] = "{\"a\":[1,2],\"u\":\"x/y\","
+	    "\"q\":\"\\\"\"}";
+	struct json_object	*o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_string("r1"));
+	json_object_object_add(o, "data", rs_json_raw(text, strlen(text)));
+	TAP_IS_STR(rs_json_compact(o), "{\"id\":\"r1\",\"data\":{\"a\":[1,2],"
+	    "\"u\":\"x/y\",\"q\":\"\\\"\"}}",
+	    "json raw: serialises its text verbatim inside an object");
+	json_object_put(o);
+}
+
+static void
+test_json_raw_len(void)
+{
+	static const char	 text[] = "[1,2]trailing";
+	struct json_object	*o = json_object_new_object();
+
+	json_object_object_add(o, "d", rs_json_raw(text, 5));
+	TAP_IS_STR(rs_json_compact(o), "{\"d\":[1,2]}",
+	    "json raw: only the first len bytes are emitted");
+	json_object_put(o);
+}
+
+static void
+test_json_raw_pretty(void)
+{
+	static const char	 text[] = "{\"a\":1}";
+	struct json_object	*o = json_object_new_object();
+
+	json_object_object_add(o, "d", rs_json_raw(text, strlen(text)));
+	TAP_HAS_STR(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PRETTY), "{\"a\":1}",
+	    "json raw: emitted as it is under any flags");
+	json_object_put(o);
+}
+
+static void
+test_json_raw_string_value(void)
+{
+	struct json_object	*o = rs_json_raw("{\"a\":1}", 7);
+
+	TAP_IS_STR(json_object_get_string(o), "{\"a\":1}",
+	    "json raw: holds the text as its string value");
+	TAP_IS_STR(rs_json_compact(o), "{\"a\":1}",
+	    "json raw: serialises alone as the text itself");
+	json_object_put(o);
+}
+
 int
 main(void)
 {
@@ -416,6 +615,25 @@ main(void)
 	test_json_canonical_differs();
 	test_json_canonical_bytewise();
 	test_json_canonical_no_slash_escape();
+	test_json_merge_replace();
+	test_json_merge_add();
+	test_json_merge_remove();
+	test_json_merge_remove_one();
+	test_json_merge_array_by_scalar();
+	test_json_merge_scalar_by_array();
+	test_json_merge_nested();
+	test_json_merge_array_wholesale();
+	test_json_merge_keeps_null_member();
+	test_json_merge_non_object_member();
+	test_json_merge_nested_null_in_new();
+	test_json_merge_remove_absent();
+	test_json_merge_empty_patch();
+	test_json_merge_deep_object_value();
+	test_json_merge_scalar_types();
+	test_json_raw_verbatim();
+	test_json_raw_len();
+	test_json_raw_pretty();
+	test_json_raw_string_value();
 
 	return tap_done();
 }

@@ -1,0 +1,244 @@
+/*
+ * test-ulid: ULIDs (lib/ulid.h), the causal tokens of records.
+ *
+ * rs_ulid_new() keeps the last millisecond it used in process state, so
+ * the tests below ask for ever later milliseconds (each test has its own
+ * range past the one before) unless a test means to go backwards.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "ulid.h"
+#include "tap.h"
+
+#define NOW_MS	INT64_C(1764179121000)	/* 2025-11-26T17:45:21Z */
+#define NBURST	1000
+
+static const char	 crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/* The millisecond time the first 10 characters of u encode, or -1. */
+static int64_t
+ulid_time(const char *u)
+{
+	const char	*p;
+	int64_t		 v = 0;
+	int		 i;
+
+	for (i = 0; i < 10; i++) {
+		if (u[i] == '\0' || (p = strchr(crockford, u[i])) == NULL)
+			return -1;
+		v = v << 5 | (int64_t)(p - crockford);
+	}
+	return v;
+}
+
+/* 1 when each of the RS_ULID_LEN characters of u is Crockford upper case. */
+static int
+all_crockford(const char *u)
+{
+	size_t	 i;
+
+	for (i = 0; i < RS_ULID_LEN; i++)
+		if (u[i] == '\0' || strchr(crockford, u[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+/*
+ * Must run first: the ULID spec's example time, 1469922850259, is
+ * earlier than every other time used here.
+ */
+static void
+test_ulid_spec_time_prefix(void)
+{
+	char	 u[RS_ULID_LEN + 1];
+
+	rs_ulid_new(u, sizeof(u), INT64_C(1469922850259));
+	TAP_OK(strncmp(u, "01ARZ3NDEK", 10) == 0,
+	    "ulid new: time 1469922850259 encodes as 01ARZ3NDEK (the spec)");
+}
+
+static void
+test_ulid_format(void)
+{
+	char	 u[RS_ULID_LEN + 1];
+
+	rs_ulid_new(u, sizeof(u), NOW_MS);
+	TAP_IS_INT(strlen(u), RS_ULID_LEN, "ulid new: 26 characters");
+	TAP_OK(all_crockford(u),
+	    "ulid new: only Crockford base32 upper-case characters");
+	TAP_OK(u[0] <= '7', "ulid new: the first character is at most 7");
+	TAP_IS_INT(rs_ulid_valid(u), 1, "ulid valid: accepts a new ULID");
+}
+
+static void
+test_ulid_small_buffer(void)
+{
+	char	 u[RS_ULID_LEN];
+
+	memset(u, 'x', sizeof(u));
+	rs_ulid_new(u, sizeof(u), NOW_MS + 1000);
+	TAP_IS_STR(u, "", "ulid new: a buffer without room for the NUL "
+	    "gets the empty string");
+}
+
+static void
+test_ulid_time_encoded(void)
+{
+	char	 u[RS_ULID_LEN + 1];
+
+	rs_ulid_new(u, sizeof(u), NOW_MS + 2000);
+	TAP_IS_INT(ulid_time(u), NOW_MS + 2000,
+	    "ulid new: the first 10 characters encode the millisecond time");
+}
+
+static void
+test_ulid_next_ms_sorts_after(void)
+{
+	char	 a[RS_ULID_LEN + 1], b[RS_ULID_LEN + 1];
+
+	rs_ulid_new(a, sizeof(a), NOW_MS + 3000);
+	rs_ulid_new(b, sizeof(b), NOW_MS + 3001);
+	TAP_OK(strcmp(a, b) < 0, "ulid new: time t sorts before time t+1");
+	TAP_IS_INT(ulid_time(b) - ulid_time(a), 1,
+	    "ulid new: t and t+1 differ by one in the time part");
+}
+
+static void
+test_ulid_same_ms_increasing(void)
+{
+	char	(*u)[RS_ULID_LEN + 1];
+	size_t	 i, j;
+	int	 increasing = 1, distinct = 1, same_time = 1;
+
+	if ((u = calloc(NBURST, sizeof(*u))) == NULL) {
+		TAP_OK(0, "ulid new: calloc");
+		return;
+	}
+	for (i = 0; i < NBURST; i++)
+		rs_ulid_new(u[i], sizeof(u[i]), NOW_MS + 4000);
+	for (i = 1; i < NBURST; i++) {
+		if (strcmp(u[i - 1], u[i]) >= 0)
+			increasing = 0;
+		if (ulid_time(u[i]) != NOW_MS + 4000)
+			same_time = 0;
+	}
+	for (i = 0; i < NBURST && distinct; i++)
+		for (j = i + 1; j < NBURST; j++)
+			if (strcmp(u[i], u[j]) == 0) {
+				distinct = 0;
+				break;
+			}
+	TAP_OK(increasing,
+	    "ulid new: 1000 in the same millisecond strictly increase");
+	TAP_OK(distinct, "ulid new: 1000 in the same millisecond are distinct");
+	TAP_OK(same_time,
+	    "ulid new: 1000 in the same millisecond keep its time part");
+	free(u);
+}
+
+static void
+test_ulid_earlier_ms_monotonic(void)
+{
+	char	 a[RS_ULID_LEN + 1], b[RS_ULID_LEN + 1];
+
+	rs_ulid_new(a, sizeof(a), NOW_MS + 6000);
+	rs_ulid_new(b, sizeof(b), NOW_MS + 5000);
+	TAP_OK(strcmp(a, b) < 0,
+	    "ulid new: one made for an earlier ms still sorts after");
+	TAP_IS_INT(rs_ulid_valid(b), 1,
+	    "ulid new: one made for an earlier ms is valid");
+}
+
+static void
+test_ulid_valid_refuses_lower_case(void)
+{
+	char	 u[RS_ULID_LEN + 1];
+	size_t	 i;
+
+	/* A time and randomness with letters in them, spelled upper case. */
+	strcpy(u, "01ARZ3NDEKTSV4RRFFQ69G5FAV");
+	TAP_IS_INT(rs_ulid_valid(u), 1, "ulid valid: the spec's example");
+	for (i = 0; i < RS_ULID_LEN; i++)
+		if (u[i] >= 'A' && u[i] <= 'Z')
+			u[i] = (char)(u[i] - 'A' + 'a');
+	TAP_IS_INT(rs_ulid_valid(u), 0, "ulid valid: refuses lower case");
+	strcpy(u, "01ARZ3NDEKTSV4RRFFQ69G5FAv");
+	TAP_IS_INT(rs_ulid_valid(u), 0,
+	    "ulid valid: refuses one lower-case character");
+}
+
+static void
+test_ulid_valid_refuses_length(void)
+{
+	TAP_IS_INT(rs_ulid_valid("01ARZ3NDEKTSV4RRFFQ69G5FA"), 0,
+	    "ulid valid: refuses 25 characters");
+	TAP_IS_INT(rs_ulid_valid("01ARZ3NDEKTSV4RRFFQ69G5FAVV"), 0,
+	    "ulid valid: refuses 27 characters");
+	TAP_IS_INT(rs_ulid_valid(""), 0,
+	    "ulid valid: refuses the empty string");
+}
+
+static void
+test_ulid_valid_refuses_excluded_letters(void)
+{
+	static const char	 excluded[] = "ILOU";
+	char			 u[RS_ULID_LEN + 1], name[64];
+	size_t			 i;
+
+	for (i = 0; excluded[i] != '\0'; i++) {
+		strcpy(u, "01ARZ3NDEKTSV4RRFFQ69G5FAV");
+		u[20] = excluded[i];
+		snprintf(name, sizeof(name), "ulid valid: refuses '%c'",
+		    excluded[i]);
+		TAP_IS_INT(rs_ulid_valid(u), 0, name);
+	}
+}
+
+static void
+test_ulid_valid_refuses_other_chars(void)
+{
+	TAP_IS_INT(rs_ulid_valid("01ARZ3NDEKTSV4RRFFQ69G5FA-"), 0,
+	    "ulid valid: refuses '-'");
+	TAP_IS_INT(rs_ulid_valid("01ARZ3NDEKTSV4RRFFQ69G5FA "), 0,
+	    "ulid valid: refuses a space");
+}
+
+static void
+test_ulid_valid_first_char(void)
+{
+	TAP_IS_INT(rs_ulid_valid("7ZZZZZZZZZZZZZZZZZZZZZZZZZ"), 1,
+	    "ulid valid: accepts the largest ULID (first char 7)");
+	TAP_IS_INT(rs_ulid_valid("8ZZZZZZZZZZZZZZZZZZZZZZZZZ"), 0,
+	    "ulid valid: refuses first char 8 (past 128 bits)");
+	TAP_IS_INT(rs_ulid_valid("Z0000000000000000000000000"), 0,
+	    "ulid valid: refuses first char Z");
+}
+
+int
+main(void)
+{
+	if (sodium_init() < 0) {
+		tap_diag("sodium_init failed");
+		return 1;
+	}
+
+	test_ulid_spec_time_prefix();	/* first: earliest time */
+	test_ulid_format();
+	test_ulid_small_buffer();
+	test_ulid_time_encoded();
+	test_ulid_next_ms_sorts_after();
+	test_ulid_same_ms_increasing();
+	test_ulid_earlier_ms_monotonic();
+	test_ulid_valid_refuses_lower_case();
+	test_ulid_valid_refuses_length();
+	test_ulid_valid_refuses_excluded_letters();
+	test_ulid_valid_refuses_other_chars();
+	test_ulid_valid_first_char();
+
+	return tap_done();
+}
