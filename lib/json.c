@@ -11,6 +11,7 @@
 #include <json-c/printbuf.h>
 
 #include "limits.h"
+#include "clock.h"
 #include "codec.h"
 #include "json.h"
 
@@ -647,4 +648,13 @@ rs_json_merge_patch(struct json_object *target, struct json_object *patch)
 		}
 	}
 	return 0;
+}
+
+struct json_object *
+rs_json_time(int64_t ms)
+{
+	char	 buf[RS_CLOCK_RFC3339_LEN + 1];
+
+	return ms == 0 ? NULL :
+	    json_object_new_string(rs_clock_format(buf, sizeof(buf), ms));
 }

@@ -10,6 +10,7 @@
 #define RS_JSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct json_object;
 
@@ -46,5 +47,8 @@ struct json_object *rs_json_raw(const char *text, size_t len);
  */
 int	 rs_json_merge_patch(struct json_object *target,
 	    struct json_object *patch);
+
+/* An RFC 3339 time string for ms, or NULL (JSON null) for 0: "never". */
+struct json_object *rs_json_time(int64_t ms);
 
 #endif /* RS_JSON_H */

@@ -13,6 +13,7 @@
 #include "json.h"
 #include "log.h"
 #include "outbox.h"
+#include "paging.h"
 #include "recstore.h"
 #include "ulid.h"
 #include "valid.h"
@@ -637,25 +638,16 @@ struct rs_listreq {
 static int
 rs_records_list_query_parse(struct rs_ctx *ctx, struct rs_listreq *lr)
 {
-	static const char *const unsigned_params[] = { "cursor", "limit",
-	    NULL };
 	const struct rs_query	*q = &ctx->req.query;
 	struct rs_valid		 v;
 	const char		*s;
-	long long		 n;
 	size_t			 i;
+	int			 rc;
 
 	memset(lr, 0, sizeof(*lr));
-	lr->limit = RS_PAGE_DEFAULT;
 	lr->f.updated_after = -1;
 	rs_valid_init(&v, &ctx->app->arena);
-	if ((s = rs_query_get(q, "limit")) != NULL) {
-		if (rs_config_num(s, 1, RS_PAGE_MAX, &n) != 0)
-			rs_valid_add(&v, "limit", "must be a whole number "
-			    "from 1 to %d", RS_PAGE_MAX);
-		else
-			lr->limit = (size_t)n;
-	}
+	lr->limit = rs_paging_limit(ctx, &v);
 	if ((s = rs_query_get(q, "include_deleted")) != NULL) {
 		if (strcmp(s, "true") == 0)
 			lr->f.include_deleted = 1;
@@ -690,17 +682,9 @@ rs_records_list_query_parse(struct rs_ctx *ctx, struct rs_listreq *lr)
 		rs_app_invalid(ctx, &v);
 		return -1;
 	}
-	if ((s = rs_query_get(q, "cursor")) != NULL) {
-		if (rs_cursor_read(ctx->app->k_cursor, s, &lr->cur) != RS_OK ||
-		    strcmp(lr->cur.list, "records") != 0 ||
-		    strcmp(lr->cur.org_id, ctx->who.org_id) != 0 ||
-		    lr->cur.sig != rs_cursor_sig(q, unsigned_params)) {
-			rs_app_problem(ctx, RS_PROB_INVALID_CURSOR, "the "
-			    "cursor is not one this list handed out");
-			return -1;
-		}
-		lr->has_cursor = 1;
-	}
+	if ((rc = rs_paging_cursor(ctx, "records", &lr->cur)) < 0)
+		return -1;
+	lr->has_cursor = rc;
 	return 0;
 }
 
@@ -732,10 +716,7 @@ static int
 rs_records_list_answer(struct rs_ctx *ctx, const struct rs_listreq *lr,
     struct rs_record *rows, size_t n, int64_t sync_seq, int64_t walk)
 {
-	static const char *const unsigned_params[] = { "cursor", "limit",
-	    NULL };
-	struct json_object	*o, *arr;
-	struct rs_cursor	 c;
+	struct json_object	*o, *arr, *next = NULL;
 	struct rs_synctok	 t;
 	char			 buf[RS_CURSOR_MAX];
 	size_t			 i, shown = n > lr->limit ? lr->limit : n;
@@ -748,23 +729,13 @@ rs_records_list_answer(struct rs_ctx *ctx, const struct rs_listreq *lr,
 		json_object_array_add(arr, rs_recstore_json(&rows[i]));
 	json_object_object_add(o, "has_more",
 	    json_object_new_boolean(n > lr->limit));
-	if (n > lr->limit) {
-		memset(&c, 0, sizeof(c));
-		strcpy(c.list, "records");
-		memcpy(c.org_id, ctx->who.org_id, sizeof(c.org_id));
-		c.sig = rs_cursor_sig(&ctx->req.query, unsigned_params);
-		c.pos = lr->since ? rows[shown - 1].change_seq :
-		    rows[shown - 1].seq;
-		c.walk = walk;
-		if (rs_cursor_make(ctx->app->k_cursor, &c, buf,
-		    sizeof(buf)) != RS_OK) {
-			json_object_put(o);
-			return -1;
-		}
-		json_object_object_add(o, "next_cursor",
-		    json_object_new_string(buf));
-	} else
-		json_object_object_add(o, "next_cursor", NULL);
+	if (n > lr->limit && (next = rs_paging_next(ctx, "records",
+	    lr->since ? rows[shown - 1].change_seq : rows[shown - 1].seq,
+	    walk)) == NULL) {
+		json_object_put(o);
+		return -1;
+	}
+	json_object_object_add(o, "next_cursor", next);
 	memset(&t, 0, sizeof(t));
 	memcpy(t.org_id, ctx->who.org_id, sizeof(t.org_id));
 	t.change_seq = sync_seq;

@@ -246,15 +246,6 @@ rs_recstore_changes(struct rs_db *db, struct rs_arena *a, const char *org,
 	return rs_recstore_rows(st, a, max, out, n);
 }
 
-static struct json_object *
-rs_recstore_time(int64_t ms)
-{
-	char	 buf[32];
-
-	return ms == 0 ? NULL :
-	    json_object_new_string(rs_clock_format(buf, sizeof(buf), ms));
-}
-
 struct json_object *
 rs_recstore_json(const struct rs_record *r)
 {
@@ -278,11 +269,11 @@ rs_recstore_json(const struct rs_record *r)
 	json_object_object_add(o, "deleted",
 	    json_object_new_boolean(r->deleted_at != 0));
 	json_object_object_add(o, "deleted_at",
-	    rs_recstore_time(r->deleted_at));
+	    rs_json_time(r->deleted_at));
 	json_object_object_add(o, "created_at",
-	    rs_recstore_time(r->created_at));
+	    rs_json_time(r->created_at));
 	json_object_object_add(o, "updated_at",
-	    rs_recstore_time(r->updated_at));
+	    rs_json_time(r->updated_at));
 	json_object_object_add(o, "created_by",
 	    json_object_new_string(r->created_by));
 	json_object_object_add(o, "queue", json_object_new_string(r->queue));

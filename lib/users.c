@@ -12,8 +12,10 @@
 #include "codec.h"
 #include "cursor.h"
 #include "db.h"
+#include "json.h"
 #include "log.h"
 #include "outbox.h"
+#include "paging.h"
 #include "valid.h"
 #include "users.h"
 
@@ -104,15 +106,6 @@ rs_users_row(struct rs_ctx *ctx, sqlite3_stmt *st, struct rs_user *u)
 }
 
 static struct json_object *
-rs_users_time(int64_t ms)
-{
-	char	 buf[32];
-
-	return ms == 0 ? NULL :
-	    json_object_new_string(rs_clock_format(buf, sizeof(buf), ms));
-}
-
-static struct json_object *
 rs_users_json(const struct rs_user *u)
 {
 	struct json_object	*o;
@@ -125,9 +118,9 @@ rs_users_json(const struct rs_user *u)
 	json_object_object_add(o, "status",
 	    json_object_new_string(u->status));
 	json_object_object_add(o, "last_sync_at",
-	    rs_users_time(u->last_sync_at));
+	    rs_json_time(u->last_sync_at));
 	json_object_object_add(o, "created_at",
-	    rs_users_time(u->created_at));
+	    rs_json_time(u->created_at));
 	return o;
 }
 
@@ -163,25 +156,19 @@ rs_users_invite_hash(struct rs_ctx *ctx, const char *token,
 int
 rs_users_list(struct rs_ctx *ctx)
 {
-	static const char *const unsigned_params[] = { "cursor", "limit",
-	    NULL };
 	const struct rs_query	*q = &ctx->req.query;
-	const char		*role, *status, *s;
+	const char		*role, *status;
 	struct rs_valid		 v;
 	struct rs_cursor	 c;
 	struct rs_user		 u;
-	struct json_object	*o, *arr;
+	struct json_object	*o, *arr, *next = NULL;
 	sqlite3_stmt		*st;
-	long long		 limit = RS_PAGE_DEFAULT;
-	int64_t			 after = 0, last = 0;
-	char			 buf[RS_CURSOR_MAX];
-	int			 n = 0, step, more = 0;
+	size_t			 limit, n = 0;
+	int64_t			 last = 0;
+	int			 step, more = 0, has;
 
 	rs_valid_init(&v, &ctx->app->arena);
-	if ((s = rs_query_get(q, "limit")) != NULL &&
-	    rs_config_num(s, 1, RS_PAGE_MAX, &limit) != 0)
-		rs_valid_add(&v, "limit", "must be a whole number from 1 "
-		    "to %d", RS_PAGE_MAX);
+	limit = rs_paging_limit(ctx, &v);
 	if ((role = rs_query_get(q, "role")) != NULL &&
 	    rs_role_parse(role) == 0)
 		rs_valid_add(&v, "role", "must be admin, operator or viewer");
@@ -192,27 +179,20 @@ rs_users_list(struct rs_ctx *ctx)
 		    "must be active, invited or disabled");
 	if (v.n > 0)
 		return rs_app_invalid(ctx, &v);
-	if ((s = rs_query_get(q, "cursor")) != NULL) {
-		if (rs_cursor_read(ctx->app->k_cursor, s, &c) != RS_OK ||
-		    strcmp(c.org_id, ctx->who.org_id) != 0 ||
-		    strcmp(c.list, "users") != 0 ||
-		    c.sig != rs_cursor_sig(q, unsigned_params))
-			return rs_app_problem(ctx, RS_PROB_INVALID_CURSOR,
-			    "the cursor is not one this list handed out");
-		after = c.pos;
-	}
+	if ((has = rs_paging_cursor(ctx, "users", &c)) < 0)
+		return 0;
 	if ((st = rs_db_stmt(ctx->app->db, sql[STMT_LIST])) == NULL ||
 	    (o = json_object_new_object()) == NULL)
 		return -1;
 	arr = json_object_new_array();
 	json_object_object_add(o, "data", arr);
 	sqlite3_bind_text(st, 1, ctx->who.org_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, after);
+	sqlite3_bind_int64(st, 2, has ? c.pos : 0);
 	if (role != NULL)
 		sqlite3_bind_text(st, 3, role, -1, SQLITE_STATIC);
 	if (status != NULL)
 		sqlite3_bind_text(st, 4, status, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, limit + 1);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)limit + 1);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n == limit) {
 			more = 1;
@@ -229,20 +209,11 @@ rs_users_list(struct rs_ctx *ctx)
 		return -1;
 	}
 	json_object_object_add(o, "has_more", json_object_new_boolean(more));
-	if (more) {
-		memset(&c, 0, sizeof(c));
-		strcpy(c.list, "users");
-		memcpy(c.org_id, ctx->who.org_id, sizeof(c.org_id));
-		c.sig = rs_cursor_sig(q, unsigned_params);
-		c.pos = last;
-		if (rs_cursor_make(ctx->app->k_cursor, &c, buf, sizeof(buf))) {
-			json_object_put(o);
-			return -1;
-		}
-		json_object_object_add(o, "next_cursor",
-		    json_object_new_string(buf));
-	} else
-		json_object_object_add(o, "next_cursor", NULL);
+	if (more && (next = rs_paging_next(ctx, "users", last, 0)) == NULL) {
+		json_object_put(o);
+		return -1;
+	}
+	json_object_object_add(o, "next_cursor", next);
 	return rs_app_json(ctx, 200, o);
 }
 

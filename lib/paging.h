@@ -1,0 +1,30 @@
+/*
+ * paging.h: the list conventions of CONTRACT §1 shared by every list
+ * endpoint: "limit" (1..RS_PAGE_MAX, default RS_PAGE_DEFAULT) and the
+ * opaque "cursor", sealed (cursor.h) and tied to the list's name, the
+ * caller's org and the list's other query parameters.
+ */
+#ifndef RS_PAGING_H
+#define RS_PAGING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct json_object;
+struct rs_ctx;
+struct rs_cursor;
+struct rs_valid;
+
+/* The page size asked for; a bad value is recorded in v. */
+size_t	 rs_paging_limit(struct rs_ctx *ctx, struct rs_valid *v);
+/*
+ * The request's cursor for list: 0 when there is none, 1 with *c filled,
+ * -1 having answered 400 invalid_cursor.
+ */
+int	 rs_paging_cursor(struct rs_ctx *ctx, const char *list,
+	    struct rs_cursor *c);
+/* A "next_cursor" value for list at pos (caller owns it), or NULL. */
+struct json_object *rs_paging_next(struct rs_ctx *ctx, const char *list,
+	    int64_t pos, int64_t walk);
+
+#endif /* RS_PAGING_H */
