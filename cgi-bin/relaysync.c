@@ -43,14 +43,15 @@ main(void)
 	struct sigaction	 sa;
 
 	rs_log_set_name("relaysync.fcgi");
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&req, 0, 0) != 0) {
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&req, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		rs_log_err("FastCGI initialisation failed");
 		return 1;
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: a blocked accept returns so we can exit. */
+	/* No SA_RESTART, and FCGI_FAIL_ACCEPT_ON_INTR above: a signal
+	 * ends a blocked accept instead of libfcgi retrying it. */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
