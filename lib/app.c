@@ -137,6 +137,14 @@ rs_app_problem(struct rs_ctx *ctx, enum rs_problem p, const char *fmt, ...)
 }
 
 int
+rs_app_busy(struct rs_ctx *ctx)
+{
+	rs_resp_header(&ctx->resp, "Retry-After", "1");
+	return rs_app_problem(ctx, RS_PROB_UNAVAILABLE,
+	    "the database is busy; nothing was changed: retry");
+}
+
+int
 rs_app_invalid(struct rs_ctx *ctx, const struct rs_valid *v)
 {
 	struct json_object	*prob;

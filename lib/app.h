@@ -88,6 +88,8 @@ int	 rs_app_problem_as(struct rs_ctx *ctx, int status,
 /* A new problem object for ctx (instance and request_id filled). */
 struct json_object *rs_app_problem_new(struct rs_ctx *ctx, enum rs_problem p,
 	    const char *detail);
+/* 503 with Retry-After: the write lock stayed taken; nothing changed. */
+int	 rs_app_busy(struct rs_ctx *ctx);
 /* 400 invalid_request listing v's field errors. */
 int	 rs_app_invalid(struct rs_ctx *ctx, const struct rs_valid *v);
 

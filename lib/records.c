@@ -383,13 +383,12 @@ rs_records_write(struct rs_ctx *ctx, struct rs_write *w)
 	int			 step;
 
 	if ((rc = rs_db_begin(db)) != RS_OK) {
+		if (rc != RS_ERR_BUSY || w->idem.key == NULL)
+			return rs_app_busy(ctx);
 		rs_resp_header(&ctx->resp, "Retry-After", "1");
-		if (rc == RS_ERR_BUSY && w->idem.key != NULL)
-			return rs_app_problem(ctx, RS_PROB_IDEM_IN_PROGRESS,
-			    "another request holds the write lock; it may "
-			    "be one with this Idempotency-Key: retry");
-		return rs_app_problem(ctx, RS_PROB_UNAVAILABLE,
-		    "the database is busy; nothing was changed: retry");
+		return rs_app_problem(ctx, RS_PROB_IDEM_IN_PROGRESS,
+		    "another request holds the write lock; it may be one "
+		    "with this Idempotency-Key: retry");
 	}
 	if (w->idem.key != NULL) {
 		switch (rs_idem_find(db, &ctx->app->arena, ctx->who.org_id,

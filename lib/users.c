@@ -37,6 +37,7 @@ enum {
 	STMT_INVITE_FIND,
 	STMT_INVITE_USE,
 	STMT_ACTIVATE,
+	STMT_REINVITE,
 	STMT_UPDATE,
 	STMT_ACTIVE_ADMINS,
 	STMT_TOUCH,
@@ -52,8 +53,10 @@ static const char *const sql[STMT__MAX] = {
 	"ORDER BY rowid LIMIT ?5",
 	/* STMT_GET */
 	"SELECT " UCOLS " FROM users WHERE org_id = ?1 AND id = ?2",
-	/* STMT_BY_EMAIL */
-	"SELECT 1 FROM users WHERE org_id = ?1 AND email = ?2 COLLATE NOCASE",
+	/* STMT_BY_EMAIL: the user, and whether an invite of theirs is live */
+	"SELECT u.id, u.status, EXISTS (SELECT 1 FROM invites i "
+	"WHERE i.user_id = u.id AND i.used_at IS NULL AND i.expires_at > ?3) "
+	"FROM users u WHERE u.org_id = ?1 AND u.email = ?2 COLLATE NOCASE",
 	/* STMT_INSERT */
 	"INSERT INTO users (id, org_id, email, role, status, created_at) "
 	"VALUES (?1, ?2, ?3, ?4, 'invited', ?5)",
@@ -69,6 +72,9 @@ static const char *const sql[STMT__MAX] = {
 	"UPDATE invites SET used_at = ?2 WHERE hash = ?1",
 	/* STMT_ACTIVATE */
 	"UPDATE users SET status = 'active' WHERE id = ?1",
+	/* STMT_REINVITE: a lapsed invitation is sent again, maybe re-roled */
+	"UPDATE users SET role = ?3 WHERE org_id = ?1 AND id = ?2 "
+	"AND status = 'invited'",
 	/* STMT_UPDATE */
 	"UPDATE users SET role = ?3, status = ?4 WHERE org_id = ?1 AND id = ?2",
 	/* STMT_ACTIVE_ADMINS */
@@ -219,26 +225,45 @@ rs_users_list(struct rs_ctx *ctx)
 
 /* ---- POST /v1/users/invite -------------------------------------------- */
 
-/* Inserts the invited user and the invite; fills u, token, expiry. */
+/*
+ * Inserts the invited user (new set) or gives a lapsed invitee the role
+ * asked for now (u->id known).
+ */
 static enum rs_err
-rs_users_invite_rows(struct rs_ctx *ctx, struct rs_user *u, char *token,
+rs_users_invitee(struct rs_ctx *ctx, const struct rs_user *u, int new,
+    int64_t now)
+{
+	sqlite3_stmt	*st;
+	int		 step;
+
+	if ((st = rs_db_stmt(ctx->app->db,
+	    sql[new ? STMT_INSERT : STMT_REINVITE])) == NULL)
+		return RS_ERR_DB;
+	if (new) {
+		sqlite3_bind_text(st, 1, u->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, ctx->who.org_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, u->email, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, u->role, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, now);
+	} else {
+		sqlite3_bind_text(st, 1, ctx->who.org_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, u->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, u->role, -1, SQLITE_STATIC);
+	}
+	step = sqlite3_step(st);
+	rs_db_done(st);
+	return step == SQLITE_DONE ? RS_OK : rs_db_err(step);
+}
+
+/* Inserts a new invite for u; the token (shown once) goes to token. */
+static enum rs_err
+rs_users_invite_row(struct rs_ctx *ctx, const struct rs_user *u, char *token,
     size_t tokensz, int64_t now)
 {
 	unsigned char	 raw[32], hash[32];
 	sqlite3_stmt	*st;
 	int		 step;
 
-	if ((st = rs_db_stmt(ctx->app->db, sql[STMT_INSERT])) == NULL)
-		return RS_ERR_DB;
-	sqlite3_bind_text(st, 1, u->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, ctx->who.org_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, u->email, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, u->role, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, now);
-	step = sqlite3_step(st);
-	rs_db_done(st);
-	if (step != SQLITE_DONE)
-		return rs_db_err(step);
 	randombytes_buf(raw, sizeof(raw));
 	strcpy(token, RS_INVITE_PREFIX);
 	rs_codec_b64url_encode(token + 4, tokensz - 4, raw, sizeof(raw));
@@ -256,19 +281,37 @@ rs_users_invite_rows(struct rs_ctx *ctx, struct rs_user *u, char *token,
 	return step == SQLITE_DONE ? RS_OK : rs_db_err(step);
 }
 
-static int
-rs_users_exists(struct rs_ctx *ctx, const char *email)
+enum rs_invitee {
+	RS_INVITEE_NEW,		/* no such address in the org */
+	RS_INVITEE_LAPSED,	/* invited, but every invite expired: resend */
+	RS_INVITEE_EXISTS,	/* a member, or an invite still live: 409 */
+	RS_INVITEE_ERROR,
+};
+
+/* What inviting email means in this org; a lapsed invitee's id to id. */
+static enum rs_invitee
+rs_users_invitee_state(struct rs_ctx *ctx, const char *email, int64_t now,
+    char id[RS_ID_MAX])
 {
-	sqlite3_stmt	*st;
-	int		 step;
+	sqlite3_stmt		*st;
+	enum rs_invitee		 state = RS_INVITEE_ERROR;
+	int			 step;
 
 	if ((st = rs_db_stmt(ctx->app->db, sql[STMT_BY_EMAIL])) == NULL)
-		return -1;
+		return RS_INVITEE_ERROR;
 	sqlite3_bind_text(st, 1, ctx->who.org_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, email, -1, SQLITE_STATIC);
-	step = sqlite3_step(st);
+	sqlite3_bind_int64(st, 3, now);
+	if ((step = sqlite3_step(st)) == SQLITE_DONE)
+		state = RS_INVITEE_NEW;
+	else if (step == SQLITE_ROW) {
+		state = strcmp((const char *)sqlite3_column_text(st, 1),
+		    "invited") == 0 && sqlite3_column_int(st, 2) == 0 ?
+		    RS_INVITEE_LAPSED : RS_INVITEE_EXISTS;
+		snprintf(id, RS_ID_MAX, "%s", sqlite3_column_text(st, 0));
+	}
 	rs_db_done(st);
-	return step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : -1;
+	return state;
 }
 
 int
@@ -280,7 +323,8 @@ rs_users_invite(struct rs_ctx *ctx)
 	struct json_object	*o, *shown;
 	char			 token[RS_INVITE_LEN + 1], when[32];
 	int64_t			 now = rs_clock_now_ms();
-	int			 exists;
+	enum rs_invitee		 state;
+	const char		*role;
 
 	memset(&u, 0, sizeof(u));
 	rs_valid_init(&v, &ctx->app->arena);
@@ -294,19 +338,21 @@ rs_users_invite(struct rs_ctx *ctx)
 	if (v.n > 0)
 		return rs_app_invalid(ctx, &v);
 	if (rs_db_begin(ctx->app->db) != RS_OK)
-		return rs_app_problem(ctx, RS_PROB_UNAVAILABLE,
-		    "the database is busy; nothing was changed: retry");
-	if ((exists = rs_users_exists(ctx, u.email)) != 0) {
+		return rs_app_busy(ctx);
+	if ((state = rs_users_invitee_state(ctx, u.email, now, u.id)) ==
+	    RS_INVITEE_EXISTS || state == RS_INVITEE_ERROR) {
 		rs_db_rollback(ctx->app->db);
-		return exists < 0 ? -1 : rs_app_problem(ctx,
-		    RS_PROB_USER_EXISTS, "%s is already a user of this org",
-		    u.email);
+		return state == RS_INVITEE_ERROR ? -1 : rs_app_problem(ctx,
+		    RS_PROB_USER_EXISTS, "%s is already a user of this org, "
+		    "or has an invitation that is still valid", u.email);
 	}
-	rs_id_new(u.id, sizeof(u.id), "usr_");
-	u.status = "invited";
-	u.created_at = now;
-	if (rs_users_invite_rows(ctx, &u, token, sizeof(token), now) != RS_OK ||
-	    (shown = rs_users_json(&u)) == NULL)
+	if (state == RS_INVITEE_NEW)
+		rs_id_new(u.id, sizeof(u.id), "usr_");
+	role = u.role;
+	if (rs_users_invitee(ctx, &u, state == RS_INVITEE_NEW, now) != RS_OK ||
+	    rs_users_get(ctx, u.id, &u) != RS_OK ||
+	    rs_users_invite_row(ctx, &u, token, sizeof(token), now) != RS_OK ||
+	    strcmp(u.role, role) != 0 || (shown = rs_users_json(&u)) == NULL)
 		goto fail;
 	if (rs_outbox_add(ctx->app->db, ctx->who.org_id, "user.invited", NULL,
 	    shown, now) != RS_OK || rs_db_commit(ctx->app->db) != RS_OK) {
@@ -392,8 +438,7 @@ rs_users_accept(struct rs_ctx *ctx)
 		return rs_app_invalid(ctx, &v);
 	rs_users_invite_hash(ctx, token, hash);
 	if (rs_db_begin(ctx->app->db) != RS_OK)
-		return rs_app_problem(ctx, RS_PROB_UNAVAILABLE,
-		    "the database is busy; nothing was changed: retry");
+		return rs_app_busy(ctx);
 	/* ctx->who is empty on this public route: the invite names the org. */
 	if ((found = rs_users_invite_find(ctx, hash, now, uid,
 	    ctx->who.org_id)) <= 0) {
@@ -492,8 +537,7 @@ rs_users_patch(struct rs_ctx *ctx)
 	if (v.n > 0)
 		return rs_app_invalid(ctx, &v);
 	if (rs_db_begin(ctx->app->db) != RS_OK)
-		return rs_app_problem(ctx, RS_PROB_UNAVAILABLE,
-		    "the database is busy; nothing was changed: retry");
+		return rs_app_busy(ctx);
 	if ((rc = rs_users_get(ctx, id, &u)) != RS_OK) {
 		rs_db_rollback(ctx->app->db);
 		return rc == RS_ERR_NOTFOUND ? rs_app_problem(ctx,

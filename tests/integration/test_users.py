@@ -457,6 +457,30 @@ def accept_expired(ctx):
     expect_equal(listed["status"], "invited", "status after expired accept")
 
 
+@test("users: an invitee whose invite lapsed can be invited again")
+def reinvite_lapsed(ctx):
+    token = admin_token(ctx)
+    email = unique_email("lapsed")
+    first = invite(ctx, token, email, "viewer")
+    uid = first["user"]["id"]
+    resp = ctx.call("POST", "/v1/users/invite",
+                    {"email": email, "role": "viewer"}, token=token)
+    expect_problem(resp, 409, "user_exists")
+    db_run(ctx, "UPDATE invites SET expires_at = 0 WHERE user_id = ?", [uid],
+           write=True)
+    again = invite(ctx, token, email.upper(), "operator")
+    expect_equal(again["user"]["id"], uid, "re-invited user keeps its id")
+    expect_equal(again["user"]["role"], "operator", "role of the new invite")
+    expect(again["invite_token"] != first["invite_token"],
+           "a fresh invite token")
+    resp = ctx.call("POST", "/v1/users/accept",
+                    {"invite_token": first["invite_token"]})
+    expect_problem(resp, 410, "invite_invalid")
+    acc = accept(ctx, again["invite_token"])
+    expect_equal(acc["user"]["id"], uid, "accepted user id")
+    expect_equal(acc["user"]["role"], "operator", "accepted user role")
+
+
 @test("users: accept with a missing, non-string or extra member is 400")
 def accept_bad_body(ctx):
     expect_invalid(ctx.call("POST", "/v1/users/accept", {}), "invite_token")
