@@ -233,6 +233,28 @@ rs_app_body(struct rs_ctx *ctx, rs_http_reader rd, void *rdctx)
 	return 0;
 }
 
+/*
+ * Is the database still at the schema this program knows? An upgrade
+ * may have migrated it under a running pool: then refuse to serve rather
+ * than write rows this program does not understand. One cached PRAGMA,
+ * which reads the header page. 0 when it matches.
+ */
+static int
+rs_app_schema(struct rs_app *app)
+{
+	static int	 logged = -1;
+	int		 have = rs_db_user_version(app->db);
+
+	if (have == rs_migrate_latest())
+		return 0;
+	if (have != logged)
+		rs_log_err("%s: schema version %d, this program knows %d: "
+		    "refusing to serve", app->cfg.db_path, have,
+		    rs_migrate_latest());
+	logged = have;
+	return -1;
+}
+
 /* Route, then every check the route table asks for; -1 when answered. */
 static int
 rs_app_gate(struct rs_ctx *ctx, rs_http_reader rd, void *rdctx)
@@ -259,6 +281,12 @@ rs_app_gate(struct rs_ctx *ctx, rs_http_reader rd, void *rdctx)
 	if (ctx->app->state != RS_OK) {
 		rs_app_problem(ctx, RS_PROB_UNAVAILABLE,
 		    "the service cannot use its database or secret now");
+		return -1;
+	}
+	if (rs_app_schema(ctx->app) != 0) {
+		rs_app_problem(ctx, RS_PROB_UNAVAILABLE, "the database is not "
+		    "at the schema this program knows (%d); see the log",
+		    rs_migrate_latest());
 		return -1;
 	}
 	/* Who is asking comes first: a stranger learns nothing more. */

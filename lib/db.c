@@ -218,14 +218,14 @@ rs_db_reset(struct rs_db *db)
 int
 rs_db_user_version(struct rs_db *db)
 {
-	sqlite3_stmt	*st;
-	int		 v = -1;
+	static const char	 sql[] = "PRAGMA user_version";
+	sqlite3_stmt		*st;
+	int			 v = -1;
 
-	if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st,
-	    NULL) != SQLITE_OK)
+	if ((st = rs_db_stmt(db, sql)) == NULL)
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	rs_db_done(st);
 	return v;
 }

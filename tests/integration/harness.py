@@ -18,9 +18,11 @@ import json
 import os
 import pwd
 import re
+import select
 import shutil
 import signal
 import socket
+import sqlite3
 import stat
 import struct
 import subprocess
@@ -28,7 +30,9 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.parse
 
+DB_TIMEOUT = 30          # seconds, every direct database statement
 HTTP_TIMEOUT = 10        # seconds, every HTTP call
 START_TIMEOUT = 30       # seconds for /v1/health to answer after start
 STOP_GRACE = 5           # seconds between SIGTERM and SIGKILL
@@ -806,3 +810,69 @@ def main(argv):
             ctx.teardown()
     print("RESULT passed=%d failed=%d" % (passed, failed))
     return 0 if failed == 0 else 1
+
+
+# --------------------------------------------------------------------------
+# The run's database, for what the API does not show (events, expiry)
+# --------------------------------------------------------------------------
+
+def _db_do(db, sql, params, write):
+    """Run one statement; returns (rows, changes)."""
+    if write:
+        con = sqlite3.connect(db, timeout=10)
+    else:
+        con = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(db),
+                              uri=True, timeout=10)
+    try:
+        con.execute("PRAGMA busy_timeout = 10000")
+        rows = [list(r) for r in con.execute(sql, list(params)).fetchall()]
+        changes = con.total_changes
+        con.commit()
+    finally:
+        con.close()
+    return rows, changes
+
+
+def db_run(ctx, sql, params=(), write=False):
+    """Run one statement on the run's database. When the harness runs the
+    web server's children as another user, a forked child does it as that
+    user (so SQLite's -wal/-shm files keep their owner). (rows, changes)."""
+    ws = ctx.workspace
+    if not ws.run_as:
+        return _db_do(ws.db, sql, params, write)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: drop to the server's user, answer on the pipe
+        try:
+            os.close(r)
+            pw = pwd.getpwnam(ws.run_as)
+            os.setgroups([])
+            os.setgid(pw.pw_gid)
+            os.setuid(pw.pw_uid)
+            out = {"result": _db_do(ws.db, sql, params, write)}
+        except BaseException as e:  # noqa: reported to the parent
+            out = {"error": "%s: %s" % (type(e).__name__, e)}
+        data = json.dumps(out).encode("utf-8")
+        while data:
+            data = data[os.write(w, data):]
+        os._exit(0)
+    os.close(w)
+    chunks, deadline = [], time.monotonic() + DB_TIMEOUT
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([r], [], [], left)[0]:
+                os.kill(pid, signal.SIGKILL)
+                raise Failure("database helper timed out after %d s: %s"
+                              % (DB_TIMEOUT, sql))
+            chunk = os.read(r, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(r)
+        os.waitpid(pid, 0)
+    out = json.loads(b"".join(chunks).decode("utf-8") or "{}")
+    expect("result" in out, "database helper failed (%s): %s"
+           % (sql, out.get("error", "no answer")))
+    return tuple(out["result"])

@@ -8,7 +8,7 @@ import secrets
 import stat
 import time
 
-from harness import (expect, expect_equal, expect_json,
+from harness import (db_run, expect, expect_equal, expect_json,
                      expect_match, expect_problem, expect_status, mint_token,
                      test)
 
@@ -113,6 +113,21 @@ def health(ctx):
     schema = body.get("schema")
     expect(type(schema) is int and schema >= 1,
            "schema: expected an integer >= 1, got %r" % (schema,), resp)
+
+
+@test("a database migrated past this program's schema makes it refuse: 503")
+def newer_schema_refused(ctx):
+    ok = expect_json(ctx.call("GET", "/v1/health"), 200)
+    known = ok["schema"]
+    token = ctx.token_for(ctx.admin_key)
+    db_run(ctx, "PRAGMA user_version = %d" % (known + 1), write=True)
+    try:
+        for path, token in (("/v1/health", None), ("/v1/me", token)):
+            expect_problem(ctx.call("GET", path, token=token), 503,
+                           "service_unavailable")
+    finally:
+        db_run(ctx, "PRAGMA user_version = %d" % known, write=True)
+    expect_json(ctx.call("GET", "/v1/health"), 200)
 
 
 @test("GET /v1/openapi.json is OpenAPI 3.1 listing /v1/health")

@@ -9,24 +9,18 @@ Every test name starts with "users:" so that `run.py -k users` selects them.
 import datetime
 import itertools
 import json
-import os
-import pwd
 import re
 import secrets
-import select
-import signal
-import sqlite3
 import time
 import urllib.parse
 
 from harness import (Failure, expect, expect_equal, expect_json,
-                     expect_match, expect_problem, test)
+                     expect_match, expect_problem, test, db_run)
 
 TIME_RE = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"
 USER_MEMBERS = {"id", "email", "role", "status", "last_sync_at", "created_at"}
 ROLES = ("admin", "operator", "viewer")
 INVITE_DAYS = 7
-DB_TIMEOUT = 30          # seconds for one database statement
 MAX_PAGES = 500          # bound on any cursor walk
 
 _serial = itertools.count(1)
@@ -197,66 +191,6 @@ def fresh_org(ctx, name):
 # the database (events, expiring an invite)
 # --------------------------------------------------------------------------
 
-def _db_do(db, sql, params, write):
-    """Run one statement; returns (rows, changes)."""
-    if write:
-        con = sqlite3.connect(db, timeout=10)
-    else:
-        con = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(db),
-                              uri=True, timeout=10)
-    try:
-        con.execute("PRAGMA busy_timeout = 10000")
-        rows = [list(r) for r in con.execute(sql, list(params)).fetchall()]
-        changes = con.total_changes
-        con.commit()
-    finally:
-        con.close()
-    return rows, changes
-
-
-def db_run(ctx, sql, params=(), write=False):
-    """Run one statement on the run's database. When the harness runs the
-    web server's children as another user, a forked child does it as that
-    user (so SQLite's -wal/-shm files keep their owner). (rows, changes)."""
-    ws = ctx.workspace
-    if not ws.run_as:
-        return _db_do(ws.db, sql, params, write)
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child: drop to the server's user, answer on the pipe
-        try:
-            os.close(r)
-            pw = pwd.getpwnam(ws.run_as)
-            os.setgroups([])
-            os.setgid(pw.pw_gid)
-            os.setuid(pw.pw_uid)
-            out = {"result": _db_do(ws.db, sql, params, write)}
-        except BaseException as e:  # noqa: reported to the parent
-            out = {"error": "%s: %s" % (type(e).__name__, e)}
-        data = json.dumps(out).encode("utf-8")
-        while data:
-            data = data[os.write(w, data):]
-        os._exit(0)
-    os.close(w)
-    chunks, deadline = [], time.monotonic() + DB_TIMEOUT
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([r], [], [], left)[0]:
-                os.kill(pid, signal.SIGKILL)
-                raise Failure("database helper timed out after %d s: %s"
-                              % (DB_TIMEOUT, sql))
-            chunk = os.read(r, 65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(r)
-        os.waitpid(pid, 0)
-    out = json.loads(b"".join(chunks).decode("utf-8") or "{}")
-    expect("result" in out, "database helper failed (%s): %s"
-           % (sql, out.get("error", "no answer")))
-    return tuple(out["result"])
 
 
 def user_events(ctx, event_type, user_id):
