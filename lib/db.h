@@ -7,7 +7,13 @@
  * cached by the address of their SQL text, which lives in each module's
  * const statement table; after use they are reset, so no statement
  * holds a read transaction open and blocks WAL checkpoints.
- * Every transaction that may write starts with BEGIN IMMEDIATE.
+ * Every transaction that may write starts with BEGIN IMMEDIATE, after
+ * taking the writers' queue: an flock on "<database>.wlock". SQLite's
+ * own lock is polled by a busy handler, and pollers wake late (a long
+ * tail under write load); a blocked flock wakes the moment the lock is
+ * free. The SQLite lock still guards everything: the queue only orders
+ * our own writers, and a writer that cannot open the lock file falls back
+ * to polling.
  */
 #ifndef RS_DB_H
 #define RS_DB_H
@@ -24,6 +30,8 @@ struct sqlite3_stmt;
 struct rs_db {
 	struct sqlite3		*h;
 	int			 in_tx;
+	int			 wlock_fd;	/* the writers' queue, or -1 */
+	int			 wlock_held;
 	int64_t			 busy_start_ms;	/* of the current wait */
 	size_t			 nstmt;
 	struct {

@@ -23,7 +23,7 @@ rs_outbox_add(struct rs_db *db, const char *org, const char *type,
 
 	if ((o = json_object_new_object()) == NULL)
 		return RS_ERR_NOMEM;
-	rs_id_new(id, sizeof(id), "evt_");
+	rs_id_new_sorted(id, sizeof(id), "evt_", now_ms);
 	json_object_object_add(o, "id", json_object_new_string(id));
 	json_object_object_add(o, "type", json_object_new_string(type));
 	json_object_object_add(o, "timestamp", json_object_new_string(

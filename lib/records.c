@@ -324,7 +324,7 @@ static void
 rs_records_new(struct rs_ctx *ctx, struct rs_record *r, int64_t now)
 {
 	memset(r, 0, sizeof(*r));
-	rs_id_new(r->id, sizeof(r->id), "rec_");
+	rs_id_new_sorted(r->id, sizeof(r->id), "rec_", now);
 	memcpy(r->org_id, ctx->who.org_id, sizeof(r->org_id));
 	memcpy(r->created_by, ctx->who.user_id, sizeof(r->created_by));
 	r->status = "queued";

@@ -13,6 +13,7 @@
 
 #include "apikey.h"
 #include "secret.h"
+#include "fixture.h"
 #include "tap.h"
 
 static char	 dir[64];
@@ -314,18 +315,12 @@ cleanup(void)
 int
 main(void)
 {
-	const char	*tmp = getenv("TMPDIR");
-
 	if (sodium_init() < 0) {
 		tap_diag("sodium_init failed");
 		return 1;
 	}
-	snprintf(dir, sizeof(dir), "%s/rs-apikey.XXXXXX",
-	    tmp != NULL && *tmp != '\0' && strlen(tmp) < 40 ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL) {
-		tap_diag("mkdtemp %s failed", dir);
+	if (fixture_tmpdir(dir, sizeof(dir), "rs-apikey") != 0)
 		return 1;
-	}
 
 	test_apikey_new_shape();
 	test_apikey_new_differs();

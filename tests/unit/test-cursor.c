@@ -16,6 +16,7 @@
 #include "query.h"
 #include "seal.h"
 #include "secret.h"
+#include "fixture.h"
 #include "tap.h"
 
 #define NOW_MS	INT64_C(1764179121000)	/* 2025-11-26T17:45:21Z */
@@ -619,12 +620,8 @@ test_cursor_sig_skip(void)
 int
 main(void)
 {
-	if (sodium_init() < 0) {
-		tap_diag("sodium_init failed");
+	if (fixture_subkey(master, RS_SECRET_CURSOR, key) != 0)
 		return 1;
-	}
-	randombytes_buf(master, sizeof(master));
-	rs_secret_derive(master, RS_SECRET_CURSOR, key);
 	rs_arena_init(&arena);
 
 	test_seal_round_trip();

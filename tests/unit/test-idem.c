@@ -19,6 +19,7 @@
 #include "idem.h"
 #include "json.h"
 #include "migrate.h"
+#include "fixture.h"
 #include "tap.h"
 
 #define NOW_MS	INT64_C(1764179121000)	/* 2025-11-26T17:45:21Z */
@@ -27,33 +28,11 @@ static char		 dir[64];
 static int		 ndb;		/* databases made so far */
 static struct rs_arena	 arena;
 
-/* dir/test-N.db (with suffix) into buf. */
-static const char *
-db_path(char *buf, size_t bufsz, int n, const char *suffix)
-{
-	snprintf(buf, bufsz, "%s/test-%d.db%s", dir, n, suffix);
-	return buf;
-}
-
 /* A new migrated database with one org (its id into org); NULL on failure. */
 static struct rs_db *
 db_new(char org[RS_ID_MAX])
 {
-	struct rs_db	*db;
-	char		 p[128];
-
-	if (rs_db_open(db_path(p, sizeof(p), ++ndb, ""), 1, 0, &db) !=
-	    RS_OK) {
-		tap_diag("cannot open %s", p);
-		return NULL;
-	}
-	if (rs_migrate_run(db) != RS_OK ||
-	    rs_admin_org_create(db, "Acme", 120, org) != RS_OK) {
-		tap_diag("cannot set up %s", p);
-		rs_db_close(db);
-		return NULL;
-	}
-	return db;
+	return fixture_db_org(dir, &ndb, org);
 }
 
 /* Parses the JSON text s; NULL (and a diagnostic) when it does not. */
@@ -496,39 +475,16 @@ test_idem_empty_headers(void)
 	rs_db_close(db);
 }
 
-/* Removes every database file made, then dir. */
-static void
-cleanup(void)
-{
-	static const char *const suffix[] = { "", "-wal", "-shm",
-	    "-journal" };
-	char	 p[128];
-	size_t	 i;
-	int	 n;
-
-	for (n = 1; n <= ndb; n++)
-		for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++)
-			unlink(db_path(p, sizeof(p), n, suffix[i]));
-	if (rmdir(dir) != 0)
-		tap_diag("cannot remove %s", dir);
-}
-
 int
 main(void)
 {
-	const char	*tmp = getenv("TMPDIR");
-
 	if (sodium_init() < 0) {
 		tap_diag("sodium_init failed");
 		return 1;
 	}
 	rs_arena_init(&arena);
-	snprintf(dir, sizeof(dir), "%s/rs-idem.XXXXXX",
-	    tmp != NULL && *tmp != '\0' && strlen(tmp) < 40 ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL) {
-		tap_diag("mkdtemp %s failed", dir);
+	if (fixture_tmpdir(dir, sizeof(dir), "rs-idem") != 0)
 		return 1;
-	}
 
 	test_idem_key_plain();
 	test_idem_key_quoted();
@@ -556,7 +512,7 @@ main(void)
 	test_idem_committed();
 	test_idem_empty_headers();
 
-	cleanup();
+	fixture_db_cleanup(dir, ndb);
 	rs_arena_free(&arena);
 	return tap_done();
 }

@@ -18,38 +18,18 @@
 #include "id.h"
 #include "migrate.h"
 #include "role.h"
+#include "fixture.h"
 #include "tap.h"
 
 static char		 dir[64];
 static int		 ndb;		/* databases made so far */
 static unsigned char	 subkey[32];	/* for API key hashes */
 
-/* dir/test-N.db (with suffix) into buf. */
-static const char *
-db_path(char *buf, size_t bufsz, int n, const char *suffix)
-{
-	snprintf(buf, bufsz, "%s/test-%d.db%s", dir, n, suffix);
-	return buf;
-}
-
 /* A new database, migrated when migrate is set; NULL on failure. */
 static struct rs_db *
 db_new(int migrate)
 {
-	struct rs_db	*db;
-	char		 p[128];
-
-	if (rs_db_open(db_path(p, sizeof(p), ++ndb, ""), 1, 0, &db) !=
-	    RS_OK) {
-		tap_diag("cannot open %s", p);
-		return NULL;
-	}
-	if (migrate && rs_migrate_run(db) != RS_OK) {
-		tap_diag("cannot migrate %s", p);
-		rs_db_close(db);
-		return NULL;
-	}
-	return db;
+	return fixture_db_open(dir, &ndb, migrate);
 }
 
 /* The single integer sql yields, or -1. */
@@ -455,39 +435,16 @@ test_admin_stats(void)
 	rs_db_close(db);
 }
 
-/* Removes every database file made, then dir. */
-static void
-cleanup(void)
-{
-	static const char *const suffix[] = { "", "-wal", "-shm",
-	    "-journal" };
-	char	 p[128];
-	size_t	 i;
-	int	 n;
-
-	for (n = 1; n <= ndb; n++)
-		for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++)
-			unlink(db_path(p, sizeof(p), n, suffix[i]));
-	if (rmdir(dir) != 0)
-		tap_diag("cannot remove %s", dir);
-}
-
 int
 main(void)
 {
-	const char	*tmp = getenv("TMPDIR");
-
 	if (sodium_init() < 0) {
 		tap_diag("sodium_init failed");
 		return 1;
 	}
 	randombytes_buf(subkey, sizeof(subkey));
-	snprintf(dir, sizeof(dir), "%s/rs-migrate.XXXXXX",
-	    tmp != NULL && *tmp != '\0' && strlen(tmp) < 40 ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL) {
-		tap_diag("mkdtemp %s failed", dir);
+	if (fixture_tmpdir(dir, sizeof(dir), "rs-migrate") != 0)
 		return 1;
-	}
 
 	test_migrate_new_is_older();
 	test_db_open_missing_nocreate();
@@ -508,6 +465,6 @@ main(void)
 	test_admin_bad_input();
 	test_admin_stats();
 
-	cleanup();
+	fixture_db_cleanup(dir, ndb);
 	return tap_done();
 }

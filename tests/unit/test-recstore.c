@@ -22,6 +22,7 @@
 #include "migrate.h"
 #include "recstore.h"
 #include "ulid.h"
+#include "fixture.h"
 #include "tap.h"
 
 #define NOW_MS	INT64_C(1764179121000)	/* 2025-11-26T17:45:21Z */
@@ -32,33 +33,11 @@ static int		 ndb;		/* databases made so far */
 static struct rs_arena	 arena;
 static char		 user[RS_ID_MAX];	/* created_by of samples */
 
-/* dir/test-N.db (with suffix) into buf. */
-static const char *
-db_path(char *buf, size_t bufsz, int n, const char *suffix)
-{
-	snprintf(buf, bufsz, "%s/test-%d.db%s", dir, n, suffix);
-	return buf;
-}
-
 /* A new migrated database with one org (its id into org); NULL on failure. */
 static struct rs_db *
 db_new(char org[RS_ID_MAX])
 {
-	struct rs_db	*db;
-	char		 p[128];
-
-	if (rs_db_open(db_path(p, sizeof(p), ++ndb, ""), 1, 0, &db) !=
-	    RS_OK) {
-		tap_diag("cannot open %s", p);
-		return NULL;
-	}
-	if (rs_migrate_run(db) != RS_OK ||
-	    rs_admin_org_create(db, "Acme", 120, org) != RS_OK) {
-		tap_diag("cannot set up %s", p);
-		rs_db_close(db);
-		return NULL;
-	}
-	return db;
+	return fixture_db_org(dir, &ndb, org);
 }
 
 /* A new queued record of org, titled title, made at ms. */
@@ -853,40 +832,17 @@ test_recstore_json_from_get(void)
 	rs_db_close(db);
 }
 
-/* Removes every database file made, then dir. */
-static void
-cleanup(void)
-{
-	static const char *const suffix[] = { "", "-wal", "-shm",
-	    "-journal" };
-	char	 p[128];
-	size_t	 i;
-	int	 n;
-
-	for (n = 1; n <= ndb; n++)
-		for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++)
-			unlink(db_path(p, sizeof(p), n, suffix[i]));
-	if (rmdir(dir) != 0)
-		tap_diag("cannot remove %s", dir);
-}
-
 int
 main(void)
 {
-	const char	*tmp = getenv("TMPDIR");
-
 	if (sodium_init() < 0) {
 		tap_diag("sodium_init failed");
 		return 1;
 	}
 	rs_arena_init(&arena);
 	rs_id_new(user, sizeof(user), "usr_");
-	snprintf(dir, sizeof(dir), "%s/rs-recstore.XXXXXX",
-	    tmp != NULL && *tmp != '\0' && strlen(tmp) < 40 ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL) {
-		tap_diag("mkdtemp %s failed", dir);
+	if (fixture_tmpdir(dir, sizeof(dir), "rs-recstore") != 0)
 		return 1;
-	}
 
 	test_recstore_put_get();
 	test_recstore_get_no_site();
@@ -915,7 +871,7 @@ main(void)
 	test_recstore_json_data_raw();
 	test_recstore_json_from_get();
 
-	cleanup();
+	fixture_db_cleanup(dir, ndb);
 	rs_arena_free(&arena);
 	return tap_done();
 }

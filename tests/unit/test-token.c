@@ -13,6 +13,7 @@
 #include "role.h"
 #include "secret.h"
 #include "token.h"
+#include "fixture.h"
 #include "tap.h"
 
 #define NOW	INT64_C(1764179121)	/* 2025-11-26T17:45:21Z */
@@ -231,12 +232,8 @@ test_secret_derive_stable(void)
 int
 main(void)
 {
-	if (sodium_init() < 0) {
-		tap_diag("sodium_init failed");
+	if (fixture_subkey(master, RS_SECRET_TOKEN, subkey) != 0)
 		return 1;
-	}
-	randombytes_buf(master, sizeof(master));
-	rs_secret_derive(master, RS_SECRET_TOKEN, subkey);
 
 	test_token_round_trip();
 	test_token_round_trip_roles();

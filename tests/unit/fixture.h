@@ -1,0 +1,145 @@
+/*
+ * fixture.h: header-only setup shared by the unit tests: the mkdtemp
+ * directory, the numbered migrated databases in it, and a random master
+ * secret with its subkey.
+ *
+ * Every helper is static inline, so a test program pays nothing for
+ * those it does not use. Failures are reported with tap_diag(), never
+ * as checks, so that using a helper does not change a program's count.
+ */
+#ifndef RS_FIXTURE_H
+#define RS_FIXTURE_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "admin.h"
+#include "db.h"
+#include "id.h"
+#include "migrate.h"
+#include "secret.h"
+#include "tap.h"
+
+/*
+ * Makes a fresh directory $TMPDIR/name.XXXXXX (/tmp when TMPDIR is
+ * unset, empty or too long for dir) and puts its path in dir. Returns 0,
+ * or -1 with a diagnostic. The caller removes it: fixture_db_cleanup(),
+ * or rmdir() once its own files are gone.
+ */
+static inline int
+fixture_tmpdir(char *dir, size_t dirsz, const char *name)
+{
+	const char	*tmp = getenv("TMPDIR");
+
+	snprintf(dir, dirsz, "%s/%s.XXXXXX",
+	    tmp != NULL && *tmp != '\0' && strlen(tmp) < 40 ? tmp : "/tmp",
+	    name);
+	if (mkdtemp(dir) == NULL) {
+		tap_diag("mkdtemp %s failed", dir);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Initialises libsodium, fills master with random bytes and derives its
+ * subkey for use into subkey. Returns 0, or -1 with a diagnostic. Both
+ * buffers are the caller's.
+ */
+static inline int
+fixture_subkey(unsigned char master[RS_SECRET_BYTES], enum rs_secret_use use,
+    unsigned char subkey[RS_SECRET_BYTES])
+{
+	if (sodium_init() < 0) {
+		tap_diag("sodium_init failed");
+		return -1;
+	}
+	randombytes_buf(master, RS_SECRET_BYTES);
+	rs_secret_derive(master, use, subkey);
+	return 0;
+}
+
+/* dir/test-N.db followed by suffix, into buf; returns buf. */
+static inline const char *
+fixture_db_path(char *buf, size_t bufsz, const char *dir, int n,
+    const char *suffix)
+{
+	snprintf(buf, bufsz, "%s/test-%d.db%s", dir, n, suffix);
+	return buf;
+}
+
+/*
+ * Opens (creating it) the next database of dir, test-N.db with N one
+ * more than *ndb, the count of those made so far, which it bumps; migrates
+ * it when migrate is set. Returns the handle, or NULL with a diagnostic.
+ * The caller closes it with rs_db_close(); fixture_db_cleanup() removes
+ * the files.
+ */
+static inline struct rs_db *
+fixture_db_open(const char *dir, int *ndb, int migrate)
+{
+	struct rs_db	*db;
+	char		 p[128];
+
+	if (rs_db_open(fixture_db_path(p, sizeof(p), dir, ++*ndb, ""), 1, 0,
+	    &db) != RS_OK) {
+		tap_diag("cannot open %s", p);
+		return NULL;
+	}
+	if (migrate && rs_migrate_run(db) != RS_OK) {
+		tap_diag("cannot migrate %s", p);
+		rs_db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+/*
+ * As fixture_db_open() with migrate set, plus one org "Acme" (rate
+ * limit 120) whose id goes into org. Returns the handle, or NULL with a
+ * diagnostic. The caller closes it with rs_db_close().
+ */
+static inline struct rs_db *
+fixture_db_org(const char *dir, int *ndb, char org[RS_ID_MAX])
+{
+	struct rs_db	*db;
+	char		 p[128];
+
+	if ((db = fixture_db_open(dir, ndb, 1)) == NULL)
+		return NULL;
+	if (rs_admin_org_create(db, "Acme", 120, org) != RS_OK) {
+		tap_diag("cannot set up %s",
+		    fixture_db_path(p, sizeof(p), dir, *ndb, ""));
+		rs_db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+/*
+ * Removes the ndb databases fixture_db_open() made in dir, with their
+ * -wal, -shm, -journal and .wlock (the writers' queue) files, then dir itself (a diagnostic when it
+ * cannot).
+ */
+static inline void
+fixture_db_cleanup(const char *dir, int ndb)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm",
+	    "-journal", ".wlock" };
+	char	 p[128];
+	size_t	 i;
+	int	 n;
+
+	for (n = 1; n <= ndb; n++)
+		for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++)
+			unlink(fixture_db_path(p, sizeof(p), dir, n,
+			    suffix[i]));
+	if (rmdir(dir) != 0)
+		tap_diag("cannot remove %s", dir);
+}
+
+#endif /* RS_FIXTURE_H */
