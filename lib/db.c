@@ -251,6 +251,27 @@ rs_db_exec(struct rs_db *db, const char *sql)
 	return RS_OK;
 }
 
+static const char rs_db_sql_begin[] = "BEGIN IMMEDIATE";
+static const char rs_db_sql_commit[] = "COMMIT";
+
+/* Runs one cached statement without results (BEGIN, COMMIT). */
+static enum rs_err
+rs_db_step(struct rs_db *db, const char *sql)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = rs_db_stmt(db, sql)) == NULL)
+		return RS_ERR_DB;
+	rc = sqlite3_step(st);
+	rs_db_done(st);
+	if (rc != SQLITE_DONE) {
+		rs_log_err("%s: %s", sql, sqlite3_errmsg(db->h));
+		return rs_db_err(rc);
+	}
+	return RS_OK;
+}
+
 enum rs_err
 rs_db_begin(struct rs_db *db)
 {
@@ -258,7 +279,7 @@ rs_db_begin(struct rs_db *db)
 
 	if ((rc = rs_db_wlock(db)) != RS_OK)
 		return rc;
-	if ((rc = rs_db_exec(db, "BEGIN IMMEDIATE")) == RS_OK)
+	if ((rc = rs_db_step(db, rs_db_sql_begin)) == RS_OK)
 		db->in_tx = 1;
 	else
 		rs_db_wunlock(db);
@@ -280,7 +301,7 @@ rs_db_commit(struct rs_db *db)
 {
 	enum rs_err	 rc;
 
-	if ((rc = rs_db_exec(db, "COMMIT")) == RS_OK) {
+	if ((rc = rs_db_step(db, rs_db_sql_commit)) == RS_OK) {
 		db->in_tx = 0;
 		rs_db_wunlock(db);
 	} else

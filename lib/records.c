@@ -263,6 +263,25 @@ rs_records_apply_checked(struct rs_ctx *ctx, struct rs_record *r, int create)
 	return 0;
 }
 
+/*
+ * r as the API shows it, serialised once: the answer, its idempotent copy
+ * and every event of the write carry these same bytes.
+ */
+static struct json_object *
+rs_records_shown(struct rs_ctx *ctx, const struct rs_record *r)
+{
+	struct json_object	*o;
+	const char		*s;
+	char			*text = NULL;
+
+	if ((o = rs_recstore_json(r)) == NULL)
+		return NULL;
+	if ((s = rs_json_compact(o)) != NULL)
+		text = rs_arena_strdup(&ctx->app->arena, s);
+	json_object_put(o);
+	return text == NULL ? NULL : rs_json_raw(text, strlen(text));
+}
+
 /* Writes the events of a change from old_status to r's state. */
 static enum rs_err
 rs_records_events(struct rs_ctx *ctx, const struct rs_write *w,
@@ -426,7 +445,7 @@ rs_records_write(struct rs_ctx *ctx, struct rs_write *w)
 	r.updated_at = now;
 	rs_ulid_new(r.causal, sizeof(r.causal), now);
 	if (rs_recstore_put(db, &r, w->op == RS_WRITE_CREATE) != RS_OK ||
-	    (shown = rs_recstore_json(&r)) == NULL ||
+	    (shown = rs_records_shown(ctx, &r)) == NULL ||
 	    rs_records_events(ctx, w, &r, old_status, shown, now) != RS_OK ||
 	    rs_records_answer(ctx, w, &r, json_object_get(shown)) != 0 ||
 	    rs_records_remember(ctx, w, now) != RS_OK ||

@@ -44,7 +44,6 @@ CREATE TABLE idempotency_keys (
 	created_at	INTEGER NOT NULL,
 	PRIMARY KEY (org_id, key)
 ) WITHOUT ROWID;
-CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
 
 -- The outbox: one row per event, written in the transaction of the change
 -- that caused it. Webhook jobs and the event stream read from here.
