@@ -41,6 +41,8 @@ struct rs_write {
 	const char		*causal;	/* expected, or NULL */
 	int			 causal_header;	/* it came as If-Match */
 	struct rs_idem		 idem;
+	int64_t			 now;		/* the time of the change */
+	struct rs_record	 rec;		/* create: the new record */
 };
 
 /* ---- field validation ------------------------------------------------ */
@@ -249,14 +251,17 @@ out:
 	return rc;
 }
 
-/* Applies the body to r; 0 to go on, 1 when answered 400, -1 on error. */
+/*
+ * Applies a patch body to r, whose data may now outgrow the limit;
+ * 0 to go on, 1 when answered 400, -1 on error.
+ */
 static int
-rs_records_apply_checked(struct rs_ctx *ctx, struct rs_record *r, int create)
+rs_records_apply_patch(struct rs_ctx *ctx, struct rs_record *r)
 {
 	struct rs_valid	 v;
 
 	rs_valid_init(&v, &ctx->app->arena);
-	if (rs_records_apply(ctx, &v, r, create) != 0)
+	if (rs_records_apply(ctx, &v, r, 0) != 0)
 		return -1;
 	if (v.n > 0)
 		return rs_app_invalid(ctx, &v) == 0 ? 1 : -1;
@@ -354,20 +359,16 @@ rs_records_new(struct rs_ctx *ctx, struct rs_record *r, int64_t now)
 }
 
 /*
- * Inside the transaction: loads or makes the record and applies the
- * change. Returns 0 to go on and write, 1 when answered without a write
- * (the caller rolls back), -1 on error.
+ * Inside the transaction: loads the record a patch or delete changes.
+ * Returns 0 to go on, 1 when answered without a write (the caller rolls
+ * back), -1 on error.
  */
 static int
-rs_records_prepare(struct rs_ctx *ctx, const struct rs_write *w,
-    struct rs_record *r, int64_t now)
+rs_records_load(struct rs_ctx *ctx, const struct rs_write *w,
+    struct rs_record *r)
 {
 	enum rs_err	 rc;
 
-	if (w->op == RS_WRITE_CREATE) {
-		rs_records_new(ctx, r, now);
-		return rs_records_apply_checked(ctx, r, 1);
-	}
 	rc = rs_recstore_get(ctx->app->db, &ctx->app->arena, ctx->who.org_id,
 	    w->id, r);
 	if (rc == RS_ERR_NOTFOUND) {
@@ -389,19 +390,84 @@ rs_records_prepare(struct rs_ctx *ctx, const struct rs_write *w,
 	return 0;
 }
 
+/* A new version of r: the next version, a new causal token, now. */
+static void
+rs_records_bump(struct rs_record *r, int64_t now)
+{
+	r->version++;
+	r->updated_at = now;
+	rs_ulid_new(r->causal, sizeof(r->causal), now);
+}
+
+/*
+ * Inside the transaction: loads the record (its status before the change
+ * to *old_status), checks the causal token and applies the patch or
+ * delete. 0 to go on and write, 1 when answered
+ * (rolled back or, for a conflict, committed), -1 on error.
+ */
+static int
+rs_records_change(struct rs_ctx *ctx, const struct rs_write *w,
+    struct rs_record *r, const char **old_status)
+{
+	int	 step;
+
+	if ((step = rs_records_load(ctx, w, r)) != 0)
+		return step;
+	*old_status = r->status;
+	if (w->causal != NULL && strcmp(w->causal, r->causal) != 0)
+		return rs_records_conflict(ctx, w, r, w->now) == 0 ? 1 : -1;
+	if (w->op == RS_WRITE_PATCH &&
+	    (step = rs_records_apply_patch(ctx, r)) != 0)
+		return step;
+	if (w->op == RS_WRITE_DELETE)
+		r->deleted_at = w->now;
+	rs_records_bump(r, w->now);
+	return 0;
+}
+
+/* Inside the transaction: has this key answered before? 0: go on. */
+static int
+rs_records_seen(struct rs_ctx *ctx, const struct rs_write *w)
+{
+	struct rs_idem_answer	 ans;
+
+	if (w->idem.key == NULL)
+		return 0;
+	switch (rs_idem_find(ctx->app->db, &ctx->app->arena, ctx->who.org_id,
+	    &w->idem, w->now, &ans)) {
+	case RS_IDEM_NEW:
+		return 0;
+	case RS_IDEM_REPLAY:
+		rs_records_replay(ctx, &ans);
+		return 1;
+	case RS_IDEM_MISMATCH:
+		return rs_app_problem(ctx, RS_PROB_IDEM_REUSED, "this "
+		    "Idempotency-Key was used for a different request in "
+		    "the last 24 hours") == 0 ? 1 : -1;
+	default:
+		return -1;
+	}
+}
+
 static int
 rs_records_write(struct rs_ctx *ctx, struct rs_write *w)
 {
 	struct rs_db		*db = ctx->app->db;
 	struct rs_record	 r;
-	struct rs_idem_answer	 ans;
 	struct json_object	*shown = NULL;
 	const char		*old_status = NULL;
-	int64_t			 now = rs_clock_now_ms();
 	enum rs_err		 rc;
 	int			 step;
 
+	/* A new record is complete before the lock: less time holding it. */
+	if (w->op == RS_WRITE_CREATE) {
+		r = w->rec;
+		rs_records_bump(&r, w->now);
+		if ((shown = rs_records_shown(ctx, &r)) == NULL)
+			return -1;
+	}
 	if ((rc = rs_db_begin(db)) != RS_OK) {
+		json_object_put(shown);
 		if (rc != RS_ERR_BUSY || w->idem.key == NULL)
 			return rs_app_busy(ctx);
 		rs_resp_header(&ctx->resp, "Retry-After", "1");
@@ -409,46 +475,20 @@ rs_records_write(struct rs_ctx *ctx, struct rs_write *w)
 		    "another request holds the write lock; it may be one "
 		    "with this Idempotency-Key: retry");
 	}
-	if (w->idem.key != NULL) {
-		switch (rs_idem_find(db, &ctx->app->arena, ctx->who.org_id,
-		    &w->idem, now, &ans)) {
-		case RS_IDEM_NEW:
-			break;
-		case RS_IDEM_REPLAY:
-			rs_db_rollback(db);
-			rs_records_replay(ctx, &ans);
-			return 0;
-		case RS_IDEM_MISMATCH:
-			rs_db_rollback(db);
-			return rs_app_problem(ctx, RS_PROB_IDEM_REUSED,
-			    "this Idempotency-Key was used for a different "
-			    "request in the last 24 hours");
-		default:
-			goto fail;
-		}
+	if ((step = rs_records_seen(ctx, w)) == 0 && w->op != RS_WRITE_CREATE) {
+		step = rs_records_change(ctx, w, &r, &old_status);
+		if (step == 0 && (shown = rs_records_shown(ctx, &r)) == NULL)
+			step = -1;
 	}
-	if ((step = rs_records_prepare(ctx, w, &r, now)) != 0) {
+	if (step != 0) {
+		json_object_put(shown);
 		rs_db_rollback(db);
 		return step > 0 ? 0 : -1;
 	}
-	old_status = w->op == RS_WRITE_CREATE ? NULL : r.status;
-	if (w->causal != NULL && strcmp(w->causal, r.causal) != 0)
-		return rs_records_conflict(ctx, w, &r, now);
-	if (w->op == RS_WRITE_PATCH && (step = rs_records_apply_checked(ctx,
-	    &r, 0)) != 0) {
-		rs_db_rollback(db);
-		return step > 0 ? 0 : -1;
-	}
-	if (w->op == RS_WRITE_DELETE)
-		r.deleted_at = now;
-	r.version++;
-	r.updated_at = now;
-	rs_ulid_new(r.causal, sizeof(r.causal), now);
 	if (rs_recstore_put(db, &r, w->op == RS_WRITE_CREATE) != RS_OK ||
-	    (shown = rs_records_shown(ctx, &r)) == NULL ||
-	    rs_records_events(ctx, w, &r, old_status, shown, now) != RS_OK ||
+	    rs_records_events(ctx, w, &r, old_status, shown, w->now) != RS_OK ||
 	    rs_records_answer(ctx, w, &r, json_object_get(shown)) != 0 ||
-	    rs_records_remember(ctx, w, now) != RS_OK ||
+	    rs_records_remember(ctx, w, w->now) != RS_OK ||
 	    (rc = rs_db_commit(db)) != RS_OK)
 		goto fail;
 	json_object_put(shown);
@@ -525,10 +565,14 @@ rs_records_causal(struct rs_ctx *ctx, struct rs_write *w)
 	return 0;
 }
 
-/* Members and their shapes, before the transaction; -1 when answered. */
+/*
+ * Members and their shapes, before the transaction; a new record is
+ * built in w->rec. -1 when answered.
+ */
 static int
-rs_records_check_body(struct rs_ctx *ctx, int create)
+rs_records_check_body(struct rs_ctx *ctx, struct rs_write *w)
 {
+	int			 create = w->op == RS_WRITE_CREATE;
 	static const char *const create_members[] = {
 		"title", "type", "site", "status", "data", NULL,
 	};
@@ -538,13 +582,16 @@ rs_records_check_body(struct rs_ctx *ctx, int create)
 	struct rs_valid		 v;
 	struct rs_record	 scratch;
 
-	/* The same validators the write path uses, on a scratch record,
-	 * so every bad member is named before anything is locked. */
+	/* A patch is checked on a scratch record with the validators the
+	 * write path uses, so every bad member is named before anything is
+	 * locked; a new record is built here for good. */
 	rs_valid_init(&v, &ctx->app->arena);
 	rs_valid_known(&v, ctx->body, create ? create_members : patch_members);
 	memset(&scratch, 0, sizeof(scratch));
 	scratch.data = "{}";
-	if (rs_records_apply(ctx, &v, &scratch, create) != 0)
+	if (create)
+		rs_records_new(ctx, &w->rec, w->now);
+	if (rs_records_apply(ctx, &v, create ? &w->rec : &scratch, create))
 		return -1;
 	if (v.n > 0) {
 		rs_app_invalid(ctx, &v);
@@ -579,7 +626,8 @@ rs_records_create(struct rs_ctx *ctx)
 
 	memset(&w, 0, sizeof(w));
 	w.op = RS_WRITE_CREATE;
-	if (rs_records_check_body(ctx, 1) != 0 || rs_records_idem(ctx, &w))
+	w.now = rs_clock_now_ms();
+	if (rs_records_check_body(ctx, &w) != 0 || rs_records_idem(ctx, &w))
 		return ctx->resp.body != NULL ? 0 : -1;
 	return rs_records_write(ctx, &w);
 }
@@ -591,8 +639,9 @@ rs_records_patch(struct rs_ctx *ctx)
 
 	memset(&w, 0, sizeof(w));
 	w.op = RS_WRITE_PATCH;
+	w.now = rs_clock_now_ms();
 	if (rs_records_id(ctx, &w) != 0 || rs_records_causal(ctx, &w) != 0 ||
-	    rs_records_check_body(ctx, 0) != 0 || rs_records_idem(ctx, &w))
+	    rs_records_check_body(ctx, &w) != 0 || rs_records_idem(ctx, &w))
 		return ctx->resp.body != NULL ? 0 : -1;
 	if (w.causal == NULL)
 		return rs_app_problem(ctx, RS_PROB_CAUSAL_REQUIRED,
@@ -608,6 +657,7 @@ rs_records_delete(struct rs_ctx *ctx)
 
 	memset(&w, 0, sizeof(w));
 	w.op = RS_WRITE_DELETE;
+	w.now = rs_clock_now_ms();
 	if (rs_records_id(ctx, &w) != 0 || rs_records_causal(ctx, &w) != 0 ||
 	    rs_records_idem(ctx, &w))
 		return ctx->resp.body != NULL ? 0 : -1;
