@@ -66,6 +66,12 @@ rs_app_open(struct rs_app *app)
 }
 
 void
+rs_app_idle(struct rs_app *app)
+{
+	rs_db_idle(app->db);
+}
+
+void
 rs_app_close(struct rs_app *app)
 {
 	rs_db_close(app->db);

@@ -71,6 +71,9 @@ void	 rs_app_close(struct rs_app *app);
 void	 rs_app_handle(struct rs_app *app, char *const *envp,
 	    rs_http_reader rd, void *rdctx, rs_resp_writer wr, void *wrctx);
 
+/* Between requests, after the answer has gone out: upkeep (checkpoints). */
+void	 rs_app_idle(struct rs_app *app);
+
 /* Answers status with obj serialised (obj is consumed). 0, or -1. */
 int	 rs_app_json(struct rs_ctx *ctx, int status, struct json_object *obj);
 /* Answers with a problem; detail is printf-style and may be NULL. */

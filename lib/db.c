@@ -66,13 +66,41 @@ rs_db_busy(void *arg, int count)
 }
 
 /*
- * Hot pages (the right edge of each index) are rewritten by every
- * commit; a checkpoint copies each page once however many versions the
- * WAL holds, so checkpointing every 8000 pages (32 MiB) instead of
- * SQLite's 1000 copies far less, and stalls a request far less often.
- * The worker also checkpoints (TRUNCATE) every minute.
+ * No checkpoint inside COMMIT: it would run while this writer holds the
+ * writers' queue, and every other writer would wait for its page copies
+ * and fsyncs. rs_db_idle() checkpoints instead, after the answer has
+ * gone out; the worker also checkpoints (TRUNCATE) every minute.
  */
-#define RS_DB_AUTOCHECKPOINT	"PRAGMA wal_autocheckpoint=8000"
+#define RS_DB_AUTOCHECKPOINT	"PRAGMA wal_autocheckpoint=0"
+#define RS_DB_CHECKPOINT_PAGES	4000	/* WAL size that asks for one */
+
+/* Notes how large the WAL has grown after each commit. */
+static int
+rs_db_wal_hook(void *arg, sqlite3 *h, const char *name, int pages)
+{
+	struct rs_db	*db = arg;
+
+	(void)h;
+	(void)name;
+	db->wal_pages = pages;
+	return SQLITE_OK;
+}
+
+void
+rs_db_idle(struct rs_db *db)
+{
+	int	 rc;
+
+	if (db == NULL || db->wal_pages < RS_DB_CHECKPOINT_PAGES)
+		return;
+	/* PASSIVE: copies what it can without waiting for anybody; readers
+	 * and writers go on meanwhile. Another process may be at it: fine. */
+	rc = sqlite3_wal_checkpoint_v2(db->h, NULL,
+	    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		rs_log_warn("checkpoint: %s", sqlite3_errmsg(db->h));
+	db->wal_pages = 0;
+}
 
 static enum rs_err
 rs_db_pragmas(struct rs_db *db, int sync_full)
@@ -175,6 +203,7 @@ rs_db_open(const char *path, int create, int sync_full, struct rs_db **out)
 		goto err;
 	}
 	sqlite3_extended_result_codes(db->h, 0);
+	sqlite3_wal_hook(db->h, rs_db_wal_hook, db);
 	rs_db_wlock_open(db, path);
 	sqlite3_busy_handler(db->h, rs_db_busy, db);
 	if ((rc = rs_db_pragmas(db, sync_full)) != RS_OK)

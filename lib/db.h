@@ -32,6 +32,7 @@ struct rs_db {
 	int			 in_tx;
 	int			 wlock_fd;	/* the writers' queue, or -1 */
 	int			 wlock_held;
+	int			 wal_pages;	/* WAL size at the last commit */
 	int64_t			 busy_start_ms;	/* of the current wait */
 	size_t			 nstmt;
 	struct {
@@ -66,6 +67,11 @@ void		 rs_db_rollback(struct rs_db *db);
 void		 rs_db_reset(struct rs_db *db);
 /* The error an SQLite result code stands for. */
 enum rs_err	 rs_db_err(int sqlite_rc);
+/*
+ * Between requests: checkpoints the WAL when commits have grown it past
+ * a threshold (the request path never checkpoints).
+ */
+void		 rs_db_idle(struct rs_db *db);
 /* PRAGMA user_version, or -1. */
 int		 rs_db_user_version(struct rs_db *db);
 

@@ -658,3 +658,52 @@ rs_json_time(int64_t ms)
 	return ms == 0 ? NULL :
 	    json_object_new_string(rs_clock_format(buf, sizeof(buf), ms));
 }
+
+void
+rs_json_append_string(struct printbuf *pb, const char *s)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const char		*run = s;
+	char			 esc[7];
+
+	printbuf_memappend(pb, "\"", 1);
+	for (; *s != '\0'; s++) {
+		unsigned char	 c = (unsigned char)*s;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		printbuf_memappend(pb, run, (int)(s - run));
+		run = s + 1;
+		switch (c) {
+		case '"': printbuf_memappend(pb, "\\\"", 2); break;
+		case '\\': printbuf_memappend(pb, "\\\\", 2); break;
+		case '\b': printbuf_memappend(pb, "\\b", 2); break;
+		case '\f': printbuf_memappend(pb, "\\f", 2); break;
+		case '\n': printbuf_memappend(pb, "\\n", 2); break;
+		case '\r': printbuf_memappend(pb, "\\r", 2); break;
+		case '\t': printbuf_memappend(pb, "\\t", 2); break;
+		default:
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			printbuf_memappend(pb, esc, 6);
+		}
+	}
+	printbuf_memappend(pb, run, (int)(s - run));
+	printbuf_memappend(pb, "\"", 1);
+}
+
+void
+rs_json_append_time(struct printbuf *pb, int64_t ms)
+{
+	char	 buf[RS_CLOCK_RFC3339_LEN + 3];
+
+	if (ms == 0) {
+		printbuf_memappend(pb, "null", 4);
+		return;
+	}
+	buf[0] = '"';
+	rs_clock_format(buf + 1, sizeof(buf) - 2, ms);
+	strcat(buf, "\"");
+	printbuf_memappend(pb, buf, (int)strlen(buf));
+}

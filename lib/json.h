@@ -48,6 +48,16 @@ struct json_object *rs_json_raw(const char *text, size_t len);
 int	 rs_json_merge_patch(struct json_object *target,
 	    struct json_object *patch);
 
+struct printbuf;
+
+/*
+ * Appends s as a JSON string (quoted, escaped as json-c escapes it with
+ * JSON_C_TO_STRING_NOSLASHESCAPE) to pb; s must be valid UTF-8.
+ */
+void	 rs_json_append_string(struct printbuf *pb, const char *s);
+/* Appends the RFC 3339 time for ms, or null for 0, to pb. */
+void	 rs_json_append_time(struct printbuf *pb, int64_t ms);
+
 /* An RFC 3339 time string for ms, or NULL (JSON null) for 0: "never". */
 struct json_object *rs_json_time(int64_t ms);
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <json-c/printbuf.h>
 
 #include "limits.h"
 #include "app.h"
@@ -269,22 +270,41 @@ rs_records_apply_patch(struct rs_ctx *ctx, struct rs_record *r)
 }
 
 /*
+ * rows[0..n) as JSON text: one record, or (array set) an array of them.
+ * Returns a raw object (json.h) whose text lives in the arena, or NULL.
+ */
+static struct json_object *
+rs_records_raw(struct rs_ctx *ctx, const struct rs_record *rows, size_t n,
+    int array)
+{
+	struct printbuf	*pb;
+	char		*text = NULL;
+	size_t		 i;
+
+	if ((pb = printbuf_new()) == NULL)
+		return NULL;
+	if (array)
+		printbuf_memappend(pb, "[", 1);
+	for (i = 0; i < n; i++)
+		if ((i > 0 && printbuf_memappend(pb, ",", 1) < 0) ||
+		    rs_recstore_json_append(pb, &rows[i]) != 0)
+			goto out;
+	if (array && printbuf_memappend(pb, "]", 1) < 0)
+		goto out;
+	text = rs_arena_strndup(&ctx->app->arena, pb->buf, (size_t)pb->bpos);
+out:
+	printbuf_free(pb);
+	return text == NULL ? NULL : rs_json_raw(text, strlen(text));
+}
+
+/*
  * r as the API shows it, serialised once: the answer, its idempotent copy
  * and every event of the write carry these same bytes.
  */
 static struct json_object *
 rs_records_shown(struct rs_ctx *ctx, const struct rs_record *r)
 {
-	struct json_object	*o;
-	const char		*s;
-	char			*text = NULL;
-
-	if ((o = rs_recstore_json(r)) == NULL)
-		return NULL;
-	if ((s = rs_json_compact(o)) != NULL)
-		text = rs_arena_strdup(&ctx->app->arena, s);
-	json_object_put(o);
-	return text == NULL ? NULL : rs_json_raw(text, strlen(text));
+	return rs_records_raw(ctx, r, 1, 0);
 }
 
 /* Writes the events of a change from old_status to r's state. */
@@ -787,14 +807,15 @@ rs_records_list_answer(struct rs_ctx *ctx, const struct rs_listreq *lr,
 	struct json_object	*o, *arr, *next = NULL;
 	struct rs_synctok	 t;
 	char			 buf[RS_CURSOR_MAX];
-	size_t			 i, shown = n > lr->limit ? lr->limit : n;
+	size_t			 shown = n > lr->limit ? lr->limit : n;
 
-	if ((o = json_object_new_object()) == NULL)
+	if ((arr = rs_records_raw(ctx, rows, shown, 1)) == NULL)
 		return -1;
-	arr = json_object_new_array_ext((int)shown);
+	if ((o = json_object_new_object()) == NULL) {
+		json_object_put(arr);
+		return -1;
+	}
 	json_object_object_add(o, "data", arr);
-	for (i = 0; i < shown; i++)
-		json_object_array_add(arr, rs_recstore_json(&rows[i]));
 	json_object_object_add(o, "has_more",
 	    json_object_new_boolean(n > lr->limit));
 	if (n > lr->limit && (next = rs_paging_next(ctx, "records",

@@ -1,6 +1,9 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <json-c/printbuf.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <sqlite3.h>
 
 #include "arena.h"
@@ -278,4 +281,48 @@ rs_recstore_json(const struct rs_record *r)
 	    json_object_new_string(r->created_by));
 	json_object_object_add(o, "queue", json_object_new_string(r->queue));
 	return o;
+}
+
+/* Appends a string literal to a printbuf. */
+#define RS_PB_LIT(pb, lit)	printbuf_memappend((pb), (lit), sizeof(lit) - 1)
+
+int
+rs_recstore_json_append(struct printbuf *pb, const struct rs_record *r)
+{
+	char	 num[64];
+
+	/* Member order and forms as rs_recstore_json's object prints them. */
+	RS_PB_LIT(pb, "{\"id\":");
+	rs_json_append_string(pb, r->id);
+	RS_PB_LIT(pb, ",\"title\":");
+	rs_json_append_string(pb, r->title);
+	RS_PB_LIT(pb, ",\"type\":");
+	rs_json_append_string(pb, r->type);
+	RS_PB_LIT(pb, ",\"site\":");
+	if (r->site == NULL)
+		RS_PB_LIT(pb, "null");
+	else
+		rs_json_append_string(pb, r->site);
+	RS_PB_LIT(pb, ",\"status\":");
+	rs_json_append_string(pb, r->status);
+	RS_PB_LIT(pb, ",\"data\":");
+	printbuf_memappend(pb, r->data, (int)strlen(r->data));
+	snprintf(num, sizeof(num), ",\"size\":%" PRId64 ",\"causal\":\"",
+	    r->size);
+	printbuf_memappend(pb, num, (int)strlen(num));
+	printbuf_memappend(pb, r->causal, (int)strlen(r->causal));
+	snprintf(num, sizeof(num), "\",\"version\":%" PRId64
+	    ",\"deleted\":%s,\"deleted_at\":", r->version,
+	    r->deleted_at != 0 ? "true" : "false");
+	printbuf_memappend(pb, num, (int)strlen(num));
+	rs_json_append_time(pb, r->deleted_at);
+	RS_PB_LIT(pb, ",\"created_at\":");
+	rs_json_append_time(pb, r->created_at);
+	RS_PB_LIT(pb, ",\"updated_at\":");
+	rs_json_append_time(pb, r->updated_at);
+	RS_PB_LIT(pb, ",\"created_by\":");
+	rs_json_append_string(pb, r->created_by);
+	RS_PB_LIT(pb, ",\"queue\":");
+	rs_json_append_string(pb, r->queue);
+	return RS_PB_LIT(pb, "}") < 0 ? -1 : 0;
 }

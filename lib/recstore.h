@@ -74,5 +74,12 @@ enum rs_err	rs_recstore_changes(struct rs_db *db, struct rs_arena *a,
 		    struct rs_record *out, size_t *n);
 /* The record as the API shows it (caller owns it), or NULL. */
 struct json_object *rs_recstore_json(const struct rs_record *r);
+/*
+ * Appends the same document as compact JSON text to pb, without building
+ * objects: lists print fifty records per request. 0, or -1.
+ */
+struct printbuf;
+int		rs_recstore_json_append(struct printbuf *pb,
+		    const struct rs_record *r);
 
 #endif /* RS_RECSTORE_H */

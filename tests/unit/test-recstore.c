@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <json-c/printbuf.h>
 #include <sodium.h>
 
 #include "admin.h"
@@ -703,6 +704,49 @@ test_recstore_json_members(void)
 	json_object_put(o);
 }
 
+/* The text writer and the object print the same document. */
+static void
+check_text_matches_object(const struct rs_record *r, const char *what)
+{
+	struct printbuf		*pb = printbuf_new();
+	struct json_object	*o = rs_recstore_json(r), *parsed = NULL;
+	char			*a = NULL, *b = NULL, err[128];
+
+	if (pb == NULL || o == NULL ||
+	    rs_recstore_json_append(pb, r) != 0 ||
+	    rs_json_parse(pb->buf, (size_t)pb->bpos, &parsed, err,
+	    sizeof(err)) != 0)
+		TAP_OK(0, what);
+	else {
+		a = rs_json_canonical(parsed);
+		b = rs_json_canonical(o);
+		TAP_IS_STR(a, b, what);
+	}
+	free(a);
+	free(b);
+	json_object_put(parsed);
+	json_object_put(o);
+	if (pb != NULL)
+		printbuf_free(pb);
+}
+
+static void
+test_recstore_json_text(void)
+{
+	struct rs_record	 r;
+	char			 org[RS_ID_MAX];
+
+	rs_id_new(org, sizeof(org), "org_");
+	sample(&r, org, "plain", NOW_MS);
+	check_text_matches_object(&r, "recstore json text: a plain record");
+	sample(&r, org, "q\"b\\n\nt\tc\001 \xc3\xa9/", NOW_MS);
+	r.site = "s\"ite";
+	r.deleted_at = NOW_MS + 5;
+	r.data = "{\"a\":[1,{\"b\":\"c\"}],\"u\":\"\\u0001\"}";
+	check_text_matches_object(&r,
+	    "recstore json text: escapes, site, tombstone and data");
+}
+
 static void
 test_recstore_json_values(void)
 {
@@ -867,6 +911,7 @@ main(void)
 	test_recstore_changes();
 	test_recstore_json_members();
 	test_recstore_json_values();
+	test_recstore_json_text();
 	test_recstore_json_deleted();
 	test_recstore_json_data_raw();
 	test_recstore_json_from_get();
