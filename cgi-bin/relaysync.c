@@ -62,6 +62,7 @@ main(void)
 		rs_app_handle(&app, req.envp, fcgi_read, req.in, fcgi_write,
 		    req.out);
 		FCGX_Finish_r(&req);
+		rs_app_idle(&app);
 		if (app.cfg.max_requests > 0 &&
 		    app.served >= app.cfg.max_requests)
 			break;
