@@ -68,10 +68,11 @@ rs_db_busy(void *arg, int count)
 /*
  * No checkpoint inside COMMIT: it would run while this writer holds the
  * writers' queue, and every other writer would wait for its page copies
- * and fsyncs. rs_db_idle() checkpoints instead, after the answer has
- * gone out; the worker also checkpoints (TRUNCATE) every minute.
+ * and fsyncs. Our WAL hook replaces SQLite's auto-checkpoint (which is
+ * itself a WAL hook: so it must be set after any wal_autocheckpoint
+ * pragma); rs_db_idle() checkpoints instead, after the answer has gone
+ * out, and the worker checkpoints (TRUNCATE) every minute.
  */
-#define RS_DB_AUTOCHECKPOINT	"PRAGMA wal_autocheckpoint=0"
 #define RS_DB_CHECKPOINT_PAGES	4000	/* WAL size that asks for one */
 
 /* Notes how large the WAL has grown after each commit. */
@@ -110,8 +111,7 @@ rs_db_pragmas(struct rs_db *db, int sync_full)
 	if ((rc = rs_db_exec(db, "PRAGMA journal_mode=WAL")) != RS_OK ||
 	    (rc = rs_db_exec(db, sync_full ? "PRAGMA synchronous=FULL" :
 	    "PRAGMA synchronous=NORMAL")) != RS_OK ||
-	    (rc = rs_db_exec(db, "PRAGMA foreign_keys=ON")) != RS_OK ||
-	    (rc = rs_db_exec(db, RS_DB_AUTOCHECKPOINT)) != RS_OK)
+	    (rc = rs_db_exec(db, "PRAGMA foreign_keys=ON")) != RS_OK)
 		return rc;
 	return RS_OK;
 }
@@ -203,11 +203,11 @@ rs_db_open(const char *path, int create, int sync_full, struct rs_db **out)
 		goto err;
 	}
 	sqlite3_extended_result_codes(db->h, 0);
-	sqlite3_wal_hook(db->h, rs_db_wal_hook, db);
 	rs_db_wlock_open(db, path);
 	sqlite3_busy_handler(db->h, rs_db_busy, db);
 	if ((rc = rs_db_pragmas(db, sync_full)) != RS_OK)
 		goto err;
+	sqlite3_wal_hook(db->h, rs_db_wal_hook, db);
 	*out = db;
 	return RS_OK;
 err:

@@ -1631,3 +1631,24 @@ def seed_delete(ctx):
     rec = create(ctx)
     resp = call(ctx, "DELETE", rec_path(rec["id"]), token=admin(ctx))
     expect_equal(expect_json(resp, 200).get("deleted"), True, "deleted", resp)
+
+
+# --------------------------------------------------------------------------
+# the WAL
+# --------------------------------------------------------------------------
+
+@test("records: writes reach the database file without the worker "
+      "(the pool checkpoints between requests)")
+def wal_checkpointed_by_pool(ctx):
+    import os
+    db = ctx.workspace.db
+    before = os.path.getsize(db)
+    # Enough writes to pass the pool's checkpoint threshold (4000 WAL
+    # pages) several times over; no worker runs during the tests.
+    filler = {"blob": "x" * 3000}
+    for i in range(900):
+        create(ctx, title="wal %d" % i, data=filler)
+    after = os.path.getsize(db)
+    expect(after > before + 2 * 1024 * 1024,
+           "database file grew from %d to %d bytes only: the WAL was not "
+           "checkpointed into it" % (before, after))
