@@ -3,31 +3,18 @@
 #include <string.h>
 
 #include <json-c/json.h>
-#include <json-c/printbuf.h>
 
 #include "limits.h"
 #include "app.h"
 #include "clock.h"
-#include "cursor.h"
 #include "db.h"
 #include "idem.h"
 #include "json.h"
-#include "log.h"
 #include "outbox.h"
-#include "paging.h"
 #include "recstore.h"
 #include "ulid.h"
 #include "valid.h"
 #include "records.h"
-
-const char *const rs_records_list_query[] = {
-	"status", "type", "site", "created_by", "updated_after",
-	"include_deleted", "limit", "cursor", "since", NULL,
-};
-
-static const char *const rs_record_statuses[] = {
-	"queued", "synced", "conflict", "failed", NULL,
-};
 
 enum rs_write_op {
 	RS_WRITE_CREATE,
@@ -78,23 +65,12 @@ rs_records_text(struct rs_valid *v, struct json_object *body,
 	return s;
 }
 
-static int
-rs_records_is_status(const char *s)
-{
-	size_t	 i;
-
-	for (i = 0; rs_record_statuses[i] != NULL; i++)
-		if (strcmp(s, rs_record_statuses[i]) == 0)
-			return 1;
-	return 0;
-}
-
 static const char *
 rs_records_status(struct rs_valid *v, struct json_object *body)
 {
 	const char	*s = rs_valid_string(v, body, "status", 0, 1, 16);
 
-	if (s != NULL && !rs_records_is_status(s)) {
+	if (s != NULL && !rs_recstore_status_valid(s)) {
 		rs_valid_add(v, "status",
 		    "must be one of queued, synced, conflict, failed");
 		return NULL;
@@ -270,41 +246,13 @@ rs_records_apply_patch(struct rs_ctx *ctx, struct rs_record *r)
 }
 
 /*
- * rows[0..n) as JSON text: one record, or (array set) an array of them.
- * Returns a raw object (json.h) whose text lives in the arena, or NULL.
- */
-static struct json_object *
-rs_records_raw(struct rs_ctx *ctx, const struct rs_record *rows, size_t n,
-    int array)
-{
-	struct printbuf	*pb;
-	char		*text = NULL;
-	size_t		 i;
-
-	if ((pb = printbuf_new()) == NULL)
-		return NULL;
-	if (array)
-		printbuf_memappend(pb, "[", 1);
-	for (i = 0; i < n; i++)
-		if ((i > 0 && printbuf_memappend(pb, ",", 1) < 0) ||
-		    rs_recstore_json_append(pb, &rows[i]) != 0)
-			goto out;
-	if (array && printbuf_memappend(pb, "]", 1) < 0)
-		goto out;
-	text = rs_arena_strndup(&ctx->app->arena, pb->buf, (size_t)pb->bpos);
-out:
-	printbuf_free(pb);
-	return text == NULL ? NULL : rs_json_raw(text, strlen(text));
-}
-
-/*
  * r as the API shows it, serialised once: the answer, its idempotent copy
  * and every event of the write carry these same bytes.
  */
 static struct json_object *
 rs_records_shown(struct rs_ctx *ctx, const struct rs_record *r)
 {
-	return rs_records_raw(ctx, r, 1, 0);
+	return rs_recstore_json_raw(&ctx->app->arena, r, 1, 0);
 }
 
 /* Writes the events of a change from old_status to r's state. */
@@ -709,175 +657,4 @@ rs_records_get(struct rs_ctx *ctx)
 		    "tombstone", "record", &r);
 	rs_resp_header(&ctx->resp, "ETag", rs_records_etag(ctx, &r));
 	return rs_app_json(ctx, 200, rs_recstore_json(&r));
-}
-
-/* ---- lists and delta sync -------------------------------------------- */
-
-struct rs_listreq {
-	struct rs_recfilter	 f;
-	size_t			 limit;
-	const char		*since;
-	struct rs_synctok	 tok;
-	int			 has_cursor;
-	struct rs_cursor	 cur;
-};
-
-/* Parses and checks the list's query; -1 when answered. */
-static int
-rs_records_list_query_parse(struct rs_ctx *ctx, struct rs_listreq *lr)
-{
-	const struct rs_query	*q = &ctx->req.query;
-	struct rs_valid		 v;
-	const char		*s;
-	size_t			 i;
-	int			 rc;
-
-	memset(lr, 0, sizeof(*lr));
-	lr->f.updated_after = -1;
-	rs_valid_init(&v, &ctx->app->arena);
-	lr->limit = rs_paging_limit(ctx, &v);
-	if ((s = rs_query_get(q, "include_deleted")) != NULL) {
-		if (strcmp(s, "true") == 0)
-			lr->f.include_deleted = 1;
-		else if (strcmp(s, "false") != 0)
-			rs_valid_add(&v, "include_deleted",
-			    "must be true or false");
-	}
-	if ((s = rs_query_get(q, "updated_after")) != NULL &&
-	    rs_clock_parse(s, &lr->f.updated_after) != 0)
-		rs_valid_add(&v, "updated_after",
-		    "must be an RFC 3339 time such as "
-		    "2026-11-26T17:45:21.123Z");
-	if ((s = rs_query_get(q, "status")) != NULL) {
-		if (!rs_records_is_status(s))
-			rs_valid_add(&v, "status", "must be one of queued, "
-			    "synced, conflict, failed");
-		lr->f.status = s;
-	}
-	lr->f.type = rs_query_get(q, "type");
-	lr->f.site = rs_query_get(q, "site");
-	lr->f.created_by = rs_query_get(q, "created_by");
-	lr->since = rs_query_get(q, "since");
-	if (lr->since != NULL)
-		for (i = 0; i < q->n; i++)
-			if (strcmp(q->p[i].name, "since") != 0 &&
-			    strcmp(q->p[i].name, "limit") != 0 &&
-			    strcmp(q->p[i].name, "cursor") != 0)
-				rs_valid_add(&v, q->p[i].name, "cannot be "
-				    "combined with since (delta sync "
-				    "takes only limit and cursor)");
-	if (v.n > 0) {
-		rs_app_invalid(ctx, &v);
-		return -1;
-	}
-	if ((rc = rs_paging_cursor(ctx, "records", &lr->cur)) < 0)
-		return -1;
-	lr->has_cursor = rc;
-	return 0;
-}
-
-/* Checks the since token; -1 when answered. */
-static int
-rs_records_since(struct rs_ctx *ctx, struct rs_listreq *lr)
-{
-	int64_t	 horizon = rs_clock_now_ms() -
-		    (int64_t)ctx->app->cfg.tombstone_days * 86400 * 1000;
-
-	if (rs_synctok_read(ctx->app->k_cursor, lr->since, &lr->tok) !=
-	    RS_OK || strcmp(lr->tok.org_id, ctx->who.org_id) != 0) {
-		rs_app_problem(ctx, RS_PROB_INVALID_CURSOR,
-		    "since must be a sync_token this API handed out");
-		return -1;
-	}
-	if (lr->tok.issued_ms < horizon) {
-		rs_app_problem(ctx, RS_PROB_SYNC_TOKEN_EXPIRED,
-		    "the sync token is older than the %d-day tombstone "
-		    "horizon: deletions may be gone; resync in full",
-		    ctx->app->cfg.tombstone_days);
-		return -1;
-	}
-	return 0;
-}
-
-/* The list answer for rows[0..n), of which at most lr->limit are shown. */
-static int
-rs_records_list_answer(struct rs_ctx *ctx, const struct rs_listreq *lr,
-    struct rs_record *rows, size_t n, int64_t sync_seq, int64_t walk)
-{
-	struct json_object	*o, *arr, *next = NULL;
-	struct rs_synctok	 t;
-	char			 buf[RS_CURSOR_MAX];
-	size_t			 shown = n > lr->limit ? lr->limit : n;
-
-	if ((arr = rs_records_raw(ctx, rows, shown, 1)) == NULL)
-		return -1;
-	if ((o = json_object_new_object()) == NULL) {
-		json_object_put(arr);
-		return -1;
-	}
-	json_object_object_add(o, "data", arr);
-	json_object_object_add(o, "has_more",
-	    json_object_new_boolean(n > lr->limit));
-	if (n > lr->limit && (next = rs_paging_next(ctx, "records",
-	    lr->since ? rows[shown - 1].change_seq : rows[shown - 1].seq,
-	    walk)) == NULL) {
-		json_object_put(o);
-		return -1;
-	}
-	json_object_object_add(o, "next_cursor", next);
-	memset(&t, 0, sizeof(t));
-	memcpy(t.org_id, ctx->who.org_id, sizeof(t.org_id));
-	t.change_seq = sync_seq;
-	t.issued_ms = rs_clock_now_ms();
-	if (rs_synctok_make(ctx->app->k_cursor, &t, buf, sizeof(buf)) !=
-	    RS_OK) {
-		json_object_put(o);
-		return -1;
-	}
-	json_object_object_add(o, "sync_token", json_object_new_string(buf));
-	return rs_app_json(ctx, 200, o);
-}
-
-int
-rs_records_list(struct rs_ctx *ctx)
-{
-	struct rs_listreq	 lr;
-	struct rs_record	*rows;
-	struct rs_db		*db = ctx->app->db;
-	size_t			 n = 0;
-	int64_t			 now_seq, walk, sync_seq;
-	enum rs_err		 rc;
-
-	if (rs_records_list_query_parse(ctx, &lr) != 0 ||
-	    (lr.since != NULL && rs_records_since(ctx, &lr) != 0))
-		return 0;
-	if ((rows = rs_arena_calloc(&ctx->app->arena, lr.limit + 1,
-	    sizeof(*rows))) == NULL)
-		return -1;
-	/* One snapshot: the rows and the change number agree. */
-	if (rs_db_begin_read(db) != RS_OK)
-		return -1;
-	if ((now_seq = rs_recstore_change_seq(db, ctx->who.org_id)) < 0)
-		goto fail;
-	if (lr.since != NULL) {
-		rc = rs_recstore_changes(db, &ctx->app->arena, ctx->who.org_id,
-		    lr.has_cursor ? lr.cur.pos : lr.tok.change_seq,
-		    lr.limit + 1, rows, &n);
-		walk = 0;
-		sync_seq = n > lr.limit ? rows[lr.limit - 1].change_seq :
-		    now_seq;
-	} else {
-		rc = rs_recstore_list(db, &ctx->app->arena, ctx->who.org_id,
-		    &lr.f, lr.has_cursor ? lr.cur.pos : 0, lr.limit + 1,
-		    rows, &n);
-		/* Every page of one walk hands out the token of its start,
-		 * so changes made during the walk come back by delta sync. */
-		walk = sync_seq = lr.has_cursor ? lr.cur.walk : now_seq;
-	}
-	if (rc != RS_OK || rs_db_commit(db) != RS_OK)
-		goto fail;
-	return rs_records_list_answer(ctx, &lr, rows, n, sync_seq, walk);
-fail:
-	rs_db_rollback(db);
-	return -1;
 }

@@ -12,12 +12,8 @@
 struct rs_ctx;
 
 int	rs_records_create(struct rs_ctx *ctx);	/* POST /v1/records */
-int	rs_records_list(struct rs_ctx *ctx);	/* GET /v1/records */
 int	rs_records_get(struct rs_ctx *ctx);	/* GET /v1/records/:id */
 int	rs_records_patch(struct rs_ctx *ctx);	/* PATCH /v1/records/:id */
 int	rs_records_delete(struct rs_ctx *ctx);	/* DELETE /v1/records/:id */
-
-/* The query parameters GET /v1/records admits (for the route table). */
-extern const char *const rs_records_list_query[];
 
 #endif /* RS_RECORDS_H */

@@ -1,9 +1,9 @@
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <json-c/json.h>
 #include <json-c/printbuf.h>
-#include <inttypes.h>
-#include <stdio.h>
 #include <sqlite3.h>
 
 #include "arena.h"
@@ -325,4 +325,42 @@ rs_recstore_json_append(struct printbuf *pb, const struct rs_record *r)
 	RS_PB_LIT(pb, ",\"queue\":");
 	rs_json_append_string(pb, r->queue);
 	return RS_PB_LIT(pb, "}") < 0 ? -1 : 0;
+}
+
+struct json_object *
+rs_recstore_json_raw(struct rs_arena *a, const struct rs_record *rows, size_t n,
+    int array)
+{
+	struct printbuf	*pb;
+	char		*text = NULL;
+	size_t		 i;
+
+	if ((pb = printbuf_new()) == NULL)
+		return NULL;
+	if (array)
+		printbuf_memappend(pb, "[", 1);
+	for (i = 0; i < n; i++)
+		if ((i > 0 && printbuf_memappend(pb, ",", 1) < 0) ||
+		    rs_recstore_json_append(pb, &rows[i]) != 0)
+			goto out;
+	if (array && printbuf_memappend(pb, "]", 1) < 0)
+		goto out;
+	text = rs_arena_strndup(a, pb->buf, (size_t)pb->bpos);
+out:
+	printbuf_free(pb);
+	return text == NULL ? NULL : rs_json_raw(text, strlen(text));
+}
+
+int
+rs_recstore_status_valid(const char *s)
+{
+	static const char *const statuses[] = {
+		"queued", "synced", "conflict", "failed", NULL,
+	};
+	size_t	 i;
+
+	for (i = 0; statuses[i] != NULL; i++)
+		if (strcmp(s, statuses[i]) == 0)
+			return 1;
+	return 0;
 }

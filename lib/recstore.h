@@ -82,4 +82,13 @@ struct printbuf;
 int		rs_recstore_json_append(struct printbuf *pb,
 		    const struct rs_record *r);
 
+/*
+ * rows[0..n) as JSON text: one record, or (array set) an array of them.
+ * Returns a raw object (json.h) whose text lives in arena a, or NULL.
+ */
+struct json_object *rs_recstore_json_raw(struct rs_arena *a,
+		    const struct rs_record *rows, size_t n, int array);
+/* 1 when s is a record status (queued, synced, conflict, failed). */
+int		rs_recstore_status_valid(const char *s);
+
 #endif /* RS_RECSTORE_H */

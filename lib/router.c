@@ -6,6 +6,7 @@
 #include "auth.h"
 #include "ops.h"
 #include "records.h"
+#include "recsync.h"
 #include "users.h"
 
 #define ANY	RS_ROLES_ANY
@@ -26,8 +27,8 @@ static const struct rs_route rs_routes[] = {
 	{ RS_METHOD_GET, "/v1/me", ANY, 0, NULL, rs_auth_me },
 	{ RS_METHOD_POST, "/v1/records", WRITERS, BODY | SYNC, NULL,
 	    rs_records_create },
-	{ RS_METHOD_GET, "/v1/records", ANY, SYNC, rs_records_list_query,
-	    rs_records_list },
+	{ RS_METHOD_GET, "/v1/records", ANY, SYNC, rs_recsync_list_query,
+	    rs_recsync_list },
 	{ RS_METHOD_GET, "/v1/records/:id", ANY, SYNC, NULL, rs_records_get },
 	{ RS_METHOD_PATCH, "/v1/records/:id", WRITERS, BODY | SYNC, NULL,
 	    rs_records_patch },
