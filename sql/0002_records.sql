@@ -33,7 +33,8 @@ CREATE INDEX records_deleted ON records(deleted_at) WHERE deleted_at IS NOT NULL
 -- A key is written in the same transaction as the change it guards, with
 -- the answer to replay; keys older than 24 h are ignored, then purged.
 CREATE TABLE idempotency_keys (
-	org_id		TEXT NOT NULL,
+	seq		INTEGER PRIMARY KEY,	-- rows append; only the
+	org_id		TEXT NOT NULL,		-- small key index is random
 	key		TEXT NOT NULL,
 	request_hash	BLOB NOT NULL,
 	state		TEXT NOT NULL DEFAULT 'completed'
@@ -42,8 +43,8 @@ CREATE TABLE idempotency_keys (
 	headers		TEXT NOT NULL,		-- "Name: value\n" lines
 	body		TEXT NOT NULL,
 	created_at	INTEGER NOT NULL,
-	PRIMARY KEY (org_id, key)
-) WITHOUT ROWID;
+	UNIQUE (org_id, key)
+);
 
 -- The outbox: one row per event, written in the transaction of the change
 -- that caused it. Webhook jobs and the event stream read from here.
