@@ -24,6 +24,7 @@ rs_app_open(struct rs_app *app)
 	enum rs_err	 rc;
 
 	memset(app, 0, sizeof(*app));
+	app->schema_logged = -1;
 	rs_arena_init(&app->arena);
 	app->state = RS_ERR_INVAL;
 	if (sodium_init() < 0) {
@@ -248,16 +249,15 @@ rs_app_body(struct rs_ctx *ctx, rs_http_reader rd, void *rdctx)
 static int
 rs_app_schema(struct rs_app *app)
 {
-	static int	 logged = -1;
-	int		 have = rs_db_user_version(app->db);
+	int	 have = rs_db_user_version(app->db);
 
 	if (have == rs_migrate_latest())
 		return 0;
-	if (have != logged)
+	if (have != app->schema_logged)
 		rs_log_err("%s: schema version %d, this program knows %d: "
 		    "refusing to serve", app->cfg.db_path, have,
 		    rs_migrate_latest());
-	logged = have;
+	app->schema_logged = have;
 	return -1;
 }
 

@@ -35,6 +35,7 @@ struct rs_app {
 	unsigned char	 k_invite[RS_SECRET_BYTES];
 	struct rs_arena	 arena;		/* reset after every request */
 	long		 served;
+	int		 schema_logged;	/* the mismatch last logged, or -1 */
 };
 
 /* Who is asking: filled from a verified bearer token and the database. */

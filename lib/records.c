@@ -121,6 +121,16 @@ rs_records_etag(struct rs_ctx *ctx, const struct rs_record *r)
 }
 
 /*
+ * r as the API shows it, serialised once: the answer, its idempotent copy
+ * and every event of the write carry these same bytes.
+ */
+static struct json_object *
+rs_records_shown(struct rs_ctx *ctx, const struct rs_record *r)
+{
+	return rs_recstore_json_raw(&ctx->app->arena, r, 1, 0);
+}
+
+/*
  * A problem answered with status, carrying the record as member (e.g.
  * current, record) and its ETag.
  */
@@ -132,7 +142,7 @@ rs_records_problem(struct rs_ctx *ctx, enum rs_problem p, int status,
 
 	if ((prob = rs_app_problem_new(ctx, p, detail)) == NULL)
 		return -1;
-	json_object_object_add(prob, member, rs_recstore_json(r));
+	json_object_object_add(prob, member, rs_records_shown(ctx, r));
 	rs_resp_header(&ctx->resp, "ETag", rs_records_etag(ctx, r));
 	return rs_app_problem_as(ctx, status, prob);
 }
@@ -245,16 +255,6 @@ rs_records_apply_patch(struct rs_ctx *ctx, struct rs_record *r)
 	return 0;
 }
 
-/*
- * r as the API shows it, serialised once: the answer, its idempotent copy
- * and every event of the write carry these same bytes.
- */
-static struct json_object *
-rs_records_shown(struct rs_ctx *ctx, const struct rs_record *r)
-{
-	return rs_recstore_json_raw(&ctx->app->arena, r, 1, 0);
-}
-
 /* Writes the events of a change from old_status to r's state. */
 static enum rs_err
 rs_records_events(struct rs_ctx *ctx, const struct rs_write *w,
@@ -284,7 +284,7 @@ rs_records_conflict(struct rs_ctx *ctx, const struct rs_write *w,
 	struct json_object	*shown;
 	enum rs_err		 rc;
 
-	if ((shown = rs_recstore_json(cur)) == NULL)
+	if ((shown = rs_records_shown(ctx, cur)) == NULL)
 		return -1;
 	rc = rs_outbox_add(ctx->app->db, ctx->who.org_id, "record.conflict",
 	    cur->id, shown, now);
@@ -350,7 +350,7 @@ rs_records_load(struct rs_ctx *ctx, const struct rs_write *w,
 		/* Deleting twice answers the same tombstone. */
 		if (w->op == RS_WRITE_DELETE)
 			return rs_records_answer(ctx, w, r,
-			    rs_recstore_json(r)) == 0 ? 1 : -1;
+			    rs_records_shown(ctx, r)) == 0 ? 1 : -1;
 		return rs_records_problem(ctx, RS_PROB_RECORD_DELETED, 410,
 		    "the record was deleted; member record holds its "
 		    "tombstone", "record", r) == 0 ? 1 : -1;
@@ -656,5 +656,5 @@ rs_records_get(struct rs_ctx *ctx)
 		    "the record was deleted; member record holds its "
 		    "tombstone", "record", &r);
 	rs_resp_header(&ctx->resp, "ETag", rs_records_etag(ctx, &r));
-	return rs_app_json(ctx, 200, rs_recstore_json(&r));
+	return rs_app_json(ctx, 200, rs_records_shown(ctx, &r));
 }

@@ -252,34 +252,16 @@ rs_recstore_changes(struct rs_db *db, struct rs_arena *a, const char *org,
 struct json_object *
 rs_recstore_json(const struct rs_record *r)
 {
-	struct json_object	*o;
+	struct printbuf		*pb;
+	struct json_object	*o = NULL;
 
-	if ((o = json_object_new_object()) == NULL)
+	/* One printer for the record's JSON: the text writer below. */
+	if ((pb = printbuf_new()) == NULL)
 		return NULL;
-	json_object_object_add(o, "id", json_object_new_string(r->id));
-	json_object_object_add(o, "title", json_object_new_string(r->title));
-	json_object_object_add(o, "type", json_object_new_string(r->type));
-	json_object_object_add(o, "site", r->site == NULL ? NULL :
-	    json_object_new_string(r->site));
-	json_object_object_add(o, "status",
-	    json_object_new_string(r->status));
-	json_object_object_add(o, "data",
-	    rs_json_raw(r->data, strlen(r->data)));
-	json_object_object_add(o, "size", json_object_new_int64(r->size));
-	json_object_object_add(o, "causal", json_object_new_string(r->causal));
-	json_object_object_add(o, "version",
-	    json_object_new_int64(r->version));
-	json_object_object_add(o, "deleted",
-	    json_object_new_boolean(r->deleted_at != 0));
-	json_object_object_add(o, "deleted_at",
-	    rs_json_time(r->deleted_at));
-	json_object_object_add(o, "created_at",
-	    rs_json_time(r->created_at));
-	json_object_object_add(o, "updated_at",
-	    rs_json_time(r->updated_at));
-	json_object_object_add(o, "created_by",
-	    json_object_new_string(r->created_by));
-	json_object_object_add(o, "queue", json_object_new_string(r->queue));
+	if (rs_recstore_json_append(pb, r) == 0 &&
+	    rs_json_parse(pb->buf, (size_t)pb->bpos, &o, NULL, 0) != 0)
+		o = NULL;
+	printbuf_free(pb);
 	return o;
 }
 
@@ -291,7 +273,6 @@ rs_recstore_json_append(struct printbuf *pb, const struct rs_record *r)
 {
 	char	 num[64];
 
-	/* Member order and forms as rs_recstore_json's object prints them. */
 	RS_PB_LIT(pb, "{\"id\":");
 	rs_json_append_string(pb, r->id);
 	RS_PB_LIT(pb, ",\"title\":");

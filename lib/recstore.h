@@ -72,10 +72,13 @@ enum rs_err	rs_recstore_list(struct rs_db *db, struct rs_arena *a,
 enum rs_err	rs_recstore_changes(struct rs_db *db, struct rs_arena *a,
 		    const char *org, int64_t after, size_t max,
 		    struct rs_record *out, size_t *n);
-/* The record as the API shows it (caller owns it), or NULL. */
+/*
+ * The record as the API shows it, as an object (caller owns it), or NULL;
+ * parsed from rs_recstore_json_append's text, the one printer.
+ */
 struct json_object *rs_recstore_json(const struct rs_record *r);
 /*
- * Appends the same document as compact JSON text to pb, without building
+ * Appends the record as compact JSON text to pb, without building
  * objects: lists print fifty records per request. 0, or -1.
  */
 struct printbuf;
