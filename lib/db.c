@@ -65,57 +65,6 @@ rs_db_busy(void *arg, int count)
 	return 1;
 }
 
-/*
- * No checkpoint inside COMMIT: it would run while this writer holds the
- * writers' queue, and every other writer would wait for its page copies
- * and fsyncs. Our WAL hook replaces SQLite's auto-checkpoint (which is
- * itself a WAL hook: so it must be set after any wal_autocheckpoint
- * pragma); rs_db_idle() checkpoints instead, after the answer has gone
- * out, and the worker checkpoints (TRUNCATE) every minute.
- */
-#define RS_DB_CHECKPOINT_PAGES	4000	/* WAL size that asks for one */
-
-/* Notes how large the WAL has grown after each commit. */
-static int
-rs_db_wal_hook(void *arg, sqlite3 *h, const char *name, int pages)
-{
-	struct rs_db	*db = arg;
-
-	(void)h;
-	(void)name;
-	db->wal_pages = pages;
-	return SQLITE_OK;
-}
-
-void
-rs_db_idle(struct rs_db *db)
-{
-	int	 rc;
-
-	if (db == NULL || db->wal_pages < RS_DB_CHECKPOINT_PAGES)
-		return;
-	/* PASSIVE: copies what it can without waiting for anybody; readers
-	 * and writers go on meanwhile. Another process may be at it: fine. */
-	rc = sqlite3_wal_checkpoint_v2(db->h, NULL,
-	    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-		rs_log_warn("checkpoint: %s", sqlite3_errmsg(db->h));
-	db->wal_pages = 0;
-}
-
-static enum rs_err
-rs_db_pragmas(struct rs_db *db, int sync_full)
-{
-	enum rs_err	 rc;
-
-	if ((rc = rs_db_exec(db, "PRAGMA journal_mode=WAL")) != RS_OK ||
-	    (rc = rs_db_exec(db, sync_full ? "PRAGMA synchronous=FULL" :
-	    "PRAGMA synchronous=NORMAL")) != RS_OK ||
-	    (rc = rs_db_exec(db, "PRAGMA foreign_keys=ON")) != RS_OK)
-		return rc;
-	return RS_OK;
-}
-
 /* Opens "<path>.wlock"; without it writers only poll SQLite's lock. */
 static void
 rs_db_wlock_open(struct rs_db *db, const char *path)
@@ -181,6 +130,77 @@ rs_db_wunlock(struct rs_db *db)
 		flock(db->wlock_fd, LOCK_UN);
 		db->wlock_held = 0;
 	}
+}
+
+/*
+ * No checkpoint inside COMMIT: it would run while this writer holds the
+ * writers' queue, and every other writer would wait for its page copies
+ * and fsyncs. Our WAL hook replaces SQLite's auto-checkpoint (which is
+ * itself a WAL hook: so it must be set after any wal_autocheckpoint
+ * pragma); rs_db_idle() checkpoints instead, after the answer has gone
+ * out, and the worker checkpoints (TRUNCATE) every minute.
+ */
+#define RS_DB_CHECKPOINT_PAGES	1000	/* WAL size that asks for one */
+/* A WAL that grew past this (a long reader held it) shrinks back to it
+ * when it starts again; below it the file is reused as it is. */
+#define RS_DB_WAL_LIMIT		"16777216"
+
+/* Notes how large the WAL has grown after each commit. */
+static int
+rs_db_wal_hook(void *arg, sqlite3 *h, const char *name, int pages)
+{
+	struct rs_db	*db = arg;
+
+	(void)h;
+	(void)name;
+	db->wal_pages = pages;
+	return SQLITE_OK;
+}
+
+void
+rs_db_idle(struct rs_db *db)
+{
+	int	 rc;
+
+	if (db == NULL || db->in_tx || db->wal_pages < RS_DB_CHECKPOINT_PAGES)
+		return;
+	db->wal_pages = 0;
+	/*
+	 * The WAL only starts again from its beginning when a writer finds
+	 * every frame copied back and no reader in it. Under steady writes
+	 * from several processes a PASSIVE checkpoint alone never gets there,
+	 * and the WAL grew without bound (gigabytes in a minute of load,
+	 * each append paying for new file blocks). So two steps: PASSIVE,
+	 * while writers go on, does the bulk (page copies and the fsyncs of
+	 * the WAL and the database); then, holding the writers' queue,
+	 * RESTART copies the few frames written meanwhile and waits for
+	 * readers to leave the WAL, so the next writer rewrites the file
+	 * from its start. Writers wait only for the second, short step.
+	 */
+	rc = sqlite3_wal_checkpoint_v2(db->h, NULL,
+	    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (rc == SQLITE_OK && rs_db_wlock(db) == RS_OK) {
+		rc = sqlite3_wal_checkpoint_v2(db->h, NULL,
+		    SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+		rs_db_wunlock(db);
+	}
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		rs_log_warn("checkpoint: %s", sqlite3_errmsg(db->h));
+}
+
+static enum rs_err
+rs_db_pragmas(struct rs_db *db, int sync_full)
+{
+	enum rs_err	 rc;
+
+	if ((rc = rs_db_exec(db, "PRAGMA journal_mode=WAL")) != RS_OK ||
+	    (rc = rs_db_exec(db, sync_full ? "PRAGMA synchronous=FULL" :
+	    "PRAGMA synchronous=NORMAL")) != RS_OK ||
+	    (rc = rs_db_exec(db, "PRAGMA foreign_keys=ON")) != RS_OK ||
+	    (rc = rs_db_exec(db, "PRAGMA journal_size_limit="
+	    RS_DB_WAL_LIMIT)) != RS_OK)
+		return rc;
+	return RS_OK;
 }
 
 enum rs_err

@@ -69,7 +69,9 @@ void		 rs_db_reset(struct rs_db *db);
 enum rs_err	 rs_db_err(int sqlite_rc);
 /*
  * Between requests: checkpoints the WAL when commits have grown it past
- * a threshold (the request path never checkpoints).
+ * a threshold (the request path never checkpoints), so that the next
+ * writer starts the WAL file again from its beginning; may wait briefly
+ * for the writers' queue.
  */
 void		 rs_db_idle(struct rs_db *db);
 /* PRAGMA user_version, or -1. */
