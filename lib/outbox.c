@@ -1,9 +1,9 @@
 #include <json-c/json.h>
 #include <sqlite3.h>
 
+#include "arena.h"
 #include "clock.h"
 #include "db.h"
-#include "id.h"
 #include "json.h"
 #include "outbox.h"
 
@@ -12,38 +12,65 @@ static const char sql_insert[] =
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
 enum rs_err
-rs_outbox_add(struct rs_db *db, const char *org, const char *type,
-    const char *record_id, struct json_object *data, int64_t now_ms)
+rs_outbox_event(struct rs_arena *a, struct rs_outbox_event *ev,
+    const char *org, const char *type, const char *record_id,
+    struct json_object *data, int64_t now_ms)
 {
 	struct json_object	*o;
-	sqlite3_stmt		*st;
-	char			 id[RS_ID_MAX], when[32];
-	const char		*payload;
-	int			 rc;
+	const char		*s;
+	char			 when[32];
+	enum rs_err		 rc = RS_ERR_NOMEM;
 
 	if ((o = json_object_new_object()) == NULL)
 		return RS_ERR_NOMEM;
-	rs_id_new_sorted(id, sizeof(id), "evt_", now_ms);
-	json_object_object_add(o, "id", json_object_new_string(id));
+	rs_id_new_sorted(ev->id, sizeof(ev->id), "evt_", now_ms);
+	ev->type = type;
+	ev->record_id = record_id;
+	ev->created_at = now_ms;
+	json_object_object_add(o, "id", json_object_new_string(ev->id));
 	json_object_object_add(o, "type", json_object_new_string(type));
 	json_object_object_add(o, "timestamp", json_object_new_string(
 	    rs_clock_format(when, sizeof(when), now_ms)));
 	json_object_object_add(o, "org_id", json_object_new_string(org));
 	json_object_object_add(o, "data", json_object_get(data));
-	if ((payload = rs_json_compact(o)) == NULL ||
-	    (st = rs_db_stmt(db, sql_insert)) == NULL) {
-		json_object_put(o);
+	if ((s = rs_json_compact(o)) != NULL &&
+	    (ev->payload = rs_arena_strdup(a, s)) != NULL)
+		rc = RS_OK;
+	json_object_put(o);
+	return rc;
+}
+
+enum rs_err
+rs_outbox_put(struct rs_db *db, const char *org,
+    const struct rs_outbox_event *ev)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = rs_db_stmt(db, sql_insert)) == NULL)
 		return RS_ERR_DB;
-	}
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, ev->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, org, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
-	if (record_id != NULL)
-		sqlite3_bind_text(st, 4, record_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, payload, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, now_ms);
+	sqlite3_bind_text(st, 3, ev->type, -1, SQLITE_STATIC);
+	if (ev->record_id != NULL)
+		sqlite3_bind_text(st, 4, ev->record_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, ev->payload, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, ev->created_at);
 	rc = sqlite3_step(st);
 	rs_db_done(st);
-	json_object_put(o);
 	return rc == SQLITE_DONE ? RS_OK : rs_db_err(rc);
+}
+
+enum rs_err
+rs_outbox_add(struct rs_db *db, struct rs_arena *a, const char *org,
+    const char *type, const char *record_id, struct json_object *data,
+    int64_t now_ms)
+{
+	struct rs_outbox_event	 ev;
+	enum rs_err		 rc;
+
+	if ((rc = rs_outbox_event(a, &ev, org, type, record_id, data,
+	    now_ms)) != RS_OK)
+		return rc;
+	return rs_outbox_put(db, org, &ev);
 }

@@ -3,6 +3,9 @@
  * them (never after it), so nothing committed can miss its event. The
  * worker's webhook deliveries and the event stream read them later.
  * The payload is the webhook body: {"id","type","timestamp","org_id","data"}.
+ *
+ * An event is built (rs_outbox_event) and written (rs_outbox_put) in two
+ * steps, so a writer can build it before taking the write lock.
  */
 #ifndef RS_OUTBOX_H
 #define RS_OUTBOX_H
@@ -10,16 +13,33 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "id.h"
 
 struct json_object;
+struct rs_arena;
 struct rs_db;
 
+struct rs_outbox_event {
+	char		 id[RS_ID_MAX];		/* evt_... */
+	const char	*type;			/* borrowed */
+	const char	*record_id;		/* borrowed, or NULL */
+	const char	*payload;		/* in the arena */
+	int64_t		 created_at;
+};
+
 /*
- * Appends one event of type for org; data (borrowed) is the resource as
- * the API shows it; record_id may be NULL. Call inside a transaction.
+ * Builds one event of type for org into ev, its payload in a; data
+ * (borrowed) is the resource as the API shows it. Writes nothing.
  */
-enum rs_err	rs_outbox_add(struct rs_db *db, const char *org,
-		    const char *type, const char *record_id,
+enum rs_err	rs_outbox_event(struct rs_arena *a, struct rs_outbox_event *ev,
+		    const char *org, const char *type, const char *record_id,
+		    struct json_object *data, int64_t now_ms);
+/* Appends ev for org. Call inside a transaction. */
+enum rs_err	rs_outbox_put(struct rs_db *db, const char *org,
+		    const struct rs_outbox_event *ev);
+/* Both at once, inside a transaction. */
+enum rs_err	rs_outbox_add(struct rs_db *db, struct rs_arena *a,
+		    const char *org, const char *type, const char *record_id,
 		    struct json_object *data, int64_t now_ms);
 
 #endif /* RS_OUTBOX_H */

@@ -31,6 +31,12 @@ struct rs_write {
 	struct rs_idem		 idem;
 	int64_t			 now;		/* the time of the change */
 	struct rs_record	 rec;		/* create: the new record */
+	/* What the change writes besides the record, built before it is
+	 * stored (for a create, before the lock is taken). */
+	struct rs_outbox_event	 ev[2];
+	size_t			 nev;
+	struct rs_idem_answer	 ans;		/* the answer, as kept */
+	size_t			 nhdr;		/* headers before the answer */
 };
 
 /* ---- field validation ------------------------------------------------ */
@@ -173,17 +179,24 @@ rs_records_replay(struct rs_ctx *ctx, const struct rs_idem_answer *ans)
 	rs_resp_header(&ctx->resp, "Idempotent-Replayed", "true");
 }
 
-/*
- * Keeps the answer now in ctx->resp under the request's key, inside the
- * open transaction.
- */
-static enum rs_err
-rs_records_remember(struct rs_ctx *ctx, const struct rs_write *w,
-    int64_t now)
+/* Forgets an answer built in advance (the request is answered another
+ * way after all). */
+static void
+rs_records_unanswer(struct rs_ctx *ctx, const struct rs_write *w)
 {
-	struct rs_idem_answer	 ans;
-	const char		*h = "";
-	size_t			 i;
+	ctx->resp.nhdr = w->nhdr;
+	ctx->resp.status = 0;
+	ctx->resp.ctype = NULL;
+	ctx->resp.body = NULL;
+	ctx->resp.bodylen = 0;
+}
+
+/* The answer now in ctx->resp, as the request's key will keep it. */
+static enum rs_err
+rs_records_remember(struct rs_ctx *ctx, struct rs_write *w)
+{
+	const char	*h = "";
+	size_t		 i;
 
 	if (w->idem.key == NULL)
 		return RS_OK;
@@ -191,11 +204,20 @@ rs_records_remember(struct rs_ctx *ctx, const struct rs_write *w,
 		if ((h = rs_arena_printf(&ctx->app->arena, "%s%s: %s\n", h,
 		    ctx->resp.hdr[i].name, ctx->resp.hdr[i].value)) == NULL)
 			return RS_ERR_NOMEM;
-	ans.status = ctx->resp.status;
-	ans.headers = h;
-	ans.body = ctx->resp.body;
-	return rs_idem_store(ctx->app->db, ctx->who.org_id, &w->idem, now,
-	    &ans);
+	w->ans.status = ctx->resp.status;
+	w->ans.headers = h;
+	w->ans.body = ctx->resp.body;
+	return RS_OK;
+}
+
+/* Inside the transaction: keeps the remembered answer under the key. */
+static enum rs_err
+rs_records_keep(struct rs_ctx *ctx, const struct rs_write *w)
+{
+	if (w->idem.key == NULL)
+		return RS_OK;
+	return rs_idem_store(ctx->app->db, ctx->who.org_id, &w->idem, w->now,
+	    &w->ans);
 }
 
 /* ---- the one write path ---------------------------------------------- */
@@ -255,46 +277,49 @@ rs_records_apply_patch(struct rs_ctx *ctx, struct rs_record *r)
 	return 0;
 }
 
-/* Writes the events of a change from old_status to r's state. */
+/* Builds into w the events of a change from old_status to r's state. */
 static enum rs_err
-rs_records_events(struct rs_ctx *ctx, const struct rs_write *w,
+rs_records_events(struct rs_ctx *ctx, struct rs_write *w,
     const struct rs_record *r, const char *old_status,
-    struct json_object *shown, int64_t now)
+    struct json_object *shown)
 {
 	static const char *const types[] = {
 		"record.created", "record.updated", "record.deleted",
 	};
 	enum rs_err	 rc;
 
-	if ((rc = rs_outbox_add(ctx->app->db, ctx->who.org_id, types[w->op],
-	    r->id, shown, now)) != RS_OK)
+	w->nev = 0;
+	if ((rc = rs_outbox_event(&ctx->app->arena, &w->ev[w->nev++],
+	    ctx->who.org_id, types[w->op], r->id, shown, w->now)) != RS_OK)
 		return rc;
 	if (w->op != RS_WRITE_DELETE && strcmp(r->status, "synced") == 0 &&
 	    (old_status == NULL || strcmp(old_status, "synced") != 0))
-		rc = rs_outbox_add(ctx->app->db, ctx->who.org_id,
-		    "record.synced", r->id, shown, now);
+		rc = rs_outbox_event(&ctx->app->arena, &w->ev[w->nev++],
+		    ctx->who.org_id, "record.synced", r->id, shown, w->now);
 	return rc;
 }
 
 /* A lost causal check: the conflict event, the answer, and its key. */
 static int
-rs_records_conflict(struct rs_ctx *ctx, const struct rs_write *w,
-    const struct rs_record *cur, int64_t now)
+rs_records_conflict(struct rs_ctx *ctx, struct rs_write *w,
+    const struct rs_record *cur)
 {
 	struct json_object	*shown;
 	enum rs_err		 rc;
 
 	if ((shown = rs_records_shown(ctx, cur)) == NULL)
 		return -1;
-	rc = rs_outbox_add(ctx->app->db, ctx->who.org_id, "record.conflict",
-	    cur->id, shown, now);
+	rc = rs_outbox_add(ctx->app->db, &ctx->app->arena, ctx->who.org_id,
+	    "record.conflict", cur->id, shown, w->now);
 	json_object_put(shown);
 	if (rc != RS_OK)
 		return -1;
 	if (rs_records_problem(ctx, RS_PROB_CAUSAL_CONFLICT,
-	    w->causal_header ? 412 : 409, "the record has changed since the causal token you sent; "
-	    "member current holds it as it is now", "current", cur) != 0 ||
-	    rs_records_remember(ctx, w, now) != RS_OK ||
+	    w->causal_header ? 412 : 409, "the record has changed since the "
+	    "causal token you sent; member current holds it as it is now",
+	    "current", cur) != 0 ||
+	    rs_records_remember(ctx, w) != RS_OK ||
+	    rs_records_keep(ctx, w) != RS_OK ||
 	    rs_db_commit(ctx->app->db) != RS_OK)
 		return -1;
 	return 0;
@@ -374,7 +399,7 @@ rs_records_bump(struct rs_record *r, int64_t now)
  * (rolled back or, for a conflict, committed), -1 on error.
  */
 static int
-rs_records_change(struct rs_ctx *ctx, const struct rs_write *w,
+rs_records_change(struct rs_ctx *ctx, struct rs_write *w,
     struct rs_record *r, const char **old_status)
 {
 	int	 step;
@@ -383,7 +408,7 @@ rs_records_change(struct rs_ctx *ctx, const struct rs_write *w,
 		return step;
 	*old_status = r->status;
 	if (w->causal != NULL && strcmp(w->causal, r->causal) != 0)
-		return rs_records_conflict(ctx, w, r, w->now) == 0 ? 1 : -1;
+		return rs_records_conflict(ctx, w, r) == 0 ? 1 : -1;
 	if (w->op == RS_WRITE_PATCH &&
 	    (step = rs_records_apply_patch(ctx, r)) != 0)
 		return step;
@@ -406,9 +431,11 @@ rs_records_seen(struct rs_ctx *ctx, const struct rs_write *w)
 	case RS_IDEM_NEW:
 		return 0;
 	case RS_IDEM_REPLAY:
+		rs_records_unanswer(ctx, w);
 		rs_records_replay(ctx, &ans);
 		return 1;
 	case RS_IDEM_MISMATCH:
+		rs_records_unanswer(ctx, w);
 		return rs_app_problem(ctx, RS_PROB_IDEM_REUSED, "this "
 		    "Idempotency-Key was used for a different request in "
 		    "the last 24 hours") == 0 ? 1 : -1;
@@ -417,25 +444,67 @@ rs_records_seen(struct rs_ctx *ctx, const struct rs_write *w)
 	}
 }
 
+/*
+ * Everything a change of r writes and answers, built before it is
+ * stored: its events, the answer in ctx->resp and the answer's copy for
+ * the key. 0, or -1 on error.
+ */
+static int
+rs_records_prepare(struct rs_ctx *ctx, struct rs_write *w,
+    const struct rs_record *r, const char *old_status)
+{
+	struct json_object	*shown;
+	int			 rc = -1;
+
+	if ((shown = rs_records_shown(ctx, r)) == NULL)
+		return -1;
+	if (rs_records_events(ctx, w, r, old_status, shown) == RS_OK &&
+	    rs_records_answer(ctx, w, r, json_object_get(shown)) == 0 &&
+	    rs_records_remember(ctx, w) == RS_OK)
+		rc = 0;
+	json_object_put(shown);
+	return rc;
+}
+
+/* Inside the transaction: the record (taking its change number), its
+ * events and the key's answer. */
+static enum rs_err
+rs_records_store(struct rs_ctx *ctx, const struct rs_write *w,
+    struct rs_record *r)
+{
+	enum rs_err	 rc;
+	size_t		 i;
+
+	if ((rc = rs_recstore_put(ctx->app->db, r,
+	    w->op == RS_WRITE_CREATE)) != RS_OK)
+		return rc;
+	for (i = 0; i < w->nev; i++)
+		if ((rc = rs_outbox_put(ctx->app->db, ctx->who.org_id,
+		    &w->ev[i])) != RS_OK)
+			return rc;
+	return rs_records_keep(ctx, w);
+}
+
 static int
 rs_records_write(struct rs_ctx *ctx, struct rs_write *w)
 {
 	struct rs_db		*db = ctx->app->db;
 	struct rs_record	 r;
-	struct json_object	*shown = NULL;
 	const char		*old_status = NULL;
 	enum rs_err		 rc;
 	int			 step;
 
-	/* A new record is complete before the lock: less time holding it. */
+	/* A new record, its events and its answer are complete before the
+	 * lock: every writer waits for the time it is held. */
+	w->nhdr = ctx->resp.nhdr;
 	if (w->op == RS_WRITE_CREATE) {
 		r = w->rec;
 		rs_records_bump(&r, w->now);
-		if ((shown = rs_records_shown(ctx, &r)) == NULL)
+		if (rs_records_prepare(ctx, w, &r, NULL) != 0)
 			return -1;
 	}
 	if ((rc = rs_db_begin(db)) != RS_OK) {
-		json_object_put(shown);
+		rs_records_unanswer(ctx, w);
 		if (rc != RS_ERR_BUSY || w->idem.key == NULL)
 			return rs_app_busy(ctx);
 		rs_resp_header(&ctx->resp, "Retry-After", "1");
@@ -443,28 +512,21 @@ rs_records_write(struct rs_ctx *ctx, struct rs_write *w)
 		    "another request holds the write lock; it may be one "
 		    "with this Idempotency-Key: retry");
 	}
-	if ((step = rs_records_seen(ctx, w)) == 0 && w->op != RS_WRITE_CREATE) {
-		step = rs_records_change(ctx, w, &r, &old_status);
-		if (step == 0 && (shown = rs_records_shown(ctx, &r)) == NULL)
-			step = -1;
-	}
+	if ((step = rs_records_seen(ctx, w)) == 0 &&
+	    w->op != RS_WRITE_CREATE &&
+	    (step = rs_records_change(ctx, w, &r, &old_status)) == 0 &&
+	    rs_records_prepare(ctx, w, &r, old_status) != 0)
+		step = -1;
 	if (step != 0) {
-		json_object_put(shown);
 		rs_db_rollback(db);
 		return step > 0 ? 0 : -1;
 	}
-	if (rs_recstore_put(db, &r, w->op == RS_WRITE_CREATE) != RS_OK ||
-	    rs_records_events(ctx, w, &r, old_status, shown, w->now) != RS_OK ||
-	    rs_records_answer(ctx, w, &r, json_object_get(shown)) != 0 ||
-	    rs_records_remember(ctx, w, w->now) != RS_OK ||
-	    (rc = rs_db_commit(db)) != RS_OK)
-		goto fail;
-	json_object_put(shown);
+	if (rs_records_store(ctx, w, &r) != RS_OK ||
+	    rs_db_commit(db) != RS_OK) {
+		rs_db_rollback(db);
+		return -1;
+	}
 	return 0;
-fail:
-	json_object_put(shown);
-	rs_db_rollback(db);
-	return -1;
 }
 
 /* ---- request-level checks -------------------------------------------- */

@@ -354,8 +354,9 @@ rs_users_invite(struct rs_ctx *ctx)
 	    rs_users_invite_row(ctx, &u, token, sizeof(token), now) != RS_OK ||
 	    strcmp(u.role, role) != 0 || (shown = rs_users_json(&u)) == NULL)
 		goto fail;
-	if (rs_outbox_add(ctx->app->db, ctx->who.org_id, "user.invited", NULL,
-	    shown, now) != RS_OK || rs_db_commit(ctx->app->db) != RS_OK) {
+	if (rs_outbox_add(ctx->app->db, &ctx->app->arena, ctx->who.org_id,
+	    "user.invited", NULL, shown, now) != RS_OK ||
+	    rs_db_commit(ctx->app->db) != RS_OK) {
 		json_object_put(shown);
 		goto fail;
 	}
@@ -452,8 +453,8 @@ rs_users_accept(struct rs_ctx *ctx)
 	    ctx->who.org_id, uid, key, key_id) != RS_OK ||
 	    rs_users_get(ctx, uid, &u) != RS_OK ||
 	    (shown = rs_users_json(&u)) == NULL ||
-	    rs_outbox_add(ctx->app->db, ctx->who.org_id, "user.activated",
-	    NULL, shown, now) != RS_OK ||
+	    rs_outbox_add(ctx->app->db, &ctx->app->arena, ctx->who.org_id,
+	    "user.activated", NULL, shown, now) != RS_OK ||
 	    rs_db_commit(ctx->app->db) != RS_OK) {
 		json_object_put(shown);
 		rs_db_rollback(ctx->app->db);
