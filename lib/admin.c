@@ -24,8 +24,9 @@ enum {
 
 static const char *const sql[STMT__MAX] = {
 	/* STMT_ORG_INSERT */
-	"INSERT INTO orgs (id, name, rate_limit, created_at) "
-	"VALUES (?1, ?2, ?3, ?4)",
+	"INSERT INTO orgs (id, name, rate_limit, created_at, num) "
+	"VALUES (?1, ?2, ?3, ?4, "
+	"(SELECT coalesce(max(num), 0) + 1 FROM orgs))",
 	/* STMT_ORG_EXISTS */
 	"SELECT 1 FROM orgs WHERE id = ?1",
 	/* STMT_USER_BY_EMAIL */

@@ -18,6 +18,7 @@
 #ifndef RS_DB_H
 #define RS_DB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"

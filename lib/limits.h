@@ -35,4 +35,13 @@
 
 #define RS_BUSY_TIMEOUT_MS	5000		/* waiting for a SQLite writer */
 
+/* Rowids of records and events: the org's number << 40 | a count within
+ * the org (sql/0004), so one org's rows are one range, in order. */
+#define RS_ORG_ROW_BITS		40
+#define RS_ORG_NUM_MAX		((1LL << (62 - RS_ORG_ROW_BITS)) - 1)
+
+/* A number macro as a string literal, for SQL text. */
+#define RS_STR_(x)		#x
+#define RS_STR(x)		RS_STR_(x)
+
 #endif /* RS_LIMITS_H */

@@ -5,11 +5,12 @@
 #include "clock.h"
 #include "db.h"
 #include "json.h"
+#include "orgseq.h"
 #include "outbox.h"
 
 static const char sql_insert[] =
-	"INSERT INTO events (id, org_id, type, record_id, payload, created_at) "
-	"VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+	"INSERT INTO events (seq, id, org_id, type, record_id, payload, "
+	"created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
 enum rs_err
 rs_outbox_event(struct rs_arena *a, struct rs_outbox_event *ev,
@@ -49,13 +50,14 @@ rs_outbox_put(struct rs_db *db, const char *org,
 
 	if ((st = rs_db_stmt(db, sql_insert)) == NULL)
 		return RS_ERR_DB;
-	sqlite3_bind_text(st, 1, ev->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, org, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, ev->type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 1, ev->seq);
+	sqlite3_bind_text(st, 2, ev->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, org, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, ev->type, -1, SQLITE_STATIC);
 	if (ev->record_id != NULL)
-		sqlite3_bind_text(st, 4, ev->record_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, ev->payload, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, ev->created_at);
+		sqlite3_bind_text(st, 5, ev->record_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, ev->payload, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, ev->created_at);
 	rc = sqlite3_step(st);
 	rs_db_done(st);
 	return rc == SQLITE_DONE ? RS_OK : rs_db_err(rc);
@@ -67,10 +69,13 @@ rs_outbox_add(struct rs_db *db, struct rs_arena *a, const char *org,
     int64_t now_ms)
 {
 	struct rs_outbox_event	 ev;
+	struct rs_orgseq	 seq;
 	enum rs_err		 rc;
 
 	if ((rc = rs_outbox_event(a, &ev, org, type, record_id, data,
-	    now_ms)) != RS_OK)
+	    now_ms)) != RS_OK ||
+	    (rc = rs_orgseq_take(db, org, 0, 1, &seq)) != RS_OK)
 		return rc;
+	ev.seq = rs_orgseq_rowid(&seq, seq.event);
 	return rs_outbox_put(db, org, &ev);
 }

@@ -20,6 +20,7 @@ struct rs_arena;
 struct rs_db;
 
 struct rs_outbox_event {
+	int64_t		 seq;			/* rowid, from orgseq.h */
 	char		 id[RS_ID_MAX];		/* evt_... */
 	const char	*type;			/* borrowed */
 	const char	*record_id;		/* borrowed, or NULL */
@@ -34,10 +35,13 @@ struct rs_outbox_event {
 enum rs_err	rs_outbox_event(struct rs_arena *a, struct rs_outbox_event *ev,
 		    const char *org, const char *type, const char *record_id,
 		    struct json_object *data, int64_t now_ms);
-/* Appends ev for org. Call inside a transaction. */
+/*
+ * Appends ev for org, at rowid ev->seq (the caller takes the event
+ * number from orgseq.h). Call inside a transaction.
+ */
 enum rs_err	rs_outbox_put(struct rs_db *db, const char *org,
 		    const struct rs_outbox_event *ev);
-/* Both at once, inside a transaction. */
+/* Builds, numbers and appends one event, inside a transaction. */
 enum rs_err	rs_outbox_add(struct rs_db *db, struct rs_arena *a,
 		    const char *org, const char *type, const char *record_id,
 		    struct json_object *data, int64_t now_ms);

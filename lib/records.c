@@ -10,6 +10,7 @@
 #include "db.h"
 #include "idem.h"
 #include "json.h"
+#include "orgseq.h"
 #include "outbox.h"
 #include "recstore.h"
 #include "ulid.h"
@@ -466,22 +467,34 @@ rs_records_prepare(struct rs_ctx *ctx, struct rs_write *w,
 	return rc;
 }
 
-/* Inside the transaction: the record (taking its change number), its
- * events and the key's answer. */
+/*
+ * Inside the transaction: numbers the change and its events from the
+ * org's counters, then writes the record, the events and the key's
+ * answer.
+ */
 static enum rs_err
-rs_records_store(struct rs_ctx *ctx, const struct rs_write *w,
+rs_records_store(struct rs_ctx *ctx, struct rs_write *w,
     struct rs_record *r)
 {
-	enum rs_err	 rc;
-	size_t		 i;
+	struct rs_orgseq	 seq;
+	enum rs_err		 rc;
+	size_t			 i;
 
+	if ((rc = rs_orgseq_take(ctx->app->db, ctx->who.org_id, 1,
+	    (int)w->nev, &seq)) != RS_OK)
+		return rc;
+	r->change_seq = seq.change;
+	if (w->op == RS_WRITE_CREATE)
+		r->seq = rs_orgseq_rowid(&seq, seq.change);
 	if ((rc = rs_recstore_put(ctx->app->db, r,
 	    w->op == RS_WRITE_CREATE)) != RS_OK)
 		return rc;
-	for (i = 0; i < w->nev; i++)
+	for (i = 0; i < w->nev; i++) {
+		w->ev[i].seq = rs_orgseq_rowid(&seq, seq.event + (int64_t)i);
 		if ((rc = rs_outbox_put(ctx->app->db, ctx->who.org_id,
 		    &w->ev[i])) != RS_OK)
 			return rc;
+	}
 	return rs_records_keep(ctx, w);
 }
 

@@ -6,6 +6,7 @@
 #include <json-c/printbuf.h>
 #include <sqlite3.h>
 
+#include "limits.h"
 #include "arena.h"
 #include "clock.h"
 #include "db.h"
@@ -18,7 +19,6 @@
 
 enum {
 	STMT_GET,
-	STMT_NEXT_CHANGE,
 	STMT_CHANGE_SEQ,
 	STMT_INSERT,
 	STMT_UPDATE,
@@ -30,24 +30,27 @@ enum {
 static const char *const sql[STMT__MAX] = {
 	/* STMT_GET */
 	"SELECT " COLS " FROM records WHERE org_id = ?1 AND id = ?2",
-	/* STMT_NEXT_CHANGE */
-	"UPDATE orgs SET change_seq = change_seq + 1 WHERE id = ?1 "
-	"RETURNING change_seq",
 	/* STMT_CHANGE_SEQ */
 	"SELECT change_seq FROM orgs WHERE id = ?1",
 	/* STMT_INSERT */
 	"INSERT INTO records (id, org_id, title, type, site, status, data, "
 	"size, causal, version, deleted_at, created_at, updated_at, "
-	"created_by, queue, change_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-	"?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+	"created_by, queue, change_seq, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+	"?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
 	/* STMT_UPDATE */
 	"UPDATE records SET title = ?3, type = ?4, site = ?5, status = ?6, "
 	"data = ?7, size = ?8, causal = ?9, version = ?10, deleted_at = ?11, "
 	"updated_at = ?13, queue = ?15, change_seq = ?16 "
 	"WHERE id = ?1 AND org_id = ?2",
-	/* STMT_LIST: NULL parameters mean "any" */
-	"SELECT " COLS " FROM records WHERE org_id = ?1 AND seq > ?2 "
-	"AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR type = ?4) "
+	/* STMT_LIST: walks the org's rowid range, in order (sql/0004);
+	 * "+org_id" keeps the planner off records_org_change, which would
+	 * fetch the whole org and sort it. NULL parameters mean "any". */
+	"SELECT " COLS " FROM records "
+	"WHERE seq > max(?2, (SELECT num << " RS_STR(RS_ORG_ROW_BITS) " "
+	"FROM orgs WHERE id = ?1)) AND seq < ((SELECT num FROM orgs "
+	"WHERE id = ?1) + 1) << " RS_STR(RS_ORG_ROW_BITS) " "
+	"AND +org_id = ?1 AND (?3 IS NULL OR status = ?3) "
+	"AND (?4 IS NULL OR type = ?4) "
 	"AND (?5 IS NULL OR site = ?5) AND (?6 IS NULL OR created_by = ?6) "
 	"AND (?7 IS NULL OR updated_at > ?7) "
 	"AND (?8 OR deleted_at IS NULL) ORDER BY seq LIMIT ?9",
@@ -138,33 +141,12 @@ rs_recstore_change_seq(struct rs_db *db, const char *org)
 	return v;
 }
 
-static enum rs_err
-rs_recstore_next_change(struct rs_db *db, const char *org, int64_t *seq)
-{
-	sqlite3_stmt	*st;
-	int		 step;
-
-	if ((st = rs_db_stmt(db, sql[STMT_NEXT_CHANGE])) == NULL)
-		return RS_ERR_DB;
-	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
-	if ((step = sqlite3_step(st)) == SQLITE_ROW)
-		*seq = sqlite3_column_int64(st, 0);
-	rs_db_done(st);
-	if (step != SQLITE_ROW)
-		return step == SQLITE_DONE ? RS_ERR_NOTFOUND : rs_db_err(step);
-	return RS_OK;
-}
-
 enum rs_err
-rs_recstore_put(struct rs_db *db, struct rs_record *r, int insert)
+rs_recstore_put(struct rs_db *db, const struct rs_record *r, int insert)
 {
 	sqlite3_stmt	*st;
-	enum rs_err	 rc;
 	int		 step;
 
-	if ((rc = rs_recstore_next_change(db, r->org_id,
-	    &r->change_seq)) != RS_OK)
-		return rc;
 	if ((st = rs_db_stmt(db, sql[insert ? STMT_INSERT :
 	    STMT_UPDATE])) == NULL)
 		return RS_ERR_DB;
@@ -186,6 +168,8 @@ rs_recstore_put(struct rs_db *db, struct rs_record *r, int insert)
 	sqlite3_bind_text(st, 14, r->created_by, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 15, r->queue, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 16, r->change_seq);
+	if (insert)
+		sqlite3_bind_int64(st, 17, r->seq);
 	step = sqlite3_step(st);
 	rs_db_done(st);
 	return step == SQLITE_DONE ? RS_OK : rs_db_err(step);

@@ -53,10 +53,11 @@ struct rs_recfilter {
 enum rs_err	rs_recstore_get(struct rs_db *db, struct rs_arena *a,
 		    const char *org, const char *id, struct rs_record *r);
 /*
- * Inside a write transaction: takes the org's next change number into
- * r->change_seq and inserts (insert set) or updates the row.
+ * Inside a write transaction: inserts (insert set; at rowid r->seq) or
+ * updates the row, with r->change_seq, both taken from the org's counters
+ * (orgseq.h). RS_ERR_EXISTS when an insert's id or numbers are taken.
  */
-enum rs_err	rs_recstore_put(struct rs_db *db, struct rs_record *r,
+enum rs_err	rs_recstore_put(struct rs_db *db, const struct rs_record *r,
 		    int insert);
 /* The org's latest change number (0 before any change), or -1. */
 int64_t		rs_recstore_change_seq(struct rs_db *db, const char *org);

@@ -12,9 +12,11 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "limits.h"
 #include "admin.h"
 #include "apikey.h"
 #include "db.h"
+#include "embed.h"
 #include "id.h"
 #include "migrate.h"
 #include "role.h"
@@ -164,6 +166,106 @@ test_migrate_newer_schema(void)
 	    "migrate run: a newer database is RS_ERR_SCHEMA");
 	TAP_IS_INT(rs_db_user_version(db), rs_migrate_latest() + 1,
 	    "migrate run: a newer database is left alone");
+	rs_db_close(db);
+}
+
+/* Brings a new database to version v with the embedded migrations. */
+static int
+migrate_to(struct rs_db *db, int v)
+{
+	int	 i;
+
+	for (i = 0; i < v; i++)
+		if (rs_db_exec(db, rs_embed_sql[i].data) != RS_OK)
+			return -1;
+	return set_version(db, v) == RS_OK ? 0 : -1;
+}
+
+/* Rows made under schema 3: two orgs, records and events interleaved. */
+static int
+fill_v3(struct rs_db *db)
+{
+	static const char *const sql[] = {
+		"INSERT INTO orgs (id, name, created_at, change_seq) VALUES "
+		"('org_a', 'A', 1, 3), ('org_b', 'B', 2, 2)",
+		"INSERT INTO users (id, org_id, email, role, created_at) "
+		"VALUES ('usr_a', 'org_a', 'a@example.com', 'admin', 1)",
+		"INSERT INTO records (id, org_id, title, type, size, causal, "
+		"version, created_at, updated_at, created_by, change_seq) "
+		"VALUES ('rec_a1', 'org_a', 'a1', 't', 2, 'c', 1, 1, 1, 'usr_a', 1), "
+		"('rec_b1', 'org_b', 'b1', 't', 2, 'c', 1, 1, 1, 'usr_a', 1), "
+		"('rec_a2', 'org_a', 'a2', 't', 2, 'c', 1, 1, 1, 'usr_a', 3), "
+		"('rec_b2', 'org_b', 'b2', 't', 2, 'c', 1, 1, 1, 'usr_a', 2), "
+		"('rec_a3', 'org_a', 'a3', 't', 2, 'c', 1, 1, 1, 'usr_a', 2)",
+		"INSERT INTO events (id, org_id, type, payload, created_at) "
+		"VALUES ('evt_1', 'org_b', 'x', '{}', 1), "
+		"('evt_2', 'org_a', 'x', '{}', 1), "
+		"('evt_3', 'org_b', 'x', '{}', 1), "
+		"('evt_4', 'org_b', 'x', '{}', 1)",
+		NULL,
+	};
+	size_t	 i;
+
+	for (i = 0; sql[i] != NULL; i++)
+		if (rs_db_exec(db, sql[i]) != RS_OK)
+			return -1;
+	return 0;
+}
+
+/* The column of each row sql yields, joined by ','. */
+static const char *
+query_list(struct rs_db *db, const char *sql, char *buf, size_t bufsz)
+{
+	sqlite3_stmt	*st;
+	size_t		 len = 0;
+
+	buf[0] = '\0';
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return "(error)";
+	while (sqlite3_step(st) == SQLITE_ROW && len < bufsz)
+		len += (size_t)snprintf(buf + len, bufsz - len, "%s%s",
+		    len ? "," : "", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return buf;
+}
+
+static void
+test_migrate_0004_clusters(void)
+{
+	struct rs_db	*db = db_new(0);
+	char		 buf[256];
+
+	if (db == NULL)
+		return;
+	if (!TAP_OK(migrate_to(db, 3) == 0 && fill_v3(db) == 0,
+	    "migrate 0004: a version 3 database with rows") ||
+	    !TAP_IS_INT(rs_migrate_run(db), RS_OK, "migrate 0004: runs")) {
+		rs_db_close(db);
+		return;
+	}
+	TAP_IS_STR(query_list(db, "SELECT id || ':' || num || ':' || "
+	    "event_seq FROM orgs ORDER BY id", buf, sizeof(buf)),
+	    "org_a:1:1,org_b:2:3",
+	    "migrate 0004: orgs are numbered, event counts kept");
+	TAP_IS_STR(query_list(db, "SELECT id || '@' || (seq >> "
+	    RS_STR(RS_ORG_ROW_BITS) ") || '.' || (seq & ((1 << "
+	    RS_STR(RS_ORG_ROW_BITS) ") - 1)) || '#' || change_seq "
+	    "FROM records ORDER BY seq", buf, sizeof(buf)),
+	    "rec_a1@1.1#1,rec_a2@1.2#3,rec_a3@1.3#2,rec_b1@2.1#1,rec_b2@2.2#2",
+	    "migrate 0004: records keep their order, in their org's range, "
+	    "with their change numbers");
+	TAP_IS_STR(query_list(db, "SELECT id || '@' || (seq >> "
+	    RS_STR(RS_ORG_ROW_BITS) ") || '.' || (seq & ((1 << "
+	    RS_STR(RS_ORG_ROW_BITS) ") - 1)) FROM events ORDER BY seq",
+	    buf, sizeof(buf)), "evt_2@1.1,evt_1@2.1,evt_3@2.2,evt_4@2.3",
+	    "migrate 0004: events keep their order, in their org's range");
+	TAP_IS_STR(query_list(db, "SELECT name FROM sqlite_schema WHERE "
+	    "type = 'index' AND tbl_name IN ('records', 'events') "
+	    "ORDER BY name", buf, sizeof(buf)),
+	    "records_deleted,records_org_change,sqlite_autoindex_records_1",
+	    "migrate 0004: records keep three indexes, events none");
+	TAP_IS_INT(query_int(db, "SELECT count(*) FROM "
+	    "pragma_foreign_key_check"), 0, "migrate 0004: foreign keys hold");
 	rs_db_close(db);
 }
 
@@ -452,6 +554,7 @@ main(void)
 	test_migrate_run_twice();
 	test_migrate_tables();
 	test_migrate_newer_schema();
+	test_migrate_0004_clusters();
 	test_db_journal_wal();
 	test_db_rollback();
 	test_db_commit();

@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 #include <json-c/printbuf.h>
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "admin.h"
 #include "arena.h"
@@ -20,7 +21,9 @@
 #include "db.h"
 #include "id.h"
 #include "json.h"
+#include "limits.h"
 #include "migrate.h"
+#include "orgseq.h"
 #include "recstore.h"
 #include "ulid.h"
 #include "fixture.h"
@@ -62,15 +65,23 @@ sample(struct rs_record *r, const char *org, const char *title, int64_t ms)
 	r->queue = "default";
 }
 
-/* Puts r in a transaction of its own. */
+/* Numbers r from its org's counters and puts it, in a transaction of
+ * its own, as the write path does. */
 static enum rs_err
 put(struct rs_db *db, struct rs_record *r, int insert)
 {
-	enum rs_err	 rc;
+	struct rs_orgseq	 seq;
+	enum rs_err		 rc;
 
 	if ((rc = rs_db_begin(db)) != RS_OK)
 		return rc;
-	if ((rc = rs_recstore_put(db, r, insert)) != RS_OK) {
+	if ((rc = rs_orgseq_take(db, r->org_id, 1, 0, &seq)) == RS_OK) {
+		r->change_seq = seq.change;
+		if (insert)
+			r->seq = rs_orgseq_rowid(&seq, seq.change);
+		rc = rs_recstore_put(db, r, insert);
+	}
+	if (rc != RS_OK) {
 		rs_db_rollback(db);
 		return rc;
 	}
@@ -428,6 +439,60 @@ test_recstore_list_order(void)
 	    "recstore list: at most max records");
 	TAP_IS_STR(titles(db, org, &f, 0, 0), "",
 	    "recstore list: max 0 gives none");
+	rs_db_close(db);
+}
+
+/* The single integer sql (one text parameter, p) yields, or -1. */
+static int64_t
+query_int(struct rs_db *db, const char *sql, const char *p)
+{
+	sqlite3_stmt	*st;
+	int64_t		 v = -1;
+
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, p, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void
+test_recstore_rowid_per_org(void)
+{
+	struct rs_record	 r, got;
+	char			 org[RS_ID_MAX], org2[RS_ID_MAX];
+	struct rs_db		*db = db_new(org);
+	int64_t			 num, num2, lo, hi;
+
+	if (db == NULL)
+		return;
+	rs_admin_org_create(db, "Other", 120, org2);
+	num = query_int(db, "SELECT num FROM orgs WHERE id = ?1", org);
+	num2 = query_int(db, "SELECT num FROM orgs WHERE id = ?1", org2);
+	TAP_OK(num >= 0 && num2 >= 0 && num != num2,
+	    "recstore: orgs have distinct numbers");
+	sample(&r, org2, "X", NOW_MS);
+	put(db, &r, 1);
+	sample(&r, org, "A", NOW_MS);
+	put(db, &r, 1);
+	sample(&r, org, "B", NOW_MS);
+	put(db, &r, 1);
+	rs_recstore_get(db, &arena, org, r.id, &got);
+	TAP_IS_INT(got.seq, (num << RS_ORG_ROW_BITS) | got.change_seq,
+	    "recstore put: a new record's rowid is the org's number << 40 "
+	    "| its change number");
+	lo = num << RS_ORG_ROW_BITS;
+	hi = (num + 1) << RS_ORG_ROW_BITS;
+	TAP_IS_INT(query_int(db, rs_arena_printf(&arena, "SELECT count(*) "
+	    "FROM records WHERE seq >= %lld AND seq < %lld", (long long)lo,
+	    (long long)hi), NULL), 2,
+	    "recstore put: the org's rowid range holds its records");
+	TAP_IS_INT(query_int(db, rs_arena_printf(&arena, "SELECT count(*) "
+	    "FROM records WHERE org_id = ?1 AND (seq < %lld OR seq >= %lld)",
+	    (long long)lo, (long long)hi), org), 0,
+	    "recstore put: and nothing of the org lies outside it");
 	rs_db_close(db);
 }
 
@@ -901,6 +966,7 @@ main(void)
 	test_recstore_update_other_org();
 	test_recstore_list_order();
 	test_recstore_list_keyset();
+	test_recstore_rowid_per_org();
 	test_recstore_list_filter_status();
 	test_recstore_list_filter_type();
 	test_recstore_list_filter_site();

@@ -1,0 +1,133 @@
+/*
+ * test-orgseq: an org's counters (lib/orgseq.h): change and event
+ * numbers taken together, per org, and the rowids they make. Each test
+ * has its own migrated database file in a mkdtemp directory.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "limits.h"
+#include "admin.h"
+#include "db.h"
+#include "id.h"
+#include "orgseq.h"
+#include "fixture.h"
+#include "tap.h"
+
+static char	 dir[64];
+static int	 ndb;		/* databases made so far */
+
+/* Takes counters in a transaction of its own (committed when RS_OK). */
+static enum rs_err
+take(struct rs_db *db, const char *org, int changes, int events,
+    struct rs_orgseq *out)
+{
+	enum rs_err	 rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = rs_db_begin(db)) != RS_OK)
+		return rc;
+	if ((rc = rs_orgseq_take(db, org, changes, events, out)) != RS_OK) {
+		rs_db_rollback(db);
+		return rc;
+	}
+	return rs_db_commit(db);
+}
+
+static void
+test_orgseq_counts(void)
+{
+	struct rs_orgseq	 s;
+	char			 org[RS_ID_MAX];
+	struct rs_db		*db = fixture_db_org(dir, &ndb, org);
+
+	if (db == NULL)
+		return;
+	TAP_IS_INT(take(db, org, 1, 0, &s), RS_OK, "orgseq take: succeeds");
+	TAP_IS_INT(s.change, 1, "orgseq take: the first change is 1");
+	TAP_IS_INT(take(db, org, 1, 2, &s), RS_OK,
+	    "orgseq take: a change and two events");
+	TAP_IS_INT(s.change, 2, "orgseq take: the next change is 2");
+	TAP_IS_INT(s.event, 1, "orgseq take: the first of two events is 1");
+	TAP_IS_INT(take(db, org, 0, 1, &s), RS_OK,
+	    "orgseq take: one event alone");
+	TAP_IS_INT(s.event, 3, "orgseq take: events go on from the last");
+	TAP_IS_INT(take(db, org, 1, 0, &s), RS_OK,
+	    "orgseq take: one change alone");
+	TAP_IS_INT(s.change, 3, "orgseq take: an event takes no change");
+	rs_db_close(db);
+}
+
+static void
+test_orgseq_per_org(void)
+{
+	struct rs_orgseq	 a, b;
+	char			 org[RS_ID_MAX], org2[RS_ID_MAX];
+	struct rs_db		*db = fixture_db_org(dir, &ndb, org);
+
+	if (db == NULL)
+		return;
+	rs_admin_org_create(db, "Other", 120, org2);
+	take(db, org, 1, 1, &a);
+	take(db, org, 1, 1, &a);
+	take(db, org2, 1, 1, &b);
+	TAP_OK(b.change == 1 && b.event == 1,
+	    "orgseq take: each org counts from 1");
+	TAP_OK(a.num != b.num, "orgseq take: orgs have their own numbers");
+	TAP_IS_INT(rs_orgseq_rowid(&a, 5), (a.num << RS_ORG_ROW_BITS) | 5,
+	    "orgseq rowid: the org's number << 40 | n");
+	TAP_OK(rs_orgseq_rowid(&a, (1LL << RS_ORG_ROW_BITS) - 1) <
+	    rs_orgseq_rowid(&b, 1) || rs_orgseq_rowid(&b,
+	    (1LL << RS_ORG_ROW_BITS) - 1) < rs_orgseq_rowid(&a, 1),
+	    "orgseq rowid: two orgs' ranges do not meet");
+	TAP_IS_INT(take(db, "org_nosuchorg", 1, 1, &a), RS_ERR_NOTFOUND,
+	    "orgseq take: an unknown org is RS_ERR_NOTFOUND");
+	rs_db_close(db);
+}
+
+static void
+test_orgseq_range(void)
+{
+	struct rs_orgseq	 s;
+	char			 org[RS_ID_MAX], sql[128];
+	struct rs_db		*db = fixture_db_org(dir, &ndb, org);
+
+	if (db == NULL)
+		return;
+	snprintf(sql, sizeof(sql), "UPDATE orgs SET change_seq = %lld",
+	    (long long)((1LL << RS_ORG_ROW_BITS) - 2));
+	rs_db_exec(db, sql);
+	TAP_IS_INT(take(db, org, 1, 0, &s), RS_OK,
+	    "orgseq take: the last change number of the range");
+	TAP_IS_INT(take(db, org, 1, 0, &s), RS_ERR_DB,
+	    "orgseq take: past the range is RS_ERR_DB");
+	snprintf(sql, sizeof(sql), "UPDATE orgs SET event_seq = %lld",
+	    (long long)((1LL << RS_ORG_ROW_BITS) - 1));
+	rs_db_exec(db, "UPDATE orgs SET change_seq = 0");
+	rs_db_exec(db, sql);
+	TAP_IS_INT(take(db, org, 1, 1, &s), RS_ERR_DB,
+	    "orgseq take: an event number past the range is RS_ERR_DB");
+	rs_db_close(db);
+}
+
+int
+main(void)
+{
+	if (sodium_init() < 0) {
+		tap_diag("sodium_init failed");
+		return 1;
+	}
+	if (fixture_tmpdir(dir, sizeof(dir), "rs-orgseq") != 0)
+		return 1;
+
+	test_orgseq_counts();
+	test_orgseq_per_org();
+	test_orgseq_range();
+
+	fixture_db_cleanup(dir, ndb);
+	return tap_done();
+}
