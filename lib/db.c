@@ -43,7 +43,7 @@ rs_db_err(int rc)
 /*
  * SQLite's own busy handler sleeps in coarse steps (up to 100 ms), which
  * shows as a long tail under write contention. Wait in short, growing
- * steps instead, up to RS_BUSY_TIMEOUT_MS in all.
+ * steps instead, up to db->busy_limit_ms (RS_BUSY_TIMEOUT_MS) in all.
  */
 static int
 rs_db_busy(void *arg, int count)
@@ -55,7 +55,7 @@ rs_db_busy(void *arg, int count)
 
 	if (count == 0)
 		db->busy_start_ms = now;
-	if (now - db->busy_start_ms >= RS_BUSY_TIMEOUT_MS)
+	if (now - db->busy_start_ms >= db->busy_limit_ms)
 		return 0;
 	us = 50L << (count < 6 ? count : 6);	/* 50 us .. 3.2 ms */
 	us += rand() % 200;			/* de-synchronise waiters */
@@ -141,6 +141,8 @@ rs_db_wunlock(struct rs_db *db)
  * out, and the worker checkpoints (TRUNCATE) every minute.
  */
 #define RS_DB_CHECKPOINT_PAGES	1000	/* WAL size that asks for one */
+/* How long the RESTART step may wait for readers, holding every writer. */
+#define RS_DB_RESTART_WAIT_MS	20
 /* A WAL that grew past this (a long reader held it) shrinks back to it
  * when it starts again; below it the file is reused as it is. */
 #define RS_DB_WAL_LIMIT		"16777216"
@@ -180,8 +182,12 @@ rs_db_idle(struct rs_db *db)
 	rc = sqlite3_wal_checkpoint_v2(db->h, NULL,
 	    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	if (rc == SQLITE_OK && rs_db_wlock(db) == RS_OK) {
+		/* A reader that stays is no reason to stall every writer:
+		 * give up soon; the next commit asks again. */
+		db->busy_limit_ms = RS_DB_RESTART_WAIT_MS;
 		rc = sqlite3_wal_checkpoint_v2(db->h, NULL,
 		    SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+		db->busy_limit_ms = RS_BUSY_TIMEOUT_MS;
 		rs_db_wunlock(db);
 	}
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
@@ -216,6 +222,7 @@ rs_db_open(const char *path, int create, int sync_full, struct rs_db **out)
 	if ((db = calloc(1, sizeof(*db))) == NULL)
 		return RS_ERR_NOMEM;
 	db->wlock_fd = -1;	/* never close(0): it is the FastCGI socket */
+	db->busy_limit_ms = RS_BUSY_TIMEOUT_MS;
 	if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
 		rs_log_err("%s: %s", path, db->h ? sqlite3_errmsg(db->h) :
 		    "cannot open");

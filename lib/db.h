@@ -35,6 +35,7 @@ struct rs_db {
 	int			 wlock_held;
 	int			 wal_pages;	/* WAL size at the last commit */
 	int64_t			 busy_start_ms;	/* of the current wait */
+	int64_t			 busy_limit_ms;	/* how long a wait may last */
 	size_t			 nstmt;
 	struct {
 		const char		*sql;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -15,6 +16,7 @@
 #include "limits.h"
 #include "admin.h"
 #include "apikey.h"
+#include "clock.h"
 #include "db.h"
 #include "embed.h"
 #include "id.h"
@@ -266,6 +268,98 @@ test_migrate_0004_clusters(void)
 	    "migrate 0004: records keep three indexes, events none");
 	TAP_IS_INT(query_int(db, "SELECT count(*) FROM "
 	    "pragma_foreign_key_check"), 0, "migrate 0004: foreign keys hold");
+	rs_db_close(db);
+}
+
+/* Size of file path, or -1. */
+static long long
+file_size(const char *path)
+{
+	struct stat	 st;
+
+	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* Grows db's WAL past the checkpoint threshold: 1,200 pages in one commit. */
+static int
+grow_wal(struct rs_db *db)
+{
+	int	 i;
+
+	if (rs_db_exec(db, "CREATE TABLE IF NOT EXISTS filler (b BLOB)") !=
+	    RS_OK || rs_db_begin(db) != RS_OK)
+		return -1;
+	for (i = 0; i < 1200; i++)
+		if (rs_db_exec(db, "INSERT INTO filler VALUES "
+		    "(randomblob(4000))") != RS_OK) {
+			rs_db_rollback(db);
+			return -1;
+		}
+	return rs_db_commit(db) == RS_OK ? 0 : -1;
+}
+
+static void
+test_db_idle_restarts_wal(void)
+{
+	struct rs_db	*db = db_new(1);
+	char		 wal[128];
+	long long	 before, after;
+
+	if (db == NULL)
+		return;
+	fixture_db_path(wal, sizeof(wal), dir, ndb, "-wal");
+	if (!TAP_OK(grow_wal(db) == 0, "db idle: a WAL past the threshold")) {
+		rs_db_close(db);
+		return;
+	}
+	before = file_size(wal);
+	rs_db_idle(db);
+	TAP_OK(query_int(db, "SELECT count(*) FROM filler") == 1200,
+	    "db idle: the rows are still there");
+	grow_wal(db);
+	after = file_size(wal);
+	TAP_OK(before > 0 && after == before,
+	    "db idle: the next writer starts the WAL again from its "
+	    "beginning (it does not grow)");
+	if (after != before)
+		tap_diag("WAL %lld bytes, then %lld", before, after);
+	rs_db_close(db);
+}
+
+static void
+test_db_idle_reader_stays(void)
+{
+	struct rs_db	*db = db_new(1), *reader = NULL;
+	char		 p[128];
+	int64_t		 t0, waited;
+
+	if (db == NULL)
+		return;
+	fixture_db_path(p, sizeof(p), dir, ndb, "");
+	if (!TAP_OK(rs_db_open(p, 0, 0, &reader) == RS_OK &&
+	    grow_wal(db) == 0 && rs_db_begin_read(reader) == RS_OK &&
+	    query_int(reader, "SELECT count(*) FROM filler") == 1200,
+	    "db idle: a reader holds a snapshot in the WAL")) {
+		rs_db_close(reader);
+		rs_db_close(db);
+		return;
+	}
+	grow_wal(db);
+	t0 = rs_clock_now_ms();
+	rs_db_idle(db);
+	waited = rs_clock_now_ms() - t0;
+	/* The RESTART step waits 20 ms for readers, not the 5 s a writer
+	 * would; a generous bound, since only "not 5 s" matters here. */
+	TAP_OK(waited < RS_BUSY_TIMEOUT_MS / 2,
+	    "db idle: a reader that stays does not hold writers for the "
+	    "full busy timeout");
+	TAP_IS_INT(rs_db_begin(db), RS_OK,
+	    "db idle: the writers' queue is free afterwards");
+	rs_db_rollback(db);
+	TAP_IS_INT(query_int(reader, "SELECT count(*) FROM filler"), 1200,
+	    "db idle: the reader's snapshot is intact");
+	rs_db_commit(reader);
+	rs_db_close(reader);
 	rs_db_close(db);
 }
 
@@ -556,6 +650,8 @@ main(void)
 	test_migrate_newer_schema();
 	test_migrate_0004_clusters();
 	test_db_journal_wal();
+	test_db_idle_restarts_wal();
+	test_db_idle_reader_stays();
 	test_db_rollback();
 	test_db_commit();
 	test_db_exec_constraint();
