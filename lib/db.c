@@ -138,7 +138,7 @@ rs_db_wunlock(struct rs_db *db)
  * and fsyncs. Our WAL hook replaces SQLite's auto-checkpoint (which is
  * itself a WAL hook: so it must be set after any wal_autocheckpoint
  * pragma); rs_db_idle() checkpoints instead, after the answer has gone
- * out, and the worker checkpoints (TRUNCATE) every minute.
+ * out, and the worker checkpoints the same way every minute.
  */
 #define RS_DB_CHECKPOINT_PAGES	1000	/* WAL size that asks for one */
 /* How long the RESTART step may wait for readers, holding every writer. */
@@ -159,14 +159,13 @@ rs_db_wal_hook(void *arg, sqlite3 *h, const char *name, int pages)
 	return SQLITE_OK;
 }
 
-void
-rs_db_idle(struct rs_db *db)
+enum rs_err
+rs_db_checkpoint(struct rs_db *db)
 {
 	int	 rc;
 
-	if (db == NULL || db->in_tx || db->wal_pages < RS_DB_CHECKPOINT_PAGES)
-		return;
-	db->wal_pages = 0;
+	if (db->in_tx)
+		return RS_ERR_BUSY;
 	/*
 	 * The WAL only starts again from its beginning when a writer finds
 	 * every frame copied back and no reader in it. Under steady writes
@@ -181,9 +180,11 @@ rs_db_idle(struct rs_db *db)
 	 */
 	rc = sqlite3_wal_checkpoint_v2(db->h, NULL,
 	    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-	if (rc == SQLITE_OK && rs_db_wlock(db) == RS_OK) {
+	if (rc == SQLITE_OK) {
+		if (rs_db_wlock(db) != RS_OK)
+			return RS_ERR_BUSY;
 		/* A reader that stays is no reason to stall every writer:
-		 * give up soon; the next commit asks again. */
+		 * give up soon and try again later. */
 		db->busy_limit_ms = RS_DB_RESTART_WAIT_MS;
 		rc = sqlite3_wal_checkpoint_v2(db->h, NULL,
 		    SQLITE_CHECKPOINT_RESTART, NULL, NULL);
@@ -192,6 +193,16 @@ rs_db_idle(struct rs_db *db)
 	}
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 		rs_log_warn("checkpoint: %s", sqlite3_errmsg(db->h));
+	return rs_db_err(rc);
+}
+
+void
+rs_db_idle(struct rs_db *db)
+{
+	if (db == NULL || db->in_tx || db->wal_pages < RS_DB_CHECKPOINT_PAGES)
+		return;
+	db->wal_pages = 0;	/* the next commit asks again if need be */
+	rs_db_checkpoint(db);
 }
 
 static enum rs_err

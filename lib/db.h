@@ -76,6 +76,13 @@ enum rs_err	 rs_db_err(int sqlite_rc);
  * for the writers' queue.
  */
 void		 rs_db_idle(struct rs_db *db);
+/*
+ * Copies the WAL back into the database (without holding writers for
+ * the bulk of it) and lets the next writer start the WAL file again
+ * from its beginning. RS_OK, RS_ERR_BUSY (another checkpoint runs, or a
+ * reader stayed; try again later), or an error.
+ */
+enum rs_err	 rs_db_checkpoint(struct rs_db *db);
 /* PRAGMA user_version, or -1. */
 int		 rs_db_user_version(struct rs_db *db);
 

@@ -327,6 +327,31 @@ test_db_idle_restarts_wal(void)
 }
 
 static void
+test_db_checkpoint(void)
+{
+	struct rs_db	*db = db_new(1);
+	char		 p[128];
+	long long	 before;
+
+	if (db == NULL)
+		return;
+	fixture_db_path(p, sizeof(p), dir, ndb, "");
+	before = file_size(p);
+	if (!TAP_OK(grow_wal(db) == 0, "db checkpoint: a grown WAL")) {
+		rs_db_close(db);
+		return;
+	}
+	TAP_IS_INT(rs_db_checkpoint(db), RS_OK, "db checkpoint: succeeds");
+	TAP_OK(file_size(p) >= before + 1200LL * 4000,
+	    "db checkpoint: the rows are in the database file");
+	rs_db_begin(db);
+	TAP_IS_INT(rs_db_checkpoint(db), RS_ERR_BUSY,
+	    "db checkpoint: not inside a transaction (RS_ERR_BUSY)");
+	rs_db_rollback(db);
+	rs_db_close(db);
+}
+
+static void
 test_db_idle_reader_stays(void)
 {
 	struct rs_db	*db = db_new(1), *reader = NULL;
@@ -652,6 +677,7 @@ main(void)
 	test_db_journal_wal();
 	test_db_idle_restarts_wal();
 	test_db_idle_reader_stays();
+	test_db_checkpoint();
 	test_db_rollback();
 	test_db_commit();
 	test_db_exec_constraint();
