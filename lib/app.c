@@ -7,6 +7,7 @@
 
 #include "limits.h"
 #include "auth.h"
+#include "ckpt.h"
 #include "db.h"
 #include "json.h"
 #include "log.h"
@@ -69,12 +70,22 @@ rs_app_open(struct rs_app *app)
 void
 rs_app_idle(struct rs_app *app)
 {
-	rs_db_idle(app->db);
+	if (app->db == NULL || !rs_db_checkpoint_due(app->db))
+		return;
+	/* A process that never writes never starts the thread. */
+	if (app->ckpt == NULL && rs_ckpt_start(app->cfg.db_path,
+	    app->cfg.sync_full, &app->ckpt) != RS_OK) {
+		rs_db_checkpoint(app->db);	/* no thread: here, then */
+		return;
+	}
+	rs_ckpt_ask(app->ckpt);
 }
 
 void
 rs_app_close(struct rs_app *app)
 {
+	rs_ckpt_stop(app->ckpt);
+	app->ckpt = NULL;
 	rs_db_close(app->db);
 	app->db = NULL;
 	rs_arena_free(&app->arena);

@@ -28,6 +28,7 @@ struct rs_route;
 struct rs_app {
 	struct rs_config cfg;
 	struct rs_db	*db;
+	struct rs_ckpt	*ckpt;		/* started at the first need */
 	enum rs_err	 state;		/* RS_OK, or why we answer 503 */
 	unsigned char	 k_apikey[RS_SECRET_BYTES];
 	unsigned char	 k_token[RS_SECRET_BYTES];
@@ -72,7 +73,8 @@ void	 rs_app_close(struct rs_app *app);
 void	 rs_app_handle(struct rs_app *app, char *const *envp,
 	    rs_http_reader rd, void *rdctx, rs_resp_writer wr, void *wrctx);
 
-/* Between requests, after the answer has gone out: upkeep (checkpoints). */
+/* Between requests, after the answer has gone out: asks for a checkpoint
+ * when the WAL has grown (never blocks on it). */
 void	 rs_app_idle(struct rs_app *app);
 
 /* Answers status with obj serialised (obj is consumed). 0, or -1. */

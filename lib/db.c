@@ -91,6 +91,25 @@ rs_db_alarm(int sig)
  * Waits for the writers' queue, at most RS_BUSY_TIMEOUT_MS.
  * RS_OK (also when there is no queue), or RS_ERR_BUSY.
  */
+/* Polls the writers' queue, at most db->busy_limit_ms; 0 or -1/errno. */
+static int
+rs_db_wlock_poll(struct rs_db *db)
+{
+	struct timespec	 ts = { 0, 200 * 1000 };	/* 200 us */
+	int64_t		 start = rs_clock_now_ms();
+
+	while (flock(db->wlock_fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -1;
+		if (rs_clock_now_ms() - start >= db->busy_limit_ms) {
+			errno = EWOULDBLOCK;
+			return -1;
+		}
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
 static enum rs_err
 rs_db_wlock(struct rs_db *db)
 {
@@ -100,9 +119,12 @@ rs_db_wlock(struct rs_db *db)
 
 	if (db->wlock_fd == -1 || db->wlock_held)
 		return RS_OK;
-	if ((rc = flock(db->wlock_fd, LOCK_EX | LOCK_NB)) == -1 &&
+	if (db->wlock_poll)
+		rc = rs_db_wlock_poll(db);
+	else if ((rc = flock(db->wlock_fd, LOCK_EX | LOCK_NB)) == -1 &&
 	    errno == EWOULDBLOCK) {
-		/* Block, with a timer to end the wait (we are one thread). */
+		/* Block, with a timer to end the wait (the process's
+		 * other thread, the checkpointer, blocks SIGALRM). */
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = rs_db_alarm;
 		sigemptyset(&sa.sa_mask);
@@ -123,6 +145,12 @@ rs_db_wlock(struct rs_db *db)
 	return RS_OK;
 }
 
+void
+rs_db_set_polling(struct rs_db *db)
+{
+	db->wlock_poll = 1;
+}
+
 static void
 rs_db_wunlock(struct rs_db *db)
 {
@@ -137,10 +165,9 @@ rs_db_wunlock(struct rs_db *db)
  * writers' queue, and every other writer would wait for its page copies
  * and fsyncs. Our WAL hook replaces SQLite's auto-checkpoint (which is
  * itself a WAL hook: so it must be set after any wal_autocheckpoint
- * pragma); rs_db_idle() checkpoints instead, after the answer has gone
- * out, and the worker checkpoints the same way every minute.
+ * pragma). The pool's checkpointer thread (ckpt.h) checkpoints instead
+ * when rs_db_checkpoint_due() says so, and the worker every minute.
  */
-#define RS_DB_CHECKPOINT_PAGES	1000	/* WAL size that asks for one */
 /* How long the RESTART step may wait for readers, holding every writer. */
 #define RS_DB_RESTART_WAIT_MS	20
 /* A WAL that grew past this (a long reader held it) shrinks back to it
@@ -196,13 +223,13 @@ rs_db_checkpoint(struct rs_db *db)
 	return rs_db_err(rc);
 }
 
-void
-rs_db_idle(struct rs_db *db)
+int
+rs_db_checkpoint_due(struct rs_db *db)
 {
-	if (db == NULL || db->in_tx || db->wal_pages < RS_DB_CHECKPOINT_PAGES)
-		return;
+	if (db->wal_pages < RS_DB_CHECKPOINT_PAGES)
+		return 0;
 	db->wal_pages = 0;	/* the next commit asks again if need be */
-	rs_db_checkpoint(db);
+	return 1;
 }
 
 static enum rs_err

@@ -1,7 +1,8 @@
 /*
- * db.h: the SQLite connection of one process.
+ * db.h: a SQLite connection, used by one thread.
  *
- * Opened once per process (after FCGX_Init, never before a fork), in WAL
+ * Opened once per process (after FCGX_Init, never before a fork; the
+ * process's checkpointer thread, ckpt.h, opens a second one), in WAL
  * mode with synchronous and a busy handler set explicitly (Debian's
  * defaults are FULL and no waiting). Statements are prepared once and
  * cached by the address of their SQL text, which lives in each module's
@@ -27,12 +28,14 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 #define RS_DB_MAX_STMTS	128
+#define RS_DB_CHECKPOINT_PAGES	1000	/* WAL size that asks for one */
 
 struct rs_db {
 	struct sqlite3		*h;
 	int			 in_tx;
 	int			 wlock_fd;	/* the writers' queue, or -1 */
 	int			 wlock_held;
+	int			 wlock_poll;	/* poll it: no SIGALRM */
 	int			 wal_pages;	/* WAL size at the last commit */
 	int64_t			 busy_start_ms;	/* of the current wait */
 	int64_t			 busy_limit_ms;	/* how long a wait may last */
@@ -70,12 +73,16 @@ void		 rs_db_reset(struct rs_db *db);
 /* The error an SQLite result code stands for. */
 enum rs_err	 rs_db_err(int sqlite_rc);
 /*
- * Between requests: checkpoints the WAL when commits have grown it past
- * a threshold (the request path never checkpoints), so that the next
- * writer starts the WAL file again from its beginning; may wait briefly
- * for the writers' queue.
+ * Whether this connection's commits have grown the WAL past the
+ * checkpoint threshold since it last said so (the request path never
+ * checkpoints: see ckpt.h).
  */
-void		 rs_db_idle(struct rs_db *db);
+int		 rs_db_checkpoint_due(struct rs_db *db);
+/*
+ * Waits for the writers' queue by polling instead of a SIGALRM timer:
+ * for a connection used off the main thread.
+ */
+void		 rs_db_set_polling(struct rs_db *db);
 /*
  * Copies the WAL back into the database (without holding writers for
  * the bulk of it) and lets the next writer start the WAL file again

@@ -280,7 +280,9 @@ file_size(const char *path)
 	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
 }
 
-/* Grows db's WAL past the checkpoint threshold: 1,200 pages in one commit. */
+#define FILLER_ROWS	(RS_DB_CHECKPOINT_PAGES + 200)	/* a page each */
+
+/* Grows db's WAL past the checkpoint threshold in one commit. */
 static int
 grow_wal(struct rs_db *db)
 {
@@ -289,7 +291,7 @@ grow_wal(struct rs_db *db)
 	if (rs_db_exec(db, "CREATE TABLE IF NOT EXISTS filler (b BLOB)") !=
 	    RS_OK || rs_db_begin(db) != RS_OK)
 		return -1;
-	for (i = 0; i < 1200; i++)
+	for (i = 0; i < FILLER_ROWS; i++)
 		if (rs_db_exec(db, "INSERT INTO filler VALUES "
 		    "(randomblob(4000))") != RS_OK) {
 			rs_db_rollback(db);
@@ -299,7 +301,7 @@ grow_wal(struct rs_db *db)
 }
 
 static void
-test_db_idle_restarts_wal(void)
+test_db_checkpoint_restarts_wal(void)
 {
 	struct rs_db	*db = db_new(1);
 	char		 wal[128];
@@ -308,18 +310,25 @@ test_db_idle_restarts_wal(void)
 	if (db == NULL)
 		return;
 	fixture_db_path(wal, sizeof(wal), dir, ndb, "-wal");
-	if (!TAP_OK(grow_wal(db) == 0, "db idle: a WAL past the threshold")) {
+	TAP_IS_INT(rs_db_checkpoint_due(db), 0,
+	    "db checkpoint due: not for a small WAL");
+	if (!TAP_OK(grow_wal(db) == 0, "db checkpoint: a WAL past the "
+	    "threshold")) {
 		rs_db_close(db);
 		return;
 	}
+	TAP_IS_INT(rs_db_checkpoint_due(db), 1,
+	    "db checkpoint due: once the WAL passed the threshold");
+	TAP_IS_INT(rs_db_checkpoint_due(db), 0,
+	    "db checkpoint due: said once, until the next commit");
 	before = file_size(wal);
-	rs_db_idle(db);
-	TAP_OK(query_int(db, "SELECT count(*) FROM filler") == 1200,
-	    "db idle: the rows are still there");
+	rs_db_checkpoint(db);
+	TAP_OK(query_int(db, "SELECT count(*) FROM filler") == FILLER_ROWS,
+	    "db checkpoint: the rows are still there");
 	grow_wal(db);
 	after = file_size(wal);
 	TAP_OK(before > 0 && after == before,
-	    "db idle: the next writer starts the WAL again from its "
+	    "db checkpoint: the next writer starts the WAL again from its "
 	    "beginning (it does not grow)");
 	if (after != before)
 		tap_diag("WAL %lld bytes, then %lld", before, after);
@@ -342,7 +351,7 @@ test_db_checkpoint(void)
 		return;
 	}
 	TAP_IS_INT(rs_db_checkpoint(db), RS_OK, "db checkpoint: succeeds");
-	TAP_OK(file_size(p) >= before + 1200LL * 4000,
+	TAP_OK(file_size(p) >= before + FILLER_ROWS * 4000LL,
 	    "db checkpoint: the rows are in the database file");
 	rs_db_begin(db);
 	TAP_IS_INT(rs_db_checkpoint(db), RS_ERR_BUSY,
@@ -352,7 +361,7 @@ test_db_checkpoint(void)
 }
 
 static void
-test_db_idle_reader_stays(void)
+test_db_checkpoint_reader_stays(void)
 {
 	struct rs_db	*db = db_new(1), *reader = NULL;
 	char		 p[128];
@@ -363,26 +372,27 @@ test_db_idle_reader_stays(void)
 	fixture_db_path(p, sizeof(p), dir, ndb, "");
 	if (!TAP_OK(rs_db_open(p, 0, 0, &reader) == RS_OK &&
 	    grow_wal(db) == 0 && rs_db_begin_read(reader) == RS_OK &&
-	    query_int(reader, "SELECT count(*) FROM filler") == 1200,
-	    "db idle: a reader holds a snapshot in the WAL")) {
+	    query_int(reader, "SELECT count(*) FROM filler") == FILLER_ROWS,
+	    "db checkpoint: a reader holds a snapshot in the WAL")) {
 		rs_db_close(reader);
 		rs_db_close(db);
 		return;
 	}
 	grow_wal(db);
 	t0 = rs_clock_now_ms();
-	rs_db_idle(db);
+	rs_db_checkpoint(db);
 	waited = rs_clock_now_ms() - t0;
 	/* The RESTART step waits 20 ms for readers, not the 5 s a writer
 	 * would; a generous bound, since only "not 5 s" matters here. */
 	TAP_OK(waited < RS_BUSY_TIMEOUT_MS / 2,
-	    "db idle: a reader that stays does not hold writers for the "
-	    "full busy timeout");
+	    "db checkpoint: a reader that stays does not hold writers for "
+	    "the full busy timeout");
 	TAP_IS_INT(rs_db_begin(db), RS_OK,
-	    "db idle: the writers' queue is free afterwards");
+	    "db checkpoint: the writers' queue is free afterwards");
 	rs_db_rollback(db);
-	TAP_IS_INT(query_int(reader, "SELECT count(*) FROM filler"), 1200,
-	    "db idle: the reader's snapshot is intact");
+	TAP_IS_INT(query_int(reader, "SELECT count(*) FROM filler"),
+	    FILLER_ROWS,
+	    "db checkpoint: the reader's snapshot is intact");
 	rs_db_commit(reader);
 	rs_db_close(reader);
 	rs_db_close(db);
@@ -675,8 +685,8 @@ main(void)
 	test_migrate_newer_schema();
 	test_migrate_0004_clusters();
 	test_db_journal_wal();
-	test_db_idle_restarts_wal();
-	test_db_idle_reader_stays();
+	test_db_checkpoint_restarts_wal();
+	test_db_checkpoint_reader_stays();
 	test_db_checkpoint();
 	test_db_rollback();
 	test_db_commit();

@@ -1,0 +1,145 @@
+/*
+ * test-ckpt: the checkpointer thread (lib/ckpt.h): it checkpoints when
+ * asked, on its own connection, while the asking connection goes on
+ * writing, and stops cleanly. Each test has its own migrated database
+ * file in a mkdtemp directory.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "limits.h"
+#include "ckpt.h"
+#include "clock.h"
+#include "db.h"
+#include "fixture.h"
+#include "tap.h"
+
+static char	 dir[64];
+static int	 ndb;		/* databases made so far */
+
+static long long
+file_size(const char *path)
+{
+	struct stat	 st;
+
+	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* Commits n pages' worth of rows in one transaction. */
+static int
+write_pages(struct rs_db *db, int n)
+{
+	int	 i;
+
+	if (rs_db_exec(db, "CREATE TABLE IF NOT EXISTS filler (b BLOB)") !=
+	    RS_OK || rs_db_begin(db) != RS_OK)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (rs_db_exec(db, "INSERT INTO filler VALUES "
+		    "(randomblob(4000))") != RS_OK) {
+			rs_db_rollback(db);
+			return -1;
+		}
+	return rs_db_commit(db) == RS_OK ? 0 : -1;
+}
+
+/* Waits (at most 10 s, in 5 ms steps) until c has run n checkpoints. */
+static int
+wait_count(struct rs_ckpt *c, long n)
+{
+	struct timespec	 ts = { 0, 5 * 1000 * 1000 };
+	int64_t		 start = rs_clock_now_ms();
+
+	while (rs_ckpt_count(c) < n)
+		if (rs_clock_now_ms() - start > 10000)
+			return -1;
+		else
+			nanosleep(&ts, NULL);
+	return 0;
+}
+
+static void
+test_ckpt_checkpoints_when_asked(void)
+{
+	struct rs_db	*db = fixture_db_open(dir, &ndb, 1);
+	struct rs_ckpt	*c = NULL;
+	char		 p[128];
+	long long	 before;
+
+	if (db == NULL)
+		return;
+	fixture_db_path(p, sizeof(p), dir, ndb, "");
+	if (!TAP_IS_INT(rs_ckpt_start(p, 0, &c), RS_OK, "ckpt start: "
+	    "succeeds") || !TAP_OK(write_pages(db, 1200) == 0,
+	    "ckpt: the request connection grows the WAL")) {
+		rs_ckpt_stop(c);
+		rs_db_close(db);
+		return;
+	}
+	before = file_size(p);
+	TAP_IS_INT(rs_ckpt_count(c), 0, "ckpt: nothing runs unasked");
+	rs_ckpt_ask(c);
+	TAP_IS_INT(wait_count(c, 1), 0, "ckpt ask: one checkpoint runs");
+	TAP_OK(file_size(p) >= before + 1200LL * 4000,
+	    "ckpt: the WAL's pages are in the database file");
+	TAP_IS_INT(write_pages(db, 10), 0,
+	    "ckpt: the request connection writes on");
+	rs_ckpt_ask(c);
+	rs_ckpt_ask(c);
+	TAP_IS_INT(wait_count(c, 2), 0, "ckpt ask: asked again, runs again");
+	rs_ckpt_stop(c);
+	TAP_OK(1, "ckpt stop: returns (the thread is joined)");
+	rs_db_close(db);
+}
+
+static void
+test_ckpt_stop_unasked(void)
+{
+	struct rs_db	*db = fixture_db_open(dir, &ndb, 1);
+	struct rs_ckpt	*c = NULL;
+	char		 p[128];
+
+	if (db == NULL)
+		return;
+	fixture_db_path(p, sizeof(p), dir, ndb, "");
+	if (TAP_IS_INT(rs_ckpt_start(p, 0, &c), RS_OK, "ckpt start: again"))
+		rs_ckpt_stop(c);
+	TAP_OK(1, "ckpt stop: a thread never asked stops");
+	rs_ckpt_stop(NULL);
+	TAP_OK(1, "ckpt stop: NULL is a no-op");
+	rs_db_close(db);
+}
+
+static void
+test_ckpt_start_missing(void)
+{
+	struct rs_ckpt	*c = (struct rs_ckpt *)1;
+	char		 p[128];
+
+	snprintf(p, sizeof(p), "%s/missing.db", dir);
+	TAP_OK(rs_ckpt_start(p, 0, &c) != RS_OK && c == NULL,
+	    "ckpt start: a missing database is an error, no thread");
+}
+
+int
+main(void)
+{
+	if (sodium_init() < 0) {
+		tap_diag("sodium_init failed");
+		return 1;
+	}
+	if (fixture_tmpdir(dir, sizeof(dir), "rs-ckpt") != 0)
+		return 1;
+
+	test_ckpt_checkpoints_when_asked();
+	test_ckpt_stop_unasked();
+	test_ckpt_start_missing();
+
+	fixture_db_cleanup(dir, ndb);
+	return tap_done();
+}
