@@ -1,7 +1,7 @@
 /*
  * fixture.h: header-only setup shared by the unit tests: the mkdtemp
- * directory, the numbered migrated databases in it, and a random master
- * secret with its subkey.
+ * directory, the numbered migrated databases in it, filler rows that
+ * grow a WAL, and a random master secret with its subkey.
  *
  * Every helper is static inline, so a test program pays nothing for
  * those it does not use. Failures are reported with tap_diag(), never
@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -140,6 +141,37 @@ fixture_db_cleanup(const char *dir, int ndb)
 			    suffix[i]));
 	if (rmdir(dir) != 0)
 		tap_diag("cannot remove %s", dir);
+}
+
+/* The size of the file at path, or -1. */
+static inline long long
+fixture_file_size(const char *path)
+{
+	struct stat	 st;
+
+	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/*
+ * Commits n rows of table filler (made when missing), about a database
+ * page each, in one transaction: the WAL grows by n pages. Returns 0, or
+ * -1 with nothing committed.
+ */
+static inline int
+fixture_fill_pages(struct rs_db *db, int n)
+{
+	int	 i;
+
+	if (rs_db_exec(db, "CREATE TABLE IF NOT EXISTS filler (b BLOB)") !=
+	    RS_OK || rs_db_begin(db) != RS_OK)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (rs_db_exec(db, "INSERT INTO filler VALUES "
+		    "(randomblob(4000))") != RS_OK) {
+			rs_db_rollback(db);
+			return -1;
+		}
+	return rs_db_commit(db) == RS_OK ? 0 : -1;
 }
 
 #endif /* RS_FIXTURE_H */

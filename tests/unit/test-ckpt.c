@@ -7,7 +7,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <sodium.h>
@@ -21,32 +20,6 @@
 
 static char	 dir[64];
 static int	 ndb;		/* databases made so far */
-
-static long long
-file_size(const char *path)
-{
-	struct stat	 st;
-
-	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
-}
-
-/* Commits n pages' worth of rows in one transaction. */
-static int
-write_pages(struct rs_db *db, int n)
-{
-	int	 i;
-
-	if (rs_db_exec(db, "CREATE TABLE IF NOT EXISTS filler (b BLOB)") !=
-	    RS_OK || rs_db_begin(db) != RS_OK)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (rs_db_exec(db, "INSERT INTO filler VALUES "
-		    "(randomblob(4000))") != RS_OK) {
-			rs_db_rollback(db);
-			return -1;
-		}
-	return rs_db_commit(db) == RS_OK ? 0 : -1;
-}
 
 /* Waits (at most 10 s, in 5 ms steps) until c has run n checkpoints. */
 static int
@@ -75,19 +48,19 @@ test_ckpt_checkpoints_when_asked(void)
 		return;
 	fixture_db_path(p, sizeof(p), dir, ndb, "");
 	if (!TAP_IS_INT(rs_ckpt_start(p, 0, &c), RS_OK, "ckpt start: "
-	    "succeeds") || !TAP_OK(write_pages(db, 1200) == 0,
+	    "succeeds") || !TAP_OK(fixture_fill_pages(db, 1200) == 0,
 	    "ckpt: the request connection grows the WAL")) {
 		rs_ckpt_stop(c);
 		rs_db_close(db);
 		return;
 	}
-	before = file_size(p);
+	before = fixture_file_size(p);
 	TAP_IS_INT(rs_ckpt_count(c), 0, "ckpt: nothing runs unasked");
 	rs_ckpt_ask(c);
 	TAP_IS_INT(wait_count(c, 1), 0, "ckpt ask: one checkpoint runs");
-	TAP_OK(file_size(p) >= before + 1200LL * 4000,
+	TAP_OK(fixture_file_size(p) >= before + 1200LL * 4000,
 	    "ckpt: the WAL's pages are in the database file");
-	TAP_IS_INT(write_pages(db, 10), 0,
+	TAP_IS_INT(fixture_fill_pages(db, 10), 0,
 	    "ckpt: the request connection writes on");
 	rs_ckpt_ask(c);
 	rs_ckpt_ask(c);

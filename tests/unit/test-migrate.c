@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -271,33 +270,13 @@ test_migrate_0004_clusters(void)
 	rs_db_close(db);
 }
 
-/* Size of file path, or -1. */
-static long long
-file_size(const char *path)
-{
-	struct stat	 st;
-
-	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
-}
-
 #define FILLER_ROWS	(RS_DB_CHECKPOINT_PAGES + 200)	/* a page each */
 
 /* Grows db's WAL past the checkpoint threshold in one commit. */
 static int
 grow_wal(struct rs_db *db)
 {
-	int	 i;
-
-	if (rs_db_exec(db, "CREATE TABLE IF NOT EXISTS filler (b BLOB)") !=
-	    RS_OK || rs_db_begin(db) != RS_OK)
-		return -1;
-	for (i = 0; i < FILLER_ROWS; i++)
-		if (rs_db_exec(db, "INSERT INTO filler VALUES "
-		    "(randomblob(4000))") != RS_OK) {
-			rs_db_rollback(db);
-			return -1;
-		}
-	return rs_db_commit(db) == RS_OK ? 0 : -1;
+	return fixture_fill_pages(db, FILLER_ROWS);
 }
 
 static void
@@ -321,12 +300,12 @@ test_db_checkpoint_restarts_wal(void)
 	    "db checkpoint due: once the WAL passed the threshold");
 	TAP_IS_INT(rs_db_checkpoint_due(db), 0,
 	    "db checkpoint due: said once, until the next commit");
-	before = file_size(wal);
+	before = fixture_file_size(wal);
 	rs_db_checkpoint(db);
 	TAP_OK(query_int(db, "SELECT count(*) FROM filler") == FILLER_ROWS,
 	    "db checkpoint: the rows are still there");
 	grow_wal(db);
-	after = file_size(wal);
+	after = fixture_file_size(wal);
 	TAP_OK(before > 0 && after == before,
 	    "db checkpoint: the next writer starts the WAL again from its "
 	    "beginning (it does not grow)");
@@ -345,13 +324,13 @@ test_db_checkpoint(void)
 	if (db == NULL)
 		return;
 	fixture_db_path(p, sizeof(p), dir, ndb, "");
-	before = file_size(p);
+	before = fixture_file_size(p);
 	if (!TAP_OK(grow_wal(db) == 0, "db checkpoint: a grown WAL")) {
 		rs_db_close(db);
 		return;
 	}
 	TAP_IS_INT(rs_db_checkpoint(db), RS_OK, "db checkpoint: succeeds");
-	TAP_OK(file_size(p) >= before + FILLER_ROWS * 4000LL,
+	TAP_OK(fixture_file_size(p) >= before + FILLER_ROWS * 4000LL,
 	    "db checkpoint: the rows are in the database file");
 	rs_db_begin(db);
 	TAP_IS_INT(rs_db_checkpoint(db), RS_ERR_BUSY,
