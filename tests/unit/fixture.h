@@ -1,7 +1,8 @@
 /*
  * fixture.h: header-only setup shared by the unit tests: the mkdtemp
  * directory, the numbered migrated databases in it, filler rows that
- * grow a WAL, and a random master secret with its subkey.
+ * grow a WAL, one-integer queries, and a random master secret with its
+ * subkey.
  *
  * Every helper is static inline, so a test program pays nothing for
  * those it does not use. Failures are reported with tap_diag(), never
@@ -10,6 +11,7 @@
 #ifndef RS_FIXTURE_H
 #define RS_FIXTURE_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "admin.h"
 #include "db.h"
@@ -44,6 +47,40 @@ fixture_tmpdir(char *dir, size_t dirsz, const char *name)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The start of a test program with databases: libsodium, then
+ * fixture_tmpdir(). Returns 0, or -1 with a diagnostic.
+ */
+static inline int
+fixture_start(char *dir, size_t dirsz, const char *name)
+{
+	if (sodium_init() < 0) {
+		tap_diag("sodium_init failed");
+		return -1;
+	}
+	return fixture_tmpdir(dir, dirsz, name);
+}
+
+/*
+ * The single integer sql yields, with text parameter ?1 bound to p
+ * unless p is NULL; -1 when it yields none or fails.
+ */
+static inline int64_t
+fixture_query_int(struct rs_db *db, const char *sql, const char *p)
+{
+	sqlite3_stmt	*st;
+	int64_t		 v = -1;
+
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (p != NULL)
+		sqlite3_bind_text(st, 1, p, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
 }
 
 /*

@@ -315,11 +315,7 @@ cleanup(void)
 int
 main(void)
 {
-	if (sodium_init() < 0) {
-		tap_diag("sodium_init failed");
-		return 1;
-	}
-	if (fixture_tmpdir(dir, sizeof(dir), "rs-apikey") != 0)
+	if (fixture_start(dir, sizeof(dir), "rs-apikey") != 0)
 		return 1;
 
 	test_apikey_new_shape();

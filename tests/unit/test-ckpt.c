@@ -102,11 +102,7 @@ test_ckpt_start_missing(void)
 int
 main(void)
 {
-	if (sodium_init() < 0) {
-		tap_diag("sodium_init failed");
-		return 1;
-	}
-	if (fixture_tmpdir(dir, sizeof(dir), "rs-ckpt") != 0)
+	if (fixture_start(dir, sizeof(dir), "rs-ckpt") != 0)
 		return 1;
 
 	test_ckpt_checkpoints_when_asked();

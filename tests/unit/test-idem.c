@@ -478,13 +478,9 @@ test_idem_empty_headers(void)
 int
 main(void)
 {
-	if (sodium_init() < 0) {
-		tap_diag("sodium_init failed");
+	if (fixture_start(dir, sizeof(dir), "rs-idem") != 0)
 		return 1;
-	}
 	rs_arena_init(&arena);
-	if (fixture_tmpdir(dir, sizeof(dir), "rs-idem") != 0)
-		return 1;
 
 	test_idem_key_plain();
 	test_idem_key_quoted();

@@ -39,15 +39,7 @@ db_new(int migrate)
 static int64_t
 query_int(struct rs_db *db, const char *sql)
 {
-	sqlite3_stmt	*st;
-	int64_t		 v = -1;
-
-	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
+	return fixture_query_int(db, sql, NULL);
 }
 
 /* Sets PRAGMA user_version to v. */
@@ -648,13 +640,9 @@ test_admin_stats(void)
 int
 main(void)
 {
-	if (sodium_init() < 0) {
-		tap_diag("sodium_init failed");
+	if (fixture_start(dir, sizeof(dir), "rs-migrate") != 0)
 		return 1;
-	}
 	randombytes_buf(subkey, sizeof(subkey));
-	if (fixture_tmpdir(dir, sizeof(dir), "rs-migrate") != 0)
-		return 1;
 
 	test_migrate_new_is_older();
 	test_db_open_missing_nocreate();

@@ -117,11 +117,7 @@ test_orgseq_range(void)
 int
 main(void)
 {
-	if (sodium_init() < 0) {
-		tap_diag("sodium_init failed");
-		return 1;
-	}
-	if (fixture_tmpdir(dir, sizeof(dir), "rs-orgseq") != 0)
+	if (fixture_start(dir, sizeof(dir), "rs-orgseq") != 0)
 		return 1;
 
 	test_orgseq_counts();

@@ -442,22 +442,6 @@ test_recstore_list_order(void)
 	rs_db_close(db);
 }
 
-/* The single integer sql (one text parameter, p) yields, or -1. */
-static int64_t
-query_int(struct rs_db *db, const char *sql, const char *p)
-{
-	sqlite3_stmt	*st;
-	int64_t		 v = -1;
-
-	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, p, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
 static void
 test_recstore_rowid_per_org(void)
 {
@@ -469,8 +453,8 @@ test_recstore_rowid_per_org(void)
 	if (db == NULL)
 		return;
 	rs_admin_org_create(db, "Other", 120, org2);
-	num = query_int(db, "SELECT num FROM orgs WHERE id = ?1", org);
-	num2 = query_int(db, "SELECT num FROM orgs WHERE id = ?1", org2);
+	num = fixture_query_int(db, "SELECT num FROM orgs WHERE id = ?1", org);
+	num2 = fixture_query_int(db, "SELECT num FROM orgs WHERE id = ?1", org2);
 	TAP_OK(num >= 0 && num2 >= 0 && num != num2,
 	    "recstore: orgs have distinct numbers");
 	sample(&r, org2, "X", NOW_MS);
@@ -485,11 +469,11 @@ test_recstore_rowid_per_org(void)
 	    "| its change number");
 	lo = num << RS_ORG_ROW_BITS;
 	hi = (num + 1) << RS_ORG_ROW_BITS;
-	TAP_IS_INT(query_int(db, rs_arena_printf(&arena, "SELECT count(*) "
+	TAP_IS_INT(fixture_query_int(db, rs_arena_printf(&arena, "SELECT count(*) "
 	    "FROM records WHERE seq >= %lld AND seq < %lld", (long long)lo,
 	    (long long)hi), NULL), 2,
 	    "recstore put: the org's rowid range holds its records");
-	TAP_IS_INT(query_int(db, rs_arena_printf(&arena, "SELECT count(*) "
+	TAP_IS_INT(fixture_query_int(db, rs_arena_printf(&arena, "SELECT count(*) "
 	    "FROM records WHERE org_id = ?1 AND (seq < %lld OR seq >= %lld)",
 	    (long long)lo, (long long)hi), org), 0,
 	    "recstore put: and nothing of the org lies outside it");
@@ -944,14 +928,10 @@ test_recstore_json_from_get(void)
 int
 main(void)
 {
-	if (sodium_init() < 0) {
-		tap_diag("sodium_init failed");
+	if (fixture_start(dir, sizeof(dir), "rs-recstore") != 0)
 		return 1;
-	}
 	rs_arena_init(&arena);
 	rs_id_new(user, sizeof(user), "usr_");
-	if (fixture_tmpdir(dir, sizeof(dir), "rs-recstore") != 0)
-		return 1;
 
 	test_recstore_put_get();
 	test_recstore_get_no_site();
