@@ -6,14 +6,14 @@
 #include <sodium.h>
 
 #include "limits.h"
-#include "auth.h"
+#include "api_auth.h"
 #include "ckpt.h"
 #include "db.h"
 #include "json.h"
 #include "log.h"
 #include "migrate.h"
 #include "router.h"
-#include "users.h"
+#include "api_users.h"
 #include "valid.h"
 #include "app.h"
 
@@ -308,7 +308,7 @@ rs_app_gate(struct rs_ctx *ctx, rs_http_reader rd, void *rdctx)
 	}
 	/* Who is asking comes first: a stranger learns nothing more. */
 	if (ctx->route->roles != RS_ROLES_NONE) {
-		if (rs_auth_bearer(ctx) != 0)
+		if (rs_api_auth_bearer(ctx) != 0)
 			return -1;
 		if ((ctx->route->roles & ctx->who.role) == 0) {
 			rs_app_problem(ctx, RS_PROB_FORBIDDEN,
@@ -331,7 +331,7 @@ rs_app_gate(struct rs_ctx *ctx, rs_http_reader rd, void *rdctx)
 	if (rs_app_body(ctx, rd, rdctx) != 0)
 		return -1;
 	if (ctx->route->flags & RS_ROUTE_SYNC)
-		rs_users_touch(ctx);
+		rs_api_users_touch(ctx);
 	return 0;
 }
 

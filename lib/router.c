@@ -3,11 +3,11 @@
 #include "arena.h"
 #include "role.h"
 #include "router.h"
-#include "auth.h"
-#include "ops.h"
-#include "records.h"
-#include "recsync.h"
-#include "users.h"
+#include "api_auth.h"
+#include "api_ops.h"
+#include "api_records.h"
+#include "api_recsync.h"
+#include "api_users.h"
 
 #define ANY	RS_ROLES_ANY
 #define WRITERS	(RS_ROLE_ADMIN | RS_ROLE_OPERATOR)
@@ -19,29 +19,29 @@
 /* One row per route: method, path, roles admitted, flags, query, handler. */
 static const struct rs_route rs_routes[] = {
 	{ RS_METHOD_GET, "/v1/health", RS_ROLES_NONE, 0, NULL,
-	    rs_ops_health },
+	    rs_api_ops_health },
 	{ RS_METHOD_GET, "/v1/openapi.json", RS_ROLES_NONE, 0, NULL,
-	    rs_ops_openapi },
+	    rs_api_ops_openapi },
 	{ RS_METHOD_POST, "/v1/auth/token", RS_ROLES_NONE, BODY, NULL,
-	    rs_auth_token },
-	{ RS_METHOD_GET, "/v1/me", ANY, 0, NULL, rs_auth_me },
+	    rs_api_auth_token },
+	{ RS_METHOD_GET, "/v1/me", ANY, 0, NULL, rs_api_auth_me },
 	{ RS_METHOD_POST, "/v1/records", WRITERS, BODY | SYNC, NULL,
-	    rs_records_create },
-	{ RS_METHOD_GET, "/v1/records", ANY, SYNC, rs_recsync_list_query,
-	    rs_recsync_list },
-	{ RS_METHOD_GET, "/v1/records/:id", ANY, SYNC, NULL, rs_records_get },
+	    rs_api_records_create },
+	{ RS_METHOD_GET, "/v1/records", ANY, SYNC, rs_api_recsync_list_query,
+	    rs_api_recsync_list },
+	{ RS_METHOD_GET, "/v1/records/:id", ANY, SYNC, NULL, rs_api_records_get },
 	{ RS_METHOD_PATCH, "/v1/records/:id", WRITERS, BODY | SYNC, NULL,
-	    rs_records_patch },
+	    rs_api_records_patch },
 	{ RS_METHOD_DELETE, "/v1/records/:id", WRITERS, SYNC, NULL,
-	    rs_records_delete },
-	{ RS_METHOD_GET, "/v1/users", ADMIN, 0, rs_users_list_query,
-	    rs_users_list },
+	    rs_api_records_delete },
+	{ RS_METHOD_GET, "/v1/users", ADMIN, 0, rs_api_users_list_query,
+	    rs_api_users_list },
 	{ RS_METHOD_POST, "/v1/users/invite", ADMIN, BODY, NULL,
-	    rs_users_invite },
+	    rs_api_users_invite },
 	{ RS_METHOD_POST, "/v1/users/accept", RS_ROLES_NONE, BODY, NULL,
-	    rs_users_accept },
+	    rs_api_users_accept },
 	{ RS_METHOD_PATCH, "/v1/users/:id", ADMIN, BODY, NULL,
-	    rs_users_patch },
+	    rs_api_users_patch },
 	{ RS_METHOD__MAX, NULL, 0, 0, NULL, NULL },
 };
 

@@ -8,11 +8,11 @@
 #include "cursor.h"
 #include "db.h"
 #include "paging.h"
-#include "recstore.h"
+#include "store_records.h"
 #include "valid.h"
-#include "recsync.h"
+#include "api_recsync.h"
 
-const char *const rs_recsync_list_query[] = {
+const char *const rs_api_recsync_list_query[] = {
 	"status", "type", "site", "created_by", "updated_after",
 	"include_deleted", "limit", "cursor", "since", NULL,
 };
@@ -28,7 +28,7 @@ struct rs_listreq {
 
 /* Parses and checks the list's query; -1 when answered. */
 static int
-rs_recsync_query(struct rs_ctx *ctx, struct rs_listreq *lr)
+rs_api_recsync_query(struct rs_ctx *ctx, struct rs_listreq *lr)
 {
 	const struct rs_query	*q = &ctx->req.query;
 	struct rs_valid		 v;
@@ -53,7 +53,7 @@ rs_recsync_query(struct rs_ctx *ctx, struct rs_listreq *lr)
 		    "must be an RFC 3339 time such as "
 		    "2026-11-26T17:45:21.123Z");
 	if ((s = rs_query_get(q, "status")) != NULL) {
-		if (!rs_recstore_status_valid(s))
+		if (!rs_store_records_status_valid(s))
 			rs_valid_add(&v, "status", "must be one of queued, "
 			    "synced, conflict, failed");
 		lr->f.status = s;
@@ -82,7 +82,7 @@ rs_recsync_query(struct rs_ctx *ctx, struct rs_listreq *lr)
 
 /* Checks the since token; -1 when answered. */
 static int
-rs_recsync_since(struct rs_ctx *ctx, struct rs_listreq *lr)
+rs_api_recsync_since(struct rs_ctx *ctx, struct rs_listreq *lr)
 {
 	int64_t	 horizon = rs_clock_now_ms() -
 		    (int64_t)ctx->app->cfg.tombstone_days * 86400 * 1000;
@@ -105,7 +105,7 @@ rs_recsync_since(struct rs_ctx *ctx, struct rs_listreq *lr)
 
 /* The list answer for rows[0..n), of which at most lr->limit are shown. */
 static int
-rs_recsync_answer(struct rs_ctx *ctx, const struct rs_listreq *lr,
+rs_api_recsync_answer(struct rs_ctx *ctx, const struct rs_listreq *lr,
     struct rs_record *rows, size_t n, int64_t sync_seq, int64_t walk)
 {
 	struct json_object	*o, *arr, *next = NULL;
@@ -113,7 +113,7 @@ rs_recsync_answer(struct rs_ctx *ctx, const struct rs_listreq *lr,
 	char			 buf[RS_CURSOR_MAX];
 	size_t			 shown = n > lr->limit ? lr->limit : n;
 
-	if ((arr = rs_recstore_json_raw(&ctx->app->arena, rows, shown, 1)) == NULL)
+	if ((arr = rs_store_records_json_raw(&ctx->app->arena, rows, shown, 1)) == NULL)
 		return -1;
 	if ((o = json_object_new_object()) == NULL) {
 		json_object_put(arr);
@@ -143,7 +143,7 @@ rs_recsync_answer(struct rs_ctx *ctx, const struct rs_listreq *lr,
 }
 
 int
-rs_recsync_list(struct rs_ctx *ctx)
+rs_api_recsync_list(struct rs_ctx *ctx)
 {
 	struct rs_listreq	 lr;
 	struct rs_record	*rows;
@@ -152,8 +152,8 @@ rs_recsync_list(struct rs_ctx *ctx)
 	int64_t			 now_seq, walk, sync_seq;
 	enum rs_err		 rc;
 
-	if (rs_recsync_query(ctx, &lr) != 0 ||
-	    (lr.since != NULL && rs_recsync_since(ctx, &lr) != 0))
+	if (rs_api_recsync_query(ctx, &lr) != 0 ||
+	    (lr.since != NULL && rs_api_recsync_since(ctx, &lr) != 0))
 		return 0;
 	if ((rows = rs_arena_calloc(&ctx->app->arena, lr.limit + 1,
 	    sizeof(*rows))) == NULL)
@@ -161,17 +161,17 @@ rs_recsync_list(struct rs_ctx *ctx)
 	/* One snapshot: the rows and the change number agree. */
 	if (rs_db_begin_read(db) != RS_OK)
 		return -1;
-	if ((now_seq = rs_recstore_change_seq(db, ctx->who.org_id)) < 0)
+	if ((now_seq = rs_store_records_change_seq(db, ctx->who.org_id)) < 0)
 		goto fail;
 	if (lr.since != NULL) {
-		rc = rs_recstore_changes(db, &ctx->app->arena, ctx->who.org_id,
+		rc = rs_store_records_changes(db, &ctx->app->arena, ctx->who.org_id,
 		    lr.has_cursor ? lr.cur.pos : lr.tok.change_seq,
 		    lr.limit + 1, rows, &n);
 		walk = 0;
 		sync_seq = n > lr.limit ? rows[lr.limit - 1].change_seq :
 		    now_seq;
 	} else {
-		rc = rs_recstore_list(db, &ctx->app->arena, ctx->who.org_id,
+		rc = rs_store_records_list(db, &ctx->app->arena, ctx->who.org_id,
 		    &lr.f, lr.has_cursor ? lr.cur.pos : 0, lr.limit + 1,
 		    rows, &n);
 		/* Every page of one walk hands out the token of its start,
@@ -180,7 +180,7 @@ rs_recsync_list(struct rs_ctx *ctx)
 	}
 	if (rc != RS_OK || rs_db_commit(db) != RS_OK)
 		goto fail;
-	return rs_recsync_answer(ctx, &lr, rows, n, sync_seq, walk);
+	return rs_api_recsync_answer(ctx, &lr, rows, n, sync_seq, walk);
 fail:
 	rs_db_rollback(db);
 	return -1;

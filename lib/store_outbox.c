@@ -5,15 +5,15 @@
 #include "clock.h"
 #include "db.h"
 #include "json.h"
-#include "orgseq.h"
-#include "outbox.h"
+#include "store_orgseq.h"
+#include "store_outbox.h"
 
 static const char sql_insert[] =
 	"INSERT INTO events (seq, id, org_id, type, record_id, payload, "
 	"created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
 enum rs_err
-rs_outbox_event(struct rs_arena *a, struct rs_outbox_event *ev,
+rs_store_outbox_event(struct rs_arena *a, struct rs_store_outbox_event *ev,
     const char *org, const char *type, const char *record_id,
     struct json_object *data, int64_t now_ms)
 {
@@ -42,8 +42,8 @@ rs_outbox_event(struct rs_arena *a, struct rs_outbox_event *ev,
 }
 
 enum rs_err
-rs_outbox_put(struct rs_db *db, const char *org,
-    const struct rs_outbox_event *ev)
+rs_store_outbox_put(struct rs_db *db, const char *org,
+    const struct rs_store_outbox_event *ev)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
@@ -64,18 +64,18 @@ rs_outbox_put(struct rs_db *db, const char *org,
 }
 
 enum rs_err
-rs_outbox_add(struct rs_db *db, struct rs_arena *a, const char *org,
+rs_store_outbox_add(struct rs_db *db, struct rs_arena *a, const char *org,
     const char *type, const char *record_id, struct json_object *data,
     int64_t now_ms)
 {
-	struct rs_outbox_event	 ev;
-	struct rs_orgseq	 seq;
+	struct rs_store_outbox_event	 ev;
+	struct rs_store_orgseq	 seq;
 	enum rs_err		 rc;
 
-	if ((rc = rs_outbox_event(a, &ev, org, type, record_id, data,
+	if ((rc = rs_store_outbox_event(a, &ev, org, type, record_id, data,
 	    now_ms)) != RS_OK ||
-	    (rc = rs_orgseq_take(db, org, 0, 1, &seq)) != RS_OK)
+	    (rc = rs_store_orgseq_take(db, org, 0, 1, &seq)) != RS_OK)
 		return rc;
-	ev.seq = rs_orgseq_rowid(&seq, seq.event);
-	return rs_outbox_put(db, org, &ev);
+	ev.seq = rs_store_orgseq_rowid(&seq, seq.event);
+	return rs_store_outbox_put(db, org, &ev);
 }

@@ -5,7 +5,7 @@
 #include "limits.h"
 #include "db.h"
 #include "log.h"
-#include "orgseq.h"
+#include "store_orgseq.h"
 
 static const char sql_take[] =
 	"UPDATE orgs SET change_seq = change_seq + ?2, "
@@ -13,8 +13,8 @@ static const char sql_take[] =
 	"RETURNING num, change_seq, event_seq";
 
 enum rs_err
-rs_orgseq_take(struct rs_db *db, const char *org, int changes, int events,
-    struct rs_orgseq *out)
+rs_store_orgseq_take(struct rs_db *db, const char *org, int changes, int events,
+    struct rs_store_orgseq *out)
 {
 	sqlite3_stmt	*st;
 	int64_t		 change = 0, event = 0;
@@ -48,7 +48,7 @@ rs_orgseq_take(struct rs_db *db, const char *org, int changes, int events,
 }
 
 int64_t
-rs_orgseq_rowid(const struct rs_orgseq *s, int64_t n)
+rs_store_orgseq_rowid(const struct rs_store_orgseq *s, int64_t n)
 {
 	return (s->num << RS_ORG_ROW_BITS) | n;
 }

@@ -14,17 +14,17 @@
 #include "db.h"
 #include "json.h"
 #include "log.h"
-#include "outbox.h"
+#include "store_outbox.h"
 #include "paging.h"
 #include "valid.h"
-#include "users.h"
+#include "api_users.h"
 
 #define RS_INVITE_TTL_MS	(7LL * 24 * 3600 * 1000)
 #define RS_INVITE_PREFIX	"rsi_"
 #define RS_INVITE_LEN		(4 + 43)
 #define RS_SYNC_TOUCH_MS	60000	/* last_sync_at granularity */
 
-const char *const rs_users_list_query[] = {
+const char *const rs_api_users_list_query[] = {
 	"role", "status", "limit", "cursor", NULL,
 };
 
@@ -96,7 +96,7 @@ struct rs_user {
 };
 
 static void
-rs_users_row(struct rs_ctx *ctx, sqlite3_stmt *st, struct rs_user *u)
+rs_api_users_row(struct rs_ctx *ctx, sqlite3_stmt *st, struct rs_user *u)
 {
 	memset(u, 0, sizeof(*u));
 	u->rowid = sqlite3_column_int64(st, 0);
@@ -112,7 +112,7 @@ rs_users_row(struct rs_ctx *ctx, sqlite3_stmt *st, struct rs_user *u)
 }
 
 static struct json_object *
-rs_users_json(const struct rs_user *u)
+rs_api_users_json(const struct rs_user *u)
 {
 	struct json_object	*o;
 
@@ -132,7 +132,7 @@ rs_users_json(const struct rs_user *u)
 
 /* RS_OK and *u, or RS_ERR_NOTFOUND (also for another org's user). */
 static enum rs_err
-rs_users_get(struct rs_ctx *ctx, const char *id, struct rs_user *u)
+rs_api_users_get(struct rs_ctx *ctx, const char *id, struct rs_user *u)
 {
 	sqlite3_stmt	*st;
 	int		 step;
@@ -142,7 +142,7 @@ rs_users_get(struct rs_ctx *ctx, const char *id, struct rs_user *u)
 	sqlite3_bind_text(st, 1, ctx->who.org_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
 	if ((step = sqlite3_step(st)) == SQLITE_ROW)
-		rs_users_row(ctx, st, u);
+		rs_api_users_row(ctx, st, u);
 	rs_db_done(st);
 	if (step == SQLITE_ROW)
 		return u->email && u->role && u->status ? RS_OK : RS_ERR_NOMEM;
@@ -150,7 +150,7 @@ rs_users_get(struct rs_ctx *ctx, const char *id, struct rs_user *u)
 }
 
 static void
-rs_users_invite_hash(struct rs_ctx *ctx, const char *token,
+rs_api_users_invite_hash(struct rs_ctx *ctx, const char *token,
     unsigned char hash[32])
 {
 	crypto_generichash(hash, 32, (const unsigned char *)token,
@@ -160,7 +160,7 @@ rs_users_invite_hash(struct rs_ctx *ctx, const char *token,
 /* ---- GET /v1/users ----------------------------------------------------- */
 
 int
-rs_users_list(struct rs_ctx *ctx)
+rs_api_users_list(struct rs_ctx *ctx)
 {
 	const struct rs_query	*q = &ctx->req.query;
 	const char		*role, *status;
@@ -204,8 +204,8 @@ rs_users_list(struct rs_ctx *ctx)
 			more = 1;
 			break;
 		}
-		rs_users_row(ctx, st, &u);
-		json_object_array_add(arr, rs_users_json(&u));
+		rs_api_users_row(ctx, st, &u);
+		json_object_array_add(arr, rs_api_users_json(&u));
 		last = u.rowid;
 		n++;
 	}
@@ -230,7 +230,7 @@ rs_users_list(struct rs_ctx *ctx)
  * asked for now (u->id known).
  */
 static enum rs_err
-rs_users_invitee(struct rs_ctx *ctx, const struct rs_user *u, int new,
+rs_api_users_invitee(struct rs_ctx *ctx, const struct rs_user *u, int new,
     int64_t now)
 {
 	sqlite3_stmt	*st;
@@ -257,7 +257,7 @@ rs_users_invitee(struct rs_ctx *ctx, const struct rs_user *u, int new,
 
 /* Inserts a new invite for u; the token (shown once) goes to token. */
 static enum rs_err
-rs_users_invite_row(struct rs_ctx *ctx, const struct rs_user *u, char *token,
+rs_api_users_invite_row(struct rs_ctx *ctx, const struct rs_user *u, char *token,
     size_t tokensz, int64_t now)
 {
 	unsigned char	 raw[32], hash[32];
@@ -268,7 +268,7 @@ rs_users_invite_row(struct rs_ctx *ctx, const struct rs_user *u, char *token,
 	strcpy(token, RS_INVITE_PREFIX);
 	rs_codec_b64url_encode(token + 4, tokensz - 4, raw, sizeof(raw));
 	sodium_memzero(raw, sizeof(raw));
-	rs_users_invite_hash(ctx, token, hash);
+	rs_api_users_invite_hash(ctx, token, hash);
 	if ((st = rs_db_stmt(ctx->app->db, sql[STMT_INVITE_INSERT])) == NULL)
 		return RS_ERR_DB;
 	sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_TRANSIENT);
@@ -290,7 +290,7 @@ enum rs_invitee {
 
 /* What inviting email means in this org; a lapsed invitee's id to id. */
 static enum rs_invitee
-rs_users_invitee_state(struct rs_ctx *ctx, const char *email, int64_t now,
+rs_api_users_invitee_state(struct rs_ctx *ctx, const char *email, int64_t now,
     char id[RS_ID_MAX])
 {
 	sqlite3_stmt		*st;
@@ -315,7 +315,7 @@ rs_users_invitee_state(struct rs_ctx *ctx, const char *email, int64_t now,
 }
 
 int
-rs_users_invite(struct rs_ctx *ctx)
+rs_api_users_invite(struct rs_ctx *ctx)
 {
 	static const char *const members[] = { "email", "role", NULL };
 	struct rs_valid		 v;
@@ -339,7 +339,7 @@ rs_users_invite(struct rs_ctx *ctx)
 		return rs_app_invalid(ctx, &v);
 	if (rs_db_begin(ctx->app->db) != RS_OK)
 		return rs_app_busy(ctx);
-	if ((state = rs_users_invitee_state(ctx, u.email, now, u.id)) ==
+	if ((state = rs_api_users_invitee_state(ctx, u.email, now, u.id)) ==
 	    RS_INVITEE_EXISTS || state == RS_INVITEE_ERROR) {
 		rs_db_rollback(ctx->app->db);
 		return state == RS_INVITEE_ERROR ? -1 : rs_app_problem(ctx,
@@ -349,12 +349,12 @@ rs_users_invite(struct rs_ctx *ctx)
 	if (state == RS_INVITEE_NEW)
 		rs_id_new(u.id, sizeof(u.id), "usr_");
 	role = u.role;
-	if (rs_users_invitee(ctx, &u, state == RS_INVITEE_NEW, now) != RS_OK ||
-	    rs_users_get(ctx, u.id, &u) != RS_OK ||
-	    rs_users_invite_row(ctx, &u, token, sizeof(token), now) != RS_OK ||
-	    strcmp(u.role, role) != 0 || (shown = rs_users_json(&u)) == NULL)
+	if (rs_api_users_invitee(ctx, &u, state == RS_INVITEE_NEW, now) != RS_OK ||
+	    rs_api_users_get(ctx, u.id, &u) != RS_OK ||
+	    rs_api_users_invite_row(ctx, &u, token, sizeof(token), now) != RS_OK ||
+	    strcmp(u.role, role) != 0 || (shown = rs_api_users_json(&u)) == NULL)
 		goto fail;
-	if (rs_outbox_add(ctx->app->db, &ctx->app->arena, ctx->who.org_id,
+	if (rs_store_outbox_add(ctx->app->db, &ctx->app->arena, ctx->who.org_id,
 	    "user.invited", NULL, shown, now) != RS_OK ||
 	    rs_db_commit(ctx->app->db) != RS_OK) {
 		json_object_put(shown);
@@ -377,7 +377,7 @@ fail:
 
 /* Finds a live invite by token; 1 and ids, 0 for none, -1 on error. */
 static int
-rs_users_invite_find(struct rs_ctx *ctx, const unsigned char hash[32],
+rs_api_users_invite_find(struct rs_ctx *ctx, const unsigned char hash[32],
     int64_t now, char uid[RS_ID_MAX], char org[RS_ID_MAX])
 {
 	sqlite3_stmt	*st;
@@ -397,7 +397,7 @@ rs_users_invite_find(struct rs_ctx *ctx, const unsigned char hash[32],
 
 /* Marks the invite used and the user active. */
 static enum rs_err
-rs_users_activate(struct rs_ctx *ctx, const unsigned char hash[32],
+rs_api_users_activate(struct rs_ctx *ctx, const unsigned char hash[32],
     const char *uid, int64_t now)
 {
 	sqlite3_stmt	*st;
@@ -419,7 +419,7 @@ rs_users_activate(struct rs_ctx *ctx, const unsigned char hash[32],
 }
 
 int
-rs_users_accept(struct rs_ctx *ctx)
+rs_api_users_accept(struct rs_ctx *ctx)
 {
 	static const char *const members[] = { "invite_token", NULL };
 	struct rs_valid		 v;
@@ -437,23 +437,23 @@ rs_users_accept(struct rs_ctx *ctx)
 	token = rs_valid_string(&v, ctx->body, "invite_token", 1, 1, 128);
 	if (v.n > 0)
 		return rs_app_invalid(ctx, &v);
-	rs_users_invite_hash(ctx, token, hash);
+	rs_api_users_invite_hash(ctx, token, hash);
 	if (rs_db_begin(ctx->app->db) != RS_OK)
 		return rs_app_busy(ctx);
 	/* ctx->who is empty on this public route: the invite names the org. */
-	if ((found = rs_users_invite_find(ctx, hash, now, uid,
+	if ((found = rs_api_users_invite_find(ctx, hash, now, uid,
 	    ctx->who.org_id)) <= 0) {
 		rs_db_rollback(ctx->app->db);
 		return found < 0 ? -1 : rs_app_problem(ctx,
 		    RS_PROB_INVITE_INVALID, "the invite token is unknown, "
 		    "expired or already used");
 	}
-	if (rs_users_activate(ctx, hash, uid, now) != RS_OK ||
+	if (rs_api_users_activate(ctx, hash, uid, now) != RS_OK ||
 	    rs_admin_key_issue(ctx->app->db, ctx->app->k_apikey,
 	    ctx->who.org_id, uid, key, key_id) != RS_OK ||
-	    rs_users_get(ctx, uid, &u) != RS_OK ||
-	    (shown = rs_users_json(&u)) == NULL ||
-	    rs_outbox_add(ctx->app->db, &ctx->app->arena, ctx->who.org_id,
+	    rs_api_users_get(ctx, uid, &u) != RS_OK ||
+	    (shown = rs_api_users_json(&u)) == NULL ||
+	    rs_store_outbox_add(ctx->app->db, &ctx->app->arena, ctx->who.org_id,
 	    "user.activated", NULL, shown, now) != RS_OK ||
 	    rs_db_commit(ctx->app->db) != RS_OK) {
 		json_object_put(shown);
@@ -471,7 +471,7 @@ rs_users_accept(struct rs_ctx *ctx)
 /* ---- PATCH /v1/users/:id ---------------------------------------------- */
 
 static int64_t
-rs_users_active_admins(struct rs_ctx *ctx)
+rs_api_users_active_admins(struct rs_ctx *ctx)
 {
 	sqlite3_stmt	*st;
 	int64_t		 n = -1;
@@ -490,7 +490,7 @@ rs_users_active_admins(struct rs_ctx *ctx)
  * answered (409) or on error.
  */
 static int
-rs_users_may_change(struct rs_ctx *ctx, const struct rs_user *u,
+rs_api_users_may_change(struct rs_ctx *ctx, const struct rs_user *u,
     const char *role, const char *status)
 {
 	int64_t	 admins;
@@ -504,7 +504,7 @@ rs_users_may_change(struct rs_ctx *ctx, const struct rs_user *u,
 	if (strcmp(u->role, "admin") != 0 || strcmp(u->status, "active") != 0 ||
 	    (strcmp(role, "admin") == 0 && strcmp(status, "active") == 0))
 		return 0;
-	if ((admins = rs_users_active_admins(ctx)) < 0)
+	if ((admins = rs_api_users_active_admins(ctx)) < 0)
 		return -1;
 	if (admins <= 1) {
 		rs_app_problem(ctx, RS_PROB_LAST_ADMIN, "%s is the org's last "
@@ -515,7 +515,7 @@ rs_users_may_change(struct rs_ctx *ctx, const struct rs_user *u,
 }
 
 int
-rs_users_patch(struct rs_ctx *ctx)
+rs_api_users_patch(struct rs_ctx *ctx)
 {
 	static const char *const members[] = { "role", "status", NULL };
 	struct rs_valid		 v;
@@ -539,7 +539,7 @@ rs_users_patch(struct rs_ctx *ctx)
 		return rs_app_invalid(ctx, &v);
 	if (rs_db_begin(ctx->app->db) != RS_OK)
 		return rs_app_busy(ctx);
-	if ((rc = rs_users_get(ctx, id, &u)) != RS_OK) {
+	if ((rc = rs_api_users_get(ctx, id, &u)) != RS_OK) {
 		rs_db_rollback(ctx->app->db);
 		return rc == RS_ERR_NOTFOUND ? rs_app_problem(ctx,
 		    RS_PROB_NOT_FOUND, "no user %.64s", id) : -1;
@@ -548,7 +548,7 @@ rs_users_patch(struct rs_ctx *ctx)
 		role = u.role;
 	if (status == NULL)
 		status = u.status;
-	if (rs_users_may_change(ctx, &u, role, status) != 0) {
+	if (rs_api_users_may_change(ctx, &u, role, status) != 0) {
 		rs_db_rollback(ctx->app->db);
 		return ctx->resp.body != NULL ? 0 : -1;
 	}
@@ -564,7 +564,7 @@ rs_users_patch(struct rs_ctx *ctx)
 		goto fail;
 	u.role = role;
 	u.status = status;
-	return rs_app_json(ctx, 200, rs_users_json(&u));
+	return rs_app_json(ctx, 200, rs_api_users_json(&u));
 fail:
 	rs_db_rollback(ctx->app->db);
 	return -1;
@@ -573,7 +573,7 @@ fail:
 /* ---- last_sync_at ------------------------------------------------------ */
 
 void
-rs_users_touch(struct rs_ctx *ctx)
+rs_api_users_touch(struct rs_ctx *ctx)
 {
 	sqlite3_stmt	*st;
 	int64_t		 now = rs_clock_now_ms();

@@ -14,7 +14,7 @@
 #include "log.h"
 #include "token.h"
 #include "valid.h"
-#include "auth.h"
+#include "api_auth.h"
 
 enum {
 	STMT_KEY_BY_HASH,
@@ -47,7 +47,7 @@ static const char *const sql[STMT__MAX] = {
 
 /* Seconds until addr may try again, 0 when it may now, -1 on error. */
 static int
-rs_auth_throttled(struct rs_ctx *ctx, int64_t now)
+rs_api_auth_throttled(struct rs_ctx *ctx, int64_t now)
 {
 	sqlite3_stmt	*st;
 	int64_t		 start;
@@ -73,7 +73,7 @@ rs_auth_throttled(struct rs_ctx *ctx, int64_t now)
 }
 
 static void
-rs_auth_failed(struct rs_ctx *ctx, int64_t now)
+rs_api_auth_failed(struct rs_ctx *ctx, int64_t now)
 {
 	sqlite3_stmt	*st;
 
@@ -93,7 +93,7 @@ rs_auth_failed(struct rs_ctx *ctx, int64_t now)
  * live key of an active user, 0 for none, -1 on error.
  */
 static int
-rs_auth_lookup(struct rs_ctx *ctx, const char *key, struct rs_token *t)
+rs_api_auth_lookup(struct rs_ctx *ctx, const char *key, struct rs_token *t)
 {
 	unsigned char	 hash[RS_APIKEY_HASH_BYTES];
 	sqlite3_stmt	*st;
@@ -128,7 +128,7 @@ rs_auth_lookup(struct rs_ctx *ctx, const char *key, struct rs_token *t)
 }
 
 static int
-rs_auth_token_answer(struct rs_ctx *ctx, const struct rs_token *t)
+rs_api_auth_token_answer(struct rs_ctx *ctx, const struct rs_token *t)
 {
 	char			 tok[RS_MAX_TOKEN + 1], when[32];
 	struct json_object	*o;
@@ -153,7 +153,7 @@ rs_auth_token_answer(struct rs_ctx *ctx, const struct rs_token *t)
 }
 
 int
-rs_auth_token(struct rs_ctx *ctx)
+rs_api_auth_token(struct rs_ctx *ctx)
 {
 	static const char *const members[] = { "api_key", NULL };
 	struct rs_valid		 v;
@@ -169,7 +169,7 @@ rs_auth_token(struct rs_ctx *ctx)
 	if (v.n > 0)
 		return rs_app_invalid(ctx, &v);
 	/* Checked before the key, so a guesser learns nothing meanwhile. */
-	if ((secs = rs_auth_throttled(ctx, now)) < 0)
+	if ((secs = rs_api_auth_throttled(ctx, now)) < 0)
 		return -1;
 	if (secs > 0) {
 		snprintf(wait, sizeof(wait), "%d", secs);
@@ -180,15 +180,15 @@ rs_auth_token(struct rs_ctx *ctx)
 		    "retry in %d s", secs);
 	}
 	memset(&t, 0, sizeof(t));
-	if ((found = rs_auth_lookup(ctx, key, &t)) < 0)
+	if ((found = rs_api_auth_lookup(ctx, key, &t)) < 0)
 		return -1;
 	if (found == 0) {
-		rs_auth_failed(ctx, now);
+		rs_api_auth_failed(ctx, now);
 		return rs_app_problem(ctx, RS_PROB_INVALID_API_KEY,
 		    "the API key is unknown, revoked, or its user is disabled");
 	}
 	t.exp = now + ctx->app->cfg.token_ttl;
-	return rs_auth_token_answer(ctx, &t);
+	return rs_api_auth_token_answer(ctx, &t);
 }
 
 /*
@@ -197,7 +197,7 @@ rs_auth_token(struct rs_ctx *ctx)
  * same way, so only the expiry needs checking again.
  */
 static enum rs_err
-rs_auth_verify(struct rs_ctx *ctx, const char *tok, struct rs_token *t)
+rs_api_auth_verify(struct rs_ctx *ctx, const char *tok, struct rs_token *t)
 {
 	static char		 last[RS_MAX_TOKEN + 1];
 	static size_t		 lastlen;
@@ -221,7 +221,7 @@ rs_auth_verify(struct rs_ctx *ctx, const char *tok, struct rs_token *t)
 }
 
 static int
-rs_auth_deny(struct rs_ctx *ctx, const char *detail)
+rs_api_auth_deny(struct rs_ctx *ctx, const char *detail)
 {
 	rs_resp_header(&ctx->resp, "WWW-Authenticate",
 	    "Bearer realm=\"relaysync\"");
@@ -230,7 +230,7 @@ rs_auth_deny(struct rs_ctx *ctx, const char *detail)
 }
 
 int
-rs_auth_bearer(struct rs_ctx *ctx)
+rs_api_auth_bearer(struct rs_ctx *ctx)
 {
 	const char	*h = rs_http_header(&ctx->req, "Authorization");
 	struct rs_token	 t;
@@ -239,17 +239,17 @@ rs_auth_bearer(struct rs_ctx *ctx)
 	int		 step;
 
 	if (h == NULL || *h == '\0')
-		return rs_auth_deny(ctx, "a bearer token is required");
+		return rs_api_auth_deny(ctx, "a bearer token is required");
 	if (strncasecmp(h, "Bearer ", 7) != 0)
-		return rs_auth_deny(ctx, "the Authorization scheme must be "
+		return rs_api_auth_deny(ctx, "the Authorization scheme must be "
 		    "Bearer");
 	for (h += 7; *h == ' '; h++)
 		continue;
-	rc = rs_auth_verify(ctx, h, &t);
+	rc = rs_api_auth_verify(ctx, h, &t);
 	if (rc == RS_ERR_RANGE)
-		return rs_auth_deny(ctx, "the access token has expired");
+		return rs_api_auth_deny(ctx, "the access token has expired");
 	if (rc != RS_OK)
-		return rs_auth_deny(ctx, "the access token is not valid");
+		return rs_api_auth_deny(ctx, "the access token is not valid");
 	if ((st = rs_db_stmt(ctx->app->db, sql[STMT_PRINCIPAL])) == NULL)
 		goto fail;
 	sqlite3_bind_text(st, 1, t.key_id, -1, SQLITE_STATIC);
@@ -257,7 +257,7 @@ rs_auth_bearer(struct rs_ctx *ctx)
 	sqlite3_bind_text(st, 3, t.user_id, -1, SQLITE_STATIC);
 	if ((step = sqlite3_step(st)) == SQLITE_DONE) {
 		rs_db_done(st);
-		return rs_auth_deny(ctx, "the access token was revoked, or its user "
+		return rs_api_auth_deny(ctx, "the access token was revoked, or its user "
 		    "disabled");
 	}
 	if (step != SQLITE_ROW) {
@@ -282,7 +282,7 @@ fail:
 }
 
 int
-rs_auth_me(struct rs_ctx *ctx)
+rs_api_auth_me(struct rs_ctx *ctx)
 {
 	struct json_object	*o;
 	char			 when[32];

@@ -5,10 +5,10 @@
 #include "db.h"
 #include "embed.h"
 #include "migrate.h"
-#include "ops.h"
+#include "api_ops.h"
 
 int
-rs_ops_health(struct rs_ctx *ctx)
+rs_api_ops_health(struct rs_ctx *ctx)
 {
 	static const char	 sql[] = "SELECT count(*) FROM orgs";
 	struct json_object	*o;
@@ -35,7 +35,7 @@ rs_ops_health(struct rs_ctx *ctx)
 }
 
 int
-rs_ops_openapi(struct rs_ctx *ctx)
+rs_api_ops_openapi(struct rs_ctx *ctx)
 {
 	ctx->resp.status = 200;
 	ctx->resp.ctype = "application/json";

@@ -11,7 +11,7 @@
 #include "clock.h"
 #include "db.h"
 #include "json.h"
-#include "recstore.h"
+#include "store_records.h"
 
 #define COLS	"seq, id, org_id, title, type, site, status, data, size, " \
 		"causal, version, deleted_at, created_at, updated_at, " \
@@ -60,7 +60,7 @@ static const char *const sql[STMT__MAX] = {
 };
 
 static const char *
-rs_recstore_text(struct rs_arena *a, sqlite3_stmt *st, int col)
+rs_store_records_text(struct rs_arena *a, sqlite3_stmt *st, int col)
 {
 	if (sqlite3_column_type(st, col) == SQLITE_NULL)
 		return NULL;
@@ -69,7 +69,7 @@ rs_recstore_text(struct rs_arena *a, sqlite3_stmt *st, int col)
 }
 
 static void
-rs_recstore_copy(char *dst, size_t dstsz, sqlite3_stmt *st, int col)
+rs_store_records_copy(char *dst, size_t dstsz, sqlite3_stmt *st, int col)
 {
 	const char	*s = (const char *)sqlite3_column_text(st, col);
 
@@ -80,25 +80,25 @@ rs_recstore_copy(char *dst, size_t dstsz, sqlite3_stmt *st, int col)
 
 /* Fills r from the current row of a COLS query. */
 static enum rs_err
-rs_recstore_row(struct rs_arena *a, sqlite3_stmt *st, struct rs_record *r)
+rs_store_records_row(struct rs_arena *a, sqlite3_stmt *st, struct rs_record *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->seq = sqlite3_column_int64(st, 0);
-	rs_recstore_copy(r->id, sizeof(r->id), st, 1);
-	rs_recstore_copy(r->org_id, sizeof(r->org_id), st, 2);
-	r->title = rs_recstore_text(a, st, 3);
-	r->type = rs_recstore_text(a, st, 4);
-	r->site = rs_recstore_text(a, st, 5);
-	r->status = rs_recstore_text(a, st, 6);
-	r->data = rs_recstore_text(a, st, 7);
+	rs_store_records_copy(r->id, sizeof(r->id), st, 1);
+	rs_store_records_copy(r->org_id, sizeof(r->org_id), st, 2);
+	r->title = rs_store_records_text(a, st, 3);
+	r->type = rs_store_records_text(a, st, 4);
+	r->site = rs_store_records_text(a, st, 5);
+	r->status = rs_store_records_text(a, st, 6);
+	r->data = rs_store_records_text(a, st, 7);
 	r->size = sqlite3_column_int64(st, 8);
-	rs_recstore_copy(r->causal, sizeof(r->causal), st, 9);
+	rs_store_records_copy(r->causal, sizeof(r->causal), st, 9);
 	r->version = sqlite3_column_int64(st, 10);
 	r->deleted_at = sqlite3_column_int64(st, 11);
 	r->created_at = sqlite3_column_int64(st, 12);
 	r->updated_at = sqlite3_column_int64(st, 13);
-	rs_recstore_copy(r->created_by, sizeof(r->created_by), st, 14);
-	r->queue = rs_recstore_text(a, st, 15);
+	rs_store_records_copy(r->created_by, sizeof(r->created_by), st, 14);
+	r->queue = rs_store_records_text(a, st, 15);
 	r->change_seq = sqlite3_column_int64(st, 16);
 	if (r->title == NULL || r->type == NULL || r->status == NULL ||
 	    r->data == NULL || r->queue == NULL)
@@ -107,7 +107,7 @@ rs_recstore_row(struct rs_arena *a, sqlite3_stmt *st, struct rs_record *r)
 }
 
 enum rs_err
-rs_recstore_get(struct rs_db *db, struct rs_arena *a, const char *org,
+rs_store_records_get(struct rs_db *db, struct rs_arena *a, const char *org,
     const char *id, struct rs_record *r)
 {
 	sqlite3_stmt	*st;
@@ -119,7 +119,7 @@ rs_recstore_get(struct rs_db *db, struct rs_arena *a, const char *org,
 	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
 	if ((step = sqlite3_step(st)) == SQLITE_ROW)
-		rc = rs_recstore_row(a, st, r);
+		rc = rs_store_records_row(a, st, r);
 	else
 		rc = step == SQLITE_DONE ? RS_ERR_NOTFOUND : rs_db_err(step);
 	rs_db_done(st);
@@ -127,7 +127,7 @@ rs_recstore_get(struct rs_db *db, struct rs_arena *a, const char *org,
 }
 
 int64_t
-rs_recstore_change_seq(struct rs_db *db, const char *org)
+rs_store_records_change_seq(struct rs_db *db, const char *org)
 {
 	sqlite3_stmt	*st;
 	int64_t		 v = -1;
@@ -142,7 +142,7 @@ rs_recstore_change_seq(struct rs_db *db, const char *org)
 }
 
 enum rs_err
-rs_recstore_put(struct rs_db *db, const struct rs_record *r, int insert)
+rs_store_records_put(struct rs_db *db, const struct rs_record *r, int insert)
 {
 	sqlite3_stmt	*st;
 	int		 step;
@@ -177,7 +177,7 @@ rs_recstore_put(struct rs_db *db, const struct rs_record *r, int insert)
 
 /* Steps a COLS query into out[0..max). */
 static enum rs_err
-rs_recstore_rows(sqlite3_stmt *st, struct rs_arena *a, size_t max,
+rs_store_records_rows(sqlite3_stmt *st, struct rs_arena *a, size_t max,
     struct rs_record *out, size_t *n)
 {
 	enum rs_err	 rc = RS_OK;
@@ -185,7 +185,7 @@ rs_recstore_rows(sqlite3_stmt *st, struct rs_arena *a, size_t max,
 
 	*n = 0;
 	while (*n < max && (step = sqlite3_step(st)) == SQLITE_ROW)
-		if ((rc = rs_recstore_row(a, st, &out[(*n)++])) != RS_OK)
+		if ((rc = rs_store_records_row(a, st, &out[(*n)++])) != RS_OK)
 			break;
 	if (rc == RS_OK && *n < max && step != SQLITE_DONE)
 		rc = rs_db_err(step);
@@ -194,7 +194,7 @@ rs_recstore_rows(sqlite3_stmt *st, struct rs_arena *a, size_t max,
 }
 
 enum rs_err
-rs_recstore_list(struct rs_db *db, struct rs_arena *a, const char *org,
+rs_store_records_list(struct rs_db *db, struct rs_arena *a, const char *org,
     const struct rs_recfilter *f, int64_t after, size_t max,
     struct rs_record *out, size_t *n)
 {
@@ -216,11 +216,11 @@ rs_recstore_list(struct rs_db *db, struct rs_arena *a, const char *org,
 		sqlite3_bind_int64(st, 7, f->updated_after);
 	sqlite3_bind_int(st, 8, f->include_deleted);
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)max);
-	return rs_recstore_rows(st, a, max, out, n);
+	return rs_store_records_rows(st, a, max, out, n);
 }
 
 enum rs_err
-rs_recstore_changes(struct rs_db *db, struct rs_arena *a, const char *org,
+rs_store_records_changes(struct rs_db *db, struct rs_arena *a, const char *org,
     int64_t after, size_t max, struct rs_record *out, size_t *n)
 {
 	sqlite3_stmt	*st;
@@ -230,11 +230,11 @@ rs_recstore_changes(struct rs_db *db, struct rs_arena *a, const char *org,
 	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, after);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
-	return rs_recstore_rows(st, a, max, out, n);
+	return rs_store_records_rows(st, a, max, out, n);
 }
 
 struct json_object *
-rs_recstore_json(const struct rs_record *r)
+rs_store_records_json(const struct rs_record *r)
 {
 	struct printbuf		*pb;
 	struct json_object	*o = NULL;
@@ -242,7 +242,7 @@ rs_recstore_json(const struct rs_record *r)
 	/* One printer for the record's JSON: the text writer below. */
 	if ((pb = printbuf_new()) == NULL)
 		return NULL;
-	if (rs_recstore_json_append(pb, r) == 0 &&
+	if (rs_store_records_json_append(pb, r) == 0 &&
 	    rs_json_parse(pb->buf, (size_t)pb->bpos, &o, NULL, 0) != 0)
 		o = NULL;
 	printbuf_free(pb);
@@ -253,7 +253,7 @@ rs_recstore_json(const struct rs_record *r)
 #define RS_PB_LIT(pb, lit)	printbuf_memappend((pb), (lit), sizeof(lit) - 1)
 
 int
-rs_recstore_json_append(struct printbuf *pb, const struct rs_record *r)
+rs_store_records_json_append(struct printbuf *pb, const struct rs_record *r)
 {
 	char	 num[64];
 
@@ -293,7 +293,7 @@ rs_recstore_json_append(struct printbuf *pb, const struct rs_record *r)
 }
 
 struct json_object *
-rs_recstore_json_raw(struct rs_arena *a, const struct rs_record *rows, size_t n,
+rs_store_records_json_raw(struct rs_arena *a, const struct rs_record *rows, size_t n,
     int array)
 {
 	struct printbuf	*pb;
@@ -306,7 +306,7 @@ rs_recstore_json_raw(struct rs_arena *a, const struct rs_record *rows, size_t n,
 		printbuf_memappend(pb, "[", 1);
 	for (i = 0; i < n; i++)
 		if ((i > 0 && printbuf_memappend(pb, ",", 1) < 0) ||
-		    rs_recstore_json_append(pb, &rows[i]) != 0)
+		    rs_store_records_json_append(pb, &rows[i]) != 0)
 			goto out;
 	if (array && printbuf_memappend(pb, "]", 1) < 0)
 		goto out;
@@ -317,7 +317,7 @@ out:
 }
 
 int
-rs_recstore_status_valid(const char *s)
+rs_store_records_status_valid(const char *s)
 {
 	static const char *const statuses[] = {
 		"queued", "synced", "conflict", "failed", NULL,

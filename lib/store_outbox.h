@@ -4,11 +4,11 @@
  * worker's webhook deliveries and the event stream read them later.
  * The payload is the webhook body: {"id","type","timestamp","org_id","data"}.
  *
- * An event is built (rs_outbox_event) and written (rs_outbox_put) in two
+ * An event is built (rs_store_outbox_event) and written (rs_store_outbox_put) in two
  * steps, so a writer can build it before taking the write lock.
  */
-#ifndef RS_OUTBOX_H
-#define RS_OUTBOX_H
+#ifndef RS_STORE_OUTBOX_H
+#define RS_STORE_OUTBOX_H
 
 #include <stdint.h>
 
@@ -19,7 +19,7 @@ struct json_object;
 struct rs_arena;
 struct rs_db;
 
-struct rs_outbox_event {
+struct rs_store_outbox_event {
 	int64_t		 seq;			/* rowid, from orgseq.h */
 	char		 id[RS_ID_MAX];		/* evt_... */
 	const char	*type;			/* borrowed */
@@ -32,18 +32,18 @@ struct rs_outbox_event {
  * Builds one event of type for org into ev, its payload in a; data
  * (borrowed) is the resource as the API shows it. Writes nothing.
  */
-enum rs_err	rs_outbox_event(struct rs_arena *a, struct rs_outbox_event *ev,
+enum rs_err	rs_store_outbox_event(struct rs_arena *a, struct rs_store_outbox_event *ev,
 		    const char *org, const char *type, const char *record_id,
 		    struct json_object *data, int64_t now_ms);
 /*
  * Appends ev for org, at rowid ev->seq (the caller takes the event
  * number from orgseq.h). Call inside a transaction.
  */
-enum rs_err	rs_outbox_put(struct rs_db *db, const char *org,
-		    const struct rs_outbox_event *ev);
+enum rs_err	rs_store_outbox_put(struct rs_db *db, const char *org,
+		    const struct rs_store_outbox_event *ev);
 /* Builds, numbers and appends one event, inside a transaction. */
-enum rs_err	rs_outbox_add(struct rs_db *db, struct rs_arena *a,
+enum rs_err	rs_store_outbox_add(struct rs_db *db, struct rs_arena *a,
 		    const char *org, const char *type, const char *record_id,
 		    struct json_object *data, int64_t now_ms);
 
-#endif /* RS_OUTBOX_H */
+#endif /* RS_STORE_OUTBOX_H */

@@ -23,8 +23,8 @@
 #include "json.h"
 #include "limits.h"
 #include "migrate.h"
-#include "orgseq.h"
-#include "recstore.h"
+#include "store_orgseq.h"
+#include "store_records.h"
 #include "ulid.h"
 #include "fixture.h"
 #include "tap.h"
@@ -70,16 +70,16 @@ sample(struct rs_record *r, const char *org, const char *title, int64_t ms)
 static enum rs_err
 put(struct rs_db *db, struct rs_record *r, int insert)
 {
-	struct rs_orgseq	 seq;
+	struct rs_store_orgseq	 seq;
 	enum rs_err		 rc;
 
 	if ((rc = rs_db_begin(db)) != RS_OK)
 		return rc;
-	if ((rc = rs_orgseq_take(db, r->org_id, 1, 0, &seq)) == RS_OK) {
+	if ((rc = rs_store_orgseq_take(db, r->org_id, 1, 0, &seq)) == RS_OK) {
 		r->change_seq = seq.change;
 		if (insert)
-			r->seq = rs_orgseq_rowid(&seq, seq.change);
-		rc = rs_recstore_put(db, r, insert);
+			r->seq = rs_store_orgseq_rowid(&seq, seq.change);
+		rc = rs_store_records_put(db, r, insert);
 	}
 	if (rc != RS_OK) {
 		rs_db_rollback(db);
@@ -105,7 +105,7 @@ titles(struct rs_db *db, const char *org, const struct rs_recfilter *f,
 	size_t			 n, i;
 	char			*s = rs_arena_strdup(&arena, "");
 
-	if (rs_recstore_list(db, &arena, org, f, after, max, out, &n) !=
+	if (rs_store_records_list(db, &arena, org, f, after, max, out, &n) !=
 	    RS_OK)
 		return "(error)";
 	for (i = 0; i < n; i++)
@@ -145,7 +145,7 @@ test_recstore_put_get(void)
 	r.queue = "urgent";
 	r.updated_at = NOW_MS + 5;
 	if (!TAP_IS_INT(put(db, &r, 1), RS_OK, "recstore put: insert succeeds")
-	    || !TAP_IS_INT(rs_recstore_get(db, &arena, org, r.id, &got), RS_OK,
+	    || !TAP_IS_INT(rs_store_records_get(db, &arena, org, r.id, &got), RS_OK,
 	    "recstore get: finds the record")) {
 		rs_db_close(db);
 		return;
@@ -181,7 +181,7 @@ test_recstore_get_no_site(void)
 		return;
 	sample(&r, org, "No site", NOW_MS);
 	put(db, &r, 1);
-	rs_recstore_get(db, &arena, org, r.id, &got);
+	rs_store_records_get(db, &arena, org, r.id, &got);
 	TAP_OK(got.site == NULL, "recstore get: no site reads back as NULL");
 	rs_db_close(db);
 }
@@ -195,22 +195,22 @@ test_recstore_change_seq(void)
 
 	if (db == NULL)
 		return;
-	TAP_IS_INT(rs_recstore_change_seq(db, org), 0,
+	TAP_IS_INT(rs_store_records_change_seq(db, org), 0,
 	    "recstore change seq: 0 before any change");
 	sample(&a, org, "A", NOW_MS);
 	put(db, &a, 1);
 	TAP_IS_INT(a.change_seq, 1, "recstore put: the first change is 1");
-	TAP_IS_INT(rs_recstore_change_seq(db, org), 1,
+	TAP_IS_INT(rs_store_records_change_seq(db, org), 1,
 	    "recstore change seq: 1 after one put");
 	sample(&b, org, "B", NOW_MS + 1);
 	put(db, &b, 1);
 	TAP_IS_INT(b.change_seq, 2, "recstore put: the second change is 2");
-	TAP_IS_INT(rs_recstore_change_seq(db, org), 2,
+	TAP_IS_INT(rs_store_records_change_seq(db, org), 2,
 	    "recstore change seq: 2 after two puts");
 	a.title = "A2";
 	put(db, &a, 0);
 	TAP_IS_INT(a.change_seq, 3, "recstore put: an update is change 3");
-	TAP_IS_INT(rs_recstore_change_seq(db, org), 3,
+	TAP_IS_INT(rs_store_records_change_seq(db, org), 3,
 	    "recstore change seq: 3 after an update");
 	rs_db_close(db);
 }
@@ -233,9 +233,9 @@ test_recstore_change_seq_per_org(void)
 	put(db, &b, 1);
 	TAP_IS_INT(b.change_seq, 1,
 	    "recstore put: each org numbers its changes from 1");
-	TAP_IS_INT(rs_recstore_change_seq(db, org), 2,
+	TAP_IS_INT(rs_store_records_change_seq(db, org), 2,
 	    "recstore change seq: another org's change does not count");
-	TAP_IS_INT(rs_recstore_change_seq(db, "org_nosuchorg"), -1,
+	TAP_IS_INT(rs_store_records_change_seq(db, "org_nosuchorg"), -1,
 	    "recstore change seq: an unknown org is -1");
 	rs_db_close(db);
 }
@@ -270,7 +270,7 @@ test_recstore_put_duplicate_id(void)
 	memcpy(b.id, a.id, sizeof(b.id));
 	TAP_IS_INT(put(db, &b, 1), RS_ERR_EXISTS,
 	    "recstore put: inserting an existing id is RS_ERR_EXISTS");
-	TAP_IS_INT(rs_recstore_change_seq(db, org), 1,
+	TAP_IS_INT(rs_store_records_change_seq(db, org), 1,
 	    "recstore put: a refused insert (rolled back) takes no change");
 	rs_db_close(db);
 }
@@ -288,7 +288,7 @@ test_recstore_update(void)
 		return;
 	sample(&r, org, "Before", NOW_MS);
 	put(db, &r, 1);
-	rs_recstore_get(db, &arena, org, r.id, &got);
+	rs_store_records_get(db, &arena, org, r.id, &got);
 	seq = got.seq;
 	r.title = "After";
 	r.type = "photo";
@@ -307,7 +307,7 @@ test_recstore_update(void)
 	snprintf(r.created_by, sizeof(r.created_by), "%s", other);
 	if (!TAP_IS_INT(put(db, &r, 0), RS_OK,
 	    "recstore put: update succeeds") ||
-	    !TAP_IS_INT(rs_recstore_get(db, &arena, org, r.id, &got), RS_OK,
+	    !TAP_IS_INT(rs_store_records_get(db, &arena, org, r.id, &got), RS_OK,
 	    "recstore get: finds the updated record")) {
 		rs_db_close(db);
 		return;
@@ -350,7 +350,7 @@ test_recstore_update_tombstone(void)
 	r.deleted_at = NOW_MS + 50;
 	r.site = NULL;
 	put(db, &r, 0);
-	rs_recstore_get(db, &arena, org, r.id, &got);
+	rs_store_records_get(db, &arena, org, r.id, &got);
 	TAP_IS_INT(got.deleted_at, NOW_MS + 50,
 	    "recstore put: update sets deleted_at");
 	TAP_OK(got.site == NULL, "recstore put: update can clear site");
@@ -367,7 +367,7 @@ test_recstore_get_unknown(void)
 	if (db == NULL)
 		return;
 	rs_id_new(id, sizeof(id), "rec_");
-	TAP_IS_INT(rs_recstore_get(db, &arena, org, id, &got),
+	TAP_IS_INT(rs_store_records_get(db, &arena, org, id, &got),
 	    RS_ERR_NOTFOUND, "recstore get: an unknown id is RS_ERR_NOTFOUND");
 	rs_db_close(db);
 }
@@ -384,7 +384,7 @@ test_recstore_get_other_org(void)
 	rs_admin_org_create(db, "Other", 120, org2);
 	sample(&r, org, "Mine", NOW_MS);
 	put(db, &r, 1);
-	TAP_IS_INT(rs_recstore_get(db, &arena, org2, r.id, &got),
+	TAP_IS_INT(rs_store_records_get(db, &arena, org2, r.id, &got),
 	    RS_ERR_NOTFOUND,
 	    "recstore get: the id under another org is RS_ERR_NOTFOUND");
 	rs_db_close(db);
@@ -405,7 +405,7 @@ test_recstore_update_other_org(void)
 	snprintf(r.org_id, sizeof(r.org_id), "%s", org2);
 	r.title = "Stolen";
 	put(db, &r, 0);
-	rs_recstore_get(db, &arena, org, r.id, &got);
+	rs_store_records_get(db, &arena, org, r.id, &got);
 	TAP_IS_STR(got.title, "Mine",
 	    "recstore put: an update under another org leaves the record");
 	rs_db_close(db);
@@ -463,7 +463,7 @@ test_recstore_rowid_per_org(void)
 	put(db, &r, 1);
 	sample(&r, org, "B", NOW_MS);
 	put(db, &r, 1);
-	rs_recstore_get(db, &arena, org, r.id, &got);
+	rs_store_records_get(db, &arena, org, r.id, &got);
 	TAP_IS_INT(got.seq, (num << RS_ORG_ROW_BITS) | got.change_seq,
 	    "recstore put: a new record's rowid is the org's number << 40 "
 	    "| its change number");
@@ -497,7 +497,7 @@ test_recstore_list_keyset(void)
 		put(db, &r, 1);
 	}
 	any(&f);
-	if (!TAP_IS_INT(rs_recstore_list(db, &arena, org, &f, 0, 2, out, &n),
+	if (!TAP_IS_INT(rs_store_records_list(db, &arena, org, &f, 0, 2, out, &n),
 	    RS_OK, "recstore list: first page succeeds") ||
 	    !TAP_IS_INT(n, 2, "recstore list: first page has 2")) {
 		rs_db_close(db);
@@ -507,7 +507,7 @@ test_recstore_list_keyset(void)
 	    "recstore list: after the last seq gives the next page");
 	TAP_IS_STR(titles(db, org, &f, out[0].seq, MAXREC), "R1,R2,R3,R4",
 	    "recstore list: after seq excludes it and earlier ones");
-	rs_recstore_list(db, &arena, org, &f, 0, MAXREC, out, &n);
+	rs_store_records_list(db, &arena, org, &f, 0, MAXREC, out, &n);
 	TAP_IS_STR(titles(db, org, &f, out[n - 1].seq, MAXREC), "",
 	    "recstore list: after the last record gives none");
 	sample(&r, org, "New", NOW_MS + 10);
@@ -707,7 +707,7 @@ test_recstore_changes(void)
 	a.version = 3;
 	a.deleted_at = NOW_MS + 9;
 	put(db, &a, 0);
-	if (!TAP_IS_INT(rs_recstore_changes(db, &arena, org, 0, MAXREC, out,
+	if (!TAP_IS_INT(rs_store_records_changes(db, &arena, org, 0, MAXREC, out,
 	    &n), RS_OK, "recstore changes: succeeds") ||
 	    !TAP_IS_INT(n, 3,
 	    "recstore changes: one entry per record, the org's only")) {
@@ -722,12 +722,12 @@ test_recstore_changes(void)
 	    "recstore changes: each with its latest change number");
 	TAP_IS_INT(out[2].deleted_at, NOW_MS + 9,
 	    "recstore changes: a deletion is a change");
-	rs_recstore_changes(db, &arena, org, 5, MAXREC, out, &n);
+	rs_store_records_changes(db, &arena, org, 5, MAXREC, out, &n);
 	TAP_OK(n == 1 && strcmp(out[0].title, "A3") == 0,
 	    "recstore changes: after 5 gives only the change after it");
-	rs_recstore_changes(db, &arena, org, 6, MAXREC, out, &n);
+	rs_store_records_changes(db, &arena, org, 6, MAXREC, out, &n);
 	TAP_IS_INT(n, 0, "recstore changes: after the latest gives none");
-	rs_recstore_changes(db, &arena, org, 0, 2, out, &n);
+	rs_store_records_changes(db, &arena, org, 0, 2, out, &n);
 	TAP_OK(n == 2 && strcmp(out[1].title, "B2") == 0,
 	    "recstore changes: at most max entries, the earliest changes");
 	rs_db_close(db);
@@ -745,7 +745,7 @@ test_recstore_json_members(void)
 
 	rs_id_new(org, sizeof(org), "org_");
 	sample(&r, org, "T", NOW_MS);
-	if (!TAP_OK((o = rs_recstore_json(&r)) != NULL,
+	if (!TAP_OK((o = rs_store_records_json(&r)) != NULL,
 	    "recstore json: makes an object"))
 		return;
 	TAP_IS_STR(members(o), want,
@@ -758,11 +758,11 @@ static void
 check_text_matches_object(const struct rs_record *r, const char *what)
 {
 	struct printbuf		*pb = printbuf_new();
-	struct json_object	*o = rs_recstore_json(r), *parsed = NULL;
+	struct json_object	*o = rs_store_records_json(r), *parsed = NULL;
 	char			*a = NULL, *b = NULL, err[128];
 
 	if (pb == NULL || o == NULL ||
-	    rs_recstore_json_append(pb, r) != 0 ||
+	    rs_store_records_json_append(pb, r) != 0 ||
 	    rs_json_parse(pb->buf, (size_t)pb->bpos, &parsed, err,
 	    sizeof(err)) != 0)
 		TAP_OK(0, what);
@@ -807,7 +807,7 @@ test_recstore_json_values(void)
 	sample(&r, org, "Title", NOW_MS);
 	r.updated_at = NOW_MS + 1500;
 	r.version = 7;
-	if ((o = rs_recstore_json(&r)) == NULL) {
+	if ((o = rs_store_records_json(&r)) == NULL) {
 		TAP_OK(0, "recstore json: makes an object");
 		return;
 	}
@@ -857,7 +857,7 @@ test_recstore_json_deleted(void)
 	sample(&r, org, "Gone", NOW_MS);
 	r.site = "north";
 	r.deleted_at = NOW_MS + 1000;
-	if ((o = rs_recstore_json(&r)) == NULL) {
+	if ((o = rs_store_records_json(&r)) == NULL) {
 		TAP_OK(0, "recstore json: makes an object");
 		return;
 	}
@@ -883,7 +883,7 @@ test_recstore_json_data_raw(void)
 	sample(&r, org, "T", NOW_MS);
 	r.data = "{\"a\":[1,2]}";
 	r.size = (int64_t)strlen(r.data);
-	if ((o = rs_recstore_json(&r)) == NULL) {
+	if ((o = rs_store_records_json(&r)) == NULL) {
 		TAP_OK(0, "recstore json: makes an object");
 		return;
 	}
@@ -913,8 +913,8 @@ test_recstore_json_from_get(void)
 	r.data = "{\"k\":\"v/w\",\"n\":null}";
 	r.size = (int64_t)strlen(r.data);
 	put(db, &r, 1);
-	rs_recstore_get(db, &arena, org, r.id, &got);
-	if ((o = rs_recstore_json(&got)) == NULL) {
+	rs_store_records_get(db, &arena, org, r.id, &got);
+	if ((o = rs_store_records_json(&got)) == NULL) {
 		TAP_OK(0, "recstore json: makes an object");
 		rs_db_close(db);
 		return;

@@ -10,12 +10,12 @@
 #include "db.h"
 #include "idem.h"
 #include "json.h"
-#include "orgseq.h"
-#include "outbox.h"
-#include "recstore.h"
+#include "store_orgseq.h"
+#include "store_outbox.h"
+#include "store_records.h"
 #include "ulid.h"
 #include "valid.h"
-#include "records.h"
+#include "api_records.h"
 
 enum rs_write_op {
 	RS_WRITE_CREATE,
@@ -34,7 +34,7 @@ struct rs_write {
 	struct rs_record	 rec;		/* create: the new record */
 	/* What the change writes besides the record, built before it is
 	 * stored (for a create, before the lock is taken). */
-	struct rs_outbox_event	 ev[2];
+	struct rs_store_outbox_event	 ev[2];
 	size_t			 nev;
 	struct rs_idem_answer	 ans;		/* the answer, as kept */
 	size_t			 nhdr;		/* headers before the answer */
@@ -43,7 +43,7 @@ struct rs_write {
 /* ---- field validation ------------------------------------------------ */
 
 static size_t
-rs_records_chars(const char *s)
+rs_api_records_chars(const char *s)
 {
 	size_t	 n = 0;
 
@@ -55,7 +55,7 @@ rs_records_chars(const char *s)
 
 /* A 1..200 character string member; NULL when absent or wrong. */
 static const char *
-rs_records_text(struct rs_valid *v, struct json_object *body,
+rs_api_records_text(struct rs_valid *v, struct json_object *body,
     const char *name, int required)
 {
 	const char	*s;
@@ -63,7 +63,7 @@ rs_records_text(struct rs_valid *v, struct json_object *body,
 
 	/* Bytes are bounded by the body limit; the rule is in characters. */
 	s = rs_valid_string(v, body, name, required, 0, RS_MAX_BODY);
-	if (s != NULL && ((n = rs_records_chars(s)) < 1 ||
+	if (s != NULL && ((n = rs_api_records_chars(s)) < 1 ||
 	    n > RS_MAX_FIELD_CHARS)) {
 		rs_valid_add(v, name, "must be 1 to %d characters",
 		    RS_MAX_FIELD_CHARS);
@@ -73,11 +73,11 @@ rs_records_text(struct rs_valid *v, struct json_object *body,
 }
 
 static const char *
-rs_records_status(struct rs_valid *v, struct json_object *body)
+rs_api_records_status(struct rs_valid *v, struct json_object *body)
 {
 	const char	*s = rs_valid_string(v, body, "status", 0, 1, 16);
 
-	if (s != NULL && !rs_recstore_status_valid(s)) {
+	if (s != NULL && !rs_store_records_status_valid(s)) {
 		rs_valid_add(v, "status",
 		    "must be one of queued, synced, conflict, failed");
 		return NULL;
@@ -87,7 +87,7 @@ rs_records_status(struct rs_valid *v, struct json_object *body)
 
 /* The data member when it is an object (borrowed), else NULL. */
 static struct json_object *
-rs_records_data(struct rs_valid *v, struct json_object *body)
+rs_api_records_data(struct rs_valid *v, struct json_object *body)
 {
 	struct json_object	*d;
 
@@ -102,7 +102,7 @@ rs_records_data(struct rs_valid *v, struct json_object *body)
 
 /* Serialises data into the arena and checks its size; NULL when too big. */
 static const char *
-rs_records_data_text(struct rs_ctx *ctx, struct rs_valid *v,
+rs_api_records_data_text(struct rs_ctx *ctx, struct rs_valid *v,
     struct json_object *d, int64_t *size)
 {
 	const char	*s = rs_json_compact(d);
@@ -122,7 +122,7 @@ rs_records_data_text(struct rs_ctx *ctx, struct rs_valid *v,
 /* ---- answers --------------------------------------------------------- */
 
 static const char *
-rs_records_etag(struct rs_ctx *ctx, const struct rs_record *r)
+rs_api_records_etag(struct rs_ctx *ctx, const struct rs_record *r)
 {
 	return rs_arena_printf(&ctx->app->arena, "\"%s\"", r->causal);
 }
@@ -132,9 +132,9 @@ rs_records_etag(struct rs_ctx *ctx, const struct rs_record *r)
  * and every event of the write carry these same bytes.
  */
 static struct json_object *
-rs_records_shown(struct rs_ctx *ctx, const struct rs_record *r)
+rs_api_records_shown(struct rs_ctx *ctx, const struct rs_record *r)
 {
-	return rs_recstore_json_raw(&ctx->app->arena, r, 1, 0);
+	return rs_store_records_json_raw(&ctx->app->arena, r, 1, 0);
 }
 
 /*
@@ -142,21 +142,21 @@ rs_records_shown(struct rs_ctx *ctx, const struct rs_record *r)
  * current, record) and its ETag.
  */
 static int
-rs_records_problem(struct rs_ctx *ctx, enum rs_problem p, int status,
+rs_api_records_problem(struct rs_ctx *ctx, enum rs_problem p, int status,
     const char *detail, const char *member, const struct rs_record *r)
 {
 	struct json_object	*prob;
 
 	if ((prob = rs_app_problem_new(ctx, p, detail)) == NULL)
 		return -1;
-	json_object_object_add(prob, member, rs_records_shown(ctx, r));
-	rs_resp_header(&ctx->resp, "ETag", rs_records_etag(ctx, r));
+	json_object_object_add(prob, member, rs_api_records_shown(ctx, r));
+	rs_resp_header(&ctx->resp, "ETag", rs_api_records_etag(ctx, r));
 	return rs_app_problem_as(ctx, status, prob);
 }
 
 /* Turns a stored "Name: value\n" block into response headers. */
 static void
-rs_records_replay(struct rs_ctx *ctx, const struct rs_idem_answer *ans)
+rs_api_records_replay(struct rs_ctx *ctx, const struct rs_idem_answer *ans)
 {
 	char	*h, *line, *colon, *next;
 
@@ -183,7 +183,7 @@ rs_records_replay(struct rs_ctx *ctx, const struct rs_idem_answer *ans)
 /* Forgets an answer built in advance (the request is answered another
  * way after all). */
 static void
-rs_records_unanswer(struct rs_ctx *ctx, const struct rs_write *w)
+rs_api_records_unanswer(struct rs_ctx *ctx, const struct rs_write *w)
 {
 	ctx->resp.nhdr = w->nhdr;
 	ctx->resp.status = 0;
@@ -194,7 +194,7 @@ rs_records_unanswer(struct rs_ctx *ctx, const struct rs_write *w)
 
 /* The answer now in ctx->resp, as the request's key will keep it. */
 static enum rs_err
-rs_records_remember(struct rs_ctx *ctx, struct rs_write *w)
+rs_api_records_remember(struct rs_ctx *ctx, struct rs_write *w)
 {
 	const char	*h = "";
 	size_t		 i;
@@ -213,7 +213,7 @@ rs_records_remember(struct rs_ctx *ctx, struct rs_write *w)
 
 /* Inside the transaction: keeps the remembered answer under the key. */
 static enum rs_err
-rs_records_keep(struct rs_ctx *ctx, const struct rs_write *w)
+rs_api_records_keep(struct rs_ctx *ctx, const struct rs_write *w)
 {
 	if (w->idem.key == NULL)
 		return RS_OK;
@@ -228,30 +228,30 @@ rs_records_keep(struct rs_ctx *ctx, const struct rs_write *w)
  * member in v. Returns 0 (check v->n), or -1 on allocation failure.
  */
 static int
-rs_records_apply(struct rs_ctx *ctx, struct rs_valid *v, struct rs_record *r,
+rs_api_records_apply(struct rs_ctx *ctx, struct rs_valid *v, struct rs_record *r,
     int create)
 {
 	struct json_object	*body = ctx->body, *d, *merged = NULL, *m;
 	const char		*s;
 	int			 rc = -1;
 
-	if ((s = rs_records_text(v, body, "title", create)) != NULL)
+	if ((s = rs_api_records_text(v, body, "title", create)) != NULL)
 		r->title = s;
-	if ((s = rs_records_text(v, body, "type", create)) != NULL)
+	if ((s = rs_api_records_text(v, body, "type", create)) != NULL)
 		r->type = s;
 	if (json_object_object_get_ex(body, "site", &m) && m == NULL)
 		r->site = NULL;		/* null clears it */
-	else if ((s = rs_records_text(v, body, "site", 0)) != NULL)
+	else if ((s = rs_api_records_text(v, body, "site", 0)) != NULL)
 		r->site = s;
-	if ((s = rs_records_status(v, body)) != NULL)
+	if ((s = rs_api_records_status(v, body)) != NULL)
 		r->status = s;
-	if ((d = rs_records_data(v, body)) != NULL) {
+	if ((d = rs_api_records_data(v, body)) != NULL) {
 		if (create)
 			merged = json_object_get(d);
 		else if (rs_json_parse(r->data, strlen(r->data), &merged,
 		    NULL, 0) != 0 || rs_json_merge_patch(merged, d) != 0)
 			goto out;
-		if ((s = rs_records_data_text(ctx, v, merged,
+		if ((s = rs_api_records_data_text(ctx, v, merged,
 		    &r->size)) != NULL)
 			r->data = s;
 	}
@@ -266,12 +266,12 @@ out:
  * 0 to go on, 1 when answered 400, -1 on error.
  */
 static int
-rs_records_apply_patch(struct rs_ctx *ctx, struct rs_record *r)
+rs_api_records_apply_patch(struct rs_ctx *ctx, struct rs_record *r)
 {
 	struct rs_valid	 v;
 
 	rs_valid_init(&v, &ctx->app->arena);
-	if (rs_records_apply(ctx, &v, r, 0) != 0)
+	if (rs_api_records_apply(ctx, &v, r, 0) != 0)
 		return -1;
 	if (v.n > 0)
 		return rs_app_invalid(ctx, &v) == 0 ? 1 : -1;
@@ -280,7 +280,7 @@ rs_records_apply_patch(struct rs_ctx *ctx, struct rs_record *r)
 
 /* Builds into w the events of a change from old_status to r's state. */
 static enum rs_err
-rs_records_events(struct rs_ctx *ctx, struct rs_write *w,
+rs_api_records_events(struct rs_ctx *ctx, struct rs_write *w,
     const struct rs_record *r, const char *old_status,
     struct json_object *shown)
 {
@@ -290,37 +290,37 @@ rs_records_events(struct rs_ctx *ctx, struct rs_write *w,
 	enum rs_err	 rc;
 
 	w->nev = 0;
-	if ((rc = rs_outbox_event(&ctx->app->arena, &w->ev[w->nev++],
+	if ((rc = rs_store_outbox_event(&ctx->app->arena, &w->ev[w->nev++],
 	    ctx->who.org_id, types[w->op], r->id, shown, w->now)) != RS_OK)
 		return rc;
 	if (w->op != RS_WRITE_DELETE && strcmp(r->status, "synced") == 0 &&
 	    (old_status == NULL || strcmp(old_status, "synced") != 0))
-		rc = rs_outbox_event(&ctx->app->arena, &w->ev[w->nev++],
+		rc = rs_store_outbox_event(&ctx->app->arena, &w->ev[w->nev++],
 		    ctx->who.org_id, "record.synced", r->id, shown, w->now);
 	return rc;
 }
 
 /* A lost causal check: the conflict event, the answer, and its key. */
 static int
-rs_records_conflict(struct rs_ctx *ctx, struct rs_write *w,
+rs_api_records_conflict(struct rs_ctx *ctx, struct rs_write *w,
     const struct rs_record *cur)
 {
 	struct json_object	*shown;
 	enum rs_err		 rc;
 
-	if ((shown = rs_records_shown(ctx, cur)) == NULL)
+	if ((shown = rs_api_records_shown(ctx, cur)) == NULL)
 		return -1;
-	rc = rs_outbox_add(ctx->app->db, &ctx->app->arena, ctx->who.org_id,
+	rc = rs_store_outbox_add(ctx->app->db, &ctx->app->arena, ctx->who.org_id,
 	    "record.conflict", cur->id, shown, w->now);
 	json_object_put(shown);
 	if (rc != RS_OK)
 		return -1;
-	if (rs_records_problem(ctx, RS_PROB_CAUSAL_CONFLICT,
+	if (rs_api_records_problem(ctx, RS_PROB_CAUSAL_CONFLICT,
 	    w->causal_header ? 412 : 409, "the record has changed since the "
 	    "causal token you sent; member current holds it as it is now",
 	    "current", cur) != 0 ||
-	    rs_records_remember(ctx, w) != RS_OK ||
-	    rs_records_keep(ctx, w) != RS_OK ||
+	    rs_api_records_remember(ctx, w) != RS_OK ||
+	    rs_api_records_keep(ctx, w) != RS_OK ||
 	    rs_db_commit(ctx->app->db) != RS_OK)
 		return -1;
 	return 0;
@@ -328,18 +328,18 @@ rs_records_conflict(struct rs_ctx *ctx, struct rs_write *w,
 
 /* Builds the success answer for r into ctx->resp; shown is consumed. */
 static int
-rs_records_answer(struct rs_ctx *ctx, const struct rs_write *w,
+rs_api_records_answer(struct rs_ctx *ctx, const struct rs_write *w,
     const struct rs_record *r, struct json_object *shown)
 {
 	if (w->op == RS_WRITE_CREATE)
 		rs_resp_header(&ctx->resp, "Location", rs_arena_printf(
 		    &ctx->app->arena, "/v1/records/%s", r->id));
-	rs_resp_header(&ctx->resp, "ETag", rs_records_etag(ctx, r));
+	rs_resp_header(&ctx->resp, "ETag", rs_api_records_etag(ctx, r));
 	return rs_app_json(ctx, w->op == RS_WRITE_CREATE ? 201 : 200, shown);
 }
 
 static void
-rs_records_new(struct rs_ctx *ctx, struct rs_record *r, int64_t now)
+rs_api_records_new(struct rs_ctx *ctx, struct rs_record *r, int64_t now)
 {
 	memset(r, 0, sizeof(*r));
 	rs_id_new_sorted(r->id, sizeof(r->id), "rec_", now);
@@ -358,12 +358,12 @@ rs_records_new(struct rs_ctx *ctx, struct rs_record *r, int64_t now)
  * back), -1 on error.
  */
 static int
-rs_records_load(struct rs_ctx *ctx, const struct rs_write *w,
+rs_api_records_load(struct rs_ctx *ctx, const struct rs_write *w,
     struct rs_record *r)
 {
 	enum rs_err	 rc;
 
-	rc = rs_recstore_get(ctx->app->db, &ctx->app->arena, ctx->who.org_id,
+	rc = rs_store_records_get(ctx->app->db, &ctx->app->arena, ctx->who.org_id,
 	    w->id, r);
 	if (rc == RS_ERR_NOTFOUND) {
 		rs_app_problem(ctx, RS_PROB_NOT_FOUND, "no record %.64s",
@@ -375,9 +375,9 @@ rs_records_load(struct rs_ctx *ctx, const struct rs_write *w,
 	if (r->deleted_at != 0) {
 		/* Deleting twice answers the same tombstone. */
 		if (w->op == RS_WRITE_DELETE)
-			return rs_records_answer(ctx, w, r,
-			    rs_records_shown(ctx, r)) == 0 ? 1 : -1;
-		return rs_records_problem(ctx, RS_PROB_RECORD_DELETED, 410,
+			return rs_api_records_answer(ctx, w, r,
+			    rs_api_records_shown(ctx, r)) == 0 ? 1 : -1;
+		return rs_api_records_problem(ctx, RS_PROB_RECORD_DELETED, 410,
 		    "the record was deleted; member record holds its "
 		    "tombstone", "record", r) == 0 ? 1 : -1;
 	}
@@ -386,7 +386,7 @@ rs_records_load(struct rs_ctx *ctx, const struct rs_write *w,
 
 /* A new version of r: the next version, a new causal token, now. */
 static void
-rs_records_bump(struct rs_record *r, int64_t now)
+rs_api_records_bump(struct rs_record *r, int64_t now)
 {
 	r->version++;
 	r->updated_at = now;
@@ -400,28 +400,28 @@ rs_records_bump(struct rs_record *r, int64_t now)
  * (rolled back or, for a conflict, committed), -1 on error.
  */
 static int
-rs_records_change(struct rs_ctx *ctx, struct rs_write *w,
+rs_api_records_change(struct rs_ctx *ctx, struct rs_write *w,
     struct rs_record *r, const char **old_status)
 {
 	int	 step;
 
-	if ((step = rs_records_load(ctx, w, r)) != 0)
+	if ((step = rs_api_records_load(ctx, w, r)) != 0)
 		return step;
 	*old_status = r->status;
 	if (w->causal != NULL && strcmp(w->causal, r->causal) != 0)
-		return rs_records_conflict(ctx, w, r) == 0 ? 1 : -1;
+		return rs_api_records_conflict(ctx, w, r) == 0 ? 1 : -1;
 	if (w->op == RS_WRITE_PATCH &&
-	    (step = rs_records_apply_patch(ctx, r)) != 0)
+	    (step = rs_api_records_apply_patch(ctx, r)) != 0)
 		return step;
 	if (w->op == RS_WRITE_DELETE)
 		r->deleted_at = w->now;
-	rs_records_bump(r, w->now);
+	rs_api_records_bump(r, w->now);
 	return 0;
 }
 
 /* Inside the transaction: has this key answered before? 0: go on. */
 static int
-rs_records_seen(struct rs_ctx *ctx, const struct rs_write *w)
+rs_api_records_seen(struct rs_ctx *ctx, const struct rs_write *w)
 {
 	struct rs_idem_answer	 ans;
 
@@ -432,11 +432,11 @@ rs_records_seen(struct rs_ctx *ctx, const struct rs_write *w)
 	case RS_IDEM_NEW:
 		return 0;
 	case RS_IDEM_REPLAY:
-		rs_records_unanswer(ctx, w);
-		rs_records_replay(ctx, &ans);
+		rs_api_records_unanswer(ctx, w);
+		rs_api_records_replay(ctx, &ans);
 		return 1;
 	case RS_IDEM_MISMATCH:
-		rs_records_unanswer(ctx, w);
+		rs_api_records_unanswer(ctx, w);
 		return rs_app_problem(ctx, RS_PROB_IDEM_REUSED, "this "
 		    "Idempotency-Key was used for a different request in "
 		    "the last 24 hours") == 0 ? 1 : -1;
@@ -451,17 +451,17 @@ rs_records_seen(struct rs_ctx *ctx, const struct rs_write *w)
  * the key. 0, or -1 on error.
  */
 static int
-rs_records_prepare(struct rs_ctx *ctx, struct rs_write *w,
+rs_api_records_prepare(struct rs_ctx *ctx, struct rs_write *w,
     const struct rs_record *r, const char *old_status)
 {
 	struct json_object	*shown;
 	int			 rc = -1;
 
-	if ((shown = rs_records_shown(ctx, r)) == NULL)
+	if ((shown = rs_api_records_shown(ctx, r)) == NULL)
 		return -1;
-	if (rs_records_events(ctx, w, r, old_status, shown) == RS_OK &&
-	    rs_records_answer(ctx, w, r, json_object_get(shown)) == 0 &&
-	    rs_records_remember(ctx, w) == RS_OK)
+	if (rs_api_records_events(ctx, w, r, old_status, shown) == RS_OK &&
+	    rs_api_records_answer(ctx, w, r, json_object_get(shown)) == 0 &&
+	    rs_api_records_remember(ctx, w) == RS_OK)
 		rc = 0;
 	json_object_put(shown);
 	return rc;
@@ -473,33 +473,33 @@ rs_records_prepare(struct rs_ctx *ctx, struct rs_write *w,
  * answer.
  */
 static enum rs_err
-rs_records_store(struct rs_ctx *ctx, struct rs_write *w,
+rs_api_records_store(struct rs_ctx *ctx, struct rs_write *w,
     struct rs_record *r)
 {
-	struct rs_orgseq	 seq;
+	struct rs_store_orgseq	 seq;
 	enum rs_err		 rc;
 	size_t			 i;
 
-	if ((rc = rs_orgseq_take(ctx->app->db, ctx->who.org_id, 1,
+	if ((rc = rs_store_orgseq_take(ctx->app->db, ctx->who.org_id, 1,
 	    (int)w->nev, &seq)) != RS_OK)
 		return rc;
 	r->change_seq = seq.change;
 	if (w->op == RS_WRITE_CREATE)
-		r->seq = rs_orgseq_rowid(&seq, seq.change);
-	if ((rc = rs_recstore_put(ctx->app->db, r,
+		r->seq = rs_store_orgseq_rowid(&seq, seq.change);
+	if ((rc = rs_store_records_put(ctx->app->db, r,
 	    w->op == RS_WRITE_CREATE)) != RS_OK)
 		return rc;
 	for (i = 0; i < w->nev; i++) {
-		w->ev[i].seq = rs_orgseq_rowid(&seq, seq.event + (int64_t)i);
-		if ((rc = rs_outbox_put(ctx->app->db, ctx->who.org_id,
+		w->ev[i].seq = rs_store_orgseq_rowid(&seq, seq.event + (int64_t)i);
+		if ((rc = rs_store_outbox_put(ctx->app->db, ctx->who.org_id,
 		    &w->ev[i])) != RS_OK)
 			return rc;
 	}
-	return rs_records_keep(ctx, w);
+	return rs_api_records_keep(ctx, w);
 }
 
 static int
-rs_records_write(struct rs_ctx *ctx, struct rs_write *w)
+rs_api_records_write(struct rs_ctx *ctx, struct rs_write *w)
 {
 	struct rs_db		*db = ctx->app->db;
 	struct rs_record	 r;
@@ -512,12 +512,12 @@ rs_records_write(struct rs_ctx *ctx, struct rs_write *w)
 	w->nhdr = ctx->resp.nhdr;
 	if (w->op == RS_WRITE_CREATE) {
 		r = w->rec;
-		rs_records_bump(&r, w->now);
-		if (rs_records_prepare(ctx, w, &r, NULL) != 0)
+		rs_api_records_bump(&r, w->now);
+		if (rs_api_records_prepare(ctx, w, &r, NULL) != 0)
 			return -1;
 	}
 	if ((rc = rs_db_begin(db)) != RS_OK) {
-		rs_records_unanswer(ctx, w);
+		rs_api_records_unanswer(ctx, w);
 		if (rc != RS_ERR_BUSY || w->idem.key == NULL)
 			return rs_app_busy(ctx);
 		rs_resp_header(&ctx->resp, "Retry-After", "1");
@@ -525,16 +525,16 @@ rs_records_write(struct rs_ctx *ctx, struct rs_write *w)
 		    "another request holds the write lock; it may be one "
 		    "with this Idempotency-Key: retry");
 	}
-	if ((step = rs_records_seen(ctx, w)) == 0 &&
+	if ((step = rs_api_records_seen(ctx, w)) == 0 &&
 	    w->op != RS_WRITE_CREATE &&
-	    (step = rs_records_change(ctx, w, &r, &old_status)) == 0 &&
-	    rs_records_prepare(ctx, w, &r, old_status) != 0)
+	    (step = rs_api_records_change(ctx, w, &r, &old_status)) == 0 &&
+	    rs_api_records_prepare(ctx, w, &r, old_status) != 0)
 		step = -1;
 	if (step != 0) {
 		rs_db_rollback(db);
 		return step > 0 ? 0 : -1;
 	}
-	if (rs_records_store(ctx, w, &r) != RS_OK ||
+	if (rs_api_records_store(ctx, w, &r) != RS_OK ||
 	    rs_db_commit(db) != RS_OK) {
 		rs_db_rollback(db);
 		return -1;
@@ -546,7 +546,7 @@ rs_records_write(struct rs_ctx *ctx, struct rs_write *w)
 
 /* Reads Idempotency-Key into w; -1 when answered (malformed). */
 static int
-rs_records_idem(struct rs_ctx *ctx, struct rs_write *w)
+rs_api_records_idem(struct rs_ctx *ctx, struct rs_write *w)
 {
 	const char	*h = rs_http_header(&ctx->req, "Idempotency-Key");
 
@@ -568,7 +568,7 @@ rs_records_idem(struct rs_ctx *ctx, struct rs_write *w)
  * Returns 0 (w->causal may stay NULL), or -1 when answered.
  */
 static int
-rs_records_causal(struct rs_ctx *ctx, struct rs_write *w)
+rs_api_records_causal(struct rs_ctx *ctx, struct rs_write *w)
 {
 	const char		*h = rs_http_header(&ctx->req, "If-Match");
 	struct json_object	*m;
@@ -613,7 +613,7 @@ rs_records_causal(struct rs_ctx *ctx, struct rs_write *w)
  * built in w->rec. -1 when answered.
  */
 static int
-rs_records_check_body(struct rs_ctx *ctx, struct rs_write *w)
+rs_api_records_check_body(struct rs_ctx *ctx, struct rs_write *w)
 {
 	int			 create = w->op == RS_WRITE_CREATE;
 	static const char *const create_members[] = {
@@ -633,8 +633,8 @@ rs_records_check_body(struct rs_ctx *ctx, struct rs_write *w)
 	memset(&scratch, 0, sizeof(scratch));
 	scratch.data = "{}";
 	if (create)
-		rs_records_new(ctx, &w->rec, w->now);
-	if (rs_records_apply(ctx, &v, create ? &w->rec : &scratch, create))
+		rs_api_records_new(ctx, &w->rec, w->now);
+	if (rs_api_records_apply(ctx, &v, create ? &w->rec : &scratch, create))
 		return -1;
 	if (v.n > 0) {
 		rs_app_invalid(ctx, &v);
@@ -651,7 +651,7 @@ rs_records_check_body(struct rs_ctx *ctx, struct rs_write *w)
 }
 
 static int
-rs_records_id(struct rs_ctx *ctx, struct rs_write *w)
+rs_api_records_id(struct rs_ctx *ctx, struct rs_write *w)
 {
 	w->id = ctx->req.params[0];
 	if (!rs_id_valid(w->id, "rec_")) {
@@ -663,63 +663,63 @@ rs_records_id(struct rs_ctx *ctx, struct rs_write *w)
 }
 
 int
-rs_records_create(struct rs_ctx *ctx)
+rs_api_records_create(struct rs_ctx *ctx)
 {
 	struct rs_write	 w;
 
 	memset(&w, 0, sizeof(w));
 	w.op = RS_WRITE_CREATE;
 	w.now = rs_clock_now_ms();
-	if (rs_records_check_body(ctx, &w) != 0 || rs_records_idem(ctx, &w))
+	if (rs_api_records_check_body(ctx, &w) != 0 || rs_api_records_idem(ctx, &w))
 		return ctx->resp.body != NULL ? 0 : -1;
-	return rs_records_write(ctx, &w);
+	return rs_api_records_write(ctx, &w);
 }
 
 int
-rs_records_patch(struct rs_ctx *ctx)
+rs_api_records_patch(struct rs_ctx *ctx)
 {
 	struct rs_write	 w;
 
 	memset(&w, 0, sizeof(w));
 	w.op = RS_WRITE_PATCH;
 	w.now = rs_clock_now_ms();
-	if (rs_records_id(ctx, &w) != 0 || rs_records_causal(ctx, &w) != 0 ||
-	    rs_records_check_body(ctx, &w) != 0 || rs_records_idem(ctx, &w))
+	if (rs_api_records_id(ctx, &w) != 0 || rs_api_records_causal(ctx, &w) != 0 ||
+	    rs_api_records_check_body(ctx, &w) != 0 || rs_api_records_idem(ctx, &w))
 		return ctx->resp.body != NULL ? 0 : -1;
 	if (w.causal == NULL)
 		return rs_app_problem(ctx, RS_PROB_CAUSAL_REQUIRED,
 		    "send the causal token you last saw, as member causal "
 		    "or as If-Match: \"<causal>\"");
-	return rs_records_write(ctx, &w);
+	return rs_api_records_write(ctx, &w);
 }
 
 int
-rs_records_delete(struct rs_ctx *ctx)
+rs_api_records_delete(struct rs_ctx *ctx)
 {
 	struct rs_write	 w;
 
 	memset(&w, 0, sizeof(w));
 	w.op = RS_WRITE_DELETE;
 	w.now = rs_clock_now_ms();
-	if (rs_records_id(ctx, &w) != 0 || rs_records_causal(ctx, &w) != 0 ||
-	    rs_records_idem(ctx, &w))
+	if (rs_api_records_id(ctx, &w) != 0 || rs_api_records_causal(ctx, &w) != 0 ||
+	    rs_api_records_idem(ctx, &w))
 		return ctx->resp.body != NULL ? 0 : -1;
 	/* DELETE has no 412 form: a stale If-Match is a 409 here. */
 	w.causal_header = 0;
-	return rs_records_write(ctx, &w);
+	return rs_api_records_write(ctx, &w);
 }
 
 int
-rs_records_get(struct rs_ctx *ctx)
+rs_api_records_get(struct rs_ctx *ctx)
 {
 	struct rs_record	 r;
 	struct rs_write		 w;
 	enum rs_err		 rc;
 
 	memset(&w, 0, sizeof(w));
-	if (rs_records_id(ctx, &w) != 0)
+	if (rs_api_records_id(ctx, &w) != 0)
 		return 0;
-	rc = rs_recstore_get(ctx->app->db, &ctx->app->arena, ctx->who.org_id,
+	rc = rs_store_records_get(ctx->app->db, &ctx->app->arena, ctx->who.org_id,
 	    w.id, &r);
 	if (rc == RS_ERR_NOTFOUND)
 		return rs_app_problem(ctx, RS_PROB_NOT_FOUND, "no record %.64s",
@@ -727,9 +727,9 @@ rs_records_get(struct rs_ctx *ctx)
 	if (rc != RS_OK)
 		return -1;
 	if (r.deleted_at != 0)
-		return rs_records_problem(ctx, RS_PROB_RECORD_DELETED, 410,
+		return rs_api_records_problem(ctx, RS_PROB_RECORD_DELETED, 410,
 		    "the record was deleted; member record holds its "
 		    "tombstone", "record", &r);
-	rs_resp_header(&ctx->resp, "ETag", rs_records_etag(ctx, &r));
-	return rs_app_json(ctx, 200, rs_records_shown(ctx, &r));
+	rs_resp_header(&ctx->resp, "ETag", rs_api_records_etag(ctx, &r));
+	return rs_app_json(ctx, 200, rs_api_records_shown(ctx, &r));
 }

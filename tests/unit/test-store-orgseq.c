@@ -14,7 +14,7 @@
 #include "admin.h"
 #include "db.h"
 #include "id.h"
-#include "orgseq.h"
+#include "store_orgseq.h"
 #include "fixture.h"
 #include "tap.h"
 
@@ -24,14 +24,14 @@ static int	 ndb;		/* databases made so far */
 /* Takes counters in a transaction of its own (committed when RS_OK). */
 static enum rs_err
 take(struct rs_db *db, const char *org, int changes, int events,
-    struct rs_orgseq *out)
+    struct rs_store_orgseq *out)
 {
 	enum rs_err	 rc;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = rs_db_begin(db)) != RS_OK)
 		return rc;
-	if ((rc = rs_orgseq_take(db, org, changes, events, out)) != RS_OK) {
+	if ((rc = rs_store_orgseq_take(db, org, changes, events, out)) != RS_OK) {
 		rs_db_rollback(db);
 		return rc;
 	}
@@ -41,7 +41,7 @@ take(struct rs_db *db, const char *org, int changes, int events,
 static void
 test_orgseq_counts(void)
 {
-	struct rs_orgseq	 s;
+	struct rs_store_orgseq	 s;
 	char			 org[RS_ID_MAX];
 	struct rs_db		*db = fixture_db_org(dir, &ndb, org);
 
@@ -65,7 +65,7 @@ test_orgseq_counts(void)
 static void
 test_orgseq_per_org(void)
 {
-	struct rs_orgseq	 a, b;
+	struct rs_store_orgseq	 a, b;
 	char			 org[RS_ID_MAX], org2[RS_ID_MAX];
 	struct rs_db		*db = fixture_db_org(dir, &ndb, org);
 
@@ -78,11 +78,11 @@ test_orgseq_per_org(void)
 	TAP_OK(b.change == 1 && b.event == 1,
 	    "orgseq take: each org counts from 1");
 	TAP_OK(a.num != b.num, "orgseq take: orgs have their own numbers");
-	TAP_IS_INT(rs_orgseq_rowid(&a, 5), (a.num << RS_ORG_ROW_BITS) | 5,
+	TAP_IS_INT(rs_store_orgseq_rowid(&a, 5), (a.num << RS_ORG_ROW_BITS) | 5,
 	    "orgseq rowid: the org's number << 40 | n");
-	TAP_OK(rs_orgseq_rowid(&a, (1LL << RS_ORG_ROW_BITS) - 1) <
-	    rs_orgseq_rowid(&b, 1) || rs_orgseq_rowid(&b,
-	    (1LL << RS_ORG_ROW_BITS) - 1) < rs_orgseq_rowid(&a, 1),
+	TAP_OK(rs_store_orgseq_rowid(&a, (1LL << RS_ORG_ROW_BITS) - 1) <
+	    rs_store_orgseq_rowid(&b, 1) || rs_store_orgseq_rowid(&b,
+	    (1LL << RS_ORG_ROW_BITS) - 1) < rs_store_orgseq_rowid(&a, 1),
 	    "orgseq rowid: two orgs' ranges do not meet");
 	TAP_IS_INT(take(db, "org_nosuchorg", 1, 1, &a), RS_ERR_NOTFOUND,
 	    "orgseq take: an unknown org is RS_ERR_NOTFOUND");
@@ -92,7 +92,7 @@ test_orgseq_per_org(void)
 static void
 test_orgseq_range(void)
 {
-	struct rs_orgseq	 s;
+	struct rs_store_orgseq	 s;
 	char			 org[RS_ID_MAX], sql[128];
 	struct rs_db		*db = fixture_db_org(dir, &ndb, org);
 

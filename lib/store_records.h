@@ -5,8 +5,8 @@
  * every query is scoped by org, so another org's ids simply do not exist.
  * Strings of a struct rs_record live in the arena passed to the reader.
  */
-#ifndef RS_RECSTORE_H
-#define RS_RECSTORE_H
+#ifndef RS_STORE_RECORDS_H
+#define RS_STORE_RECORDS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -50,49 +50,49 @@ struct rs_recfilter {
 };
 
 /* RS_OK and *r, or RS_ERR_NOTFOUND (also for another org's id). */
-enum rs_err	rs_recstore_get(struct rs_db *db, struct rs_arena *a,
+enum rs_err	rs_store_records_get(struct rs_db *db, struct rs_arena *a,
 		    const char *org, const char *id, struct rs_record *r);
 /*
  * Inside a write transaction: inserts (insert set; at rowid r->seq) or
  * updates the row, with r->change_seq, both taken from the org's counters
  * (orgseq.h). RS_ERR_EXISTS when an insert's id or numbers are taken.
  */
-enum rs_err	rs_recstore_put(struct rs_db *db, const struct rs_record *r,
+enum rs_err	rs_store_records_put(struct rs_db *db, const struct rs_record *r,
 		    int insert);
 /* The org's latest change number (0 before any change), or -1. */
-int64_t		rs_recstore_change_seq(struct rs_db *db, const char *org);
+int64_t		rs_store_records_change_seq(struct rs_db *db, const char *org);
 /*
  * Up to max records of org matching f with seq > after, oldest first,
  * into out; *n receives the count.
  */
-enum rs_err	rs_recstore_list(struct rs_db *db, struct rs_arena *a,
+enum rs_err	rs_store_records_list(struct rs_db *db, struct rs_arena *a,
 		    const char *org, const struct rs_recfilter *f,
 		    int64_t after, size_t max, struct rs_record *out,
 		    size_t *n);
 /* Up to max records of org changed after change number after, in order. */
-enum rs_err	rs_recstore_changes(struct rs_db *db, struct rs_arena *a,
+enum rs_err	rs_store_records_changes(struct rs_db *db, struct rs_arena *a,
 		    const char *org, int64_t after, size_t max,
 		    struct rs_record *out, size_t *n);
 /*
  * The record as the API shows it, as an object (caller owns it), or NULL;
- * parsed from rs_recstore_json_append's text, the one printer.
+ * parsed from rs_store_records_json_append's text, the one printer.
  */
-struct json_object *rs_recstore_json(const struct rs_record *r);
+struct json_object *rs_store_records_json(const struct rs_record *r);
 /*
  * Appends the record as compact JSON text to pb, without building
  * objects: lists print fifty records per request. 0, or -1.
  */
 struct printbuf;
-int		rs_recstore_json_append(struct printbuf *pb,
+int		rs_store_records_json_append(struct printbuf *pb,
 		    const struct rs_record *r);
 
 /*
  * rows[0..n) as JSON text: one record, or (array set) an array of them.
  * Returns a raw object (json.h) whose text lives in arena a, or NULL.
  */
-struct json_object *rs_recstore_json_raw(struct rs_arena *a,
+struct json_object *rs_store_records_json_raw(struct rs_arena *a,
 		    const struct rs_record *rows, size_t n, int array);
 /* 1 when s is a record status (queued, synced, conflict, failed). */
-int		rs_recstore_status_valid(const char *s);
+int		rs_store_records_status_valid(const char *s);
 
-#endif /* RS_RECSTORE_H */
+#endif /* RS_STORE_RECORDS_H */

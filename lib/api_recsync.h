@@ -5,14 +5,14 @@
  * order. One read transaction per page, so the rows and the sync token
  * agree.
  */
-#ifndef RS_RECSYNC_H
-#define RS_RECSYNC_H
+#ifndef RS_API_RECSYNC_H
+#define RS_API_RECSYNC_H
 
 struct rs_ctx;
 
-int	rs_recsync_list(struct rs_ctx *ctx);	/* GET /v1/records */
+int	rs_api_recsync_list(struct rs_ctx *ctx);	/* GET /v1/records */
 
 /* The query parameters GET /v1/records admits (for the route table). */
-extern const char *const rs_recsync_list_query[];
+extern const char *const rs_api_recsync_list_query[];
 
-#endif /* RS_RECSYNC_H */
+#endif /* RS_API_RECSYNC_H */

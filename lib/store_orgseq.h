@@ -7,8 +7,8 @@
  * One UPDATE takes both counters: writers take turns, and each statement
  * under the lock is time every other writer waits.
  */
-#ifndef RS_ORGSEQ_H
-#define RS_ORGSEQ_H
+#ifndef RS_STORE_ORGSEQ_H
+#define RS_STORE_ORGSEQ_H
 
 #include <stdint.h>
 
@@ -16,7 +16,7 @@
 
 struct rs_db;
 
-struct rs_orgseq {
+struct rs_store_orgseq {
 	int64_t		 num;		/* the org's number */
 	int64_t		 change;	/* the first change number taken */
 	int64_t		 event;		/* the first event number taken */
@@ -27,9 +27,9 @@ struct rs_orgseq {
  * (either may be 0) into *out. RS_ERR_NOTFOUND for an unknown org,
  * RS_ERR_DB when a number would leave its range (logged).
  */
-enum rs_err	 rs_orgseq_take(struct rs_db *db, const char *org,
-		    int changes, int events, struct rs_orgseq *out);
+enum rs_err	 rs_store_orgseq_take(struct rs_db *db, const char *org,
+		    int changes, int events, struct rs_store_orgseq *out);
 /* The rowid of the org's row number n. */
-int64_t		 rs_orgseq_rowid(const struct rs_orgseq *s, int64_t n);
+int64_t		 rs_store_orgseq_rowid(const struct rs_store_orgseq *s, int64_t n);
 
-#endif /* RS_ORGSEQ_H */
+#endif /* RS_STORE_ORGSEQ_H */
