@@ -137,13 +137,15 @@ cmd_org(const struct rs_config *cfg, int argc, char *argv[])
 {
 	struct rs_db	*db;
 	char		 id[RS_ID_MAX];
-	long long	 limit = 120;
+	long long	 limit = RS_RATE_LIMIT_DEFAULT;
+	const char	*errstr;
 	enum rs_err	 rc;
 
 	if (argc == 4 && strcmp(argv[2], "--rate-limit") == 0) {
-		if (rs_config_num(argv[3], 1, 1000000, &limit) != 0) {
+		limit = rs_num_parse(argv[3], 1, RS_RATE_LIMIT_MAX, &errstr);
+		if (errstr != NULL) {
 			fprintf(stderr, "relaysync-admin: --rate-limit must be "
-			    "a number from 1 to 1000000\n");
+			    "a number from 1 to %d\n", RS_RATE_LIMIT_MAX);
 			return EXIT_USAGE;
 		}
 	} else if (argc != 2) {

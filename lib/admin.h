@@ -1,7 +1,9 @@
 /*
  * admin.h: what relaysync-admin does to the database: orgs, users with
  * their first key, key revocation and counts. The CLI only parses its
- * arguments and prints; every decision is here.
+ * arguments and prints; every decision is here, every write goes
+ * through the one write transaction (txn.h) and every query through the
+ * stores. It is to the CLI what the api_* modules are to the router.
  */
 #ifndef RS_ADMIN_H
 #define RS_ADMIN_H
@@ -36,14 +38,6 @@ enum rs_err	rs_admin_key_create(struct rs_db *db,
 		    const unsigned char apikey_subkey[32], const char *org,
 		    const char *email, enum rs_role role,
 		    char key[RS_APIKEY_LEN + 1], char key_id[RS_ID_MAX]);
-/*
- * Inside the caller's transaction: a new key for user uid of org.
- * key receives the only copy; only its hash is stored.
- */
-enum rs_err	rs_admin_key_issue(struct rs_db *db,
-		    const unsigned char apikey_subkey[32], const char *org,
-		    const char *uid, char key[RS_APIKEY_LEN + 1],
-		    char key_id[RS_ID_MAX]);
 /* Revokes a key (idempotent). RS_ERR_NOTFOUND when there is none. */
 enum rs_err	rs_admin_key_revoke(struct rs_db *db, const char *key_id);
 enum rs_err	rs_admin_stats(struct rs_db *db, struct rs_admin_stats *s);

@@ -1,22 +1,15 @@
 /*
- * auth.h: API key exchange, bearer tokens on every other request, and
- * the throttle on failed exchanges. A revoked key or a disabled user
- * stops working at once: every request checks both with one indexed
- * lookup, and the role used is the one the database holds now.
+ * api_auth.h: the token endpoints. An API key is exchanged for a short
+ * bearer token (token.h); failed exchanges are counted per client
+ * address and throttled. Checking the token on every other request is
+ * the pipeline's (auth.h).
  */
 #ifndef RS_API_AUTH_H
 #define RS_API_AUTH_H
 
-struct rs_ctx;
+#include "ctx.h"
 
-/* POST /v1/auth/token */
-int	rs_api_auth_token(struct rs_ctx *ctx);
-/* GET /v1/me */
-int	rs_api_auth_me(struct rs_ctx *ctx);
-/*
- * Checks the request's bearer token and fills ctx->who.
- * Returns 0, or -1 having answered 401 (or 503/500).
- */
-int	rs_api_auth_bearer(struct rs_ctx *ctx);
+enum rs_step	rs_api_auth_token(struct rs_ctx *ctx);	/* POST /v1/auth/token */
+enum rs_step	rs_api_auth_me(struct rs_ctx *ctx);	/* GET /v1/me */
 
 #endif /* RS_API_AUTH_H */

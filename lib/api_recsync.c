@@ -3,11 +3,12 @@
 #include <json-c/json.h>
 
 #include "limits.h"
-#include "app.h"
 #include "clock.h"
 #include "cursor.h"
 #include "db.h"
+#include "json.h"
 #include "paging.h"
+#include "reply.h"
 #include "store_records.h"
 #include "valid.h"
 #include "api_recsync.h"
@@ -26,15 +27,14 @@ struct rs_listreq {
 	struct rs_cursor	 cur;
 };
 
-/* Parses and checks the list's query; -1 when answered. */
-static int
+/* Parses and checks the list's query: RS_NEXT, or RS_ANSWERED (400). */
+static enum rs_step
 rs_api_recsync_query(struct rs_ctx *ctx, struct rs_listreq *lr)
 {
 	const struct rs_query	*q = &ctx->req.query;
 	struct rs_valid		 v;
 	const char		*s;
 	size_t			 i;
-	int			 rc;
 
 	memset(lr, 0, sizeof(*lr));
 	lr->f.updated_after = -1;
@@ -70,79 +70,67 @@ rs_api_recsync_query(struct rs_ctx *ctx, struct rs_listreq *lr)
 				rs_valid_add(&v, q->p[i].name, "cannot be "
 				    "combined with since (delta sync "
 				    "takes only limit and cursor)");
-	if (v.n > 0) {
-		rs_app_invalid(ctx, &v);
-		return -1;
-	}
-	if ((rc = rs_paging_cursor(ctx, "records", &lr->cur)) < 0)
-		return -1;
-	lr->has_cursor = rc;
-	return 0;
+	if (v.n > 0)
+		return rs_reply_invalid(ctx, &v);
+	return rs_paging_cursor(ctx, "records", &lr->cur, &lr->has_cursor);
 }
 
-/* Checks the since token; -1 when answered. */
-static int
+/* Checks the since token: RS_NEXT, or RS_ANSWERED (400 or 410). */
+static enum rs_step
 rs_api_recsync_since(struct rs_ctx *ctx, struct rs_listreq *lr)
 {
 	int64_t	 horizon = rs_clock_now_ms() -
 		    (int64_t)ctx->app->cfg.tombstone_days * 86400 * 1000;
 
 	if (rs_synctok_read(ctx->app->k_cursor, lr->since, &lr->tok) !=
-	    RS_OK || strcmp(lr->tok.org_id, ctx->who.org_id) != 0) {
-		rs_app_problem(ctx, RS_PROB_INVALID_CURSOR,
+	    RS_OK || strcmp(lr->tok.org_id, ctx->who.org_id) != 0)
+		return rs_reply_problem(ctx, RS_PROB_INVALID_CURSOR,
 		    "since must be a sync_token this API handed out");
-		return -1;
-	}
-	if (lr->tok.issued_ms < horizon) {
-		rs_app_problem(ctx, RS_PROB_SYNC_TOKEN_EXPIRED,
+	if (lr->tok.issued_ms < horizon)
+		return rs_reply_problem(ctx, RS_PROB_SYNC_TOKEN_EXPIRED,
 		    "the sync token is older than the %d-day tombstone "
 		    "horizon: deletions may be gone; resync in full",
 		    ctx->app->cfg.tombstone_days);
-		return -1;
-	}
-	return 0;
+	return RS_NEXT;
 }
 
 /* The list answer for rows[0..n), of which at most lr->limit are shown. */
-static int
+static enum rs_step
 rs_api_recsync_answer(struct rs_ctx *ctx, const struct rs_listreq *lr,
     struct rs_record *rows, size_t n, int64_t sync_seq, int64_t walk)
 {
-	struct json_object	*o, *arr, *next = NULL;
+	struct json_object	*o, *next = NULL;
 	struct rs_synctok	 t;
 	char			 buf[RS_CURSOR_MAX];
 	size_t			 shown = n > lr->limit ? lr->limit : n;
 
-	if ((arr = rs_store_records_json_raw(&ctx->app->arena, rows, shown, 1)) == NULL)
-		return -1;
-	if ((o = json_object_new_object()) == NULL) {
-		json_object_put(arr);
-		return -1;
-	}
-	json_object_object_add(o, "data", arr);
-	json_object_object_add(o, "has_more",
-	    json_object_new_boolean(n > lr->limit));
+	if ((o = json_object_new_object()) == NULL)
+		return RS_FAIL;
+	if (rs_json_add(o, "data", rs_store_records_json_raw(&ctx->app->arena,
+	    rows, shown, 1)) != 0 ||
+	    rs_json_add_bool(o, "has_more", n > lr->limit) != 0)
+		goto fail;
 	if (n > lr->limit && (next = rs_paging_next(ctx, "records",
 	    lr->since ? rows[shown - 1].change_seq : rows[shown - 1].seq,
-	    walk)) == NULL) {
-		json_object_put(o);
-		return -1;
-	}
-	json_object_object_add(o, "next_cursor", next);
+	    walk)) == NULL)
+		goto fail;
+	if (next == NULL ? rs_json_add_null(o, "next_cursor") != 0 :
+	    rs_json_add(o, "next_cursor", next) != 0)
+		goto fail;
 	memset(&t, 0, sizeof(t));
 	memcpy(t.org_id, ctx->who.org_id, sizeof(t.org_id));
 	t.change_seq = sync_seq;
 	t.issued_ms = rs_clock_now_ms();
 	if (rs_synctok_make(ctx->app->k_cursor, &t, buf, sizeof(buf)) !=
-	    RS_OK) {
-		json_object_put(o);
-		return -1;
-	}
-	json_object_object_add(o, "sync_token", json_object_new_string(buf));
-	return rs_app_json(ctx, 200, o);
+	    RS_OK || rs_json_add_str(o, "sync_token", buf) != 0)
+		goto fail;
+	return rs_reply_json(ctx, 200, o);
+fail:
+	json_object_put(o);
+	return RS_FAIL;
 }
 
-int
+enum rs_step
 rs_api_recsync_list(struct rs_ctx *ctx)
 {
 	struct rs_listreq	 lr;
@@ -151,16 +139,18 @@ rs_api_recsync_list(struct rs_ctx *ctx)
 	size_t			 n = 0;
 	int64_t			 now_seq, walk, sync_seq;
 	enum rs_err		 rc;
+	enum rs_step		 step;
 
-	if (rs_api_recsync_query(ctx, &lr) != 0 ||
-	    (lr.since != NULL && rs_api_recsync_since(ctx, &lr) != 0))
-		return 0;
+	if ((step = rs_api_recsync_query(ctx, &lr)) != RS_NEXT ||
+	    (lr.since != NULL &&
+	    (step = rs_api_recsync_since(ctx, &lr)) != RS_NEXT))
+		return step;
 	if ((rows = rs_arena_calloc(&ctx->app->arena, lr.limit + 1,
 	    sizeof(*rows))) == NULL)
-		return -1;
+		return RS_FAIL;
 	/* One snapshot: the rows and the change number agree. */
 	if (rs_db_begin_read(db) != RS_OK)
-		return -1;
+		return RS_FAIL;
 	if ((now_seq = rs_store_records_change_seq(db, ctx->who.org_id)) < 0)
 		goto fail;
 	if (lr.since != NULL) {
@@ -183,5 +173,5 @@ rs_api_recsync_list(struct rs_ctx *ctx)
 	return rs_api_recsync_answer(ctx, &lr, rows, n, sync_seq, walk);
 fail:
 	rs_db_rollback(db);
-	return -1;
+	return RS_FAIL;
 }

@@ -8,9 +8,9 @@
 #ifndef RS_API_RECSYNC_H
 #define RS_API_RECSYNC_H
 
-struct rs_ctx;
+#include "ctx.h"
 
-int	rs_api_recsync_list(struct rs_ctx *ctx);	/* GET /v1/records */
+enum rs_step	rs_api_recsync_list(struct rs_ctx *ctx);	/* GET /v1/records */
 
 /* The query parameters GET /v1/records admits (for the route table). */
 extern const char *const rs_api_recsync_list_query[];

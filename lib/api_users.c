@@ -3,114 +3,29 @@
 
 #include <json-c/json.h>
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "limits.h"
-#include "admin.h"
-#include "app.h"
+#include "apikey.h"
 #include "clock.h"
 #include "codec.h"
 #include "cursor.h"
-#include "db.h"
 #include "json.h"
-#include "log.h"
-#include "store_outbox.h"
 #include "paging.h"
+#include "reply.h"
+#include "store_keys.h"
+#include "store_users.h"
+#include "txn.h"
 #include "valid.h"
 #include "api_users.h"
 
-#define RS_INVITE_TTL_MS	(7LL * 24 * 3600 * 1000)
 #define RS_INVITE_PREFIX	"rsi_"
-#define RS_INVITE_LEN		(4 + 43)
-#define RS_SYNC_TOUCH_MS	60000	/* last_sync_at granularity */
+#define RS_INVITE_LEN		(4 + 43)	/* prefix, 32 bytes base64url */
 
 const char *const rs_api_users_list_query[] = {
 	"role", "status", "limit", "cursor", NULL,
 };
 
-enum {
-	STMT_LIST,
-	STMT_GET,
-	STMT_BY_EMAIL,
-	STMT_INSERT,
-	STMT_INVITE_INSERT,
-	STMT_INVITE_FIND,
-	STMT_INVITE_USE,
-	STMT_ACTIVATE,
-	STMT_REINVITE,
-	STMT_UPDATE,
-	STMT_ACTIVE_ADMINS,
-	STMT_TOUCH,
-	STMT__MAX
-};
-
-#define UCOLS	"rowid, id, email, role, status, last_sync_at, created_at"
-
-static const char *const sql[STMT__MAX] = {
-	/* STMT_LIST */
-	"SELECT " UCOLS " FROM users WHERE org_id = ?1 AND rowid > ?2 "
-	"AND (?3 IS NULL OR role = ?3) AND (?4 IS NULL OR status = ?4) "
-	"ORDER BY rowid LIMIT ?5",
-	/* STMT_GET */
-	"SELECT " UCOLS " FROM users WHERE org_id = ?1 AND id = ?2",
-	/* STMT_BY_EMAIL: the user, and whether an invite of theirs is live */
-	"SELECT u.id, u.status, EXISTS (SELECT 1 FROM invites i "
-	"WHERE i.user_id = u.id AND i.used_at IS NULL AND i.expires_at > ?3) "
-	"FROM users u WHERE u.org_id = ?1 AND u.email = ?2 COLLATE NOCASE",
-	/* STMT_INSERT */
-	"INSERT INTO users (id, org_id, email, role, status, created_at) "
-	"VALUES (?1, ?2, ?3, ?4, 'invited', ?5)",
-	/* STMT_INVITE_INSERT */
-	"INSERT INTO invites (hash, user_id, org_id, expires_at, created_at) "
-	"VALUES (?1, ?2, ?3, ?4, ?5)",
-	/* STMT_INVITE_FIND: live, unused, for a user still invited */
-	"SELECT i.user_id, i.org_id FROM invites i "
-	"JOIN users u ON u.id = i.user_id "
-	"WHERE i.hash = ?1 AND i.used_at IS NULL AND i.expires_at > ?2 "
-	"AND u.status = 'invited'",
-	/* STMT_INVITE_USE */
-	"UPDATE invites SET used_at = ?2 WHERE hash = ?1",
-	/* STMT_ACTIVATE */
-	"UPDATE users SET status = 'active' WHERE id = ?1",
-	/* STMT_REINVITE: a lapsed invitation is sent again, maybe re-roled */
-	"UPDATE users SET role = ?3 WHERE org_id = ?1 AND id = ?2 "
-	"AND status = 'invited'",
-	/* STMT_UPDATE */
-	"UPDATE users SET role = ?3, status = ?4 WHERE org_id = ?1 AND id = ?2",
-	/* STMT_ACTIVE_ADMINS */
-	"SELECT count(*) FROM users WHERE org_id = ?1 AND role = 'admin' "
-	"AND status = 'active'",
-	/* STMT_TOUCH: at most once a minute, whatever other processes do */
-	"UPDATE users SET last_sync_at = ?2 WHERE id = ?1 AND "
-	"(last_sync_at IS NULL OR last_sync_at <= ?2 - ?3)",
-};
-
-struct rs_user {
-	int64_t		 rowid;
-	char		 id[RS_ID_MAX];
-	const char	*email;
-	const char	*role;
-	const char	*status;
-	int64_t		 last_sync_at;	/* 0: never */
-	int64_t		 created_at;
-};
-
-static void
-rs_api_users_row(struct rs_ctx *ctx, sqlite3_stmt *st, struct rs_user *u)
-{
-	memset(u, 0, sizeof(*u));
-	u->rowid = sqlite3_column_int64(st, 0);
-	snprintf(u->id, sizeof(u->id), "%s", sqlite3_column_text(st, 1));
-	u->email = rs_arena_strdup(&ctx->app->arena,
-	    (const char *)sqlite3_column_text(st, 2));
-	u->role = rs_arena_strdup(&ctx->app->arena,
-	    (const char *)sqlite3_column_text(st, 3));
-	u->status = rs_arena_strdup(&ctx->app->arena,
-	    (const char *)sqlite3_column_text(st, 4));
-	u->last_sync_at = sqlite3_column_int64(st, 5);
-	u->created_at = sqlite3_column_int64(st, 6);
-}
-
+/* u as the API shows it (caller owns it), or NULL. */
 static struct json_object *
 rs_api_users_json(const struct rs_user *u)
 {
@@ -118,477 +33,398 @@ rs_api_users_json(const struct rs_user *u)
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
-	json_object_object_add(o, "id", json_object_new_string(u->id));
-	json_object_object_add(o, "email", json_object_new_string(u->email));
-	json_object_object_add(o, "role", json_object_new_string(u->role));
-	json_object_object_add(o, "status",
-	    json_object_new_string(u->status));
-	json_object_object_add(o, "last_sync_at",
-	    rs_json_time(u->last_sync_at));
-	json_object_object_add(o, "created_at",
-	    rs_json_time(u->created_at));
+	if (rs_json_add_str(o, "id", u->id) != 0 ||
+	    rs_json_add_str(o, "email", u->email) != 0 ||
+	    rs_json_add_str(o, "role", u->role) != 0 ||
+	    rs_json_add_str(o, "status", u->status) != 0 ||
+	    rs_json_add_time(o, "last_sync_at", u->last_sync_at) != 0 ||
+	    rs_json_add_time(o, "created_at", u->created_at) != 0) {
+		json_object_put(o);
+		return NULL;
+	}
 	return o;
-}
-
-/* RS_OK and *u, or RS_ERR_NOTFOUND (also for another org's user). */
-static enum rs_err
-rs_api_users_get(struct rs_ctx *ctx, const char *id, struct rs_user *u)
-{
-	sqlite3_stmt	*st;
-	int		 step;
-
-	if ((st = rs_db_stmt(ctx->app->db, sql[STMT_GET])) == NULL)
-		return RS_ERR_DB;
-	sqlite3_bind_text(st, 1, ctx->who.org_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	if ((step = sqlite3_step(st)) == SQLITE_ROW)
-		rs_api_users_row(ctx, st, u);
-	rs_db_done(st);
-	if (step == SQLITE_ROW)
-		return u->email && u->role && u->status ? RS_OK : RS_ERR_NOMEM;
-	return step == SQLITE_DONE ? RS_ERR_NOTFOUND : rs_db_err(step);
 }
 
 static void
 rs_api_users_invite_hash(struct rs_ctx *ctx, const char *token,
-    unsigned char hash[32])
+    unsigned char hash[RS_STORE_INVITE_HASH_BYTES])
 {
-	crypto_generichash(hash, 32, (const unsigned char *)token,
-	    strlen(token), ctx->app->k_invite, sizeof(ctx->app->k_invite));
+	crypto_generichash(hash, RS_STORE_INVITE_HASH_BYTES,
+	    (const unsigned char *)token, strlen(token), ctx->app->k_invite,
+	    sizeof(ctx->app->k_invite));
 }
 
 /* ---- GET /v1/users ----------------------------------------------------- */
 
-int
+enum rs_step
 rs_api_users_list(struct rs_ctx *ctx)
 {
 	const struct rs_query	*q = &ctx->req.query;
-	const char		*role, *status;
+	struct rs_userfilter	 f;
 	struct rs_valid		 v;
 	struct rs_cursor	 c;
-	struct rs_user		 u;
-	struct json_object	*o, *arr, *next = NULL;
-	sqlite3_stmt		*st;
-	size_t			 limit, n = 0;
-	int64_t			 last = 0;
-	int			 step, more = 0, has;
+	struct rs_user		*rows;
+	struct json_object	*o, *arr, *u, *next = NULL;
+	size_t			 limit, n, i;
+	enum rs_step		 step;
+	int			 has;
 
 	rs_valid_init(&v, &ctx->app->arena);
 	limit = rs_paging_limit(ctx, &v);
-	if ((role = rs_query_get(q, "role")) != NULL &&
-	    rs_role_parse(role) == 0)
+	if ((f.role = rs_query_get(q, "role")) != NULL &&
+	    rs_role_parse(f.role) == 0)
 		rs_valid_add(&v, "role", "must be admin, operator or viewer");
-	if ((status = rs_query_get(q, "status")) != NULL &&
-	    strcmp(status, "active") && strcmp(status, "invited") &&
-	    strcmp(status, "disabled"))
+	if ((f.status = rs_query_get(q, "status")) != NULL &&
+	    strcmp(f.status, "active") && strcmp(f.status, "invited") &&
+	    strcmp(f.status, "disabled"))
 		rs_valid_add(&v, "status",
 		    "must be active, invited or disabled");
 	if (v.n > 0)
-		return rs_app_invalid(ctx, &v);
-	if ((has = rs_paging_cursor(ctx, "users", &c)) < 0)
-		return 0;
-	if ((st = rs_db_stmt(ctx->app->db, sql[STMT_LIST])) == NULL ||
-	    (o = json_object_new_object()) == NULL)
-		return -1;
-	arr = json_object_new_array();
-	json_object_object_add(o, "data", arr);
-	sqlite3_bind_text(st, 1, ctx->who.org_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, has ? c.pos : 0);
-	if (role != NULL)
-		sqlite3_bind_text(st, 3, role, -1, SQLITE_STATIC);
-	if (status != NULL)
-		sqlite3_bind_text(st, 4, status, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)limit + 1);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == limit) {
-			more = 1;
-			break;
+		return rs_reply_invalid(ctx, &v);
+	if ((step = rs_paging_cursor(ctx, "users", &c, &has)) != RS_NEXT)
+		return step;
+	if ((rows = rs_arena_calloc(&ctx->app->arena, limit + 1,
+	    sizeof(*rows))) == NULL ||
+	    rs_store_users_list(ctx->app->db, &ctx->app->arena,
+	    ctx->who.org_id, &f, c.pos, limit + 1, rows, &n) != RS_OK)
+		return RS_FAIL;
+	if ((o = json_object_new_object()) == NULL)
+		return RS_FAIL;
+	if (rs_json_add(o, "data", arr = json_object_new_array()) != 0)
+		goto fail;
+	for (i = 0; i < n && i < limit; i++)
+		if ((u = rs_api_users_json(&rows[i])) == NULL ||
+		    json_object_array_add(arr, u) != 0) {
+			json_object_put(u);
+			goto fail;
 		}
-		rs_api_users_row(ctx, st, &u);
-		json_object_array_add(arr, rs_api_users_json(&u));
-		last = u.rowid;
-		n++;
-	}
-	rs_db_done(st);
-	if (step != SQLITE_ROW && step != SQLITE_DONE) {
-		json_object_put(o);
-		return -1;
-	}
-	json_object_object_add(o, "has_more", json_object_new_boolean(more));
-	if (more && (next = rs_paging_next(ctx, "users", last, 0)) == NULL) {
-		json_object_put(o);
-		return -1;
-	}
-	json_object_object_add(o, "next_cursor", next);
-	return rs_app_json(ctx, 200, o);
+	if (rs_json_add_bool(o, "has_more", n > limit) != 0)
+		goto fail;
+	if (n > limit && (next = rs_paging_next(ctx, "users",
+	    rows[limit - 1].rowid, 0)) == NULL)
+		goto fail;
+	if (next == NULL ? rs_json_add_null(o, "next_cursor") != 0 :
+	    rs_json_add(o, "next_cursor", next) != 0)
+		goto fail;
+	return rs_reply_json(ctx, 200, o);
+fail:
+	json_object_put(o);
+	return RS_FAIL;
 }
 
 /* ---- POST /v1/users/invite -------------------------------------------- */
 
-/*
- * Inserts the invited user (new set) or gives a lapsed invitee the role
- * asked for now (u->id known).
- */
-static enum rs_err
-rs_api_users_invitee(struct rs_ctx *ctx, const struct rs_user *u, int new,
-    int64_t now)
-{
-	sqlite3_stmt	*st;
-	int		 step;
-
-	if ((st = rs_db_stmt(ctx->app->db,
-	    sql[new ? STMT_INSERT : STMT_REINVITE])) == NULL)
-		return RS_ERR_DB;
-	if (new) {
-		sqlite3_bind_text(st, 1, u->id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, ctx->who.org_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, u->email, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, u->role, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5, now);
-	} else {
-		sqlite3_bind_text(st, 1, ctx->who.org_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, u->id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, u->role, -1, SQLITE_STATIC);
-	}
-	step = sqlite3_step(st);
-	rs_db_done(st);
-	return step == SQLITE_DONE ? RS_OK : rs_db_err(step);
-}
-
-/* Inserts a new invite for u; the token (shown once) goes to token. */
-static enum rs_err
-rs_api_users_invite_row(struct rs_ctx *ctx, const struct rs_user *u, char *token,
-    size_t tokensz, int64_t now)
-{
-	unsigned char	 raw[32], hash[32];
-	sqlite3_stmt	*st;
-	int		 step;
-
-	randombytes_buf(raw, sizeof(raw));
-	strcpy(token, RS_INVITE_PREFIX);
-	rs_codec_b64url_encode(token + 4, tokensz - 4, raw, sizeof(raw));
-	sodium_memzero(raw, sizeof(raw));
-	rs_api_users_invite_hash(ctx, token, hash);
-	if ((st = rs_db_stmt(ctx->app->db, sql[STMT_INVITE_INSERT])) == NULL)
-		return RS_ERR_DB;
-	sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, u->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, ctx->who.org_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, now + RS_INVITE_TTL_MS);
-	sqlite3_bind_int64(st, 5, now);
-	step = sqlite3_step(st);
-	rs_db_done(st);
-	return step == SQLITE_DONE ? RS_OK : rs_db_err(step);
-}
-
-enum rs_invitee {
-	RS_INVITEE_NEW,		/* no such address in the org */
-	RS_INVITEE_LAPSED,	/* invited, but every invite expired: resend */
-	RS_INVITEE_EXISTS,	/* a member, or an invite still live: 409 */
-	RS_INVITEE_ERROR,
+struct rs_invite {
+	struct rs_ctx		*ctx;
+	struct rs_user		 u;		/* email, role asked for */
+	char			 token[RS_INVITE_LEN + 1]; /* shown once */
+	struct json_object	*shown;		/* the user, after */
 };
 
-/* What inviting email means in this org; a lapsed invitee's id to id. */
-static enum rs_invitee
-rs_api_users_invitee_state(struct rs_ctx *ctx, const char *email, int64_t now,
-    char id[RS_ID_MAX])
+/*
+ * Inside the transaction: a new invitee, or a lapsed one (every invite
+ * expired) invited again with the role asked for now; declines (409
+ * answered) for a member or a live invitation.
+ */
+static enum rs_txn_do
+rs_api_users_invite_change(struct rs_txn *t, void *arg)
 {
-	sqlite3_stmt		*st;
-	enum rs_invitee		 state = RS_INVITEE_ERROR;
-	int			 step;
+	struct rs_invite	*in = arg;
+	struct rs_ctx		*ctx = in->ctx;
+	struct rs_user		 have;
+	unsigned char		 raw[32], hash[RS_STORE_INVITE_HASH_BYTES];
+	int			 live;
+	const char		*role = in->u.role;
 
-	if ((st = rs_db_stmt(ctx->app->db, sql[STMT_BY_EMAIL])) == NULL)
-		return RS_INVITEE_ERROR;
-	sqlite3_bind_text(st, 1, ctx->who.org_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, email, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now);
-	if ((step = sqlite3_step(st)) == SQLITE_DONE)
-		state = RS_INVITEE_NEW;
-	else if (step == SQLITE_ROW) {
-		state = strcmp((const char *)sqlite3_column_text(st, 1),
-		    "invited") == 0 && sqlite3_column_int(st, 2) == 0 ?
-		    RS_INVITEE_LAPSED : RS_INVITEE_EXISTS;
-		snprintf(id, RS_ID_MAX, "%s", sqlite3_column_text(st, 0));
+	t->err = rs_store_users_by_email(t->db, t->arena, t->org, in->u.email,
+	    t->now, &have, &live);
+	if (t->err == RS_OK && (strcmp(have.status, "invited") != 0 || live)) {
+		rs_reply_problem(ctx, RS_PROB_USER_EXISTS, "%s is already a "
+		    "user of this org, or has an invitation that is still "
+		    "valid", in->u.email);
+		return RS_TXN_DECLINE;
 	}
-	rs_db_done(st);
-	return state;
+	if (t->err == RS_OK) {
+		memcpy(in->u.id, have.id, sizeof(in->u.id));
+		t->err = rs_store_users_update(t->db, t->org, have.id, role,
+		    "invited");
+	} else if (t->err == RS_ERR_NOTFOUND) {
+		rs_id_new(in->u.id, sizeof(in->u.id), "usr_");
+		in->u.status = "invited";
+		t->err = rs_store_users_insert(t->db, t->org, &in->u, t->now);
+	}
+	if (t->err != RS_OK)
+		return RS_TXN_FAILED;
+	randombytes_buf(raw, sizeof(raw));
+	strcpy(in->token, RS_INVITE_PREFIX);
+	rs_codec_b64url_encode(in->token + 4, sizeof(in->token) - 4, raw,
+	    sizeof(raw));
+	sodium_memzero(raw, sizeof(raw));
+	rs_api_users_invite_hash(ctx, in->token, hash);
+	if ((t->err = rs_store_users_invite(t->db, hash, in->u.id, t->org,
+	    t->now + RS_INVITE_TTL_MS, t->now)) != RS_OK ||
+	    (t->err = rs_store_users_get(t->db, t->arena, t->org, in->u.id,
+	    &in->u)) != RS_OK)
+		return RS_TXN_FAILED;
+	if (strcmp(in->u.role, role) != 0 ||
+	    (in->shown = rs_api_users_json(&in->u)) == NULL ||
+	    (t->err = rs_txn_event(t, "user.invited", NULL,
+	    in->shown)) != RS_OK)
+		return RS_TXN_FAILED;
+	return RS_TXN_COMMIT;
 }
 
-int
+/* 201 with the user, the invite token (its only copy) and its expiry. */
+static enum rs_step
+rs_api_users_invited(struct rs_ctx *ctx, struct rs_invite *in, int64_t now)
+{
+	struct json_object	*o;
+	char			 when[32];
+
+	if ((o = json_object_new_object()) == NULL)
+		return RS_FAIL;
+	if (rs_json_add(o, "user", json_object_get(in->shown)) != 0 ||
+	    rs_json_add_str(o, "invite_token", in->token) != 0 ||
+	    rs_json_add_str(o, "invite_expires_at", rs_clock_format(when,
+	    sizeof(when), now + RS_INVITE_TTL_MS)) != 0) {
+		json_object_put(o);
+		return RS_FAIL;
+	}
+	return rs_reply_json(ctx, 201, o);
+}
+
+enum rs_step
 rs_api_users_invite(struct rs_ctx *ctx)
 {
 	static const char *const members[] = { "email", "role", NULL };
 	struct rs_valid		 v;
-	struct rs_user		 u;
-	struct json_object	*o, *shown;
-	char			 token[RS_INVITE_LEN + 1], when[32];
-	int64_t			 now = rs_clock_now_ms();
-	enum rs_invitee		 state;
-	const char		*role;
+	struct rs_invite	 in;
+	struct rs_txn		 t;
+	enum rs_step		 step = RS_FAIL;
 
-	memset(&u, 0, sizeof(u));
+	memset(&in, 0, sizeof(in));
+	in.ctx = ctx;
 	rs_valid_init(&v, &ctx->app->arena);
 	rs_valid_known(&v, ctx->body, members);
-	u.email = rs_valid_string(&v, ctx->body, "email", 1, 3, RS_MAX_EMAIL);
-	if (u.email != NULL && !rs_valid_email(u.email))
+	in.u.email = rs_valid_string(&v, ctx->body, "email", 1, 3,
+	    RS_MAX_EMAIL);
+	if (in.u.email != NULL && !rs_valid_email(in.u.email))
 		rs_valid_add(&v, "email", "is not a valid email address");
-	u.role = rs_valid_string(&v, ctx->body, "role", 1, 1, 16);
-	if (u.role != NULL && rs_role_parse(u.role) == 0)
+	in.u.role = rs_valid_string(&v, ctx->body, "role", 1, 1, RS_MAX_ROLE);
+	if (in.u.role != NULL && rs_role_parse(in.u.role) == 0)
 		rs_valid_add(&v, "role", "must be admin, operator or viewer");
 	if (v.n > 0)
-		return rs_app_invalid(ctx, &v);
-	if (rs_db_begin(ctx->app->db) != RS_OK)
-		return rs_app_busy(ctx);
-	if ((state = rs_api_users_invitee_state(ctx, u.email, now, u.id)) ==
-	    RS_INVITEE_EXISTS || state == RS_INVITEE_ERROR) {
-		rs_db_rollback(ctx->app->db);
-		return state == RS_INVITEE_ERROR ? -1 : rs_app_problem(ctx,
-		    RS_PROB_USER_EXISTS, "%s is already a user of this org, "
-		    "or has an invitation that is still valid", u.email);
+		return rs_reply_invalid(ctx, &v);
+	rs_txn_init(&t, ctx->app->db, &ctx->app->arena, ctx->who.org_id,
+	    rs_clock_now_ms());
+	switch (rs_txn_run(&t, rs_api_users_invite_change, &in)) {
+	case RS_TXN_DONE:
+		step = rs_api_users_invited(ctx, &in, t.now);
+		break;
+	case RS_TXN_DECLINED:
+		step = RS_ANSWERED;
+		break;
+	case RS_TXN_BUSY:
+		step = rs_reply_busy(ctx);
+		break;
+	default:
+		break;
 	}
-	if (state == RS_INVITEE_NEW)
-		rs_id_new(u.id, sizeof(u.id), "usr_");
-	role = u.role;
-	if (rs_api_users_invitee(ctx, &u, state == RS_INVITEE_NEW, now) != RS_OK ||
-	    rs_api_users_get(ctx, u.id, &u) != RS_OK ||
-	    rs_api_users_invite_row(ctx, &u, token, sizeof(token), now) != RS_OK ||
-	    strcmp(u.role, role) != 0 || (shown = rs_api_users_json(&u)) == NULL)
-		goto fail;
-	if (rs_store_outbox_add(ctx->app->db, &ctx->app->arena, ctx->who.org_id,
-	    "user.invited", NULL, shown, now) != RS_OK ||
-	    rs_db_commit(ctx->app->db) != RS_OK) {
-		json_object_put(shown);
-		goto fail;
-	}
-	o = json_object_new_object();
-	json_object_object_add(o, "user", shown);
-	json_object_object_add(o, "invite_token", json_object_new_string(token));
-	json_object_object_add(o, "invite_expires_at", json_object_new_string(
-	    rs_clock_format(when, sizeof(when), now + RS_INVITE_TTL_MS)));
-	sodium_memzero(token, sizeof(token));
-	return rs_app_json(ctx, 201, o);
-fail:
-	sodium_memzero(token, sizeof(token));
-	rs_db_rollback(ctx->app->db);
-	return -1;
+	json_object_put(in.shown);
+	sodium_memzero(in.token, sizeof(in.token));
+	return step;
 }
 
 /* ---- POST /v1/users/accept -------------------------------------------- */
 
-/* Finds a live invite by token; 1 and ids, 0 for none, -1 on error. */
-static int
-rs_api_users_invite_find(struct rs_ctx *ctx, const unsigned char hash[32],
-    int64_t now, char uid[RS_ID_MAX], char org[RS_ID_MAX])
-{
-	sqlite3_stmt	*st;
-	int		 step;
+struct rs_accept {
+	struct rs_ctx		*ctx;
+	unsigned char		 hash[RS_STORE_INVITE_HASH_BYTES];
+	char			 key[RS_APIKEY_LEN + 1];	/* shown once */
+	char			 key_id[RS_ID_MAX];
+	struct json_object	*shown;
+};
 
-	if ((st = rs_db_stmt(ctx->app->db, sql[STMT_INVITE_FIND])) == NULL)
-		return -1;
-	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		snprintf(uid, RS_ID_MAX, "%s", sqlite3_column_text(st, 0));
-		snprintf(org, RS_ID_MAX, "%s", sqlite3_column_text(st, 1));
+/*
+ * Inside the transaction: the invite names the user and the org (the
+ * caller has no token on this public route); declines (answered) when it
+ * is unknown, expired or used.
+ */
+static enum rs_txn_do
+rs_api_users_accept_change(struct rs_txn *t, void *arg)
+{
+	struct rs_accept	*ac = arg;
+	struct rs_ctx		*ctx = ac->ctx;
+	struct rs_user		 u;
+	char			 uid[RS_ID_MAX];
+
+	t->err = rs_store_users_invite_find(t->db, ac->hash, t->now, uid,
+	    t->org);
+	if (t->err == RS_ERR_NOTFOUND) {
+		rs_reply_problem(ctx, RS_PROB_INVITE_INVALID, "the invite "
+		    "token is unknown, expired or already used");
+		return RS_TXN_DECLINE;
 	}
-	rs_db_done(st);
-	return step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : -1;
+	if (t->err != RS_OK ||
+	    (t->err = rs_store_users_invite_use(t->db, ac->hash, uid,
+	    t->now)) != RS_OK ||
+	    (t->err = rs_store_keys_issue(t->db, ctx->app->k_apikey, t->org,
+	    uid, t->now, ac->key, ac->key_id)) != RS_OK ||
+	    (t->err = rs_store_users_get(t->db, t->arena, t->org, uid,
+	    &u)) != RS_OK ||
+	    (ac->shown = rs_api_users_json(&u)) == NULL ||
+	    (t->err = rs_txn_event(t, "user.activated", NULL,
+	    ac->shown)) != RS_OK)
+		return RS_TXN_FAILED;
+	return RS_TXN_COMMIT;
 }
 
-/* Marks the invite used and the user active. */
-static enum rs_err
-rs_api_users_activate(struct rs_ctx *ctx, const unsigned char hash[32],
-    const char *uid, int64_t now)
-{
-	sqlite3_stmt	*st;
-	int		 step;
-
-	if ((st = rs_db_stmt(ctx->app->db, sql[STMT_INVITE_USE])) == NULL)
-		return RS_ERR_DB;
-	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	step = sqlite3_step(st);
-	rs_db_done(st);
-	if (step != SQLITE_DONE ||
-	    (st = rs_db_stmt(ctx->app->db, sql[STMT_ACTIVATE])) == NULL)
-		return RS_ERR_DB;
-	sqlite3_bind_text(st, 1, uid, -1, SQLITE_STATIC);
-	step = sqlite3_step(st);
-	rs_db_done(st);
-	return step == SQLITE_DONE ? RS_OK : rs_db_err(step);
-}
-
-int
+enum rs_step
 rs_api_users_accept(struct rs_ctx *ctx)
 {
 	static const char *const members[] = { "invite_token", NULL };
 	struct rs_valid		 v;
-	struct rs_user		 u;
-	struct json_object	*o, *shown = NULL;
-	unsigned char		 hash[32];
-	char			 uid[RS_ID_MAX], key[RS_APIKEY_LEN + 1];
-	char			 key_id[RS_ID_MAX];
+	struct rs_accept	 ac;
+	struct rs_txn		 t;
+	struct json_object	*o = NULL;
 	const char		*token;
-	int64_t			 now = rs_clock_now_ms();
-	int			 found;
+	enum rs_step		 step = RS_FAIL;
 
+	memset(&ac, 0, sizeof(ac));
+	ac.ctx = ctx;
 	rs_valid_init(&v, &ctx->app->arena);
 	rs_valid_known(&v, ctx->body, members);
-	token = rs_valid_string(&v, ctx->body, "invite_token", 1, 1, 128);
+	token = rs_valid_string(&v, ctx->body, "invite_token", 1, 1,
+	    RS_MAX_INVITE_TOKEN);
 	if (v.n > 0)
-		return rs_app_invalid(ctx, &v);
-	rs_api_users_invite_hash(ctx, token, hash);
-	if (rs_db_begin(ctx->app->db) != RS_OK)
-		return rs_app_busy(ctx);
-	/* ctx->who is empty on this public route: the invite names the org. */
-	if ((found = rs_api_users_invite_find(ctx, hash, now, uid,
-	    ctx->who.org_id)) <= 0) {
-		rs_db_rollback(ctx->app->db);
-		return found < 0 ? -1 : rs_app_problem(ctx,
-		    RS_PROB_INVITE_INVALID, "the invite token is unknown, "
-		    "expired or already used");
+		return rs_reply_invalid(ctx, &v);
+	rs_api_users_invite_hash(ctx, token, ac.hash);
+	rs_txn_init(&t, ctx->app->db, &ctx->app->arena, NULL,
+	    rs_clock_now_ms());
+	switch (rs_txn_run(&t, rs_api_users_accept_change, &ac)) {
+	case RS_TXN_DONE:
+		if ((o = json_object_new_object()) == NULL ||
+		    rs_json_add(o, "user", json_object_get(ac.shown)) != 0 ||
+		    rs_json_add_str(o, "api_key", ac.key) != 0)
+			break;
+		step = rs_reply_json(ctx, 201, o);
+		o = NULL;
+		break;
+	case RS_TXN_DECLINED:
+		step = RS_ANSWERED;
+		break;
+	case RS_TXN_BUSY:
+		step = rs_reply_busy(ctx);
+		break;
+	default:
+		break;
 	}
-	if (rs_api_users_activate(ctx, hash, uid, now) != RS_OK ||
-	    rs_admin_key_issue(ctx->app->db, ctx->app->k_apikey,
-	    ctx->who.org_id, uid, key, key_id) != RS_OK ||
-	    rs_api_users_get(ctx, uid, &u) != RS_OK ||
-	    (shown = rs_api_users_json(&u)) == NULL ||
-	    rs_store_outbox_add(ctx->app->db, &ctx->app->arena, ctx->who.org_id,
-	    "user.activated", NULL, shown, now) != RS_OK ||
-	    rs_db_commit(ctx->app->db) != RS_OK) {
-		json_object_put(shown);
-		rs_db_rollback(ctx->app->db);
-		sodium_memzero(key, sizeof(key));
-		return -1;
-	}
-	o = json_object_new_object();
-	json_object_object_add(o, "user", shown);
-	json_object_object_add(o, "api_key", json_object_new_string(key));
-	sodium_memzero(key, sizeof(key));
-	return rs_app_json(ctx, 201, o);
+	json_object_put(o);
+	json_object_put(ac.shown);
+	sodium_memzero(ac.key, sizeof(ac.key));
+	return step;
 }
 
 /* ---- PATCH /v1/users/:id ---------------------------------------------- */
 
-static int64_t
-rs_api_users_active_admins(struct rs_ctx *ctx)
-{
-	sqlite3_stmt	*st;
-	int64_t		 n = -1;
-
-	if ((st = rs_db_stmt(ctx->app->db, sql[STMT_ACTIVE_ADMINS])) == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, ctx->who.org_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	rs_db_done(st);
-	return n;
-}
+struct rs_userpatch {
+	struct rs_ctx	*ctx;
+	const char	*id;
+	const char	*role;		/* asked for, or NULL: keep */
+	const char	*status;	/* asked for, or NULL: keep */
+	struct rs_user	 u;		/* as it is after */
+};
 
 /*
- * Inside the transaction: may u become (role, status)? 0 yes, -1 when
- * answered (409) or on error.
+ * May u become (role, status)? RS_NEXT yes; RS_ANSWERED with a 409 when
+ * it is still invited or the org's last active admin; RS_FAIL.
  */
-static int
-rs_api_users_may_change(struct rs_ctx *ctx, const struct rs_user *u,
-    const char *role, const char *status)
+static enum rs_step
+rs_api_users_may_change(struct rs_ctx *ctx, struct rs_db *db,
+    const struct rs_user *u, const char *role, const char *status)
 {
 	int64_t	 admins;
 
-	if (strcmp(u->status, "invited") == 0 && strcmp(status, "invited")) {
-		rs_app_problem(ctx, RS_PROB_USER_STATE, "%s has not accepted "
-		    "the invite yet; only accepting activates a user",
-		    u->id);
-		return -1;
-	}
+	if (strcmp(u->status, "invited") == 0 && strcmp(status, "invited"))
+		return rs_reply_problem(ctx, RS_PROB_USER_STATE, "%s has not "
+		    "accepted the invite yet; only accepting activates a "
+		    "user", u->id);
 	if (strcmp(u->role, "admin") != 0 || strcmp(u->status, "active") != 0 ||
 	    (strcmp(role, "admin") == 0 && strcmp(status, "active") == 0))
-		return 0;
-	if ((admins = rs_api_users_active_admins(ctx)) < 0)
-		return -1;
-	if (admins <= 1) {
-		rs_app_problem(ctx, RS_PROB_LAST_ADMIN, "%s is the org's last "
-		    "active admin: make another admin first", u->id);
-		return -1;
-	}
-	return 0;
+		return RS_NEXT;
+	if ((admins = rs_store_users_admins(db, ctx->who.org_id)) < 0)
+		return RS_FAIL;
+	if (admins <= 1)
+		return rs_reply_problem(ctx, RS_PROB_LAST_ADMIN, "%s is the "
+		    "org's last active admin: make another admin first",
+		    u->id);
+	return RS_NEXT;
 }
 
-int
+static enum rs_txn_do
+rs_api_users_patch_change(struct rs_txn *t, void *arg)
+{
+	struct rs_userpatch	*up = arg;
+	struct rs_ctx		*ctx = up->ctx;
+	enum rs_step		 step;
+
+	t->err = rs_store_users_get(t->db, t->arena, t->org, up->id, &up->u);
+	if (t->err == RS_ERR_NOTFOUND) {
+		rs_reply_problem(ctx, RS_PROB_NOT_FOUND, "no user %.64s",
+		    up->id);
+		return RS_TXN_DECLINE;
+	}
+	if (t->err != RS_OK)
+		return RS_TXN_FAILED;
+	if (up->role == NULL)
+		up->role = up->u.role;
+	if (up->status == NULL)
+		up->status = up->u.status;
+	if ((step = rs_api_users_may_change(ctx, t->db, &up->u, up->role,
+	    up->status)) != RS_NEXT)
+		return step == RS_ANSWERED ? RS_TXN_DECLINE : RS_TXN_FAILED;
+	if ((t->err = rs_store_users_update(t->db, t->org, up->u.id, up->role,
+	    up->status)) != RS_OK)
+		return RS_TXN_FAILED;
+	up->u.role = up->role;
+	up->u.status = up->status;
+	return RS_TXN_COMMIT;
+}
+
+enum rs_step
 rs_api_users_patch(struct rs_ctx *ctx)
 {
 	static const char *const members[] = { "role", "status", NULL };
 	struct rs_valid		 v;
-	struct rs_user		 u;
-	const char		*role, *status, *id = ctx->req.params[0];
-	sqlite3_stmt		*st;
-	enum rs_err		 rc;
-	int			 step;
+	struct rs_userpatch	 up;
+	struct rs_txn		 t;
 
+	memset(&up, 0, sizeof(up));
+	up.ctx = ctx;
+	up.id = ctx->req.params[0];
 	rs_valid_init(&v, &ctx->app->arena);
 	rs_valid_known(&v, ctx->body, members);
-	if ((role = rs_valid_string(&v, ctx->body, "role", 0, 1, 16)) &&
-	    rs_role_parse(role) == 0)
+	if ((up.role = rs_valid_string(&v, ctx->body, "role", 0, 1,
+	    RS_MAX_ROLE)) != NULL && rs_role_parse(up.role) == 0)
 		rs_valid_add(&v, "role", "must be admin, operator or viewer");
-	if ((status = rs_valid_string(&v, ctx->body, "status", 0, 1, 16)) &&
-	    strcmp(status, "active") && strcmp(status, "disabled"))
+	if ((up.status = rs_valid_string(&v, ctx->body, "status", 0, 1,
+	    RS_MAX_ROLE)) != NULL && strcmp(up.status, "active") &&
+	    strcmp(up.status, "disabled"))
 		rs_valid_add(&v, "status", "must be active or disabled");
-	if (v.n == 0 && role == NULL && status == NULL)
+	if (v.n == 0 && up.role == NULL && up.status == NULL)
 		rs_valid_add(&v, "role", "send role and/or status");
 	if (v.n > 0)
-		return rs_app_invalid(ctx, &v);
-	if (rs_db_begin(ctx->app->db) != RS_OK)
-		return rs_app_busy(ctx);
-	if ((rc = rs_api_users_get(ctx, id, &u)) != RS_OK) {
-		rs_db_rollback(ctx->app->db);
-		return rc == RS_ERR_NOTFOUND ? rs_app_problem(ctx,
-		    RS_PROB_NOT_FOUND, "no user %.64s", id) : -1;
+		return rs_reply_invalid(ctx, &v);
+	rs_txn_init(&t, ctx->app->db, &ctx->app->arena, ctx->who.org_id,
+	    rs_clock_now_ms());
+	switch (rs_txn_run(&t, rs_api_users_patch_change, &up)) {
+	case RS_TXN_DONE:
+		return rs_reply_json(ctx, 200, rs_api_users_json(&up.u));
+	case RS_TXN_DECLINED:
+		return RS_ANSWERED;
+	case RS_TXN_BUSY:
+		return rs_reply_busy(ctx);
+	default:
+		return RS_FAIL;
 	}
-	if (role == NULL)
-		role = u.role;
-	if (status == NULL)
-		status = u.status;
-	if (rs_api_users_may_change(ctx, &u, role, status) != 0) {
-		rs_db_rollback(ctx->app->db);
-		return ctx->resp.body != NULL ? 0 : -1;
-	}
-	if ((st = rs_db_stmt(ctx->app->db, sql[STMT_UPDATE])) == NULL)
-		goto fail;
-	sqlite3_bind_text(st, 1, ctx->who.org_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, u.id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, role, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, status, -1, SQLITE_STATIC);
-	step = sqlite3_step(st);
-	rs_db_done(st);
-	if (step != SQLITE_DONE || rs_db_commit(ctx->app->db) != RS_OK)
-		goto fail;
-	u.role = role;
-	u.status = status;
-	return rs_app_json(ctx, 200, rs_api_users_json(&u));
-fail:
-	rs_db_rollback(ctx->app->db);
-	return -1;
-}
-
-/* ---- last_sync_at ------------------------------------------------------ */
-
-void
-rs_api_users_touch(struct rs_ctx *ctx)
-{
-	sqlite3_stmt	*st;
-	int64_t		 now = rs_clock_now_ms();
-
-	/* The principal lookup read the value: most requests stop here. */
-	if (ctx->who.last_sync_at != 0 &&
-	    now - ctx->who.last_sync_at < RS_SYNC_TOUCH_MS)
-		return;
-	if ((st = rs_db_stmt(ctx->app->db, sql[STMT_TOUCH])) == NULL)
-		return;
-	sqlite3_bind_text(st, 1, ctx->who.user_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int64(st, 3, RS_SYNC_TOUCH_MS);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rs_log_warn("cannot record last_sync_at for %s",
-		    ctx->who.user_id);
-	rs_db_done(st);
 }

@@ -1,4 +1,3 @@
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -6,15 +5,14 @@
 #include <sodium.h>
 
 #include "limits.h"
-#include "api_auth.h"
+#include "auth.h"
 #include "ckpt.h"
 #include "db.h"
 #include "json.h"
 #include "log.h"
 #include "migrate.h"
+#include "reply.h"
 #include "router.h"
-#include "api_users.h"
-#include "valid.h"
 #include "app.h"
 
 void
@@ -93,97 +91,21 @@ rs_app_close(struct rs_app *app)
 	sodium_memzero(app->k_token, sizeof(app->k_token));
 	sodium_memzero(app->k_cursor, sizeof(app->k_cursor));
 	sodium_memzero(app->k_invite, sizeof(app->k_invite));
+	rs_auth_forget(app);
 }
 
-struct json_object *
-rs_app_problem_new(struct rs_ctx *ctx, enum rs_problem p, const char *detail)
+/* The answer when not even a problem object can be built (no memory). */
+static void
+rs_app_internal(struct rs_ctx *ctx)
 {
-	return rs_problem_new(p, detail, ctx->req.path, ctx->request_id);
-}
+	static const char	 body[] = "{\"type\":\"" RS_PROBLEM_TYPE_BASE
+	    "internal_error\",\"title\":\"Internal server error\","
+	    "\"status\":500,\"code\":\"internal_error\"}";
 
-int
-rs_app_json(struct rs_ctx *ctx, int status, struct json_object *obj)
-{
-	const char	*s;
-	int		 rc = -1;
-
-	if (obj == NULL)
-		return -1;
-	if ((s = rs_json_compact(obj)) != NULL &&
-	    (ctx->resp.body = rs_arena_strdup(&ctx->app->arena, s)) != NULL) {
-		ctx->resp.bodylen = strlen(s);
-		ctx->resp.status = status;
-		if (ctx->resp.ctype == NULL)
-			ctx->resp.ctype = "application/json";
-		rc = 0;
-	}
-	json_object_put(obj);
-	return rc;
-}
-
-int
-rs_app_problem_obj(struct rs_ctx *ctx, enum rs_problem p,
-    struct json_object *prob)
-{
+	ctx->resp.status = 500;
 	ctx->resp.ctype = "application/problem+json";
-	return rs_app_json(ctx, rs_problem_status(p), prob);
-}
-
-int
-rs_app_problem_as(struct rs_ctx *ctx, int status, struct json_object *prob)
-{
-	if (prob == NULL)
-		return -1;
-	json_object_object_add(prob, "status", json_object_new_int(status));
-	ctx->resp.ctype = "application/problem+json";
-	return rs_app_json(ctx, status, prob);
-}
-
-int
-rs_app_problem(struct rs_ctx *ctx, enum rs_problem p, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	 detail[512];
-
-	if (fmt != NULL) {
-		va_start(ap, fmt);
-		vsnprintf(detail, sizeof(detail), fmt, ap);
-		va_end(ap);
-	}
-	return rs_app_problem_obj(ctx, p,
-	    rs_app_problem_new(ctx, p, fmt != NULL ? detail : NULL));
-}
-
-int
-rs_app_busy(struct rs_ctx *ctx)
-{
-	rs_resp_header(&ctx->resp, "Retry-After", "1");
-	return rs_app_problem(ctx, RS_PROB_UNAVAILABLE,
-	    "the database is busy; nothing was changed: retry");
-}
-
-int
-rs_app_invalid(struct rs_ctx *ctx, const struct rs_valid *v)
-{
-	struct json_object	*prob;
-	char			 detail[320];
-	size_t			 i;
-
-	if (v->n == 1)
-		snprintf(detail, sizeof(detail), "%s: %s", v->e[0].field,
-		    v->e[0].message);
-	else
-		snprintf(detail, sizeof(detail), "%zu members are invalid; "
-		    "see errors", v->n);
-	if ((prob = rs_app_problem_new(ctx, RS_PROB_INVALID_REQUEST,
-	    detail)) == NULL)
-		return -1;
-	for (i = 0; i < v->n; i++)
-		if (rs_problem_field(prob, v->e[i].field, v->e[i].message)) {
-			json_object_put(prob);
-			return -1;
-		}
-	return rs_app_problem_obj(ctx, RS_PROB_INVALID_REQUEST, prob);
+	ctx->resp.body = body;
+	ctx->resp.bodylen = sizeof(body) - 1;
 }
 
 /* A client's X-Request-Id when it is 1..64 of [A-Za-z0-9._-], else a new id. */
@@ -199,11 +121,11 @@ rs_app_request_id(struct rs_ctx *ctx)
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == len)
 		return s;
 	return rs_arena_strdup(&ctx->app->arena,
-	    rs_id_new(id, sizeof(id), "req_"));
+	    rs_id_new(id, sizeof(id), "req_"));	/* NULL: shown as "-" */
 }
 
-/* Checks the body against the route; 0 to go on, -1 when answered. */
-static int
+/* Reads and parses the body the route takes: RS_NEXT or RS_ANSWERED. */
+static enum rs_step
 rs_app_body(struct rs_ctx *ctx, rs_http_reader rd, void *rdctx)
 {
 	struct rs_http_fail	 fail;
@@ -211,44 +133,32 @@ rs_app_body(struct rs_ctx *ctx, rs_http_reader rd, void *rdctx)
 	struct json_object	*obj;
 	int			 wants = ctx->route->flags & RS_ROUTE_BODY;
 
-	if (ctx->req.content_length == 0) {
-		if (!wants)
-			return 0;
-		rs_app_problem(ctx, RS_PROB_INVALID_REQUEST,
+	if (ctx->req.content_length == 0)
+		return !wants ? RS_NEXT : rs_reply_problem(ctx,
+		    RS_PROB_INVALID_REQUEST,
 		    "a JSON object request body is required");
-		return -1;
-	}
-	if (!rs_http_json_type(ctx->req.content_type)) {
-		rs_app_problem(ctx, RS_PROB_UNSUPPORTED_MEDIA_TYPE,
+	if (!rs_http_json_type(ctx->req.content_type))
+		return rs_reply_problem(ctx, RS_PROB_UNSUPPORTED_MEDIA_TYPE,
 		    "request bodies must be application/json, not %.100s",
 		    ctx->req.content_type ? ctx->req.content_type : "untyped");
-		return -1;
-	}
-	if (rs_http_read_body(&ctx->req, rd, rdctx, &fail) != 0) {
-		rs_app_problem(ctx, fail.code, "%s",
+	if (rs_http_read_body(&ctx->req, rd, rdctx, &fail) != 0)
+		return rs_reply_problem(ctx, fail.code, "%s",
 		    fail.detail ? fail.detail : "cannot read the body");
-		return -1;
-	}
-	if (!wants) {
-		rs_app_problem(ctx, RS_PROB_INVALID_REQUEST,
+	if (!wants)
+		return rs_reply_problem(ctx, RS_PROB_INVALID_REQUEST,
 		    "%s %s takes no request body", ctx->req.method_name,
 		    ctx->route->pattern);
-		return -1;
-	}
 	if (rs_json_parse(ctx->req.body, ctx->req.bodylen, &obj, err,
-	    sizeof(err)) != 0) {
-		rs_app_problem(ctx, RS_PROB_INVALID_JSON,
+	    sizeof(err)) != 0)
+		return rs_reply_problem(ctx, RS_PROB_INVALID_JSON,
 		    "malformed JSON %s", err);
-		return -1;
-	}
 	if (!json_object_is_type(obj, json_type_object)) {
 		json_object_put(obj);
-		rs_app_problem(ctx, RS_PROB_INVALID_REQUEST,
+		return rs_reply_problem(ctx, RS_PROB_INVALID_REQUEST,
 		    "the request body must be a JSON object");
-		return -1;
 	}
 	ctx->body = obj;
-	return 0;
+	return RS_NEXT;
 }
 
 /*
@@ -272,67 +182,93 @@ rs_app_schema(struct rs_app *app)
 	return -1;
 }
 
-/* Route, then every check the route table asks for; -1 when answered. */
-static int
-rs_app_gate(struct rs_ctx *ctx, rs_http_reader rd, void *rdctx)
+/* Routes the request: RS_NEXT with ctx->route set, or RS_ANSWERED. */
+static enum rs_step
+rs_app_route(struct rs_ctx *ctx)
 {
-	char		 allow[64];
-	const char	*bad;
+	char	 allow[64];
 
 	switch (rs_router_match(&ctx->req, &ctx->route, allow,
 	    sizeof(allow))) {
 	case RS_MATCH_OK:
-		break;
+		return RS_NEXT;
 	case RS_MATCH_BAD_METHOD:
-		rs_resp_header(&ctx->resp, "Allow",
-		    rs_arena_strdup(&ctx->app->arena, allow));
-		rs_app_problem(ctx, RS_PROB_METHOD_NOT_ALLOWED,
+		if (rs_reply_header(ctx, "Allow", allow) != RS_OK)
+			return RS_FAIL;
+		return rs_reply_problem(ctx, RS_PROB_METHOD_NOT_ALLOWED,
 		    "%s is not allowed here; allowed: %s",
 		    ctx->req.method_name, allow);
-		return -1;
 	default:
-		rs_app_problem(ctx, RS_PROB_NOT_FOUND, "no such resource: %.200s",
-		    ctx->req.path);
-		return -1;
+		return rs_reply_problem(ctx, RS_PROB_NOT_FOUND,
+		    "no such resource: %.200s", ctx->req.path);
 	}
-	if (ctx->app->state != RS_OK) {
-		rs_app_problem(ctx, RS_PROB_UNAVAILABLE,
+}
+
+/* Can this process serve at all? RS_NEXT, or RS_ANSWERED (503). */
+static enum rs_step
+rs_app_serving(struct rs_ctx *ctx)
+{
+	if (ctx->app->state != RS_OK)
+		return rs_reply_problem(ctx, RS_PROB_UNAVAILABLE,
 		    "the service cannot use its database or secret now");
-		return -1;
-	}
-	if (rs_app_schema(ctx->app) != 0) {
-		rs_app_problem(ctx, RS_PROB_UNAVAILABLE, "the database is not "
-		    "at the schema this program knows (%d); see the log",
-		    rs_migrate_latest());
-		return -1;
-	}
-	/* Who is asking comes first: a stranger learns nothing more. */
-	if (ctx->route->roles != RS_ROLES_NONE) {
-		if (rs_api_auth_bearer(ctx) != 0)
-			return -1;
-		if ((ctx->route->roles & ctx->who.role) == 0) {
-			rs_app_problem(ctx, RS_PROB_FORBIDDEN,
-			    "the %s role may not %s %s",
-			    rs_role_name(ctx->who.role),
-			    ctx->req.method_name, ctx->route->pattern);
-			return -1;
-		}
-	}
-	if (ctx->req.query_err != NULL) {
-		rs_app_problem(ctx, RS_PROB_INVALID_REQUEST, "%s",
+	if (rs_app_schema(ctx->app) != 0)
+		return rs_reply_problem(ctx, RS_PROB_UNAVAILABLE, "the "
+		    "database is not at the schema this program knows (%d); "
+		    "see the log", rs_migrate_latest());
+	return RS_NEXT;
+}
+
+/* Who is asking, and may they? RS_NEXT, or RS_ANSWERED (401, 403). */
+static enum rs_step
+rs_app_allowed(struct rs_ctx *ctx)
+{
+	enum rs_step	 step;
+
+	if (ctx->route->roles == RS_ROLES_NONE)
+		return RS_NEXT;
+	if ((step = rs_auth_bearer(ctx)) != RS_NEXT)
+		return step;
+	if ((ctx->route->roles & ctx->who.role) == 0)
+		return rs_reply_problem(ctx, RS_PROB_FORBIDDEN,
+		    "the %s role may not %s %s", rs_role_name(ctx->who.role),
+		    ctx->req.method_name, ctx->route->pattern);
+	return RS_NEXT;
+}
+
+/* The query the route admits: RS_NEXT, or RS_ANSWERED (400). */
+static enum rs_step
+rs_app_query(struct rs_ctx *ctx)
+{
+	const char	*bad;
+
+	if (ctx->req.query_err != NULL)
+		return rs_reply_problem(ctx, RS_PROB_INVALID_REQUEST, "%s",
 		    ctx->req.query_err);
-		return -1;
-	}
-	if ((bad = rs_query_unknown(&ctx->req.query, ctx->route->query))) {
-		rs_app_problem(ctx, RS_PROB_INVALID_REQUEST,
+	if ((bad = rs_query_unknown(&ctx->req.query, ctx->route->query)))
+		return rs_reply_problem(ctx, RS_PROB_INVALID_REQUEST,
 		    "unknown query parameter \"%.64s\"", bad);
-		return -1;
-	}
-	if (rs_app_body(ctx, rd, rdctx) != 0)
-		return -1;
+	return RS_NEXT;
+}
+
+/*
+ * Every step before the handler, in order; the first that does not say
+ * RS_NEXT ends the request. Who is asking comes before the query and the
+ * body: a stranger learns nothing more.
+ */
+static enum rs_step
+rs_app_gate(struct rs_ctx *ctx, rs_http_reader rd, void *rdctx)
+{
+	enum rs_step	 step;
+
+	if ((step = rs_app_route(ctx)) != RS_NEXT ||
+	    (step = rs_app_serving(ctx)) != RS_NEXT ||
+	    (step = rs_app_allowed(ctx)) != RS_NEXT ||
+	    (step = rs_app_query(ctx)) != RS_NEXT ||
+	    (step = rs_app_body(ctx, rd, rdctx)) != RS_NEXT)
+		return step;
 	if (ctx->route->flags & RS_ROUTE_SYNC)
-		rs_api_users_touch(ctx);
-	return 0;
+		rs_auth_touch(ctx);
+	return RS_NEXT;
 }
 
 void
@@ -341,26 +277,28 @@ rs_app_handle(struct rs_app *app, char *const *envp, rs_http_reader rd,
 {
 	struct rs_ctx		 ctx;
 	struct rs_http_fail	 fail;
+	enum rs_step		 step;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.app = app;
 	rs_resp_init(&ctx.resp);
 	if (rs_http_parse(&ctx.req, &app->arena, envp, &fail) != 0) {
 		ctx.request_id = rs_app_request_id(&ctx);
-		rs_app_problem(&ctx, fail.code, "%s",
+		step = rs_reply_problem(&ctx, fail.code, "%s",
 		    fail.detail ? fail.detail : "unusable request");
 	} else {
 		ctx.request_id = rs_app_request_id(&ctx);
-		if (rs_app_gate(&ctx, rd, rdctx) == 0 &&
-		    ctx.route->handler(&ctx) != 0) {
-			rs_db_reset(app->db);
-			rs_resp_init(&ctx.resp);
-			rs_app_problem(&ctx, RS_PROB_INTERNAL,
-			    "the request failed; it changed nothing");
-		}
+		if ((step = rs_app_gate(&ctx, rd, rdctx)) == RS_NEXT)
+			step = ctx.route->handler(&ctx);
 	}
-	if (ctx.resp.body == NULL && ctx.resp.status != 204)
-		rs_app_problem(&ctx, RS_PROB_INTERNAL, NULL);
+	if (step != RS_ANSWERED || ctx.resp.status == 0) {
+		/* RS_NEXT here would be a handler that forgot to answer. */
+		rs_db_reset(app->db);
+		rs_resp_init(&ctx.resp);
+		if (rs_reply_problem(&ctx, RS_PROB_INTERNAL,
+		    "the request failed; it changed nothing") != RS_ANSWERED)
+			rs_app_internal(&ctx);
+	}
 	rs_resp_header(&ctx.resp, "X-Request-Id", ctx.request_id ?
 	    ctx.request_id : "-");
 	rs_resp_header(&ctx.resp, "Cache-Control", "no-store");

@@ -5,39 +5,25 @@
 #include <strings.h>
 
 #include "limits.h"
+#include "num.h"
 #include "config.h"
 
 #ifndef RS_LOCALSTATEDIR
 #define RS_LOCALSTATEDIR "/var"
 #endif
 
-int
-rs_config_num(const char *s, long long min, long long max, long long *out)
-{
-	char		*end;
-	long long	 v;
-
-	if (s == NULL || *s == '\0' || (*s != '-' && (*s < '0' || *s > '9')))
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int
 rs_config_getnum(const char *name, long long min, long long max,
     long long def, long long *out, char *err, size_t errsz)
 {
-	const char	*s = getenv(name);
+	const char	*s = getenv(name), *errstr;
 
 	if (s == NULL || *s == '\0') {
 		*out = def;
 		return 0;
 	}
-	if (rs_config_num(s, min, max, out) == 0)
+	*out = rs_num_parse(s, min, max, &errstr);
+	if (errstr == NULL)
 		return 0;
 	snprintf(err, errsz, "%s must be a number from %lld to %lld",
 	    name, min, max);
@@ -67,7 +53,7 @@ rs_config_load(struct rs_config *cfg, char *err, size_t errsz)
 	    RS_TOKEN_TTL_MAX, RS_TOKEN_TTL_DEFAULT, &v, err, errsz))
 		return -1;
 	cfg->token_ttl = (int)v;
-	if (rs_config_getnum("RELAYSYNC_MAX_REQUESTS", 0, 100000000, 0, &v,
+	if (rs_config_getnum("RELAYSYNC_MAX_REQUESTS", 0, RS_MAX_REQUESTS_MAX, 0, &v,
 	    err, errsz))
 		return -1;
 	cfg->max_requests = (long)v;

@@ -24,8 +24,4 @@ struct rs_config {
  */
 int	rs_config_load(struct rs_config *cfg, char *err, size_t errsz);
 
-/* Parses a decimal in [min, max]; 0 and *out, or -1 ("strtonum"). */
-int	rs_config_num(const char *s, long long min, long long max,
-	    long long *out);
-
 #endif /* RS_CONFIG_H */

@@ -5,7 +5,7 @@
 
 #include <sodium.h>
 
-#include "config.h"
+#include "num.h"
 #include "query.h"
 #include "seal.h"
 #include "cursor.h"
@@ -29,23 +29,23 @@ rs_cursor_read(const unsigned char key[32], const char *s,
     struct rs_cursor *c)
 {
 	char		 p[RS_SEAL_PAYLOAD_MAX + 1], *f[5], *end;
-	long long	 pos, walk;
+	const char	*e1, *e2;
 
 	memset(c, 0, sizeof(*c));
 	if (rs_seal_open(key, RS_CURSOR_TAG, s, p, sizeof(p)) < 0 ||
 	    rs_seal_fields(p, f, 5) != 0 || strlen(f[0]) == 0 ||
 	    strlen(f[0]) >= sizeof(c->list) ||
-	    !rs_id_valid(f[1], "org_") || strlen(f[2]) != 16 ||
-	    rs_config_num(f[3], 0, INT64_MAX, &pos) != 0 ||
-	    rs_config_num(f[4], 0, INT64_MAX, &walk) != 0)
+	    !rs_id_valid(f[1], "org_") || strlen(f[2]) != 16)
+		return RS_ERR_CRYPTO;
+	c->pos = rs_num_parse(f[3], 0, INT64_MAX, &e1);
+	c->walk = rs_num_parse(f[4], 0, INT64_MAX, &e2);
+	if (e1 != NULL || e2 != NULL)
 		return RS_ERR_CRYPTO;
 	c->sig = strtoull(f[2], &end, 16);
 	if (*end != '\0')
 		return RS_ERR_CRYPTO;
 	strcpy(c->list, f[0]);
 	strcpy(c->org_id, f[1]);
-	c->pos = pos;
-	c->walk = walk;
 	return RS_OK;
 }
 
@@ -65,18 +65,18 @@ rs_synctok_read(const unsigned char key[32], const char *s,
     struct rs_synctok *t)
 {
 	char		 p[RS_SEAL_PAYLOAD_MAX + 1], *f[4];
-	long long	 seq, ms;
+	const char	*e1, *e2;
 
 	memset(t, 0, sizeof(*t));
 	if (rs_seal_open(key, RS_SYNCTOK_TAG, s, p, sizeof(p)) < 0 ||
 	    rs_seal_fields(p, f, 4) != 0 || strcmp(f[0], "sync") != 0 ||
-	    !rs_id_valid(f[1], "org_") ||
-	    rs_config_num(f[2], 0, INT64_MAX, &seq) != 0 ||
-	    rs_config_num(f[3], 0, INT64_MAX, &ms) != 0)
+	    !rs_id_valid(f[1], "org_"))
+		return RS_ERR_CRYPTO;
+	t->change_seq = rs_num_parse(f[2], 0, INT64_MAX, &e1);
+	t->issued_ms = rs_num_parse(f[3], 0, INT64_MAX, &e2);
+	if (e1 != NULL || e2 != NULL)
 		return RS_ERR_CRYPTO;
 	strcpy(t->org_id, f[1]);
-	t->change_seq = seq;
-	t->issued_ms = ms;
 	return RS_OK;
 }
 

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "limits.h"
+#include "arena.h"
 #include "clock.h"
 #include "log.h"
 #include "db.h"
@@ -310,8 +311,11 @@ rs_db_stmt(struct rs_db *db, const char *sql)
 		return NULL;
 	}
 	if (db->nstmt == RS_DB_MAX_STMTS) {
-		/* Still correct, merely uncached: raise the limit. */
-		rs_log_warn("statement cache full");
+		/* Callers do not own statements, so one that cannot be
+		 * cached cannot be handed out: the caller fails. A bug:
+		 * raise RS_DB_MAX_STMTS. */
+		rs_log_err("statement cache full (%d): %.80s",
+		    RS_DB_MAX_STMTS, sql);
 		sqlite3_finalize(st);
 		return NULL;
 	}
@@ -328,6 +332,28 @@ rs_db_done(struct sqlite3_stmt *st)
 		return;
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+}
+
+enum rs_err
+rs_db_column_copy(struct sqlite3_stmt *st, int col, char *dst, size_t dstsz)
+{
+	const char	*s = (const char *)sqlite3_column_text(st, col);
+	size_t		 len = (size_t)sqlite3_column_bytes(st, col);
+
+	dst[0] = '\0';
+	if (s == NULL || len >= dstsz)
+		return RS_ERR_RANGE;
+	memcpy(dst, s, len + 1);
+	return RS_OK;
+}
+
+const char *
+rs_db_column_dup(struct sqlite3_stmt *st, int col, struct rs_arena *a)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return NULL;
+	return rs_arena_strndup(a, (const char *)sqlite3_column_text(st, col),
+	    (size_t)sqlite3_column_bytes(st, col));
 }
 
 enum rs_err

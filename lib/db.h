@@ -61,6 +61,17 @@ void		 rs_db_close(struct rs_db *db);
 struct sqlite3_stmt *rs_db_stmt(struct rs_db *db, const char *sql);
 /* Resets and unbinds st so it holds no read transaction. */
 void		 rs_db_done(struct sqlite3_stmt *st);
+/*
+ * Copies text column col of st's current row into dst. RS_OK; or
+ * RS_ERR_RANGE (dst emptied) when it is NULL or does not fit: a stored
+ * value longer than its type allows is refused, never cut short.
+ */
+enum rs_err	 rs_db_column_copy(struct sqlite3_stmt *st, int col,
+		    char *dst, size_t dstsz);
+/* Text column col as a copy in arena a; NULL for SQL NULL or no memory. */
+struct rs_arena;
+const char	*rs_db_column_dup(struct sqlite3_stmt *st, int col,
+		    struct rs_arena *a);
 /* Runs one statement (no results); steps until done. */
 enum rs_err	 rs_db_exec(struct rs_db *db, const char *sql);
 enum rs_err	 rs_db_begin(struct rs_db *db);	/* BEGIN IMMEDIATE */

@@ -5,7 +5,7 @@
 
 #include "limits.h"
 #include "arena.h"
-#include "config.h"
+#include "num.h"
 #include "http.h"
 
 static const char *const rs_methods[RS_METHOD__MAX] = {
@@ -132,6 +132,7 @@ rs_http_parse(struct rs_req *req, struct rs_arena *a, char *const *envp,
 {
 	const char	*s;
 	long long	 cl;
+	const char	*errstr;
 
 	memset(req, 0, sizeof(*req));
 	req->arena = a;
@@ -157,7 +158,8 @@ rs_http_parse(struct rs_req *req, struct rs_arena *a, char *const *envp,
 		req->content_type = NULL;
 	s = rs_http_env(req, "CONTENT_LENGTH");
 	if (s != NULL && *s != '\0') {
-		if (strlen(s) > 18 || rs_config_num(s, 0, 1LL << 60, &cl)) {
+		cl = rs_num_parse(s, 0, RS_MAX_CONTENT_LENGTH, &errstr);
+		if (errstr != NULL) {
 			fail->code = RS_PROB_INVALID_REQUEST;
 			fail->detail = "malformed Content-Length";
 			return -1;

@@ -707,3 +707,47 @@ rs_json_append_time(struct printbuf *pb, int64_t ms)
 	strcat(buf, "\"");
 	printbuf_memappend(pb, buf, (int)strlen(buf));
 }
+
+int
+rs_json_add(struct json_object *o, const char *name, struct json_object *v)
+{
+	if (v == NULL)
+		return -1;
+	if (json_object_object_add(o, name, v) != 0) {
+		json_object_put(v);
+		return -1;
+	}
+	return 0;
+}
+
+int
+rs_json_add_str(struct json_object *o, const char *name, const char *s)
+{
+	return s == NULL ? -1 : rs_json_add(o, name, json_object_new_string(s));
+}
+
+int
+rs_json_add_int(struct json_object *o, const char *name, int64_t v)
+{
+	return rs_json_add(o, name, json_object_new_int64(v));
+}
+
+int
+rs_json_add_bool(struct json_object *o, const char *name, int v)
+{
+	return rs_json_add(o, name, json_object_new_boolean(v));
+}
+
+int
+rs_json_add_null(struct json_object *o, const char *name)
+{
+	return json_object_object_add(o, name, NULL) == 0 ? 0 : -1;
+}
+
+int
+rs_json_add_time(struct json_object *o, const char *name, int64_t ms)
+{
+	if (ms == 0)
+		return rs_json_add_null(o, name);
+	return rs_json_add(o, name, rs_json_time(ms));
+}

@@ -1,10 +1,14 @@
 /*
  * json.h: strict JSON in, compact JSON out, on json-c's object model.
  *
- * json-c's own tokener accepts duplicate member names and cannot bound
- * depth by position, so requests are parsed here: RFC 8259 exactly,
- * UTF-8 validated, nesting bounded by RS_MAX_JSON_DEPTH, a member name
- * given twice refused. Errors name the byte offset where parsing stopped.
+ * Requests are parsed here rather than by json-c's tokener, which can
+ * bound depth (json_tokener_new_ex) and be strict, but silently keeps
+ * the last of two members with one name: {"status":"synced",
+ * "status":"queued"} would mean what the last proxy to touch it says,
+ * and two bodies that differ would hash alike for Idempotency-Key. So:
+ * RFC 8259 exactly, UTF-8 validated, nesting bounded by
+ * RS_MAX_JSON_DEPTH, a member name given twice refused, and errors that
+ * name the byte offset where parsing stopped.
  */
 #ifndef RS_JSON_H
 #define RS_JSON_H
@@ -60,5 +64,22 @@ void	 rs_json_append_time(struct printbuf *pb, int64_t ms);
 
 /* An RFC 3339 time string for ms, or NULL (JSON null) for 0: "never". */
 struct json_object *rs_json_time(int64_t ms);
+
+/*
+ * Builders that never lose a failure: each adds member name to object
+ * o and returns 0, or -1 when the value could not be made or added (a
+ * value given is then released). Chain them with ||.
+ */
+int	 rs_json_add(struct json_object *o, const char *name,
+	    struct json_object *v);		/* v taken; NULL fails */
+int	 rs_json_add_str(struct json_object *o, const char *name,
+	    const char *s);			/* s copied; NULL fails */
+int	 rs_json_add_int(struct json_object *o, const char *name, int64_t v);
+int	 rs_json_add_bool(struct json_object *o, const char *name, int v);
+/* The RFC 3339 time for ms, or JSON null for 0 ("never"). */
+int	 rs_json_add_time(struct json_object *o, const char *name,
+	    int64_t ms);
+/* JSON null. */
+int	 rs_json_add_null(struct json_object *o, const char *name);
 
 #endif /* RS_JSON_H */

@@ -17,12 +17,25 @@
 #define RS_MAX_EMAIL		254		/* RFC 5321 path limit */
 #define RS_MAX_NAME		200		/* org names, titles, types */
 #define RS_MAX_RESP_HEADERS	16		/* extra headers on one answer */
+#define RS_MAX_CONTENT_LENGTH	(1LL << 60)	/* a Content-Length we parse;
+						 * past RS_MAX_BODY is 413 */
+#define RS_MAX_ROLE		16		/* a role or status name */
+#define RS_MAX_INVITE_TOKEN	128		/* an invite token as sent */
+#define RS_MAX_IDEM_KEY		255		/* an Idempotency-Key */
 
 #define RS_ARENA_CHUNK		(64 * 1024)	/* arena growth step */
 
 #define RS_TOKEN_TTL_DEFAULT	900		/* seconds */
 #define RS_TOKEN_TTL_MIN	30
 #define RS_TOKEN_TTL_MAX	86400
+
+#define RS_MAX_REQUESTS_MAX	100000000	/* RELAYSYNC_MAX_REQUESTS */
+#define RS_RATE_LIMIT_DEFAULT	120		/* requests/s of a new org */
+#define RS_RATE_LIMIT_MAX	1000000
+
+#define RS_IDEM_TTL_MS		(24LL * 3600 * 1000)	/* keys remembered */
+#define RS_INVITE_TTL_MS	(7LL * 24 * 3600 * 1000) /* an invite lives */
+#define RS_SYNC_TOUCH_MS	60000		/* last_sync_at granularity */
 
 #define RS_AUTH_FAIL_BURST	10		/* failed key exchanges ... */
 #define RS_AUTH_FAIL_WINDOW	60		/* ... per address per window (s) */

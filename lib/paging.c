@@ -3,8 +3,9 @@
 #include <json-c/json.h>
 
 #include "limits.h"
-#include "app.h"
+#include "reply.h"
 #include "cursor.h"
+#include "num.h"
 #include "valid.h"
 #include "paging.h"
 
@@ -14,12 +15,13 @@ static const char *const rs_paging_free[] = { "cursor", "limit", NULL };
 size_t
 rs_paging_limit(struct rs_ctx *ctx, struct rs_valid *v)
 {
-	const char	*s = rs_query_get(&ctx->req.query, "limit");
+	const char	*s = rs_query_get(&ctx->req.query, "limit"), *errstr;
 	long long	 n;
 
 	if (s == NULL)
 		return RS_PAGE_DEFAULT;
-	if (rs_config_num(s, 1, RS_PAGE_MAX, &n) != 0) {
+	n = rs_num_parse(s, 1, RS_PAGE_MAX, &errstr);
+	if (errstr != NULL) {
 		rs_valid_add(v, "limit", "must be a whole number from 1 to %d",
 		    RS_PAGE_MAX);
 		return RS_PAGE_DEFAULT;
@@ -27,22 +29,22 @@ rs_paging_limit(struct rs_ctx *ctx, struct rs_valid *v)
 	return (size_t)n;
 }
 
-int
-rs_paging_cursor(struct rs_ctx *ctx, const char *list, struct rs_cursor *c)
+enum rs_step
+rs_paging_cursor(struct rs_ctx *ctx, const char *list, struct rs_cursor *c,
+    int *has)
 {
 	const char	*s = rs_query_get(&ctx->req.query, "cursor");
 
-	if (s == NULL)
-		return 0;
+	memset(c, 0, sizeof(*c));
+	if ((*has = s != NULL) == 0)
+		return RS_NEXT;
 	if (rs_cursor_read(ctx->app->k_cursor, s, c) != RS_OK ||
 	    strcmp(c->list, list) != 0 ||
 	    strcmp(c->org_id, ctx->who.org_id) != 0 ||
-	    c->sig != rs_cursor_sig(&ctx->req.query, rs_paging_free)) {
-		rs_app_problem(ctx, RS_PROB_INVALID_CURSOR,
+	    c->sig != rs_cursor_sig(&ctx->req.query, rs_paging_free))
+		return rs_reply_problem(ctx, RS_PROB_INVALID_CURSOR,
 		    "the cursor is not one this list handed out");
-		return -1;
-	}
-	return 1;
+	return RS_NEXT;
 }
 
 struct json_object *

@@ -10,19 +10,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctx.h"
+
 struct json_object;
-struct rs_ctx;
 struct rs_cursor;
 struct rs_valid;
 
 /* The page size asked for; a bad value is recorded in v. */
 size_t	 rs_paging_limit(struct rs_ctx *ctx, struct rs_valid *v);
 /*
- * The request's cursor for list: 0 when there is none, 1 with *c filled,
- * -1 having answered 400 invalid_cursor.
+ * The request's cursor for list into *c, *has set when there is one (else
+ * *c is all zero: position 0). RS_NEXT, or RS_ANSWERED with 400
+ * invalid_cursor.
  */
-int	 rs_paging_cursor(struct rs_ctx *ctx, const char *list,
-	    struct rs_cursor *c);
+enum rs_step rs_paging_cursor(struct rs_ctx *ctx, const char *list,
+	    struct rs_cursor *c, int *has);
 /* A "next_cursor" value for list at pos (caller owns it), or NULL. */
 struct json_object *rs_paging_next(struct rs_ctx *ctx, const char *list,
 	    int64_t pos, int64_t walk);

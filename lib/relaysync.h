@@ -10,6 +10,7 @@
 #include "err.h"
 #include "log.h"
 #include "config.h"
+#include "num.h"
 #include "db.h"
 #include "migrate.h"
 #include "secret.h"

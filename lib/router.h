@@ -9,12 +9,14 @@
 
 #include <stddef.h>
 
+#include "ctx.h"
 #include "http.h"
 
-struct rs_ctx;
-
-/* Fills ctx->resp; returns 0, or -1 for an internal error (500). */
-typedef int	(*rs_handler)(struct rs_ctx *ctx);
+/*
+ * Answers into ctx->resp and returns RS_ANSWERED, or RS_FAIL for an
+ * internal error (the pipeline rolls back and answers 500).
+ */
+typedef enum rs_step	(*rs_handler)(struct rs_ctx *ctx);
 
 #define RS_ROUTE_BODY	0x01	/* takes a JSON object body */
 #define RS_ROUTE_SYNC	0x02	/* counts as the user syncing (last_sync_at) */

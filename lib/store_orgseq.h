@@ -1,5 +1,5 @@
 /*
- * orgseq.h: an org's counters, taken inside a write transaction: its
+ * store_orgseq.h: an org's counters, taken inside a write transaction: its
  * change numbers (delta sync walks them) and its event numbers (the
  * event stream's ids), with the org's own number, which places its rows:
  * the rowid of an org's n-th record or event is num << RS_ORG_ROW_BITS

@@ -5,7 +5,6 @@
 #include "clock.h"
 #include "db.h"
 #include "json.h"
-#include "store_orgseq.h"
 #include "store_outbox.h"
 
 static const char sql_insert[] =
@@ -28,13 +27,13 @@ rs_store_outbox_event(struct rs_arena *a, struct rs_store_outbox_event *ev,
 	ev->type = type;
 	ev->record_id = record_id;
 	ev->created_at = now_ms;
-	json_object_object_add(o, "id", json_object_new_string(ev->id));
-	json_object_object_add(o, "type", json_object_new_string(type));
-	json_object_object_add(o, "timestamp", json_object_new_string(
-	    rs_clock_format(when, sizeof(when), now_ms)));
-	json_object_object_add(o, "org_id", json_object_new_string(org));
-	json_object_object_add(o, "data", json_object_get(data));
-	if ((s = rs_json_compact(o)) != NULL &&
+	if (rs_json_add_str(o, "id", ev->id) == 0 &&
+	    rs_json_add_str(o, "type", type) == 0 &&
+	    rs_json_add_str(o, "timestamp",
+	    rs_clock_format(when, sizeof(when), now_ms)) == 0 &&
+	    rs_json_add_str(o, "org_id", org) == 0 &&
+	    rs_json_add(o, "data", json_object_get(data)) == 0 &&
+	    (s = rs_json_compact(o)) != NULL &&
 	    (ev->payload = rs_arena_strdup(a, s)) != NULL)
 		rc = RS_OK;
 	json_object_put(o);
@@ -61,21 +60,4 @@ rs_store_outbox_put(struct rs_db *db, const char *org,
 	rc = sqlite3_step(st);
 	rs_db_done(st);
 	return rc == SQLITE_DONE ? RS_OK : rs_db_err(rc);
-}
-
-enum rs_err
-rs_store_outbox_add(struct rs_db *db, struct rs_arena *a, const char *org,
-    const char *type, const char *record_id, struct json_object *data,
-    int64_t now_ms)
-{
-	struct rs_store_outbox_event	 ev;
-	struct rs_store_orgseq	 seq;
-	enum rs_err		 rc;
-
-	if ((rc = rs_store_outbox_event(a, &ev, org, type, record_id, data,
-	    now_ms)) != RS_OK ||
-	    (rc = rs_store_orgseq_take(db, org, 0, 1, &seq)) != RS_OK)
-		return rc;
-	ev.seq = rs_store_orgseq_rowid(&seq, seq.event);
-	return rs_store_outbox_put(db, org, &ev);
 }

@@ -1,5 +1,5 @@
 /*
- * outbox.h: events, written in the transaction of the change that caused
+ * store_outbox.h: events, written in the transaction of the change that caused
  * them (never after it), so nothing committed can miss its event. The
  * worker's webhook deliveries and the event stream read them later.
  * The payload is the webhook body: {"id","type","timestamp","org_id","data"}.
@@ -20,7 +20,7 @@ struct rs_arena;
 struct rs_db;
 
 struct rs_store_outbox_event {
-	int64_t		 seq;			/* rowid, from orgseq.h */
+	int64_t		 seq;			/* rowid, store_orgseq.h */
 	char		 id[RS_ID_MAX];		/* evt_... */
 	const char	*type;			/* borrowed */
 	const char	*record_id;		/* borrowed, or NULL */
@@ -32,18 +32,15 @@ struct rs_store_outbox_event {
  * Builds one event of type for org into ev, its payload in a; data
  * (borrowed) is the resource as the API shows it. Writes nothing.
  */
-enum rs_err	rs_store_outbox_event(struct rs_arena *a, struct rs_store_outbox_event *ev,
-		    const char *org, const char *type, const char *record_id,
+enum rs_err	rs_store_outbox_event(struct rs_arena *a,
+		    struct rs_store_outbox_event *ev, const char *org, const char *type, const char *record_id,
 		    struct json_object *data, int64_t now_ms);
 /*
  * Appends ev for org, at rowid ev->seq (the caller takes the event
- * number from orgseq.h). Call inside a transaction.
+ * number from store_orgseq.h). Call inside a transaction; txn.h
+ * does, for every writer.
  */
+
 enum rs_err	rs_store_outbox_put(struct rs_db *db, const char *org,
 		    const struct rs_store_outbox_event *ev);
-/* Builds, numbers and appends one event, inside a transaction. */
-enum rs_err	rs_store_outbox_add(struct rs_db *db, struct rs_arena *a,
-		    const char *org, const char *type, const char *record_id,
-		    struct json_object *data, int64_t now_ms);
-
 #endif /* RS_STORE_OUTBOX_H */

@@ -59,46 +59,31 @@ static const char *const sql[STMT__MAX] = {
 	"ORDER BY change_seq LIMIT ?3",
 };
 
-static const char *
-rs_store_records_text(struct rs_arena *a, sqlite3_stmt *st, int col)
-{
-	if (sqlite3_column_type(st, col) == SQLITE_NULL)
-		return NULL;
-	return rs_arena_strndup(a, (const char *)sqlite3_column_text(st, col),
-	    (size_t)sqlite3_column_bytes(st, col));
-}
-
-static void
-rs_store_records_copy(char *dst, size_t dstsz, sqlite3_stmt *st, int col)
-{
-	const char	*s = (const char *)sqlite3_column_text(st, col);
-
-	dst[0] = '\0';
-	if (s != NULL && strlen(s) < dstsz)
-		strcpy(dst, s);
-}
-
 /* Fills r from the current row of a COLS query. */
 static enum rs_err
 rs_store_records_row(struct rs_arena *a, sqlite3_stmt *st, struct rs_record *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->seq = sqlite3_column_int64(st, 0);
-	rs_store_records_copy(r->id, sizeof(r->id), st, 1);
-	rs_store_records_copy(r->org_id, sizeof(r->org_id), st, 2);
-	r->title = rs_store_records_text(a, st, 3);
-	r->type = rs_store_records_text(a, st, 4);
-	r->site = rs_store_records_text(a, st, 5);
-	r->status = rs_store_records_text(a, st, 6);
-	r->data = rs_store_records_text(a, st, 7);
+	/* A stored id or token longer than its type is a damaged row:
+	 * refused, never shown cut short. */
+	if (rs_db_column_copy(st, 1, r->id, sizeof(r->id)) != RS_OK ||
+	    rs_db_column_copy(st, 2, r->org_id, sizeof(r->org_id)) != RS_OK ||
+	    rs_db_column_copy(st, 9, r->causal, sizeof(r->causal)) != RS_OK ||
+	    rs_db_column_copy(st, 14, r->created_by,
+	    sizeof(r->created_by)) != RS_OK)
+		return RS_ERR_RANGE;
+	r->title = rs_db_column_dup(st, 3, a);
+	r->type = rs_db_column_dup(st, 4, a);
+	r->site = rs_db_column_dup(st, 5, a);
+	r->status = rs_db_column_dup(st, 6, a);
+	r->data = rs_db_column_dup(st, 7, a);
 	r->size = sqlite3_column_int64(st, 8);
-	rs_store_records_copy(r->causal, sizeof(r->causal), st, 9);
 	r->version = sqlite3_column_int64(st, 10);
 	r->deleted_at = sqlite3_column_int64(st, 11);
 	r->created_at = sqlite3_column_int64(st, 12);
 	r->updated_at = sqlite3_column_int64(st, 13);
-	rs_store_records_copy(r->created_by, sizeof(r->created_by), st, 14);
-	r->queue = rs_store_records_text(a, st, 15);
+	r->queue = rs_db_column_dup(st, 15, a);
 	r->change_seq = sqlite3_column_int64(st, 16);
 	if (r->title == NULL || r->type == NULL || r->status == NULL ||
 	    r->data == NULL || r->queue == NULL)

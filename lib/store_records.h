@@ -1,5 +1,5 @@
 /*
- * recstore.h: records in SQLite: one row type, reads, keyset lists, the
+ * store_records.h: records in SQLite: one row type, reads, keyset lists, the
  * per-org change sequence and the record's JSON form. Writes happen
  * only inside the caller's transaction (records.c owns the write path);
  * every query is scoped by org, so another org's ids simply do not exist.

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "limits.h"
-#include "config.h"
+#include "num.h"
 #include "seal.h"
 #include "token.h"
 
@@ -28,18 +28,19 @@ rs_token_verify(const unsigned char subkey[32], const char *tok,
     int64_t now, struct rs_token *t)
 {
 	char		 payload[RS_SEAL_PAYLOAD_MAX + 1], *f[5];
-	long long	 exp;
+	const char	*errstr;
 
 	memset(t, 0, sizeof(*t));
 	if (rs_seal_open(subkey, RS_TOKEN_TAG, tok, payload,
 	    sizeof(payload)) < 0 || rs_seal_fields(payload, f, 5) != 0 ||
 	    !rs_id_valid(f[0], "org_") || !rs_id_valid(f[1], "usr_") ||
-	    !rs_id_valid(f[2], "key_") || (t->role = rs_role_parse(f[3])) == 0 ||
-	    rs_config_num(f[4], 0, INT64_MAX, &exp) != 0)
+	    !rs_id_valid(f[2], "key_") || (t->role = rs_role_parse(f[3])) == 0)
+		return RS_ERR_CRYPTO;
+	t->exp = rs_num_parse(f[4], 0, INT64_MAX, &errstr);
+	if (errstr != NULL)
 		return RS_ERR_CRYPTO;
 	strcpy(t->org_id, f[0]);
 	strcpy(t->user_id, f[1]);
 	strcpy(t->key_id, f[2]);
-	t->exp = exp;
 	return t->exp <= now ? RS_ERR_RANGE : RS_OK;
 }

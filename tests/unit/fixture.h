@@ -5,8 +5,10 @@
  * subkey.
  *
  * Every helper is static inline, so a test program pays nothing for
- * those it does not use. Failures are reported with tap_diag(), never
- * as checks, so that using a helper does not change a program's count.
+ * those it does not use. A helper that cannot set up what it promises
+ * bails out (tap_bail: "Bail out!", a failed program), never returning
+ * a half-made fixture; so using one does not change a program's count,
+ * and a test cannot pass on a database that was never made.
  */
 #ifndef RS_FIXTURE_H
 #define RS_FIXTURE_H
@@ -30,8 +32,8 @@
 
 /*
  * Makes a fresh directory $TMPDIR/name.XXXXXX (/tmp when TMPDIR is
- * unset, empty or too long for dir) and puts its path in dir. Returns 0,
- * or -1 with a diagnostic. The caller removes it: fixture_db_cleanup(),
+ * unset, empty or too long for dir) and puts its path in dir. Returns 0
+ * (it bails out on failure). The caller removes it: fixture_db_cleanup(),
  * or rmdir() once its own files are gone.
  */
 static inline int
@@ -42,24 +44,20 @@ fixture_tmpdir(char *dir, size_t dirsz, const char *name)
 	snprintf(dir, dirsz, "%s/%s.XXXXXX",
 	    tmp != NULL && *tmp != '\0' && strlen(tmp) < 40 ? tmp : "/tmp",
 	    name);
-	if (mkdtemp(dir) == NULL) {
-		tap_diag("mkdtemp %s failed", dir);
-		return -1;
-	}
+	if (mkdtemp(dir) == NULL)
+		tap_bail("mkdtemp %s failed", dir);
 	return 0;
 }
 
 /*
  * The start of a test program with databases: libsodium, then
- * fixture_tmpdir(). Returns 0, or -1 with a diagnostic.
+ * fixture_tmpdir(). Returns 0 (it bails out on failure).
  */
 static inline int
 fixture_start(char *dir, size_t dirsz, const char *name)
 {
-	if (sodium_init() < 0) {
-		tap_diag("sodium_init failed");
-		return -1;
-	}
+	if (sodium_init() < 0)
+		tap_bail("sodium_init failed");
 	return fixture_tmpdir(dir, dirsz, name);
 }
 
@@ -85,17 +83,15 @@ fixture_query_int(struct rs_db *db, const char *sql, const char *p)
 
 /*
  * Initialises libsodium, fills master with random bytes and derives its
- * subkey for use into subkey. Returns 0, or -1 with a diagnostic. Both
+ * subkey for use into subkey. Returns 0 (it bails out on failure). Both
  * buffers are the caller's.
  */
 static inline int
 fixture_subkey(unsigned char master[RS_SECRET_BYTES], enum rs_secret_use use,
     unsigned char subkey[RS_SECRET_BYTES])
 {
-	if (sodium_init() < 0) {
-		tap_diag("sodium_init failed");
-		return -1;
-	}
+	if (sodium_init() < 0)
+		tap_bail("sodium_init failed");
 	randombytes_buf(master, RS_SECRET_BYTES);
 	rs_secret_derive(master, use, subkey);
 	return 0;
@@ -113,7 +109,7 @@ fixture_db_path(char *buf, size_t bufsz, const char *dir, int n,
 /*
  * Opens (creating it) the next database of dir, test-N.db with N one
  * more than *ndb, the count of those made so far, which it bumps; migrates
- * it when migrate is set. Returns the handle, or NULL with a diagnostic.
+ * it when migrate is set. Returns the handle (never NULL: it bails out).
  * The caller closes it with rs_db_close(); fixture_db_cleanup() removes
  * the files.
  */
@@ -124,22 +120,17 @@ fixture_db_open(const char *dir, int *ndb, int migrate)
 	char		 p[128];
 
 	if (rs_db_open(fixture_db_path(p, sizeof(p), dir, ++*ndb, ""), 1, 0,
-	    &db) != RS_OK) {
-		tap_diag("cannot open %s", p);
-		return NULL;
-	}
-	if (migrate && rs_migrate_run(db) != RS_OK) {
-		tap_diag("cannot migrate %s", p);
-		rs_db_close(db);
-		return NULL;
-	}
+	    &db) != RS_OK)
+		tap_bail("cannot open %s", p);
+	if (migrate && rs_migrate_run(db) != RS_OK)
+		tap_bail("cannot migrate %s", p);
 	return db;
 }
 
 /*
  * As fixture_db_open() with migrate set, plus one org "Acme" (rate
- * limit 120) whose id goes into org. Returns the handle, or NULL with a
- * diagnostic. The caller closes it with rs_db_close().
+ * limit 120) whose id goes into org. Returns the handle (never NULL: it
+ * bails out). The caller closes it with rs_db_close().
  */
 static inline struct rs_db *
 fixture_db_org(const char *dir, int *ndb, char org[RS_ID_MAX])
@@ -147,14 +138,10 @@ fixture_db_org(const char *dir, int *ndb, char org[RS_ID_MAX])
 	struct rs_db	*db;
 	char		 p[128];
 
-	if ((db = fixture_db_open(dir, ndb, 1)) == NULL)
-		return NULL;
-	if (rs_admin_org_create(db, "Acme", 120, org) != RS_OK) {
-		tap_diag("cannot set up %s",
+	db = fixture_db_open(dir, ndb, 1);
+	if (rs_admin_org_create(db, "Acme", 120, org) != RS_OK)
+		tap_bail("cannot create an org in %s",
 		    fixture_db_path(p, sizeof(p), dir, *ndb, ""));
-		rs_db_close(db);
-		return NULL;
-	}
 	return db;
 }
 

@@ -2,10 +2,16 @@
  * tap.h: a header-only Test Anything Protocol producer for the unit
  * tests, read by automake's tap-driver.sh.
  *
- * Each check prints "ok N - name" or "not ok N - name" followed, on
- * failure, by "# file:line: expr" and what was got and expected. The plan
- * ("1..N") is printed last by tap_done(), which returns the exit status:
- * 0 when every check passed, 1 otherwise.
+ * A program declares its plan first, tap_plan(N), so that one which
+ * stops early fails (tap-driver.sh reports the missing checks), and ends
+ * with tap_done(), which returns the exit status: 0 when every check
+ * passed and exactly N ran, 1 otherwise. Each check prints "ok N - name"
+ * or "not ok N - name" followed, on failure, by "# file:line: expr" and
+ * what was got and expected.
+ *
+ * Setup is not a check, but it must not fail quietly: TAP_SETUP(expr)
+ * and tap_bail() stop the program with "Bail out!", which the driver
+ * counts as an error.
  *
  * TAP_TODO_BEGIN(why) / TAP_TODO_END() mark checks that document a known
  * bug in lib/: they print "# TODO why", which tap-driver.sh counts as an
@@ -20,9 +26,11 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct tap_state {
+	int		 plan;		/* checks declared, -1: none yet */
 	int		 n;		/* checks run */
 	int		 failed;	/* failed, not counting TODO */
 	const char	*todo;		/* reason while in a TODO block */
@@ -32,9 +40,36 @@ struct tap_state {
 static inline struct tap_state *
 tap_state(void)
 {
-	static struct tap_state	 s;
+	static struct tap_state	 s = { -1, 0, 0, NULL };
 
 	return &s;
+}
+
+/* Declares how many checks the program runs; call it first. */
+static inline void
+tap_plan(int n)
+{
+	tap_state()->plan = n;
+	printf("1..%d\n", n);
+	fflush(stdout);
+}
+
+/* Stops the program: setup failed, so no later check means anything. */
+static inline void	tap_bail(const char *fmt, ...)
+			    __attribute__((format(printf, 1, 2), noreturn));
+
+static inline void
+tap_bail(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fputs("Bail out! ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+	exit(1);
 }
 
 /* A diagnostic line: "# " then the formatted text. */
@@ -132,13 +167,22 @@ tap_has_str(const char *hay, const char *needle, const char *name,
 	return ok;
 }
 
-/* Prints the plan and returns the exit status of the test program. */
+/*
+ * The exit status of the test program: 1 when a check failed or the
+ * count differs from the plan (a program without tap_plan() prints its
+ * count as the plan here, the old way).
+ */
 static inline int
 tap_done(void)
 {
 	struct tap_state	*s = tap_state();
 
-	printf("1..%d\n", s->n);
+	if (s->plan < 0)
+		printf("1..%d\n", s->n);
+	else if (s->n != s->plan) {
+		tap_diag("planned %d checks but ran %d", s->plan, s->n);
+		s->failed++;
+	}
 	if (s->failed > 0)
 		tap_diag("%d of %d checks failed", s->failed, s->n);
 	fflush(stdout);
@@ -155,6 +199,10 @@ tap_done(void)
 #define TAP_HAS_STR(hay, needle, name) \
 	tap_has_str((hay), (needle), (name), __FILE__, __LINE__, \
 	    #hay " contains " #needle)
+/* Setup that must succeed: bails out naming the call when it does not. */
+#define TAP_SETUP(expr) \
+	((expr) ? (void)0 : tap_bail("%s:%d: setup failed: %s", __FILE__, \
+	    __LINE__, #expr))
 #define TAP_TODO_BEGIN(why)	(tap_state()->todo = (why))
 #define TAP_TODO_END()		(tap_state()->todo = NULL)
 

@@ -17,6 +17,7 @@
 #include "db.h"
 #include "id.h"
 #include "idem.h"
+#include "store_idem.h"
 #include "json.h"
 #include "migrate.h"
 #include "fixture.h"
@@ -110,7 +111,7 @@ test_idem_key_printable(void)
 static void
 test_idem_key_max_length(void)
 {
-	const char	*k = repeat('k', RS_IDEM_KEY_MAX);
+	const char	*k = repeat('k', RS_MAX_IDEM_KEY);
 	const char	*got = rs_idem_key(&arena, k);
 
 	TAP_OK(got != NULL && strcmp(got, k) == 0,
@@ -120,20 +121,20 @@ test_idem_key_max_length(void)
 static void
 test_idem_key_too_long(void)
 {
-	TAP_OK(rs_idem_key(&arena, repeat('k', RS_IDEM_KEY_MAX + 1)) == NULL,
+	TAP_OK(rs_idem_key(&arena, repeat('k', RS_MAX_IDEM_KEY + 1)) == NULL,
 	    "idem key: 256 characters refused");
 }
 
 static void
 test_idem_key_quoted_max_length(void)
 {
-	char		*k = repeat('k', RS_IDEM_KEY_MAX + 2);
+	char		*k = repeat('k', RS_MAX_IDEM_KEY + 2);
 	const char	*got;
 
 	k[0] = '"';
-	k[RS_IDEM_KEY_MAX + 1] = '"';
+	k[RS_MAX_IDEM_KEY + 1] = '"';
 	got = rs_idem_key(&arena, k);
-	TAP_OK(got != NULL && strlen(got) == RS_IDEM_KEY_MAX,
+	TAP_OK(got != NULL && strlen(got) == RS_MAX_IDEM_KEY,
 	    "idem key: 255 characters in quotes accepted");
 }
 
@@ -259,12 +260,12 @@ test_idem_store_replay(void)
 		return;
 	request(&id, "key-1", "POST", "/v1/records", "{\"title\":\"t\"}");
 	rs_db_begin(db);
-	TAP_IS_INT(rs_idem_find(db, &arena, org, &id, NOW_MS, &ans),
+	TAP_IS_INT(rs_store_idem_find(db, &arena, org, &id, NOW_MS, &ans),
 	    RS_IDEM_NEW, "idem find: an unseen key is RS_IDEM_NEW");
-	TAP_IS_INT(rs_idem_store(db, org, &id, NOW_MS, &answer), RS_OK,
+	TAP_IS_INT(rs_store_idem_store(db, org, &id, NOW_MS, &answer), RS_OK,
 	    "idem store: succeeds");
 	memset(&ans, 0, sizeof(ans));
-	if (TAP_IS_INT(rs_idem_find(db, &arena, org, &id, NOW_MS + 1000,
+	if (TAP_IS_INT(rs_store_idem_find(db, &arena, org, &id, NOW_MS + 1000,
 	    &ans), RS_IDEM_REPLAY,
 	    "idem find: the same request again is RS_IDEM_REPLAY")) {
 		TAP_IS_INT(ans.status, 201, "idem find: replays the status");
@@ -290,8 +291,8 @@ test_idem_mismatch(void)
 	request(&id, "key-1", "POST", "/v1/records", "{\"title\":\"t\"}");
 	request(&other, "key-1", "POST", "/v1/records", "{\"title\":\"u\"}");
 	rs_db_begin(db);
-	rs_idem_store(db, org, &id, NOW_MS, &answer);
-	TAP_IS_INT(rs_idem_find(db, &arena, org, &other, NOW_MS, &ans),
+	rs_store_idem_store(db, org, &id, NOW_MS, &answer);
+	TAP_IS_INT(rs_store_idem_find(db, &arena, org, &other, NOW_MS, &ans),
 	    RS_IDEM_MISMATCH,
 	    "idem find: the same key with another hash is RS_IDEM_MISMATCH");
 	rs_db_commit(db);
@@ -311,8 +312,8 @@ test_idem_other_key(void)
 	request(&id, "key-1", "POST", "/v1/records", "{\"title\":\"t\"}");
 	request(&other, "key-2", "POST", "/v1/records", "{\"title\":\"t\"}");
 	rs_db_begin(db);
-	rs_idem_store(db, org, &id, NOW_MS, &answer);
-	TAP_IS_INT(rs_idem_find(db, &arena, org, &other, NOW_MS, &ans),
+	rs_store_idem_store(db, org, &id, NOW_MS, &answer);
+	TAP_IS_INT(rs_store_idem_find(db, &arena, org, &other, NOW_MS, &ans),
 	    RS_IDEM_NEW, "idem find: another key in the org is RS_IDEM_NEW");
 	rs_db_commit(db);
 	rs_db_close(db);
@@ -331,11 +332,11 @@ test_idem_other_org(void)
 	rs_admin_org_create(db, "Other", 120, org2);
 	request(&id, "key-1", "POST", "/v1/records", "{\"title\":\"t\"}");
 	rs_db_begin(db);
-	rs_idem_store(db, org, &id, NOW_MS, &answer);
-	TAP_IS_INT(rs_idem_find(db, &arena, org2, &id, NOW_MS, &ans),
+	rs_store_idem_store(db, org, &id, NOW_MS, &answer);
+	TAP_IS_INT(rs_store_idem_find(db, &arena, org2, &id, NOW_MS, &ans),
 	    RS_IDEM_NEW, "idem find: the same key in another org is "
 	    "RS_IDEM_NEW");
-	TAP_IS_INT(rs_idem_store(db, org2, &id, NOW_MS, &answer), RS_OK,
+	TAP_IS_INT(rs_store_idem_store(db, org2, &id, NOW_MS, &answer), RS_OK,
 	    "idem store: the same key in another org is stored too");
 	rs_db_commit(db);
 	rs_db_close(db);
@@ -353,8 +354,8 @@ test_idem_expired(void)
 		return;
 	request(&id, "key-1", "POST", "/v1/records", "{\"title\":\"t\"}");
 	rs_db_begin(db);
-	rs_idem_store(db, org, &id, NOW_MS - RS_IDEM_TTL_MS - 1, &answer);
-	TAP_IS_INT(rs_idem_find(db, &arena, org, &id, NOW_MS, &ans),
+	rs_store_idem_store(db, org, &id, NOW_MS - RS_IDEM_TTL_MS - 1, &answer);
+	TAP_IS_INT(rs_store_idem_find(db, &arena, org, &id, NOW_MS, &ans),
 	    RS_IDEM_NEW, "idem find: a key older than RS_IDEM_TTL_MS is "
 	    "RS_IDEM_NEW");
 	rs_db_commit(db);
@@ -374,11 +375,11 @@ test_idem_expired_replaced(void)
 	request(&id, "key-1", "POST", "/v1/records", "{\"title\":\"t\"}");
 	request(&other, "key-1", "POST", "/v1/records", "{\"title\":\"u\"}");
 	rs_db_begin(db);
-	rs_idem_store(db, org, &id, NOW_MS - RS_IDEM_TTL_MS - 1, &answer);
+	rs_store_idem_store(db, org, &id, NOW_MS - RS_IDEM_TTL_MS - 1, &answer);
 	fresh.status = 200;
-	TAP_IS_INT(rs_idem_store(db, org, &other, NOW_MS, &fresh), RS_OK,
+	TAP_IS_INT(rs_store_idem_store(db, org, &other, NOW_MS, &fresh), RS_OK,
 	    "idem store: an expired key can be stored again");
-	TAP_OK(rs_idem_find(db, &arena, org, &other, NOW_MS, &ans) ==
+	TAP_OK(rs_store_idem_find(db, &arena, org, &other, NOW_MS, &ans) ==
 	    RS_IDEM_REPLAY && ans.status == 200,
 	    "idem find: the key stored again replays its new answer");
 	rs_db_commit(db);
@@ -397,8 +398,8 @@ test_idem_within_ttl(void)
 		return;
 	request(&id, "key-1", "POST", "/v1/records", "{\"title\":\"t\"}");
 	rs_db_begin(db);
-	rs_idem_store(db, org, &id, NOW_MS - RS_IDEM_TTL_MS + 1000, &answer);
-	TAP_IS_INT(rs_idem_find(db, &arena, org, &id, NOW_MS, &ans),
+	rs_store_idem_store(db, org, &id, NOW_MS - RS_IDEM_TTL_MS + 1000, &answer);
+	TAP_IS_INT(rs_store_idem_find(db, &arena, org, &id, NOW_MS, &ans),
 	    RS_IDEM_REPLAY, "idem find: a key just younger than "
 	    "RS_IDEM_TTL_MS is RS_IDEM_REPLAY");
 	rs_db_commit(db);
@@ -417,10 +418,10 @@ test_idem_rollback(void)
 		return;
 	request(&id, "key-1", "POST", "/v1/records", "{\"title\":\"t\"}");
 	rs_db_begin(db);
-	rs_idem_store(db, org, &id, NOW_MS, &answer);
+	rs_store_idem_store(db, org, &id, NOW_MS, &answer);
 	rs_db_rollback(db);
 	rs_db_begin(db);
-	TAP_IS_INT(rs_idem_find(db, &arena, org, &id, NOW_MS, &ans),
+	TAP_IS_INT(rs_store_idem_find(db, &arena, org, &id, NOW_MS, &ans),
 	    RS_IDEM_NEW, "idem find: a key stored in a rolled back "
 	    "transaction is RS_IDEM_NEW");
 	rs_db_commit(db);
@@ -439,10 +440,10 @@ test_idem_committed(void)
 		return;
 	request(&id, "key-1", "POST", "/v1/records", "{\"title\":\"t\"}");
 	rs_db_begin(db);
-	rs_idem_store(db, org, &id, NOW_MS, &answer);
+	rs_store_idem_store(db, org, &id, NOW_MS, &answer);
 	rs_db_commit(db);
 	rs_db_begin(db);
-	TAP_IS_INT(rs_idem_find(db, &arena, org, &id, NOW_MS, &ans),
+	TAP_IS_INT(rs_store_idem_find(db, &arena, org, &id, NOW_MS, &ans),
 	    RS_IDEM_REPLAY, "idem find: a committed key replays in a later "
 	    "transaction");
 	rs_db_commit(db);
@@ -462,9 +463,9 @@ test_idem_empty_headers(void)
 		return;
 	request(&id, "key-1", "DELETE", "/v1/records/rec_x", NULL);
 	rs_db_begin(db);
-	rs_idem_store(db, org, &id, NOW_MS, &bare);
+	rs_store_idem_store(db, org, &id, NOW_MS, &bare);
 	memset(&ans, 0, sizeof(ans));
-	if (TAP_IS_INT(rs_idem_find(db, &arena, org, &id, NOW_MS, &ans),
+	if (TAP_IS_INT(rs_store_idem_find(db, &arena, org, &id, NOW_MS, &ans),
 	    RS_IDEM_REPLAY,
 	    "idem find: an answer without headers or body replays")) {
 		TAP_IS_INT(ans.status, 204, "idem find: replays status 204");

@@ -1,5 +1,5 @@
 /*
- * test-orgseq: an org's counters (lib/orgseq.h): change and event
+ * test-store-orgseq: an org's counters (lib/store_orgseq.h): change and event
  * numbers taken together, per org, and the rowids they make. Each test
  * has its own migrated database file in a mkdtemp directory.
  */

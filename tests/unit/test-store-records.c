@@ -1,5 +1,5 @@
 /*
- * test-recstore: records in SQLite (lib/recstore.h): put and get, the
+ * test-store-records: records in SQLite (lib/store_records.h): put and get, the
  * per-org change sequence, keyset lists with their filters, the change
  * feed and the record's JSON form. Each test has its own migrated
  * database file in a mkdtemp directory, with one org.

@@ -1,0 +1,119 @@
+#include <string.h>
+#include <strings.h>
+
+#include <sodium.h>
+
+#include "limits.h"
+#include "clock.h"
+#include "log.h"
+#include "reply.h"
+#include "store_keys.h"
+#include "store_users.h"
+#include "token.h"
+#include "txn.h"
+#include "auth.h"
+
+/*
+ * rs_token_verify, remembering the last token this process verified: a
+ * client sends the same token many times, and the same bytes verify the
+ * same way, so only the expiry needs checking again.
+ */
+static enum rs_err
+rs_auth_verify(struct rs_app *app, const char *tok, struct rs_token *t)
+{
+	struct rs_token_memo	*m = &app->memo;
+	int64_t			 now = rs_clock_now_ms() / 1000;
+	size_t			 len = strlen(tok);
+	enum rs_err		 rc;
+
+	if (len > 0 && len == m->len && sodium_memcmp(tok, m->tok, len) == 0) {
+		*t = m->t;
+		return t->exp <= now ? RS_ERR_RANGE : RS_OK;
+	}
+	rc = rs_token_verify(app->k_token, tok, now, t);
+	if (rc == RS_OK && len < sizeof(m->tok)) {
+		memcpy(m->tok, tok, len + 1);
+		m->len = len;
+		m->t = *t;
+	}
+	return rc;
+}
+
+void
+rs_auth_forget(struct rs_app *app)
+{
+	sodium_memzero(&app->memo, sizeof(app->memo));
+}
+
+static enum rs_step
+rs_auth_deny(struct rs_ctx *ctx, const char *detail)
+{
+	rs_resp_header(&ctx->resp, "WWW-Authenticate",
+	    "Bearer realm=\"relaysync\"");
+	return rs_reply_problem(ctx, RS_PROB_UNAUTHORIZED, "%s", detail);
+}
+
+enum rs_step
+rs_auth_bearer(struct rs_ctx *ctx)
+{
+	const char		*h = rs_http_header(&ctx->req, "Authorization");
+	struct rs_token		 t;
+	struct rs_store_holder	 who;
+	enum rs_err		 rc;
+
+	if (h == NULL || *h == '\0')
+		return rs_auth_deny(ctx, "a bearer token is required");
+	if (strncasecmp(h, "Bearer ", 7) != 0)
+		return rs_auth_deny(ctx, "the Authorization scheme must be "
+		    "Bearer");
+	for (h += 7; *h == ' '; h++)
+		continue;
+	rc = rs_auth_verify(ctx->app, h, &t);
+	if (rc == RS_ERR_RANGE)
+		return rs_auth_deny(ctx, "the access token has expired");
+	if (rc != RS_OK)
+		return rs_auth_deny(ctx, "the access token is not valid");
+	rc = rs_store_keys_holder(ctx->app->db, &ctx->app->arena, t.key_id,
+	    t.org_id, t.user_id, &who);
+	if (rc == RS_ERR_NOTFOUND)
+		return rs_auth_deny(ctx, "the access token was revoked, or its "
+		    "user disabled");
+	if (rc != RS_OK)
+		return rs_reply_problem(ctx, RS_PROB_UNAVAILABLE,
+		    "cannot check the access token now");
+	ctx->who.email = who.email;
+	ctx->who.role = who.role;
+	ctx->who.last_sync_at = who.last_sync_at;
+	memcpy(ctx->who.org_id, t.org_id, sizeof(t.org_id));
+	memcpy(ctx->who.user_id, t.user_id, sizeof(t.user_id));
+	memcpy(ctx->who.key_id, t.key_id, sizeof(t.key_id));
+	ctx->who.token_exp = t.exp;
+	ctx->who.authed = 1;
+	return RS_NEXT;
+}
+
+static enum rs_txn_do
+rs_auth_touch_change(struct rs_txn *t, void *arg)
+{
+	const char	*uid = arg;
+
+	t->err = rs_store_users_touch(t->db, uid, t->now, RS_SYNC_TOUCH_MS);
+	return t->err == RS_OK ? RS_TXN_COMMIT : RS_TXN_FAILED;
+}
+
+void
+rs_auth_touch(struct rs_ctx *ctx)
+{
+	struct rs_txn	 t;
+	int64_t		 now = rs_clock_now_ms();
+
+	/* The holder lookup read the value: most requests stop here. */
+	if (ctx->who.last_sync_at != 0 &&
+	    now - ctx->who.last_sync_at < RS_SYNC_TOUCH_MS)
+		return;
+	rs_txn_init(&t, ctx->app->db, &ctx->app->arena, ctx->who.org_id, now);
+	if (rs_txn_run(&t, rs_auth_touch_change, ctx->who.user_id) !=
+	    RS_TXN_DONE)
+		rs_log_warn("cannot record last_sync_at for %s: %s",
+		    ctx->who.user_id, rs_strerror(t.err));
+}

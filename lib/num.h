@@ -1,0 +1,18 @@
+/*
+ * num.h: decimal numbers from outside input, range-checked in one step,
+ * in the manner of OpenBSD's strtonum(3). Every module that reads a
+ * number from a header, a query, a token or the environment uses this.
+ */
+#ifndef RS_NUM_H
+#define RS_NUM_H
+
+/*
+ * Parses s, a base-10 integer with an optional leading '-' and nothing
+ * else (no spaces, no '+', no trailing bytes), into [min, max].
+ * Returns the value with *errstr NULL; or 0 with *errstr set to a static
+ * "invalid", "too small" or "too large" (and the value must be ignored).
+ */
+long long	rs_num_parse(const char *s, long long min, long long max,
+		    const char **errstr);
+
+#endif /* RS_NUM_H */

@@ -1,0 +1,167 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "json.h"
+#include "valid.h"
+#include "reply.h"
+
+struct json_object *
+rs_reply_problem_new(struct rs_ctx *ctx, enum rs_problem p, const char *detail)
+{
+	return rs_problem_new(p, detail, ctx->req.path, ctx->request_id);
+}
+
+enum rs_step
+rs_reply_json(struct rs_ctx *ctx, int status, struct json_object *obj)
+{
+	const char	*s;
+	enum rs_step	 rc = RS_FAIL;
+
+	if (obj == NULL)
+		return RS_FAIL;
+	if ((s = rs_json_compact(obj)) != NULL &&
+	    (ctx->resp.body = rs_arena_strdup(&ctx->app->arena, s)) != NULL) {
+		ctx->resp.bodylen = strlen(s);
+		ctx->resp.status = status;
+		if (ctx->resp.ctype == NULL)
+			ctx->resp.ctype = "application/json";
+		rc = RS_ANSWERED;
+	}
+	json_object_put(obj);
+	return rc;
+}
+
+enum rs_step
+rs_reply_problem_obj(struct rs_ctx *ctx, enum rs_problem p,
+    struct json_object *prob)
+{
+	ctx->resp.ctype = "application/problem+json";
+	return rs_reply_json(ctx, rs_problem_status(p), prob);
+}
+
+enum rs_step
+rs_reply_problem_as(struct rs_ctx *ctx, int status, struct json_object *prob)
+{
+	if (prob == NULL || json_object_object_add(prob, "status",
+	    json_object_new_int(status)) != 0) {
+		json_object_put(prob);
+		return RS_FAIL;
+	}
+	ctx->resp.ctype = "application/problem+json";
+	return rs_reply_json(ctx, status, prob);
+}
+
+enum rs_step
+rs_reply_problem(struct rs_ctx *ctx, enum rs_problem p, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 detail[512];
+
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(detail, sizeof(detail), fmt, ap);
+		va_end(ap);
+	}
+	return rs_reply_problem_obj(ctx, p,
+	    rs_reply_problem_new(ctx, p, fmt != NULL ? detail : NULL));
+}
+
+enum rs_step
+rs_reply_busy(struct rs_ctx *ctx)
+{
+	rs_resp_header(&ctx->resp, "Retry-After", "1");
+	return rs_reply_problem(ctx, RS_PROB_UNAVAILABLE,
+	    "the database is busy; nothing was changed: retry");
+}
+
+enum rs_step
+rs_reply_invalid(struct rs_ctx *ctx, const struct rs_valid *v)
+{
+	struct json_object	*prob;
+	char			 detail[320];
+	size_t			 i;
+
+	if (v->n == 1)
+		snprintf(detail, sizeof(detail), "%s: %s", v->e[0].field,
+		    v->e[0].message);
+	else
+		snprintf(detail, sizeof(detail), "%zu members are invalid; "
+		    "see errors", v->n);
+	if ((prob = rs_reply_problem_new(ctx, RS_PROB_INVALID_REQUEST,
+	    detail)) == NULL)
+		return RS_FAIL;
+	for (i = 0; i < v->n; i++)
+		if (rs_problem_field(prob, v->e[i].field, v->e[i].message)) {
+			json_object_put(prob);
+			return RS_FAIL;
+		}
+	return rs_reply_problem_obj(ctx, RS_PROB_INVALID_REQUEST, prob);
+}
+
+enum rs_err
+rs_reply_header(struct rs_ctx *ctx, const char *name, const char *value)
+{
+	const char	*v;
+
+	if ((v = rs_arena_strdup(&ctx->app->arena, value)) == NULL)
+		return RS_ERR_NOMEM;
+	return rs_resp_header(&ctx->resp, name, v) == 0 ? RS_OK :
+	    RS_ERR_RANGE;
+}
+
+void
+rs_reply_clear(struct rs_ctx *ctx, size_t nhdr)
+{
+	ctx->resp.nhdr = nhdr;
+	ctx->resp.status = 0;
+	ctx->resp.ctype = NULL;
+	ctx->resp.body = NULL;
+	ctx->resp.bodylen = 0;
+}
+
+enum rs_err
+rs_reply_remember(struct rs_ctx *ctx, struct rs_idem_answer *ans)
+{
+	const char	*h = "";
+	size_t		 i;
+
+	for (i = 0; i < ctx->resp.nhdr; i++)
+		if ((h = rs_arena_printf(&ctx->app->arena, "%s%s: %s\n", h,
+		    ctx->resp.hdr[i].name, ctx->resp.hdr[i].value)) == NULL)
+			return RS_ERR_NOMEM;
+	ans->status = ctx->resp.status;
+	ans->headers = h;
+	ans->body = ctx->resp.body;
+	return ans->body != NULL ? RS_OK : RS_ERR_INVAL;
+}
+
+enum rs_step
+rs_reply_replay(struct rs_ctx *ctx, const struct rs_idem_answer *ans)
+{
+	char	*h, *line, *colon, *next;
+
+	if ((h = rs_arena_strdup(&ctx->app->arena, ans->headers)) == NULL)
+		return RS_FAIL;
+	ctx->resp.status = ans->status;
+	ctx->resp.ctype = ans->status >= 400 ? "application/problem+json" :
+	    "application/json";
+	ctx->resp.body = ans->body;
+	ctx->resp.bodylen = strlen(ans->body);
+	for (line = h; *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) == NULL)
+			next = line + strlen(line);
+		else
+			*next++ = '\0';
+		if ((colon = strstr(line, ": ")) == NULL)
+			continue;
+		*colon = '\0';
+		if (rs_resp_header(&ctx->resp, line, colon + 2) != 0)
+			return RS_FAIL;
+	}
+	if (rs_resp_header(&ctx->resp, "Idempotent-Replayed", "true") != 0)
+		return RS_FAIL;
+	return RS_ANSWERED;
+}

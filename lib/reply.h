@@ -1,0 +1,61 @@
+/*
+ * reply.h: the answers handlers and pipeline steps give, written into
+ * ctx->resp: JSON bodies and RFC 9457 problems (problem.h), with the
+ * request's path as instance and its id as request_id.
+ *
+ * Every function returns RS_ANSWERED once ctx->resp holds the answer, or
+ * RS_FAIL (nothing usable was built; the pipeline answers 500), so a
+ * handler may end with "return rs_reply_...(ctx, ...)".
+ */
+#ifndef RS_REPLY_H
+#define RS_REPLY_H
+
+#include "ctx.h"
+#include "idem.h"
+#include "problem.h"
+
+struct json_object;
+struct rs_valid;
+
+/* Answers status with obj serialised (obj is consumed, may be NULL). */
+enum rs_step	 rs_reply_json(struct rs_ctx *ctx, int status,
+		    struct json_object *obj);
+/* Answers with a problem; detail is printf-style and may be NULL. */
+enum rs_step	 rs_reply_problem(struct rs_ctx *ctx, enum rs_problem p,
+		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Answers with a problem object built by the caller (consumed). */
+enum rs_step	 rs_reply_problem_obj(struct rs_ctx *ctx, enum rs_problem p,
+		    struct json_object *prob);
+/*
+ * Answers with prob under another status than the code's own (the same
+ * causal_conflict is 409 for a body token, 412 for If-Match).
+ */
+enum rs_step	 rs_reply_problem_as(struct rs_ctx *ctx, int status,
+		    struct json_object *prob);
+/* A new problem object for ctx (instance and request_id filled), or NULL. */
+struct json_object *rs_reply_problem_new(struct rs_ctx *ctx,
+		    enum rs_problem p, const char *detail);
+/* 503 with Retry-After: the write lock stayed taken; nothing changed. */
+enum rs_step	 rs_reply_busy(struct rs_ctx *ctx);
+/* 400 invalid_request listing v's field errors. */
+enum rs_step	 rs_reply_invalid(struct rs_ctx *ctx, const struct rs_valid *v);
+/*
+ * Adds a response header, its value copied into the request arena.
+ * RS_OK, RS_ERR_NOMEM, or RS_ERR_RANGE when the header table is full.
+ */
+enum rs_err	 rs_reply_header(struct rs_ctx *ctx, const char *name,
+		    const char *value);
+/* Forgets an answer built in advance, keeping the first nhdr headers. */
+void		 rs_reply_clear(struct rs_ctx *ctx, size_t nhdr);
+/*
+ * The answer now in ctx->resp as an Idempotency-Key keeps it (status,
+ * every header as "Name: value\n" lines, body; strings in the request
+ * arena) into *ans. RS_OK or RS_ERR_NOMEM.
+ */
+enum rs_err	 rs_reply_remember(struct rs_ctx *ctx,
+		    struct rs_idem_answer *ans);
+/* Answers with a kept answer, marked Idempotent-Replayed. */
+enum rs_step	 rs_reply_replay(struct rs_ctx *ctx,
+		    const struct rs_idem_answer *ans);
+
+#endif /* RS_REPLY_H */

@@ -1,0 +1,201 @@
+#include <string.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "limits.h"
+#include "arena.h"
+#include "db.h"
+#include "store_keys.h"
+
+enum {
+	STMT_BY_HASH,
+	STMT_HOLDER,
+	STMT_INSERT,
+	STMT_REVOKE,
+	STMT_EXISTS,
+	STMT_FAILS_GET,
+	STMT_FAILS_ADD,
+	STMT__MAX
+};
+
+static const char *const sql[STMT__MAX] = {
+	/* STMT_BY_HASH */
+	"SELECT k.id, k.org_id, k.user_id, u.role, u.status, k.hash "
+	"FROM api_keys k JOIN users u ON u.id = k.user_id "
+	"WHERE k.hash = ?1 AND k.revoked_at IS NULL",
+	/* STMT_HOLDER */
+	"SELECT u.email, u.role, u.last_sync_at FROM api_keys k "
+	"JOIN users u ON u.id = k.user_id "
+	"WHERE k.id = ?1 AND k.org_id = ?2 AND k.user_id = ?3 "
+	"AND k.revoked_at IS NULL AND u.status = 'active'",
+	/* STMT_INSERT */
+	"INSERT INTO api_keys (id, org_id, user_id, hash, created_at) "
+	"VALUES (?1, ?2, ?3, ?4, ?5)",
+	/* STMT_REVOKE */
+	"UPDATE api_keys SET revoked_at = ?2 "
+	"WHERE id = ?1 AND revoked_at IS NULL",
+	/* STMT_EXISTS */
+	"SELECT 1 FROM api_keys WHERE id = ?1",
+	/* STMT_FAILS_GET */
+	"SELECT window_start, failures FROM auth_failures WHERE addr = ?1",
+	/* STMT_FAILS_ADD: a new window once the old one has passed */
+	"INSERT INTO auth_failures (addr, window_start, failures) "
+	"VALUES (?1, ?2, 1) ON CONFLICT (addr) DO UPDATE SET "
+	"failures = CASE WHEN window_start + ?3 <= ?2 THEN 1 "
+	"ELSE failures + 1 END, "
+	"window_start = CASE WHEN window_start + ?3 <= ?2 THEN ?2 "
+	"ELSE window_start END",
+};
+
+/* Steps st once, expecting no row; maps the result and resets st. */
+static enum rs_err
+rs_store_keys_step(sqlite3_stmt *st)
+{
+	int	 rc = sqlite3_step(st);
+
+	rs_db_done(st);
+	return rc == SQLITE_DONE ? RS_OK : rs_db_err(rc);
+}
+
+enum rs_err
+rs_store_keys_find(struct rs_db *db,
+    const unsigned char hash[RS_APIKEY_HASH_BYTES], struct rs_store_key *k)
+{
+	sqlite3_stmt	*st;
+	enum rs_err	 rc;
+	int		 step;
+
+	memset(k, 0, sizeof(*k));
+	if ((st = rs_db_stmt(db, sql[STMT_BY_HASH])) == NULL)
+		return RS_ERR_DB;
+	sqlite3_bind_blob(st, 1, hash, RS_APIKEY_HASH_BYTES, SQLITE_STATIC);
+	if ((step = sqlite3_step(st)) != SQLITE_ROW)
+		rc = step == SQLITE_DONE ? RS_ERR_NOTFOUND : rs_db_err(step);
+	else if (sqlite3_column_bytes(st, 5) != RS_APIKEY_HASH_BYTES ||
+	    sodium_memcmp(sqlite3_column_blob(st, 5), hash,
+	    RS_APIKEY_HASH_BYTES) != 0 ||
+	    strcmp((const char *)sqlite3_column_text(st, 4), "active") != 0)
+		rc = RS_ERR_NOTFOUND;
+	else if ((rc = rs_db_column_copy(st, 0, k->key_id,
+	    sizeof(k->key_id))) == RS_OK &&
+	    (rc = rs_db_column_copy(st, 1, k->org_id,
+	    sizeof(k->org_id))) == RS_OK &&
+	    (rc = rs_db_column_copy(st, 2, k->user_id,
+	    sizeof(k->user_id))) == RS_OK)
+		k->role = rs_role_parse(
+		    (const char *)sqlite3_column_text(st, 3));
+	rs_db_done(st);
+	return rc;
+}
+
+enum rs_err
+rs_store_keys_holder(struct rs_db *db, struct rs_arena *a, const char *key_id,
+    const char *org, const char *uid, struct rs_store_holder *h)
+{
+	sqlite3_stmt	*st;
+	enum rs_err	 rc = RS_OK;
+	int		 step;
+
+	memset(h, 0, sizeof(*h));
+	if ((st = rs_db_stmt(db, sql[STMT_HOLDER])) == NULL)
+		return RS_ERR_DB;
+	sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, org, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, uid, -1, SQLITE_STATIC);
+	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((h->email = rs_db_column_dup(st, 0, a)) == NULL)
+			rc = RS_ERR_NOMEM;
+		h->role = rs_role_parse(
+		    (const char *)sqlite3_column_text(st, 1));
+		h->last_sync_at = sqlite3_column_int64(st, 2);
+	} else
+		rc = step == SQLITE_DONE ? RS_ERR_NOTFOUND : rs_db_err(step);
+	rs_db_done(st);
+	return rc;
+}
+
+enum rs_err
+rs_store_keys_issue(struct rs_db *db, const unsigned char apikey_subkey[32],
+    const char *org, const char *uid, int64_t now, char key[RS_APIKEY_LEN + 1],
+    char key_id[RS_ID_MAX])
+{
+	unsigned char	 hash[RS_APIKEY_HASH_BYTES];
+	sqlite3_stmt	*st;
+	enum rs_err	 rc;
+
+	if ((st = rs_db_stmt(db, sql[STMT_INSERT])) == NULL)
+		return RS_ERR_DB;
+	rs_apikey_new(key, RS_APIKEY_LEN + 1);
+	rs_apikey_hash(apikey_subkey, key, hash);
+	rs_id_new(key_id, RS_ID_MAX, "key_");
+	sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, org, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, uid, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, hash, sizeof(hash), SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, now);
+	rc = rs_store_keys_step(st);
+	sodium_memzero(hash, sizeof(hash));
+	if (rc != RS_OK)
+		sodium_memzero(key, RS_APIKEY_LEN + 1);
+	return rc;
+}
+
+enum rs_err
+rs_store_keys_revoke(struct rs_db *db, const char *key_id, int64_t now)
+{
+	sqlite3_stmt	*st;
+	enum rs_err	 rc;
+	int		 step;
+
+	if ((st = rs_db_stmt(db, sql[STMT_REVOKE])) == NULL)
+		return RS_ERR_DB;
+	sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	if ((rc = rs_store_keys_step(st)) != RS_OK)
+		return rc;
+	if (sqlite3_changes(sqlite3_db_handle(st)) > 0)
+		return RS_OK;
+	if ((st = rs_db_stmt(db, sql[STMT_EXISTS])) == NULL)
+		return RS_ERR_DB;
+	sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	rs_db_done(st);
+	if (step == SQLITE_ROW)
+		return RS_OK;		/* revoked before */
+	return step == SQLITE_DONE ? RS_ERR_NOTFOUND : rs_db_err(step);
+}
+
+enum rs_err
+rs_store_keys_failures(struct rs_db *db, const char *addr, int64_t *start,
+    int *fails)
+{
+	sqlite3_stmt	*st;
+	int		 step;
+
+	*start = 0;
+	*fails = 0;
+	if ((st = rs_db_stmt(db, sql[STMT_FAILS_GET])) == NULL)
+		return RS_ERR_DB;
+	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
+	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		*start = sqlite3_column_int64(st, 0);
+		*fails = sqlite3_column_int(st, 1);
+	}
+	rs_db_done(st);
+	return step == SQLITE_ROW || step == SQLITE_DONE ? RS_OK :
+	    rs_db_err(step);
+}
+
+enum rs_err
+rs_store_keys_failed(struct rs_db *db, const char *addr, int64_t now)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = rs_db_stmt(db, sql[STMT_FAILS_ADD])) == NULL)
+		return RS_ERR_DB;
+	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int(st, 3, RS_AUTH_FAIL_WINDOW);
+	return rs_store_keys_step(st);
+}

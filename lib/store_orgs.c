@@ -1,0 +1,95 @@
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "db.h"
+#include "store_orgs.h"
+
+enum {
+	STMT_INSERT,
+	STMT_EXISTS,
+	STMT_STATS,
+	STMT_PING,
+	STMT__MAX
+};
+
+static const char *const sql[STMT__MAX] = {
+	/* STMT_INSERT */
+	"INSERT INTO orgs (id, name, rate_limit, created_at, num) "
+	"VALUES (?1, ?2, ?3, ?4, "
+	"(SELECT coalesce(max(num), 0) + 1 FROM orgs))",
+	/* STMT_EXISTS */
+	"SELECT 1 FROM orgs WHERE id = ?1",
+	/* STMT_STATS */
+	"SELECT (SELECT count(*) FROM orgs), (SELECT count(*) FROM users), "
+	"(SELECT count(*) FROM api_keys WHERE revoked_at IS NULL), "
+	"(SELECT count(*) FROM api_keys WHERE revoked_at IS NOT NULL)",
+	/* STMT_PING */
+	"SELECT count(*) FROM orgs",
+};
+
+enum rs_err
+rs_store_orgs_create(struct rs_db *db, const char *id, const char *name,
+    int rate_limit, int64_t now)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = rs_db_stmt(db, sql[STMT_INSERT])) == NULL)
+		return RS_ERR_DB;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, rate_limit);
+	sqlite3_bind_int64(st, 4, now);
+	rc = sqlite3_step(st);
+	rs_db_done(st);
+	return rc == SQLITE_DONE ? RS_OK : rs_db_err(rc);
+}
+
+enum rs_err
+rs_store_orgs_exists(struct rs_db *db, const char *id)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = rs_db_stmt(db, sql[STMT_EXISTS])) == NULL)
+		return RS_ERR_DB;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	rs_db_done(st);
+	if (rc == SQLITE_ROW)
+		return RS_OK;
+	return rc == SQLITE_DONE ? RS_ERR_NOTFOUND : rs_db_err(rc);
+}
+
+enum rs_err
+rs_store_orgs_stats(struct rs_db *db, struct rs_store_stats *s)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(s, 0, sizeof(*s));
+	if ((st = rs_db_stmt(db, sql[STMT_STATS])) == NULL)
+		return RS_ERR_DB;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		s->orgs = sqlite3_column_int64(st, 0);
+		s->users = sqlite3_column_int64(st, 1);
+		s->keys = sqlite3_column_int64(st, 2);
+		s->keys_revoked = sqlite3_column_int64(st, 3);
+	}
+	rs_db_done(st);
+	return rc == SQLITE_ROW ? RS_OK : rs_db_err(rc);
+}
+
+enum rs_err
+rs_store_orgs_ping(struct rs_db *db)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = rs_db_stmt(db, sql[STMT_PING])) == NULL)
+		return RS_ERR_DB;
+	rc = sqlite3_step(st);
+	rs_db_done(st);
+	return rc == SQLITE_ROW ? RS_OK : rs_db_err(rc);
+}

@@ -1,0 +1,34 @@
+/*
+ * store_orgs.h: orgs, and the counts an operator asks for. Each org gets
+ * a number (max + 1) that places its records and events in one rowid
+ * range (store_orgseq.h). Writes happen inside the caller's transaction
+ * (txn.h).
+ */
+#ifndef RS_STORE_ORGS_H
+#define RS_STORE_ORGS_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "id.h"
+
+struct rs_db;
+
+struct rs_store_stats {
+	int64_t	 orgs;
+	int64_t	 users;
+	int64_t	 keys;		/* live */
+	int64_t	 keys_revoked;
+};
+
+/* Inserts org id named name with rate_limit, created at now. */
+enum rs_err	rs_store_orgs_create(struct rs_db *db, const char *id,
+		    const char *name, int rate_limit, int64_t now);
+/* RS_OK when org id exists, RS_ERR_NOTFOUND, or an error. */
+enum rs_err	rs_store_orgs_exists(struct rs_db *db, const char *id);
+/* A real read of the orgs table: RS_OK when the database answers. */
+enum rs_err	rs_store_orgs_ping(struct rs_db *db);
+/* How many orgs, users and keys there are (a real read of each table). */
+enum rs_err	rs_store_orgs_stats(struct rs_db *db, struct rs_store_stats *s);
+
+#endif /* RS_STORE_ORGS_H */

@@ -1,0 +1,123 @@
+#include <string.h>
+
+#include "arena.h"
+#include "db.h"
+#include "store_idem.h"
+#include "txn.h"
+
+void
+rs_txn_init(struct rs_txn *t, struct rs_db *db, struct rs_arena *a,
+    const char *org, int64_t now)
+{
+	memset(t, 0, sizeof(*t));
+	t->db = db;
+	t->arena = a;
+	t->now = now;
+	if (org != NULL && strlen(org) < sizeof(t->org))
+		strcpy(t->org, org);
+}
+
+enum rs_err
+rs_txn_event(struct rs_txn *t, const char *type, const char *record_id,
+    struct json_object *data)
+{
+	if (t->nev == RS_TXN_MAX_EVENTS)
+		return RS_ERR_RANGE;
+	return rs_store_outbox_event(t->arena, &t->ev[t->nev++], t->org, type,
+	    record_id, data, t->now);
+}
+
+enum rs_err
+rs_txn_number(struct rs_txn *t, int nchanges, struct rs_store_orgseq *seq)
+{
+	size_t		 n = t->nev - t->numbered, i;
+	enum rs_err	 rc;
+
+	if ((rc = rs_store_orgseq_take(t->db, t->org, nchanges, (int)n,
+	    seq)) != RS_OK)
+		return rc;
+	for (i = 0; i < n; i++)
+		t->ev[t->numbered + i].seq = rs_store_orgseq_rowid(seq,
+		    seq->event + (int64_t)i);
+	t->numbered = t->nev;
+	return RS_OK;
+}
+
+/* Has the key answered before? RS_TXN_DONE: no, go on. */
+static enum rs_txn_result
+rs_txn_seen(struct rs_txn *t)
+{
+	if (t->idem == NULL || t->idem->key == NULL)
+		return RS_TXN_DONE;
+	switch (rs_store_idem_find(t->db, t->arena, t->org, t->idem, t->now,
+	    &t->replay)) {
+	case RS_IDEM_NEW:
+		return RS_TXN_DONE;
+	case RS_IDEM_REPLAY:
+		return RS_TXN_REPLAY;
+	case RS_IDEM_MISMATCH:
+		return RS_TXN_KEY_REUSED;
+	default:
+		t->err = RS_ERR_DB;
+		return RS_TXN_ERROR;
+	}
+}
+
+/* After the change: the events not yet numbered, then every event, then
+ * the answer under the key. */
+static enum rs_err
+rs_txn_finish(struct rs_txn *t)
+{
+	struct rs_store_orgseq	 seq;
+	enum rs_err		 rc;
+	size_t			 i;
+
+	if (t->numbered < t->nev &&
+	    (rc = rs_txn_number(t, 0, &seq)) != RS_OK)
+		return rc;
+	for (i = 0; i < t->nev; i++)
+		if ((rc = rs_store_outbox_put(t->db, t->org,
+		    &t->ev[i])) != RS_OK)
+			return rc;
+	if (t->idem != NULL && t->idem->key != NULL) {
+		/* A key with no answer to keep would replay nothing. */
+		if (t->answer.body == NULL || t->answer.headers == NULL)
+			return RS_ERR_INVAL;
+		if ((rc = rs_store_idem_store(t->db, t->org, t->idem, t->now,
+		    &t->answer)) != RS_OK)
+			return rc;
+	}
+	/* The audit entry of this change is appended here. */
+	return RS_OK;
+}
+
+enum rs_txn_result
+rs_txn_run(struct rs_txn *t, rs_txn_change change, void *arg)
+{
+	enum rs_txn_result	 res;
+
+	if ((t->err = rs_db_begin(t->db)) != RS_OK)
+		return RS_TXN_BUSY;
+	if ((res = rs_txn_seen(t)) != RS_TXN_DONE) {
+		rs_db_rollback(t->db);
+		return res;
+	}
+	switch (change(t, arg)) {
+	case RS_TXN_COMMIT:
+		break;
+	case RS_TXN_DECLINE:
+		rs_db_rollback(t->db);
+		return RS_TXN_DECLINED;
+	default:
+		if (t->err == RS_OK)
+			t->err = RS_ERR_DB;
+		goto fail;
+	}
+	if ((t->err = rs_txn_finish(t)) != RS_OK ||
+	    (t->err = rs_db_commit(t->db)) != RS_OK)
+		goto fail;
+	return RS_TXN_DONE;
+fail:
+	rs_db_rollback(t->db);
+	return RS_TXN_ERROR;
+}
