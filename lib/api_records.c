@@ -94,23 +94,30 @@ rs_api_records_data(struct rs_valid *v, struct json_object *body)
 	return d;
 }
 
-/* Serialises data into the arena and checks its size; NULL when too big. */
-static const char *
+/*
+ * Serialises data into the arena (*text, *size) and checks its size.
+ * RS_OK (*text NULL and an error in v when it is too big), or
+ * RS_ERR_NOMEM.
+ */
+static enum rs_err
 rs_api_records_data_text(struct rs_ctx *ctx, struct rs_valid *v,
-    struct json_object *d, int64_t *size)
+    struct json_object *d, const char **text, int64_t *size)
 {
 	const char	*s = rs_json_compact(d);
-	size_t		 len = s ? strlen(s) : 0;
+	size_t		 len;
 
+	*text = NULL;
 	if (s == NULL)
-		return NULL;
-	if (len > RS_MAX_RECORD_DATA) {
+		return RS_ERR_NOMEM;
+	if ((len = strlen(s)) > RS_MAX_RECORD_DATA) {
 		rs_valid_add(v, "data", "is %zu bytes as compact JSON; "
 		    "the limit is %d", len, RS_MAX_RECORD_DATA);
-		return NULL;
+		return RS_OK;
 	}
+	if ((*text = rs_arena_strndup(&ctx->app->arena, s, len)) == NULL)
+		return RS_ERR_NOMEM;
 	*size = (int64_t)len;
-	return rs_arena_strndup(&ctx->app->arena, s, len);
+	return RS_OK;
 }
 
 /* ---- answers --------------------------------------------------------- */
@@ -172,15 +179,15 @@ rs_api_records_answer(struct rs_ctx *ctx, const struct rs_write *w,
 
 /*
  * Applies the request body to r (create or patch), recording every bad
- * member in v. Returns 0 (check v->n), or -1 on allocation failure.
+ * member in v. RS_OK (then check v->n), or RS_ERR_NOMEM.
  */
-static int
+static enum rs_err
 rs_api_records_apply(struct rs_ctx *ctx, struct rs_valid *v,
     struct rs_record *r, int create)
 {
 	struct json_object	*body = ctx->body, *d, *merged = NULL, *m;
 	const char		*s;
-	int			 rc = -1;
+	enum rs_err		 rc = RS_ERR_NOMEM;
 
 	if ((s = rs_api_records_text(v, body, "title", create)) != NULL)
 		r->title = s;
@@ -198,11 +205,13 @@ rs_api_records_apply(struct rs_ctx *ctx, struct rs_valid *v,
 		else if (rs_json_parse(r->data, strlen(r->data), &merged,
 		    NULL, 0) != 0 || rs_json_merge_patch(merged, d) != 0)
 			goto out;
-		if ((s = rs_api_records_data_text(ctx, v, merged,
-		    &r->size)) != NULL)
+		if (rs_api_records_data_text(ctx, v, merged, &s,
+		    &r->size) != RS_OK)
+			goto out;
+		if (s != NULL)
 			r->data = s;
 	}
-	rc = 0;
+	rc = RS_OK;
 out:
 	json_object_put(merged);
 	return rc;
@@ -218,7 +227,7 @@ rs_api_records_apply_patch(struct rs_ctx *ctx, struct rs_record *r)
 	struct rs_valid	 v;
 
 	rs_valid_init(&v, &ctx->app->arena);
-	if (rs_api_records_apply(ctx, &v, r, 0) != 0)
+	if (rs_api_records_apply(ctx, &v, r, 0) != RS_OK)
 		return RS_FAIL;
 	if (v.n > 0)
 		return rs_reply_invalid(ctx, &v);
@@ -393,7 +402,8 @@ rs_api_records_change(struct rs_txn *t, void *arg)
 static enum rs_step
 rs_api_records_write(struct rs_write *w)
 {
-	struct rs_ctx	*ctx = w->ctx;
+	struct rs_ctx		*ctx = w->ctx;
+	enum rs_txn_result	 res;
 
 	w->nhdr = ctx->resp.nhdr;
 	w->t.idem = &w->idem;
@@ -402,18 +412,13 @@ rs_api_records_write(struct rs_write *w)
 		if (rs_api_records_prepare(w, &w->rec, NULL) != RS_OK)
 			return RS_FAIL;
 	}
-	switch (rs_txn_run(&w->t, rs_api_records_change, w)) {
+	switch ((res = rs_txn_run(&w->t, rs_api_records_change, w))) {
 	case RS_TXN_DONE:
 	case RS_TXN_DECLINED:
 		return RS_ANSWERED;
 	case RS_TXN_REPLAY:
 		rs_reply_clear(ctx, w->nhdr);
 		return rs_reply_replay(ctx, &w->t.replay);
-	case RS_TXN_KEY_REUSED:
-		rs_reply_clear(ctx, w->nhdr);
-		return rs_reply_problem(ctx, RS_PROB_IDEM_REUSED, "this "
-		    "Idempotency-Key was used for a different request in the "
-		    "last 24 hours");
 	case RS_TXN_BUSY:
 		rs_reply_clear(ctx, w->nhdr);
 		if (w->t.err != RS_ERR_BUSY || w->idem.key == NULL)
@@ -423,7 +428,8 @@ rs_api_records_write(struct rs_write *w)
 		    "another request holds the write lock; it may be one "
 		    "with this Idempotency-Key: retry");
 	default:
-		return RS_FAIL;
+		rs_reply_clear(ctx, w->nhdr);
+		return rs_reply_txn(ctx, res);
 	}
 }
 
@@ -529,7 +535,7 @@ rs_api_records_check_body(struct rs_write *w)
 	if (create)
 		rs_api_records_new(ctx, &w->rec, w->t.now);
 	if (rs_api_records_apply(ctx, &v, create ? &w->rec : &scratch,
-	    create) != 0)
+	    create) != RS_OK)
 		return RS_FAIL;
 	if (v.n > 0)
 		return rs_reply_invalid(ctx, &v);

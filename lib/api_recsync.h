@@ -1,5 +1,5 @@
 /*
- * recsync.h: reading records in bulk (CONTRACT §3): GET /v1/records, the
+ * api_recsync.h: reading records in bulk: GET /v1/records, the
  * filtered list walked by keyset cursors, and delta sync ("since"): every
  * record changed after a sync token, tombstones included, in change
  * order. One read transaction per page, so the rows and the sync token

@@ -200,7 +200,8 @@ rs_api_users_invite(struct rs_ctx *ctx)
 	struct rs_valid		 v;
 	struct rs_invite	 in;
 	struct rs_txn		 t;
-	enum rs_step		 step = RS_FAIL;
+	enum rs_txn_result	 res;
+	enum rs_step		 step;
 
 	memset(&in, 0, sizeof(in));
 	in.ctx = ctx;
@@ -217,19 +218,11 @@ rs_api_users_invite(struct rs_ctx *ctx)
 		return rs_reply_invalid(ctx, &v);
 	rs_txn_init(&t, ctx->app->db, &ctx->app->arena, ctx->who.org_id,
 	    rs_clock_now_ms());
-	switch (rs_txn_run(&t, rs_api_users_invite_change, &in)) {
-	case RS_TXN_DONE:
+	if ((res = rs_txn_run(&t, rs_api_users_invite_change, &in)) ==
+	    RS_TXN_DONE)
 		step = rs_api_users_invited(ctx, &in, t.now);
-		break;
-	case RS_TXN_DECLINED:
-		step = RS_ANSWERED;
-		break;
-	case RS_TXN_BUSY:
-		step = rs_reply_busy(ctx);
-		break;
-	default:
-		break;
-	}
+	else
+		step = rs_reply_txn(ctx, res);
 	json_object_put(in.shown);
 	sodium_memzero(in.token, sizeof(in.token));
 	return step;
@@ -288,6 +281,7 @@ rs_api_users_accept(struct rs_ctx *ctx)
 	struct rs_txn		 t;
 	struct json_object	*o = NULL;
 	const char		*token;
+	enum rs_txn_result	 res;
 	enum rs_step		 step = RS_FAIL;
 
 	memset(&ac, 0, sizeof(ac));
@@ -301,23 +295,14 @@ rs_api_users_accept(struct rs_ctx *ctx)
 	rs_api_users_invite_hash(ctx, token, ac.hash);
 	rs_txn_init(&t, ctx->app->db, &ctx->app->arena, NULL,
 	    rs_clock_now_ms());
-	switch (rs_txn_run(&t, rs_api_users_accept_change, &ac)) {
-	case RS_TXN_DONE:
-		if ((o = json_object_new_object()) == NULL ||
-		    rs_json_add(o, "user", json_object_get(ac.shown)) != 0 ||
-		    rs_json_add_str(o, "api_key", ac.key) != 0)
-			break;
+	if ((res = rs_txn_run(&t, rs_api_users_accept_change, &ac)) !=
+	    RS_TXN_DONE)
+		step = rs_reply_txn(ctx, res);
+	else if ((o = json_object_new_object()) != NULL &&
+	    rs_json_add(o, "user", json_object_get(ac.shown)) == 0 &&
+	    rs_json_add_str(o, "api_key", ac.key) == 0) {
 		step = rs_reply_json(ctx, 201, o);
 		o = NULL;
-		break;
-	case RS_TXN_DECLINED:
-		step = RS_ANSWERED;
-		break;
-	case RS_TXN_BUSY:
-		step = rs_reply_busy(ctx);
-		break;
-	default:
-		break;
 	}
 	json_object_put(o);
 	json_object_put(ac.shown);
@@ -398,6 +383,7 @@ rs_api_users_patch(struct rs_ctx *ctx)
 	struct rs_valid		 v;
 	struct rs_userpatch	 up;
 	struct rs_txn		 t;
+	enum rs_txn_result	 res;
 
 	memset(&up, 0, sizeof(up));
 	up.ctx = ctx;
@@ -417,14 +403,8 @@ rs_api_users_patch(struct rs_ctx *ctx)
 		return rs_reply_invalid(ctx, &v);
 	rs_txn_init(&t, ctx->app->db, &ctx->app->arena, ctx->who.org_id,
 	    rs_clock_now_ms());
-	switch (rs_txn_run(&t, rs_api_users_patch_change, &up)) {
-	case RS_TXN_DONE:
-		return rs_reply_json(ctx, 200, rs_api_users_json(&up.u));
-	case RS_TXN_DECLINED:
-		return RS_ANSWERED;
-	case RS_TXN_BUSY:
-		return rs_reply_busy(ctx);
-	default:
-		return RS_FAIL;
-	}
+	if ((res = rs_txn_run(&t, rs_api_users_patch_change, &up)) !=
+	    RS_TXN_DONE)
+		return rs_reply_txn(ctx, res);
+	return rs_reply_json(ctx, 200, rs_api_users_json(&up.u));
 }

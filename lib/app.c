@@ -165,21 +165,22 @@ rs_app_body(struct rs_ctx *ctx, rs_http_reader rd, void *rdctx)
  * Is the database still at the schema this program knows? An upgrade
  * may have migrated it under a running pool: then refuse to serve rather
  * than write rows this program does not understand. One cached PRAGMA,
- * which reads the header page. 0 when it matches.
+ * which reads the header page. RS_OK when it matches, else RS_ERR_SCHEMA
+ * (logged once per version seen).
  */
-static int
+static enum rs_err
 rs_app_schema(struct rs_app *app)
 {
 	int	 have = rs_db_user_version(app->db);
 
 	if (have == rs_migrate_latest())
-		return 0;
+		return RS_OK;
 	if (have != app->schema_logged)
 		rs_log_err("%s: schema version %d, this program knows %d: "
 		    "refusing to serve", app->cfg.db_path, have,
 		    rs_migrate_latest());
 	app->schema_logged = have;
-	return -1;
+	return RS_ERR_SCHEMA;
 }
 
 /* Routes the request: RS_NEXT with ctx->route set, or RS_ANSWERED. */
@@ -211,7 +212,7 @@ rs_app_serving(struct rs_ctx *ctx)
 	if (ctx->app->state != RS_OK)
 		return rs_reply_problem(ctx, RS_PROB_UNAVAILABLE,
 		    "the service cannot use its database or secret now");
-	if (rs_app_schema(ctx->app) != 0)
+	if (rs_app_schema(ctx->app) != RS_OK)
 		return rs_reply_problem(ctx, RS_PROB_UNAVAILABLE, "the "
 		    "database is not at the schema this program knows (%d); "
 		    "see the log", rs_migrate_latest());

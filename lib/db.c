@@ -335,6 +335,15 @@ rs_db_done(struct sqlite3_stmt *st)
 }
 
 enum rs_err
+rs_db_run(struct sqlite3_stmt *st)
+{
+	int	 rc = sqlite3_step(st);
+
+	rs_db_done(st);
+	return rc == SQLITE_DONE ? RS_OK : rs_db_err(rc);
+}
+
+enum rs_err
 rs_db_column_copy(struct sqlite3_stmt *st, int col, char *dst, size_t dstsz)
 {
 	const char	*s = (const char *)sqlite3_column_text(st, col);

@@ -62,6 +62,11 @@ struct sqlite3_stmt *rs_db_stmt(struct rs_db *db, const char *sql);
 /* Resets and unbinds st so it holds no read transaction. */
 void		 rs_db_done(struct sqlite3_stmt *st);
 /*
+ * Steps st, a statement that yields no row (INSERT, UPDATE), to its end
+ * and releases it (rs_db_done). RS_OK, or the error its result maps to.
+ */
+enum rs_err	 rs_db_run(struct sqlite3_stmt *st);
+/*
  * Copies text column col of st's current row into dst. RS_OK; or
  * RS_ERR_RANGE (dst emptied) when it is NULL or does not fit: a stored
  * value longer than its type allows is refused, never cut short.

@@ -1,8 +1,8 @@
 /*
- * paging.h: the list conventions of CONTRACT §1 shared by every list
- * endpoint: "limit" (1..RS_PAGE_MAX, default RS_PAGE_DEFAULT) and the
- * opaque "cursor", sealed (cursor.h) and tied to the list's name, the
- * caller's org and the list's other query parameters.
+ * paging.h: the list conventions shared by every list endpoint: "limit"
+ * (1..RS_PAGE_MAX, default RS_PAGE_DEFAULT) and the opaque "cursor",
+ * sealed (cursor.h) and tied to the list's name, the caller's org and the
+ * list's other query parameters.
  */
 #ifndef RS_PAGING_H
 #define RS_PAGING_H

@@ -78,6 +78,23 @@ rs_reply_busy(struct rs_ctx *ctx)
 }
 
 enum rs_step
+rs_reply_txn(struct rs_ctx *ctx, enum rs_txn_result res)
+{
+	switch (res) {
+	case RS_TXN_DECLINED:
+		return RS_ANSWERED;
+	case RS_TXN_BUSY:
+		return rs_reply_busy(ctx);
+	case RS_TXN_KEY_REUSED:
+		return rs_reply_problem(ctx, RS_PROB_IDEM_REUSED, "this "
+		    "Idempotency-Key was used for a different request in the "
+		    "last 24 hours");
+	default:
+		return RS_FAIL;
+	}
+}
+
+enum rs_step
 rs_reply_invalid(struct rs_ctx *ctx, const struct rs_valid *v)
 {
 	struct json_object	*prob;

@@ -12,6 +12,7 @@
 
 #include "ctx.h"
 #include "idem.h"
+#include "txn.h"
 #include "problem.h"
 
 struct json_object;
@@ -37,6 +38,13 @@ struct json_object *rs_reply_problem_new(struct rs_ctx *ctx,
 		    enum rs_problem p, const char *detail);
 /* 503 with Retry-After: the write lock stayed taken; nothing changed. */
 enum rs_step	 rs_reply_busy(struct rs_ctx *ctx);
+/*
+ * The answer for a write (txn.h) that did not commit: RS_ANSWERED for a
+ * change that declined (it answered), 503 busy when the lock was not had,
+ * 422 for a reused Idempotency-Key; RS_FAIL for an error (500). A replay
+ * is the caller's: it must discard what it built first.
+ */
+enum rs_step	 rs_reply_txn(struct rs_ctx *ctx, enum rs_txn_result res);
 /* 400 invalid_request listing v's field errors. */
 enum rs_step	 rs_reply_invalid(struct rs_ctx *ctx, const struct rs_valid *v);
 /*

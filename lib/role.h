@@ -1,6 +1,6 @@
 /*
- * role.h: the three roles of CONTRACT §2, as bits so that a route can
- * state the set it admits in one mask.
+ * role.h: the three roles (admin, operator, viewer), as bits so that a
+ * route can state the set it admits in one mask.
  */
 #ifndef RS_ROLE_H
 #define RS_ROLE_H

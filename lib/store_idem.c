@@ -68,7 +68,6 @@ rs_store_idem_store(struct rs_db *db, const char *org,
     const struct rs_idem *id, int64_t now, const struct rs_idem_answer *ans)
 {
 	sqlite3_stmt	*st;
-	int		 rc;
 
 	if ((st = rs_db_stmt(db, sql[STMT_STORE])) == NULL)
 		return RS_ERR_DB;
@@ -79,7 +78,5 @@ rs_store_idem_store(struct rs_db *db, const char *org,
 	sqlite3_bind_text(st, 5, ans->headers, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, ans->body, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, now);
-	rc = sqlite3_step(st);
-	rs_db_done(st);
-	return rc == SQLITE_DONE ? RS_OK : rs_db_err(rc);
+	return rs_db_run(st);
 }

@@ -48,16 +48,6 @@ static const char *const sql[STMT__MAX] = {
 	"ELSE window_start END",
 };
 
-/* Steps st once, expecting no row; maps the result and resets st. */
-static enum rs_err
-rs_store_keys_step(sqlite3_stmt *st)
-{
-	int	 rc = sqlite3_step(st);
-
-	rs_db_done(st);
-	return rc == SQLITE_DONE ? RS_OK : rs_db_err(rc);
-}
-
 enum rs_err
 rs_store_keys_find(struct rs_db *db,
     const unsigned char hash[RS_APIKEY_HASH_BYTES], struct rs_store_key *k)
@@ -134,7 +124,7 @@ rs_store_keys_issue(struct rs_db *db, const unsigned char apikey_subkey[32],
 	sqlite3_bind_text(st, 3, uid, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 4, hash, sizeof(hash), SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, now);
-	rc = rs_store_keys_step(st);
+	rc = rs_db_run(st);
 	sodium_memzero(hash, sizeof(hash));
 	if (rc != RS_OK)
 		sodium_memzero(key, RS_APIKEY_LEN + 1);
@@ -152,7 +142,7 @@ rs_store_keys_revoke(struct rs_db *db, const char *key_id, int64_t now)
 		return RS_ERR_DB;
 	sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now);
-	if ((rc = rs_store_keys_step(st)) != RS_OK)
+	if ((rc = rs_db_run(st)) != RS_OK)
 		return rc;
 	if (sqlite3_changes(sqlite3_db_handle(st)) > 0)
 		return RS_OK;
@@ -197,5 +187,5 @@ rs_store_keys_failed(struct rs_db *db, const char *addr, int64_t now)
 	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now);
 	sqlite3_bind_int(st, 3, RS_AUTH_FAIL_WINDOW);
-	return rs_store_keys_step(st);
+	return rs_db_run(st);
 }

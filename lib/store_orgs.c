@@ -33,7 +33,6 @@ rs_store_orgs_create(struct rs_db *db, const char *id, const char *name,
     int rate_limit, int64_t now)
 {
 	sqlite3_stmt	*st;
-	int		 rc;
 
 	if ((st = rs_db_stmt(db, sql[STMT_INSERT])) == NULL)
 		return RS_ERR_DB;
@@ -41,9 +40,7 @@ rs_store_orgs_create(struct rs_db *db, const char *id, const char *name,
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, rate_limit);
 	sqlite3_bind_int64(st, 4, now);
-	rc = sqlite3_step(st);
-	rs_db_done(st);
-	return rc == SQLITE_DONE ? RS_OK : rs_db_err(rc);
+	return rs_db_run(st);
 }
 
 enum rs_err

@@ -45,7 +45,6 @@ rs_store_outbox_put(struct rs_db *db, const char *org,
     const struct rs_store_outbox_event *ev)
 {
 	sqlite3_stmt	*st;
-	int		 rc;
 
 	if ((st = rs_db_stmt(db, sql_insert)) == NULL)
 		return RS_ERR_DB;
@@ -57,7 +56,5 @@ rs_store_outbox_put(struct rs_db *db, const char *org,
 		sqlite3_bind_text(st, 5, ev->record_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, ev->payload, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, ev->created_at);
-	rc = sqlite3_step(st);
-	rs_db_done(st);
-	return rc == SQLITE_DONE ? RS_OK : rs_db_err(rc);
+	return rs_db_run(st);
 }

@@ -130,7 +130,6 @@ enum rs_err
 rs_store_records_put(struct rs_db *db, const struct rs_record *r, int insert)
 {
 	sqlite3_stmt	*st;
-	int		 step;
 
 	if ((st = rs_db_stmt(db, sql[insert ? STMT_INSERT :
 	    STMT_UPDATE])) == NULL)
@@ -155,9 +154,7 @@ rs_store_records_put(struct rs_db *db, const struct rs_record *r, int insert)
 	sqlite3_bind_int64(st, 16, r->change_seq);
 	if (insert)
 		sqlite3_bind_int64(st, 17, r->seq);
-	step = sqlite3_step(st);
-	rs_db_done(st);
-	return step == SQLITE_DONE ? RS_OK : rs_db_err(step);
+	return rs_db_run(st);
 }
 
 /* Steps a COLS query into out[0..max). */

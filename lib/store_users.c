@@ -54,21 +54,13 @@ static const char *const sql[STMT__MAX] = {
 	"JOIN users u ON u.id = i.user_id "
 	"WHERE i.hash = ?1 AND i.used_at IS NULL AND i.expires_at > ?2 "
 	"AND u.status = 'invited'",
-	/* STMT_INVITE_USE */
-	"UPDATE invites SET used_at = ?2 WHERE hash = ?1",
-	/* STMT_ACTIVATE */
-	"UPDATE users SET status = 'active' WHERE id = ?1",
+	/* STMT_INVITE_USE: only a live invite of that user, once */
+	"UPDATE invites SET used_at = ?2 WHERE hash = ?1 AND user_id = ?3 "
+	"AND used_at IS NULL AND expires_at > ?2",
+	/* STMT_ACTIVATE: only someone still invited */
+	"UPDATE users SET status = 'active' WHERE id = ?1 "
+	"AND status = 'invited'",
 };
-
-/* Steps st once, expecting no row; maps the result and resets st. */
-static enum rs_err
-rs_store_users_step(sqlite3_stmt *st)
-{
-	int	 rc = sqlite3_step(st);
-
-	rs_db_done(st);
-	return rc == SQLITE_DONE ? RS_OK : rs_db_err(rc);
-}
 
 /* Fills u from the current row of a UCOLS query. */
 static enum rs_err
@@ -171,7 +163,7 @@ rs_store_users_insert(struct rs_db *db, const char *org,
 	sqlite3_bind_text(st, 4, u->role, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, u->status, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, now);
-	return rs_store_users_step(st);
+	return rs_db_run(st);
 }
 
 enum rs_err
@@ -187,7 +179,7 @@ rs_store_users_update(struct rs_db *db, const char *org, const char *id,
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, role, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, status, -1, SQLITE_STATIC);
-	if ((rc = rs_store_users_step(st)) != RS_OK)
+	if ((rc = rs_db_run(st)) != RS_OK)
 		return rc;
 	return sqlite3_changes(sqlite3_db_handle(st)) > 0 ? RS_OK :
 	    RS_ERR_NOTFOUND;
@@ -219,7 +211,7 @@ rs_store_users_touch(struct rs_db *db, const char *uid, int64_t now,
 	sqlite3_bind_text(st, 1, uid, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now);
 	sqlite3_bind_int64(st, 3, every_ms);
-	return rs_store_users_step(st);
+	return rs_db_run(st);
 }
 
 enum rs_err
@@ -237,7 +229,7 @@ rs_store_users_invite(struct rs_db *db,
 	sqlite3_bind_text(st, 3, org, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, expires);
 	sqlite3_bind_int64(st, 5, now);
-	return rs_store_users_step(st);
+	return rs_db_run(st);
 }
 
 enum rs_err
@@ -276,10 +268,16 @@ rs_store_users_invite_use(struct rs_db *db,
 	sqlite3_bind_blob(st, 1, hash, RS_STORE_INVITE_HASH_BYTES,
 	    SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now);
-	if ((rc = rs_store_users_step(st)) != RS_OK)
+	sqlite3_bind_text(st, 3, uid, -1, SQLITE_STATIC);
+	if ((rc = rs_db_run(st)) != RS_OK)
 		return rc;
+	if (sqlite3_changes(sqlite3_db_handle(st)) != 1)
+		return RS_ERR_NOTFOUND;
 	if ((st = rs_db_stmt(db, sql[STMT_ACTIVATE])) == NULL)
 		return RS_ERR_DB;
 	sqlite3_bind_text(st, 1, uid, -1, SQLITE_STATIC);
-	return rs_store_users_step(st);
+	if ((rc = rs_db_run(st)) != RS_OK)
+		return rc;
+	return sqlite3_changes(sqlite3_db_handle(st)) == 1 ? RS_OK :
+	    RS_ERR_NOTFOUND;
 }

@@ -76,7 +76,11 @@ enum rs_err	rs_store_users_invite(struct rs_db *db,
 enum rs_err	rs_store_users_invite_find(struct rs_db *db,
 		    const unsigned char hash[RS_STORE_INVITE_HASH_BYTES],
 		    int64_t now, char uid[RS_ID_MAX], char org[RS_ID_MAX]);
-/* Marks the invite used at now and its user active. */
+/*
+ * Marks the live, unused invite with hash of user uid used at now, and
+ * the user (still invited) active. RS_ERR_NOTFOUND, changing nothing
+ * the caller keeps (it rolls back), when either is not so.
+ */
 enum rs_err	rs_store_users_invite_use(struct rs_db *db,
 		    const unsigned char hash[RS_STORE_INVITE_HASH_BYTES],
 		    const char *uid, int64_t now);

@@ -21,10 +21,17 @@ enum rs_err
 rs_txn_event(struct rs_txn *t, const char *type, const char *record_id,
     struct json_object *data)
 {
+	enum rs_err	 rc;
+
 	if (t->nev == RS_TXN_MAX_EVENTS)
 		return RS_ERR_RANGE;
-	return rs_store_outbox_event(t->arena, &t->ev[t->nev++], t->org, type,
-	    record_id, data, t->now);
+	if (data == NULL)
+		return RS_ERR_INVAL;
+	/* A slot counts only once its event is whole. */
+	if ((rc = rs_store_outbox_event(t->arena, &t->ev[t->nev], t->org,
+	    type, record_id, data, t->now)) == RS_OK)
+		t->nev++;
+	return rc;
 }
 
 enum rs_err

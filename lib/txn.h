@@ -79,7 +79,7 @@ void		 rs_txn_init(struct rs_txn *t, struct rs_db *db,
  * Builds one event of type about record_id (may be NULL) with data
  * (borrowed: the resource as the API shows it) into t, before or during
  * the change; rs_txn_run() appends it. RS_ERR_RANGE past
- * RS_TXN_MAX_EVENTS.
+ * RS_TXN_MAX_EVENTS, RS_ERR_INVAL without data; t is unchanged then.
  */
 enum rs_err	 rs_txn_event(struct rs_txn *t, const char *type,
 		    const char *record_id, struct json_object *data);

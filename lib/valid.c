@@ -26,10 +26,14 @@ rs_valid_add(struct rs_valid *v, const char *field, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	v->e[v->n].field = rs_arena_strdup(v->arena, field);
-	v->e[v->n].message = rs_arena_strdup(v->arena, msg);
-	if (v->e[v->n].field != NULL && v->e[v->n].message != NULL)
-		v->n++;
+	/* Out of memory, the error is still counted (with the caller's
+	 * name, which outlives the request, and a plain message): a bad
+	 * member must never pass because its error could not be kept. */
+	if ((v->e[v->n].field = rs_arena_strdup(v->arena, field)) == NULL)
+		v->e[v->n].field = field;
+	if ((v->e[v->n].message = rs_arena_strdup(v->arena, msg)) == NULL)
+		v->e[v->n].message = "is invalid";
+	v->n++;
 }
 
 void

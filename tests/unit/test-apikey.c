@@ -213,8 +213,8 @@ test_secret_create_exists(void)
 	char		 p[128];
 
 	path(p, sizeof(p), "twice.key");
-	rs_secret_create(p);
-	rs_secret_load(p, before);
+	TAP_SETUP(rs_secret_create(p) == RS_OK);
+	TAP_SETUP(rs_secret_load(p, before) == RS_OK);
 	TAP_IS_INT(rs_secret_create(p), RS_ERR_EXISTS,
 	    "secret create: an existing file is RS_ERR_EXISTS");
 	TAP_OK(rs_secret_load(p, after) == RS_OK &&
@@ -228,8 +228,10 @@ test_secret_create_fresh(void)
 	unsigned char	 a[RS_SECRET_BYTES], b[RS_SECRET_BYTES];
 	char		 pa[128], pb[128];
 
-	rs_secret_create(path(pa, sizeof(pa), "fresh-a.key"));
-	rs_secret_create(path(pb, sizeof(pb), "fresh-b.key"));
+	TAP_SETUP(rs_secret_create(path(pa, sizeof(pa), "fresh-a.key")) ==
+	    RS_OK);
+	TAP_SETUP(rs_secret_create(path(pb, sizeof(pb), "fresh-b.key")) ==
+	    RS_OK);
 	TAP_OK(rs_secret_load(pa, a) == RS_OK && rs_secret_load(pb, b) ==
 	    RS_OK && memcmp(a, b, sizeof(a)) != 0,
 	    "secret create: two secrets differ");
@@ -244,9 +246,9 @@ test_secret_load_known(void)
 
 	for (i = 0; i < sizeof(want); i++)
 		want[i] = (unsigned char)(i * 7 + 1);
-	write_file("known.key",
+	TAP_SETUP(write_file("known.key",
 	    "01080f161d242b323940474e555c636a71787f868d949ba2a9b0b7bec5ccd3da"
-	    "\n");
+	    "\n") == 0);
 	TAP_IS_INT(rs_secret_load(path(p, sizeof(p), "known.key"), key),
 	    RS_OK, "secret load: a 64-hex-digit file loads");
 	TAP_OK(memcmp(key, want, sizeof(key)) == 0,
@@ -276,7 +278,7 @@ test_secret_load_malformed(void)
 	size_t		 i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		write_file(bad[i].name, bad[i].contents);
+		TAP_SETUP(write_file(bad[i].name, bad[i].contents) == 0);
 		snprintf(name, sizeof(name),
 		    "secret load: %s is RS_ERR_INVAL", bad[i].name);
 		TAP_IS_INT(rs_secret_load(path(p, sizeof(p), bad[i].name), key),
@@ -315,8 +317,8 @@ cleanup(void)
 int
 main(void)
 {
-	if (fixture_start(dir, sizeof(dir), "rs-apikey") != 0)
-		return 1;
+	tap_plan(34);
+	fixture_start(dir, sizeof(dir), "rs-apikey");
 
 	test_apikey_new_shape();
 	test_apikey_new_differs();

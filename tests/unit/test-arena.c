@@ -106,7 +106,8 @@ test_arena_calloc(void)
 
 	rs_arena_init(&a);
 	/* Dirty the chunk first so calloc has something to clear. */
-	memset(rs_arena_alloc(&a, 256), 0xa5, 256);
+	TAP_SETUP((p = rs_arena_alloc(&a, 256)) != NULL);
+	memset(p, 0xa5, 256);
 	rs_arena_reset(&a);
 	p = rs_arena_calloc(&a, 32, 8);
 	for (i = 0; p != NULL && i < 256; i++)
@@ -125,7 +126,7 @@ test_arena_large(void)
 	size_t		 n = RS_ARENA_CHUNK * 2 + 1;
 
 	rs_arena_init(&a);
-	rs_arena_strdup(&a, "first");
+	TAP_SETUP(rs_arena_strdup(&a, "first") != NULL);
 	big = rs_arena_alloc(&a, n);
 	if (!TAP_OK(big != NULL && aligned(big),
 	    "arena alloc: larger than RS_ARENA_CHUNK"))
@@ -148,8 +149,8 @@ test_arena_reset(void)
 	int		 i;
 
 	rs_arena_init(&a);
-	for (i = 0; i < 100; i++)
-		rs_arena_alloc(&a, 4096);	/* several chunks */
+	for (i = 0; i < 100; i++)	/* several chunks */
+		TAP_SETUP(rs_arena_alloc(&a, 4096) != NULL);
 	rs_arena_reset(&a);
 	TAP_IS_INT(a.total, 0, "arena reset: total back to 0");
 	TAP_OK(a.head != NULL, "arena reset: keeps a chunk");
@@ -165,7 +166,7 @@ test_arena_reset_after_large(void)
 	char		*s;
 
 	rs_arena_init(&a);
-	rs_arena_alloc(&a, RS_ARENA_CHUNK * 3);
+	TAP_SETUP(rs_arena_alloc(&a, RS_ARENA_CHUNK * 3) != NULL);
 	rs_arena_reset(&a);
 	s = rs_arena_alloc(&a, RS_ARENA_CHUNK);
 	if (s != NULL)
@@ -191,35 +192,41 @@ test_arena_free_empty(void)
 }
 
 static void
-test_valid_email_accepts(void)
+test_valid_email(void)
 {
-	static const char *const ok[] = {
-		"a@b.co", "first.last+tag@sub.example.org",
+	static const struct {
+		int		 line;
+		const char	*s;
+		int		 want;	/* 1: accepted, 0: refused */
+	} t[] = {
+		{ __LINE__, "a@b.co", 1 },
+		{ __LINE__, "first.last+tag@sub.example.org", 1 },
+		{ __LINE__, "", 0 },
+		{ __LINE__, "a", 0 },
+		{ __LINE__, "a@b", 0 },
+		{ __LINE__, "@b.co", 0 },
+		{ __LINE__, "a@@b.co", 0 },
+		{ __LINE__, "a b@c.co", 0 },
+		{ __LINE__, "a@b..co", 0 },
+		{ __LINE__, "a@b.co.", 0 },
+		{ __LINE__, "a@.b.co", 0 },
+		{ __LINE__, ".a@b.co", 0 },
+		{ __LINE__, "a.@b.co", 0 },
+		{ __LINE__, "a@b.co@c.co", 0 },
+		{ __LINE__, "a<b>@c.co", 0 },
 	};
 	char	 name[96];
 	size_t	 i;
 
-	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		snprintf(name, sizeof(name), "valid email: accepts %s", ok[i]);
-		TAP_IS_INT(rs_valid_email(ok[i]), 1, name);
-	}
-}
-
-static void
-test_valid_email_refuses(void)
-{
-	static const char *const bad[] = {
-		"", "a", "a@b", "@b.co", "a@@b.co", "a b@c.co", "a@b..co",
-		"a@b.co.", "a@.b.co", ".a@b.co", "a.@b.co", "a@b.co@c.co",
-		"a<b>@c.co",
-	};
-	char	 name[96];
-	size_t	 i;
-
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		snprintf(name, sizeof(name), "valid email: refuses \"%s\"",
-		    bad[i]);
-		TAP_IS_INT(rs_valid_email(bad[i]), 0, name);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (t[i].want)
+			snprintf(name, sizeof(name),
+			    "valid email: accepts %s", t[i].s);
+		else
+			snprintf(name, sizeof(name),
+			    "valid email: refuses \"%s\"", t[i].s);
+		if (!TAP_IS_INT(rs_valid_email(t[i].s), t[i].want, name))
+			tap_diag("email case at line %d", t[i].line);
 	}
 }
 
@@ -255,7 +262,7 @@ test_valid_email_length(void)
 	    "valid email: RS_MAX_EMAIL + 1 (255) bytes refused");
 }
 
-/* Parses s, which the tests write as valid JSON. */
+/* Parses s, which the tests write as valid JSON; bails when it is not. */
 static struct json_object *
 obj(const char *s)
 {
@@ -263,7 +270,7 @@ obj(const char *s)
 	char			 err[128];
 
 	if (rs_json_parse(s, strlen(s), &o, err, sizeof(err)) != 0)
-		tap_diag("bad test JSON: %s", err);
+		tap_bail("bad test JSON %s: %s", s, err);
 	return o;
 }
 
@@ -373,18 +380,27 @@ test_clock_format(void)
 static void
 test_clock_round_trip(void)
 {
-	static const int64_t ms[] = {
-		0, 1, 999, INT64_C(1764179121123), INT64_C(951782400007),
+	static const struct {
+		int	 line;
+		int64_t	 ms;
+	} t[] = {
+		{ __LINE__, 0 },
+		{ __LINE__, 1 },
+		{ __LINE__, 999 },
+		{ __LINE__, INT64_C(1764179121123) },
+		{ __LINE__, INT64_C(951782400007) },
 	};
 	char	 buf[RS_CLOCK_RFC3339_LEN + 1], name[96];
 	int64_t	 got;
 	size_t	 i;
 
-	for (i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
-		rs_clock_format(buf, sizeof(buf), ms[i]);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		TAP_SETUP(*rs_clock_format(buf, sizeof(buf), t[i].ms) != '\0');
 		got = -1;
 		snprintf(name, sizeof(name), "clock: %s parses back", buf);
-		TAP_OK(rs_clock_parse(buf, &got) == 0 && got == ms[i], name);
+		if (!TAP_OK(rs_clock_parse(buf, &got) == 0 && got == t[i].ms,
+		    name))
+			tap_diag("round-trip case at line %d", t[i].line);
 	}
 }
 
@@ -393,7 +409,7 @@ test_clock_parse_forms(void)
 {
 	int64_t	 z = 0, off = -1, plain = -1, neg = -1;
 
-	rs_clock_parse("2026-01-01T00:00:00.000Z", &z);
+	TAP_SETUP(rs_clock_parse("2026-01-01T00:00:00.000Z", &z) == 0);
 	TAP_OK(rs_clock_parse("2026-01-01T02:00:00.000+02:00", &off) == 0 &&
 	    off == z, "clock parse: +02:00 offset");
 	TAP_OK(rs_clock_parse("2025-12-31T19:30:00-04:30", &neg) == 0 &&
@@ -405,12 +421,21 @@ test_clock_parse_forms(void)
 static void
 test_clock_parse_refuses(void)
 {
-	static const char *const bad[] = {
-		"2026-13-01T00:00:00Z", "2026-00-01T00:00:00Z",
-		"2026-01-32T00:00:00Z", "2026-01-01T24:00:00Z",
-		"2026-01-01 00:00:00Z", "2026-01-01T00:00:00",
-		"2026-01-01T00:00:00.Z", "2026-01-01T00:00:00+2:00",
-		"2026-01-01T00:00:00Zjunk", "", "yesterday",
+	static const struct {
+		int		 line;
+		const char	*s;
+	} bad[] = {
+		{ __LINE__, "2026-13-01T00:00:00Z" },
+		{ __LINE__, "2026-00-01T00:00:00Z" },
+		{ __LINE__, "2026-01-32T00:00:00Z" },
+		{ __LINE__, "2026-01-01T24:00:00Z" },
+		{ __LINE__, "2026-01-01 00:00:00Z" },
+		{ __LINE__, "2026-01-01T00:00:00" },
+		{ __LINE__, "2026-01-01T00:00:00.Z" },
+		{ __LINE__, "2026-01-01T00:00:00+2:00" },
+		{ __LINE__, "2026-01-01T00:00:00Zjunk" },
+		{ __LINE__, "" },
+		{ __LINE__, "yesterday" },
 	};
 	char	 name[96];
 	int64_t	 ms;
@@ -418,8 +443,9 @@ test_clock_parse_refuses(void)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(name, sizeof(name), "clock parse: refuses \"%s\"",
-		    bad[i]);
-		TAP_IS_INT(rs_clock_parse(bad[i], &ms), -1, name);
+		    bad[i].s);
+		if (!TAP_IS_INT(rs_clock_parse(bad[i].s, &ms), -1, name))
+			tap_diag("refusal case at line %d", bad[i].line);
 	}
 }
 
@@ -440,6 +466,8 @@ test_clock_parse_day_of_month(void)
 int
 main(void)
 {
+	tap_plan(76);
+
 	test_arena_alignment();
 	test_arena_distinct();
 	test_arena_strdup();
@@ -450,8 +478,7 @@ main(void)
 	test_arena_reset();
 	test_arena_reset_after_large();
 	test_arena_free_empty();
-	test_valid_email_accepts();
-	test_valid_email_refuses();
+	test_valid_email();
 	test_valid_email_length();
 	test_valid_string();
 	test_valid_known();

@@ -98,17 +98,18 @@ static void
 test_http_parse_methods(void)
 {
 	static const struct {
+		int		 line;
 		const char	*var;
 		enum rs_method	 m;
 	} t[] = {
-		{ "REQUEST_METHOD=GET", RS_METHOD_GET },
-		{ "REQUEST_METHOD=HEAD", RS_METHOD_HEAD },
-		{ "REQUEST_METHOD=PUT", RS_METHOD_PUT },
-		{ "REQUEST_METHOD=PATCH", RS_METHOD_PATCH },
-		{ "REQUEST_METHOD=DELETE", RS_METHOD_DELETE },
-		{ "REQUEST_METHOD=OPTIONS", RS_METHOD_OPTIONS },
-		{ "REQUEST_METHOD=BREW", RS_METHOD__MAX },
-		{ "REQUEST_METHOD=get", RS_METHOD__MAX },
+		{ __LINE__, "REQUEST_METHOD=GET", RS_METHOD_GET },
+		{ __LINE__, "REQUEST_METHOD=HEAD", RS_METHOD_HEAD },
+		{ __LINE__, "REQUEST_METHOD=PUT", RS_METHOD_PUT },
+		{ __LINE__, "REQUEST_METHOD=PATCH", RS_METHOD_PATCH },
+		{ __LINE__, "REQUEST_METHOD=DELETE", RS_METHOD_DELETE },
+		{ __LINE__, "REQUEST_METHOD=OPTIONS", RS_METHOD_OPTIONS },
+		{ __LINE__, "REQUEST_METHOD=BREW", RS_METHOD__MAX },
+		{ __LINE__, "REQUEST_METHOD=get", RS_METHOD__MAX },
 	};
 	struct rs_req		 req;
 	struct rs_http_fail	 fail;
@@ -120,8 +121,9 @@ test_http_parse_methods(void)
 		snprintf(var, sizeof(var), "%s", t[i].var);
 		snprintf(name, sizeof(name), "http parse: %s maps to %d",
 		    t[i].var, (int)t[i].m);
-		TAP_OK(rs_http_parse(&req, &arena, envp, &fail) == 0 &&
-		    req.method == t[i].m, name);
+		if (!TAP_OK(rs_http_parse(&req, &arena, envp, &fail) == 0 &&
+		    req.method == t[i].m, name))
+			tap_diag("method case at line %d", t[i].line);
 	}
 }
 
@@ -133,7 +135,7 @@ test_http_parse_unknown_method_name(void)
 	struct rs_req		 req;
 	struct rs_http_fail	 fail;
 
-	rs_http_parse(&req, &arena, envp, &fail);
+	TAP_SETUP(rs_http_parse(&req, &arena, envp, &fail) == 0);
 	TAP_IS_STR(req.method_name, "BREW",
 	    "http parse: unknown method keeps its name");
 }
@@ -144,7 +146,7 @@ test_http_parse_path_decoded(void)
 	struct rs_req		 req;
 	struct rs_http_fail	 fail;
 
-	parse_uri(&req, "/v1/a%20b+c?q=x+y", &fail);
+	TAP_SETUP(parse_uri(&req, "/v1/a%20b+c?q=x+y", &fail) == 0);
 	TAP_IS_STR(req.path, "/v1/a b+c",
 	    "http parse: path percent-decoded, '+' kept");
 	TAP_IS_STR(rs_query_get(&req.query, "q"), "x y",
@@ -203,8 +205,16 @@ test_http_parse_relative_uri(void)
 static void
 test_http_parse_content_length_bad(void)
 {
-	static const char *const bad[] = {
-		"12a", "-1", "99999999999999999999", "+5", " 5", "0x10",
+	static const struct {
+		int		 line;
+		const char	*cl;
+	} bad[] = {
+		{ __LINE__, "12a" },
+		{ __LINE__, "-1" },
+		{ __LINE__, "99999999999999999999" },
+		{ __LINE__, "+5" },
+		{ __LINE__, " 5" },
+		{ __LINE__, "0x10" },
 	};
 	struct rs_req		 req;
 	struct rs_http_fail	 fail;
@@ -214,10 +224,11 @@ test_http_parse_content_length_bad(void)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(name, sizeof(name),
 		    "http parse: CONTENT_LENGTH \"%s\" is invalid_request",
-		    bad[i]);
+		    bad[i].cl);
 		fail.code = RS_PROB_INTERNAL;
-		TAP_OK(parse_length(&req, bad[i], &fail) == -1 &&
-		    fail.code == RS_PROB_INVALID_REQUEST, name);
+		if (!TAP_OK(parse_length(&req, bad[i].cl, &fail) == -1 &&
+		    fail.code == RS_PROB_INVALID_REQUEST, name))
+			tap_diag("CONTENT_LENGTH case at line %d", bad[i].line);
 	}
 }
 
@@ -244,7 +255,7 @@ test_http_header(void)
 	struct rs_req		 req;
 	struct rs_http_fail	 fail;
 
-	rs_http_parse(&req, &arena, envp, &fail);
+	TAP_SETUP(rs_http_parse(&req, &arena, envp, &fail) == 0);
 	TAP_IS_STR(rs_http_header(&req, "X-Request-Id"), "req-42",
 	    "http header: X-Request-Id reads HTTP_X_REQUEST_ID");
 	TAP_IS_STR(rs_http_header(&req, "Authorization"), "Bearer abc",
@@ -261,7 +272,7 @@ test_http_env_prefix(void)
 	struct rs_req		 req;
 	struct rs_http_fail	 fail;
 
-	rs_http_parse(&req, &arena, envp, &fail);
+	TAP_SETUP(rs_http_parse(&req, &arena, envp, &fail) == 0);
 	TAP_IS_STR(rs_http_env(&req, "HTTP_X_A"), NULL,
 	    "http env: a name's prefix does not match");
 }
@@ -274,19 +285,18 @@ test_http_env_copied(void)
 	struct rs_req		 req;
 	struct rs_http_fail	 fail;
 
-	rs_http_parse(&req, &arena, envp, &fail);
+	TAP_SETUP(rs_http_parse(&req, &arena, envp, &fail) == 0);
 	memset(uri, 'z', sizeof(uri) - 1);
 	TAP_IS_STR(rs_http_env(&req, "REQUEST_URI"), "/v1/x",
 	    "http parse: parameters are copied, not borrowed");
 }
 
-/* Parses a POST of length cl to /v1/x and reads body from b. */
+/* Parses (setup) a POST of length cl to /v1/x and reads body from b. */
 static int
 read_body(struct rs_req *req, const char *cl, struct mem_body *b,
     struct rs_http_fail *fail)
 {
-	if (parse_length(req, cl, fail) != 0)
-		return -2;
+	TAP_SETUP(parse_length(req, cl, fail) == 0);
 	return rs_http_read_body(req, mem_read, b, fail);
 }
 
@@ -311,7 +321,7 @@ test_http_body_none(void)
 	struct rs_req		 req;
 	struct rs_http_fail	 fail;
 
-	rs_http_parse(&req, &arena, envp, &fail);
+	TAP_SETUP(rs_http_parse(&req, &arena, envp, &fail) == 0);
 	TAP_OK(rs_http_read_body(&req, mem_read, &b, &fail) == 0 &&
 	    req.body == NULL && b.pos == 0,
 	    "http body: no CONTENT_LENGTH reads nothing");
@@ -362,37 +372,34 @@ test_http_body_at_limit(void)
 }
 
 static void
-test_http_json_type_accepts(void)
+test_http_json_type(void)
 {
-	static const char *const ok[] = {
-		"application/json",
-		"application/json; charset=utf-8",
-		"APPLICATION/JSON",
-		"application/x-www-form-urlencoded",
+	static const struct {
+		int		 line;
+		const char	*type;
+		int		 want;	/* 1: accepted, 0: refused */
+	} t[] = {
+		{ __LINE__, "application/json", 1 },
+		{ __LINE__, "application/json; charset=utf-8", 1 },
+		{ __LINE__, "APPLICATION/JSON", 1 },
+		{ __LINE__, "application/x-www-form-urlencoded", 1 },
+		{ __LINE__, "text/plain", 0 },
+		{ __LINE__, "application/jsonx", 0 },
+		{ __LINE__, "application/jso", 0 },
+		{ __LINE__, "", 0 },
 	};
 	char	 name[96];
 	size_t	 i;
 
-	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		snprintf(name, sizeof(name), "http json type: accepts %s",
-		    ok[i]);
-		TAP_IS_INT(rs_http_json_type(ok[i]), 1, name);
-	}
-}
-
-static void
-test_http_json_type_refuses(void)
-{
-	static const char *const bad[] = {
-		"text/plain", "application/jsonx", "application/jso", "",
-	};
-	char	 name[96];
-	size_t	 i;
-
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		snprintf(name, sizeof(name), "http json type: refuses \"%s\"",
-		    bad[i]);
-		TAP_IS_INT(rs_http_json_type(bad[i]), 0, name);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (t[i].want)
+			snprintf(name, sizeof(name),
+			    "http json type: accepts %s", t[i].type);
+		else
+			snprintf(name, sizeof(name),
+			    "http json type: refuses \"%s\"", t[i].type);
+		if (!TAP_IS_INT(rs_http_json_type(t[i].type), t[i].want, name))
+			tap_diag("json type case at line %d", t[i].line);
 	}
 	TAP_IS_INT(rs_http_json_type(NULL), 0,
 	    "http json type: refuses NULL");
@@ -401,6 +408,7 @@ test_http_json_type_refuses(void)
 int
 main(void)
 {
+	tap_plan(61);
 	rs_arena_init(&arena);
 
 	test_http_parse_request();
@@ -421,8 +429,7 @@ main(void)
 	test_http_body_short();
 	test_http_body_too_large();
 	test_http_body_at_limit();
-	test_http_json_type_accepts();
-	test_http_json_type_refuses();
+	test_http_json_type();
 
 	rs_arena_free(&arena);
 	return tap_done();

@@ -29,24 +29,22 @@ static char		 dir[64];
 static int		 ndb;		/* databases made so far */
 static struct rs_arena	 arena;
 
-/* A new migrated database with one org (its id into org); NULL on failure. */
+/* A new migrated database with one org (its id into org); bails on failure. */
 static struct rs_db *
 db_new(char org[RS_ID_MAX])
 {
 	return fixture_db_org(dir, &ndb, org);
 }
 
-/* Parses the JSON text s; NULL (and a diagnostic) when it does not. */
+/* Parses the fixed JSON text s; bails out when it does not. */
 static struct json_object *
 json(const char *s)
 {
 	struct json_object	*o;
 	char			 err[128];
 
-	if (rs_json_parse(s, strlen(s), &o, err, sizeof(err)) != 0) {
-		tap_diag("bad JSON %s: %s", s, err);
-		return NULL;
-	}
+	if (rs_json_parse(s, strlen(s), &o, err, sizeof(err)) != 0)
+		tap_bail("bad JSON %s: %s", s, err);
 	return o;
 }
 
@@ -59,7 +57,7 @@ request(struct rs_idem *id, const char *key, const char *method,
 
 	memset(id, 0, sizeof(*id));
 	id->key = key;
-	rs_idem_hash(id, method, path, NULL, o);
+	TAP_SETUP(rs_idem_hash(id, method, path, NULL, o) == RS_OK);
 	json_object_put(o);
 }
 
@@ -217,9 +215,11 @@ test_idem_hash_if_match(void)
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
 	memset(&c, 0, sizeof(c));
-	rs_idem_hash(&a, "PATCH", "/v1/records/x", "\"01A\"", o);
-	rs_idem_hash(&b, "PATCH", "/v1/records/x", "\"01B\"", o);
-	rs_idem_hash(&c, "PATCH", "/v1/records/x", NULL, o);
+	TAP_SETUP(rs_idem_hash(&a, "PATCH", "/v1/records/x", "\"01A\"", o) ==
+	    RS_OK);
+	TAP_SETUP(rs_idem_hash(&b, "PATCH", "/v1/records/x", "\"01B\"", o) ==
+	    RS_OK);
+	TAP_SETUP(rs_idem_hash(&c, "PATCH", "/v1/records/x", NULL, o) == RS_OK);
 	json_object_put(o);
 	TAP_OK(!same_hash(&a, &b), "idem hash: another If-Match differs");
 	TAP_OK(!same_hash(&a, &c), "idem hash: no If-Match differs from one");
@@ -256,10 +256,8 @@ test_idem_store_replay(void)
 	char			 org[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
 	request(&id, "key-1", "POST", "/v1/records", "{\"title\":\"t\"}");
-	rs_db_begin(db);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
 	TAP_IS_INT(rs_store_idem_find(db, &arena, org, &id, NOW_MS, &ans),
 	    RS_IDEM_NEW, "idem find: an unseen key is RS_IDEM_NEW");
 	TAP_IS_INT(rs_store_idem_store(db, org, &id, NOW_MS, &answer), RS_OK,
@@ -274,7 +272,7 @@ test_idem_store_replay(void)
 		TAP_IS_STR(ans.body, answer.body,
 		    "idem find: replays the body");
 	}
-	rs_db_commit(db);
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
 	rs_db_close(db);
 }
 
@@ -286,16 +284,14 @@ test_idem_mismatch(void)
 	char			 org[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
 	request(&id, "key-1", "POST", "/v1/records", "{\"title\":\"t\"}");
 	request(&other, "key-1", "POST", "/v1/records", "{\"title\":\"u\"}");
-	rs_db_begin(db);
-	rs_store_idem_store(db, org, &id, NOW_MS, &answer);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_SETUP(rs_store_idem_store(db, org, &id, NOW_MS, &answer) == RS_OK);
 	TAP_IS_INT(rs_store_idem_find(db, &arena, org, &other, NOW_MS, &ans),
 	    RS_IDEM_MISMATCH,
 	    "idem find: the same key with another hash is RS_IDEM_MISMATCH");
-	rs_db_commit(db);
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
 	rs_db_close(db);
 }
 
@@ -307,15 +303,13 @@ test_idem_other_key(void)
 	char			 org[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
 	request(&id, "key-1", "POST", "/v1/records", "{\"title\":\"t\"}");
 	request(&other, "key-2", "POST", "/v1/records", "{\"title\":\"t\"}");
-	rs_db_begin(db);
-	rs_store_idem_store(db, org, &id, NOW_MS, &answer);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_SETUP(rs_store_idem_store(db, org, &id, NOW_MS, &answer) == RS_OK);
 	TAP_IS_INT(rs_store_idem_find(db, &arena, org, &other, NOW_MS, &ans),
 	    RS_IDEM_NEW, "idem find: another key in the org is RS_IDEM_NEW");
-	rs_db_commit(db);
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
 	rs_db_close(db);
 }
 
@@ -327,18 +321,16 @@ test_idem_other_org(void)
 	char			 org[RS_ID_MAX], org2[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
-	rs_admin_org_create(db, "Other", 120, org2);
+	TAP_SETUP(rs_admin_org_create(db, "Other", 120, org2) == RS_OK);
 	request(&id, "key-1", "POST", "/v1/records", "{\"title\":\"t\"}");
-	rs_db_begin(db);
-	rs_store_idem_store(db, org, &id, NOW_MS, &answer);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_SETUP(rs_store_idem_store(db, org, &id, NOW_MS, &answer) == RS_OK);
 	TAP_IS_INT(rs_store_idem_find(db, &arena, org2, &id, NOW_MS, &ans),
 	    RS_IDEM_NEW, "idem find: the same key in another org is "
 	    "RS_IDEM_NEW");
 	TAP_IS_INT(rs_store_idem_store(db, org2, &id, NOW_MS, &answer), RS_OK,
 	    "idem store: the same key in another org is stored too");
-	rs_db_commit(db);
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
 	rs_db_close(db);
 }
 
@@ -350,15 +342,14 @@ test_idem_expired(void)
 	char			 org[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
 	request(&id, "key-1", "POST", "/v1/records", "{\"title\":\"t\"}");
-	rs_db_begin(db);
-	rs_store_idem_store(db, org, &id, NOW_MS - RS_IDEM_TTL_MS - 1, &answer);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_SETUP(rs_store_idem_store(db, org, &id,
+	    NOW_MS - RS_IDEM_TTL_MS - 1, &answer) == RS_OK);
 	TAP_IS_INT(rs_store_idem_find(db, &arena, org, &id, NOW_MS, &ans),
 	    RS_IDEM_NEW, "idem find: a key older than RS_IDEM_TTL_MS is "
 	    "RS_IDEM_NEW");
-	rs_db_commit(db);
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
 	rs_db_close(db);
 }
 
@@ -370,19 +361,18 @@ test_idem_expired_replaced(void)
 	char			 org[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
 	request(&id, "key-1", "POST", "/v1/records", "{\"title\":\"t\"}");
 	request(&other, "key-1", "POST", "/v1/records", "{\"title\":\"u\"}");
-	rs_db_begin(db);
-	rs_store_idem_store(db, org, &id, NOW_MS - RS_IDEM_TTL_MS - 1, &answer);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_SETUP(rs_store_idem_store(db, org, &id,
+	    NOW_MS - RS_IDEM_TTL_MS - 1, &answer) == RS_OK);
 	fresh.status = 200;
 	TAP_IS_INT(rs_store_idem_store(db, org, &other, NOW_MS, &fresh), RS_OK,
 	    "idem store: an expired key can be stored again");
 	TAP_OK(rs_store_idem_find(db, &arena, org, &other, NOW_MS, &ans) ==
 	    RS_IDEM_REPLAY && ans.status == 200,
 	    "idem find: the key stored again replays its new answer");
-	rs_db_commit(db);
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
 	rs_db_close(db);
 }
 
@@ -394,15 +384,14 @@ test_idem_within_ttl(void)
 	char			 org[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
 	request(&id, "key-1", "POST", "/v1/records", "{\"title\":\"t\"}");
-	rs_db_begin(db);
-	rs_store_idem_store(db, org, &id, NOW_MS - RS_IDEM_TTL_MS + 1000, &answer);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_SETUP(rs_store_idem_store(db, org, &id,
+	    NOW_MS - RS_IDEM_TTL_MS + 1000, &answer) == RS_OK);
 	TAP_IS_INT(rs_store_idem_find(db, &arena, org, &id, NOW_MS, &ans),
 	    RS_IDEM_REPLAY, "idem find: a key just younger than "
 	    "RS_IDEM_TTL_MS is RS_IDEM_REPLAY");
-	rs_db_commit(db);
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
 	rs_db_close(db);
 }
 
@@ -414,17 +403,15 @@ test_idem_rollback(void)
 	char			 org[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
 	request(&id, "key-1", "POST", "/v1/records", "{\"title\":\"t\"}");
-	rs_db_begin(db);
-	rs_store_idem_store(db, org, &id, NOW_MS, &answer);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_SETUP(rs_store_idem_store(db, org, &id, NOW_MS, &answer) == RS_OK);
 	rs_db_rollback(db);
-	rs_db_begin(db);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
 	TAP_IS_INT(rs_store_idem_find(db, &arena, org, &id, NOW_MS, &ans),
 	    RS_IDEM_NEW, "idem find: a key stored in a rolled back "
 	    "transaction is RS_IDEM_NEW");
-	rs_db_commit(db);
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
 	rs_db_close(db);
 }
 
@@ -436,17 +423,15 @@ test_idem_committed(void)
 	char			 org[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
 	request(&id, "key-1", "POST", "/v1/records", "{\"title\":\"t\"}");
-	rs_db_begin(db);
-	rs_store_idem_store(db, org, &id, NOW_MS, &answer);
-	rs_db_commit(db);
-	rs_db_begin(db);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_SETUP(rs_store_idem_store(db, org, &id, NOW_MS, &answer) == RS_OK);
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
 	TAP_IS_INT(rs_store_idem_find(db, &arena, org, &id, NOW_MS, &ans),
 	    RS_IDEM_REPLAY, "idem find: a committed key replays in a later "
 	    "transaction");
-	rs_db_commit(db);
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
 	rs_db_close(db);
 }
 
@@ -459,11 +444,9 @@ test_idem_empty_headers(void)
 	char					 org[RS_ID_MAX];
 	struct rs_db				*db = db_new(org);
 
-	if (db == NULL)
-		return;
 	request(&id, "key-1", "DELETE", "/v1/records/rec_x", NULL);
-	rs_db_begin(db);
-	rs_store_idem_store(db, org, &id, NOW_MS, &bare);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_SETUP(rs_store_idem_store(db, org, &id, NOW_MS, &bare) == RS_OK);
 	memset(&ans, 0, sizeof(ans));
 	if (TAP_IS_INT(rs_store_idem_find(db, &arena, org, &id, NOW_MS, &ans),
 	    RS_IDEM_REPLAY,
@@ -472,15 +455,15 @@ test_idem_empty_headers(void)
 		TAP_IS_STR(ans.headers, "", "idem find: replays no headers");
 		TAP_IS_STR(ans.body, "", "idem find: replays an empty body");
 	}
-	rs_db_commit(db);
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
 	rs_db_close(db);
 }
 
 int
 main(void)
 {
-	if (fixture_start(dir, sizeof(dir), "rs-idem") != 0)
-		return 1;
+	tap_plan(44);
+	fixture_start(dir, sizeof(dir), "rs-idem");
 	rs_arena_init(&arena);
 
 	test_idem_key_plain();

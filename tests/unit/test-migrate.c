@@ -28,7 +28,7 @@ static char		 dir[64];
 static int		 ndb;		/* databases made so far */
 static unsigned char	 subkey[32];	/* for API key hashes */
 
-/* A new database, migrated when migrate is set; NULL on failure. */
+/* A new database, migrated when migrate is set; bails on failure. */
 static struct rs_db *
 db_new(int migrate)
 {
@@ -57,8 +57,7 @@ test_migrate_new_is_older(void)
 {
 	struct rs_db	*db = db_new(0);
 
-	if (!TAP_OK(db != NULL, "db open: creates a new file"))
-		return;
+	TAP_OK(db != NULL, "db open: creates a new file");
 	TAP_IS_INT(rs_db_user_version(db), 0,
 	    "db open: a new file is at version 0");
 	TAP_IS_INT(rs_migrate_check(db), RS_ERR_INVAL,
@@ -88,8 +87,6 @@ test_migrate_run(void)
 {
 	struct rs_db	*db = db_new(0);
 
-	if (db == NULL)
-		return;
 	TAP_OK(rs_migrate_latest() >= 1, "migrate latest: at least one");
 	TAP_IS_INT(rs_migrate_run(db), RS_OK, "migrate run: succeeds");
 	TAP_IS_INT(rs_db_user_version(db), rs_migrate_latest(),
@@ -105,9 +102,7 @@ test_migrate_run_twice(void)
 	struct rs_db	*db = db_new(1);
 	char		 id[RS_ID_MAX];
 
-	if (db == NULL)
-		return;
-	rs_admin_org_create(db, "Acme", 60, id);
+	TAP_SETUP(rs_admin_org_create(db, "Acme", 60, id) == RS_OK);
 	TAP_IS_INT(rs_migrate_run(db), RS_OK,
 	    "migrate run: a second run succeeds");
 	TAP_IS_INT(rs_db_user_version(db), rs_migrate_latest(),
@@ -127,8 +122,6 @@ test_migrate_tables(void)
 	size_t		 i;
 	int		 found;
 
-	if (db == NULL)
-		return;
 	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		found = 0;
 		if (sqlite3_prepare_v2(db->h, "SELECT 1 FROM sqlite_master "
@@ -150,9 +143,7 @@ test_migrate_newer_schema(void)
 {
 	struct rs_db	*db = db_new(1);
 
-	if (db == NULL)
-		return;
-	set_version(db, rs_migrate_latest() + 1);
+	TAP_SETUP(set_version(db, rs_migrate_latest() + 1) == RS_OK);
 	TAP_IS_INT(rs_migrate_check(db), RS_ERR_SCHEMA,
 	    "migrate check: a newer database is RS_ERR_SCHEMA");
 	TAP_IS_INT(rs_migrate_run(db), RS_ERR_SCHEMA,
@@ -228,8 +219,6 @@ test_migrate_0004_clusters(void)
 	struct rs_db	*db = db_new(0);
 	char		 buf[256];
 
-	if (db == NULL)
-		return;
 	if (!TAP_OK(migrate_to(db, 3) == 0 && fill_v3(db) == 0,
 	    "migrate 0004: a version 3 database with rows") ||
 	    !TAP_IS_INT(rs_migrate_run(db), RS_OK, "migrate 0004: runs")) {
@@ -278,8 +267,6 @@ test_db_checkpoint_restarts_wal(void)
 	char		 wal[128];
 	long long	 before, after;
 
-	if (db == NULL)
-		return;
 	fixture_db_path(wal, sizeof(wal), dir, ndb, "-wal");
 	TAP_IS_INT(rs_db_checkpoint_due(db), 0,
 	    "db checkpoint due: not for a small WAL");
@@ -293,10 +280,10 @@ test_db_checkpoint_restarts_wal(void)
 	TAP_IS_INT(rs_db_checkpoint_due(db), 0,
 	    "db checkpoint due: said once, until the next commit");
 	before = fixture_file_size(wal);
-	rs_db_checkpoint(db);
+	TAP_SETUP(rs_db_checkpoint(db) == RS_OK);
 	TAP_OK(query_int(db, "SELECT count(*) FROM filler") == FILLER_ROWS,
 	    "db checkpoint: the rows are still there");
-	grow_wal(db);
+	TAP_SETUP(grow_wal(db) == 0);
 	after = fixture_file_size(wal);
 	TAP_OK(before > 0 && after == before,
 	    "db checkpoint: the next writer starts the WAL again from its "
@@ -313,8 +300,6 @@ test_db_checkpoint(void)
 	char		 p[128];
 	long long	 before;
 
-	if (db == NULL)
-		return;
 	fixture_db_path(p, sizeof(p), dir, ndb, "");
 	before = fixture_file_size(p);
 	if (!TAP_OK(grow_wal(db) == 0, "db checkpoint: a grown WAL")) {
@@ -324,7 +309,7 @@ test_db_checkpoint(void)
 	TAP_IS_INT(rs_db_checkpoint(db), RS_OK, "db checkpoint: succeeds");
 	TAP_OK(fixture_file_size(p) >= before + FILLER_ROWS * 4000LL,
 	    "db checkpoint: the rows are in the database file");
-	rs_db_begin(db);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
 	TAP_IS_INT(rs_db_checkpoint(db), RS_ERR_BUSY,
 	    "db checkpoint: not inside a transaction (RS_ERR_BUSY)");
 	rs_db_rollback(db);
@@ -338,8 +323,6 @@ test_db_checkpoint_reader_stays(void)
 	char		 p[128];
 	int64_t		 t0, waited;
 
-	if (db == NULL)
-		return;
 	fixture_db_path(p, sizeof(p), dir, ndb, "");
 	if (!TAP_OK(rs_db_open(p, 0, 0, &reader) == RS_OK &&
 	    grow_wal(db) == 0 && rs_db_begin_read(reader) == RS_OK &&
@@ -349,7 +332,7 @@ test_db_checkpoint_reader_stays(void)
 		rs_db_close(db);
 		return;
 	}
-	grow_wal(db);
+	TAP_SETUP(grow_wal(db) == 0);
 	t0 = rs_clock_now_ms();
 	rs_db_checkpoint(db);
 	waited = rs_clock_now_ms() - t0;
@@ -364,7 +347,7 @@ test_db_checkpoint_reader_stays(void)
 	TAP_IS_INT(query_int(reader, "SELECT count(*) FROM filler"),
 	    FILLER_ROWS,
 	    "db checkpoint: the reader's snapshot is intact");
-	rs_db_commit(reader);
+	TAP_SETUP(rs_db_commit(reader) == RS_OK);
 	rs_db_close(reader);
 	rs_db_close(db);
 }
@@ -376,8 +359,6 @@ test_db_journal_wal(void)
 	sqlite3_stmt	*st;
 	char		 mode[16] = "";
 
-	if (db == NULL)
-		return;
 	if (sqlite3_prepare_v2(db->h, "PRAGMA journal_mode", -1, &st,
 	    NULL) == SQLITE_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW)
@@ -396,11 +377,9 @@ test_db_rollback(void)
 {
 	struct rs_db	*db = db_new(1);
 
-	if (db == NULL)
-		return;
 	TAP_IS_INT(rs_db_begin(db), RS_OK, "db begin: succeeds");
-	rs_db_exec(db, "INSERT INTO orgs (id, name, created_at) "
-	    "VALUES ('org_x', 'X', 0)");
+	TAP_SETUP(rs_db_exec(db, "INSERT INTO orgs (id, name, created_at) "
+	    "VALUES ('org_x', 'X', 0)") == RS_OK);
 	TAP_IS_INT(query_int(db, "SELECT count(*) FROM orgs"), 1,
 	    "db begin: the row is visible inside the transaction");
 	rs_db_rollback(db);
@@ -416,11 +395,9 @@ test_db_commit(void)
 {
 	struct rs_db	*db = db_new(1);
 
-	if (db == NULL)
-		return;
-	rs_db_begin(db);
-	rs_db_exec(db, "INSERT INTO orgs (id, name, created_at) "
-	    "VALUES ('org_x', 'X', 0)");
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_SETUP(rs_db_exec(db, "INSERT INTO orgs (id, name, created_at) "
+	    "VALUES ('org_x', 'X', 0)") == RS_OK);
 	TAP_IS_INT(rs_db_commit(db), RS_OK, "db commit: succeeds");
 	rs_db_rollback(db);
 	TAP_IS_INT(query_int(db, "SELECT count(*) FROM orgs"), 1,
@@ -433,10 +410,8 @@ test_db_exec_constraint(void)
 {
 	struct rs_db	*db = db_new(1);
 
-	if (db == NULL)
-		return;
-	rs_db_exec(db, "INSERT INTO orgs (id, name, created_at) "
-	    "VALUES ('org_x', 'X', 0)");
+	TAP_SETUP(rs_db_exec(db, "INSERT INTO orgs (id, name, created_at) "
+	    "VALUES ('org_x', 'X', 0)") == RS_OK);
 	TAP_IS_INT(rs_db_exec(db, "INSERT INTO orgs (id, name, created_at) "
 	    "VALUES ('org_x', 'Y', 0)"), RS_ERR_EXISTS,
 	    "db exec: a unique violation is RS_ERR_EXISTS");
@@ -451,8 +426,6 @@ test_db_stmt_cached(void)
 	struct rs_db		*db = db_new(0);
 	sqlite3_stmt		*a, *b;
 
-	if (db == NULL)
-		return;
 	a = rs_db_stmt(db, sql_a);
 	TAP_OK(a != NULL, "db stmt: prepares");
 	TAP_OK(rs_db_stmt(db, sql_a) == a,
@@ -470,8 +443,6 @@ test_db_stmt_bad_sql(void)
 	static const char	 bad[] = "SELEKT nonsense";
 	struct rs_db		*db = db_new(0);
 
-	if (db == NULL)
-		return;
 	TAP_OK(rs_db_stmt(db, bad) == NULL && db->nstmt == 0,
 	    "db stmt: bad SQL gives NULL and caches nothing");
 	rs_db_close(db);
@@ -484,8 +455,6 @@ test_admin_key_lifecycle(void)
 	char		 org[RS_ID_MAX], key[RS_APIKEY_LEN + 1];
 	char		 kid[RS_ID_MAX];
 
-	if (db == NULL)
-		return;
 	TAP_IS_INT(rs_admin_org_create(db, "Acme", 120, org), RS_OK,
 	    "admin org create: succeeds");
 	TAP_IS_INT(rs_id_valid(org, "org_"), 1,
@@ -518,11 +487,9 @@ test_admin_key_hash_stored(void)
 	sqlite3_stmt	*st;
 	int		 same = 0;
 
-	if (db == NULL)
-		return;
-	rs_admin_org_create(db, "Acme", 120, org);
-	rs_admin_key_create(db, subkey, org, "ops@example.com",
-	    RS_ROLE_VIEWER, key, kid);
+	TAP_SETUP(rs_admin_org_create(db, "Acme", 120, org) == RS_OK);
+	TAP_SETUP(rs_admin_key_create(db, subkey, org, "ops@example.com",
+	    RS_ROLE_VIEWER, key, kid) == RS_OK);
 	rs_apikey_hash(subkey, key, hash);
 	if (sqlite3_prepare_v2(db->h, "SELECT hash FROM api_keys "
 	    "WHERE id = ?1", -1, &st, NULL) == SQLITE_OK) {
@@ -543,8 +510,6 @@ test_admin_key_unknown_org(void)
 	struct rs_db	*db = db_new(1);
 	char		 key[RS_APIKEY_LEN + 1], kid[RS_ID_MAX];
 
-	if (db == NULL)
-		return;
 	TAP_IS_INT(rs_admin_key_create(db, subkey, "org_nosuchorg",
 	    "ops@example.com", RS_ROLE_ADMIN, key, kid), RS_ERR_NOTFOUND,
 	    "admin key create: an unknown org is RS_ERR_NOTFOUND");
@@ -562,11 +527,9 @@ test_admin_same_email_other_role(void)
 	char		 org[RS_ID_MAX], key[RS_APIKEY_LEN + 1];
 	char		 kid[RS_ID_MAX];
 
-	if (db == NULL)
-		return;
-	rs_admin_org_create(db, "Acme", 120, org);
-	rs_admin_key_create(db, subkey, org, "ops@example.com",
-	    RS_ROLE_VIEWER, key, kid);
+	TAP_SETUP(rs_admin_org_create(db, "Acme", 120, org) == RS_OK);
+	TAP_SETUP(rs_admin_key_create(db, subkey, org, "ops@example.com",
+	    RS_ROLE_VIEWER, key, kid) == RS_OK);
 	TAP_IS_INT(rs_admin_key_create(db, subkey, org, "ops@example.com",
 	    RS_ROLE_ADMIN, key, kid), RS_ERR_EXISTS,
 	    "admin key create: same email, other role is RS_ERR_EXISTS");
@@ -588,9 +551,7 @@ test_admin_bad_input(void)
 	char		 org[RS_ID_MAX], key[RS_APIKEY_LEN + 1];
 	char		 kid[RS_ID_MAX];
 
-	if (db == NULL)
-		return;
-	rs_admin_org_create(db, "Acme", 120, org);
+	TAP_SETUP(rs_admin_org_create(db, "Acme", 120, org) == RS_OK);
 	TAP_IS_INT(rs_admin_key_create(db, subkey, org, "not-an-address",
 	    RS_ROLE_ADMIN, key, kid), RS_ERR_INVAL,
 	    "admin key create: a bad email is RS_ERR_INVAL");
@@ -612,17 +573,15 @@ test_admin_stats(void)
 	char			 o1[RS_ID_MAX], o2[RS_ID_MAX];
 	char			 key[RS_APIKEY_LEN + 1], kid[RS_ID_MAX];
 
-	if (db == NULL)
-		return;
-	rs_admin_org_create(db, "One", 10, o1);
-	rs_admin_org_create(db, "Two", 10, o2);
-	rs_admin_key_create(db, subkey, o1, "a@example.com", RS_ROLE_ADMIN,
-	    key, kid);
-	rs_admin_key_create(db, subkey, o1, "a@example.com", RS_ROLE_ADMIN,
-	    key, kid);
-	rs_admin_key_create(db, subkey, o2, "a@example.com", RS_ROLE_VIEWER,
-	    key, kid);
-	rs_admin_key_revoke(db, kid);
+	TAP_SETUP(rs_admin_org_create(db, "One", 10, o1) == RS_OK);
+	TAP_SETUP(rs_admin_org_create(db, "Two", 10, o2) == RS_OK);
+	TAP_SETUP(rs_admin_key_create(db, subkey, o1, "a@example.com",
+	    RS_ROLE_ADMIN, key, kid) == RS_OK);
+	TAP_SETUP(rs_admin_key_create(db, subkey, o1, "a@example.com",
+	    RS_ROLE_ADMIN, key, kid) == RS_OK);
+	TAP_SETUP(rs_admin_key_create(db, subkey, o2, "a@example.com",
+	    RS_ROLE_VIEWER, key, kid) == RS_OK);
+	TAP_SETUP(rs_admin_key_revoke(db, kid) == RS_OK);
 	if (!TAP_IS_INT(rs_admin_stats(db, &s), RS_OK,
 	    "admin stats: succeeds")) {
 		rs_db_close(db);
@@ -640,8 +599,8 @@ test_admin_stats(void)
 int
 main(void)
 {
-	if (fixture_start(dir, sizeof(dir), "rs-migrate") != 0)
-		return 1;
+	tap_plan(80);
+	fixture_start(dir, sizeof(dir), "rs-migrate");
 	randombytes_buf(subkey, sizeof(subkey));
 
 	test_migrate_new_is_older();

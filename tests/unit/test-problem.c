@@ -64,19 +64,22 @@ static void
 test_problem_codes(void)
 {
 	static const struct {
+		int		 line;
 		enum rs_problem	 p;
 		const char	*code;
 		int		 status;
 	} t[] = {
-		{ RS_PROB_METHOD_NOT_ALLOWED, "method_not_allowed", 405 },
-		{ RS_PROB_PAYLOAD_TOO_LARGE, "payload_too_large", 413 },
-		{ RS_PROB_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
-		    415 },
-		{ RS_PROB_INVALID_JSON, "invalid_json", 400 },
-		{ RS_PROB_UNAUTHORIZED, "unauthorized", 401 },
-		{ RS_PROB_FORBIDDEN, "forbidden", 403 },
-		{ RS_PROB_RATE_LIMITED, "rate_limited", 429 },
-		{ RS_PROB_UNAVAILABLE, "service_unavailable", 503 },
+		{ __LINE__, RS_PROB_METHOD_NOT_ALLOWED, "method_not_allowed",
+		    405 },
+		{ __LINE__, RS_PROB_PAYLOAD_TOO_LARGE, "payload_too_large",
+		    413 },
+		{ __LINE__, RS_PROB_UNSUPPORTED_MEDIA_TYPE,
+		    "unsupported_media_type", 415 },
+		{ __LINE__, RS_PROB_INVALID_JSON, "invalid_json", 400 },
+		{ __LINE__, RS_PROB_UNAUTHORIZED, "unauthorized", 401 },
+		{ __LINE__, RS_PROB_FORBIDDEN, "forbidden", 403 },
+		{ __LINE__, RS_PROB_RATE_LIMITED, "rate_limited", 429 },
+		{ __LINE__, RS_PROB_UNAVAILABLE, "service_unavailable", 503 },
 	};
 	struct json_object	*p, *st;
 	char			 type[128], name[96];
@@ -88,11 +91,12 @@ test_problem_codes(void)
 		    t[i].code);
 		snprintf(name, sizeof(name), "problem new: %s is %d with its "
 		    "type", t[i].code, t[i].status);
-		TAP_OK(p != NULL && eq(str(p, "code"), t[i].code) &&
+		if (!TAP_OK(p != NULL && eq(str(p, "code"), t[i].code) &&
 		    eq(str(p, "type"), type) &&
 		    json_object_object_get_ex(p, "status", &st) &&
 		    json_object_get_int(st) == t[i].status &&
-		    rs_problem_status(t[i].p) == t[i].status, name);
+		    rs_problem_status(t[i].p) == t[i].status, name))
+			tap_diag("problem case at line %d", t[i].line);
 		json_object_put(p);
 	}
 }
@@ -120,7 +124,8 @@ test_problem_field_order(void)
 {
 	struct json_object	*p, *errs, *e;
 
-	p = rs_problem_new(RS_PROB_INVALID_REQUEST, "2 fields", NULL, NULL);
+	TAP_SETUP((p = rs_problem_new(RS_PROB_INVALID_REQUEST, "2 fields",
+	    NULL, NULL)) != NULL);
 	TAP_IS_INT(rs_problem_field(p, "email", "is required"), 0,
 	    "problem field: first appended");
 	TAP_IS_INT(rs_problem_field(p, "role", "must be a role"), 0,
@@ -179,6 +184,8 @@ test_problem_codes_unique(void)
 int
 main(void)
 {
+	tap_plan(54);
+
 	test_problem_not_found_fields();
 	test_problem_codes();
 	test_problem_optional_left_out();

@@ -18,81 +18,56 @@ decode(const char *s, int plus, const char **why)
 	return rs_query_decode(&arena, s, strlen(s), plus, why);
 }
 
-static void
-test_query_decode_percent(void)
-{
+/*
+ * One decode case: in (all of it, '+' a space when plus is set) decodes
+ * to want, or, when want is NULL, is refused with a reason containing
+ * why. The check names are name and, for a refusal, why_name.
+ */
+static const struct decode_case {
+	int		 line;
+	const char	*in;
+	int		 plus;
+	const char	*want;
 	const char	*why;
-
-	TAP_IS_STR(decode("%41b%2fc", 0, &why), "Ab/c",
-	    "query decode: %41 and %2f decode");
-}
-
-static void
-test_query_decode_utf8_escape(void)
-{
-	const char	*why;
-
-	TAP_IS_STR(decode("caf%C3%A9", 0, &why), "caf\xc3\xa9",
-	    "query decode: escaped two-byte UTF-8 accepted");
-}
-
-static void
-test_query_decode_plus_in_query(void)
-{
-	const char	*why;
-
-	TAP_IS_STR(decode("two+words", 1, &why), "two words",
-	    "query decode: '+' is a space in a query");
-}
-
-static void
-test_query_decode_plus_in_path(void)
-{
-	const char	*why;
-
-	TAP_IS_STR(decode("/v1/a+b", 0, &why), "/v1/a+b",
-	    "query decode: '+' stays '+' in a path");
-}
-
-static void
-test_query_decode_truncated(void)
-{
-	const char	*why;
-
-	TAP_IS_STR(decode("ab%4", 1, &why), NULL,
-	    "query decode: truncated %4 refused");
-	TAP_HAS_STR(why, "truncated", "query decode: truncated says why");
-}
+	const char	*name;
+	const char	*why_name;
+} decode_cases[] = {
+	{ __LINE__, "%41b%2fc", 0, "Ab/c", NULL,
+	    "query decode: %41 and %2f decode", NULL },
+	{ __LINE__, "caf%C3%A9", 0, "caf\xc3\xa9", NULL,
+	    "query decode: escaped two-byte UTF-8 accepted", NULL },
+	{ __LINE__, "two+words", 1, "two words", NULL,
+	    "query decode: '+' is a space in a query", NULL },
+	{ __LINE__, "/v1/a+b", 0, "/v1/a+b", NULL,
+	    "query decode: '+' stays '+' in a path", NULL },
+	{ __LINE__, "ab%4", 1, NULL, "truncated",
+	    "query decode: truncated %4 refused",
+	    "query decode: truncated says why" },
+	{ __LINE__, "%zz", 1, NULL, "bad percent escape",
+	    "query decode: %zz refused",
+	    "query decode: %zz says why" },
+	{ __LINE__, "a%00b", 1, NULL, "NUL",
+	    "query decode: %00 refused",
+	    "query decode: %00 says why" },
+	{ __LINE__, "%ff", 1, NULL, "UTF-8",
+	    "query decode: %ff (invalid UTF-8) refused",
+	    "query decode: %ff says why" },
+};
 
 static void
-test_query_decode_bad_hex(void)
+test_query_decode_cases(void)
 {
-	const char	*why;
+	const struct decode_case	*t;
+	const char			*why;
+	size_t				 i;
 
-	TAP_IS_STR(decode("%zz", 1, &why), NULL,
-	    "query decode: %zz refused");
-	TAP_HAS_STR(why, "bad percent escape",
-	    "query decode: %zz says why");
-}
-
-static void
-test_query_decode_nul(void)
-{
-	const char	*why;
-
-	TAP_IS_STR(decode("a%00b", 1, &why), NULL,
-	    "query decode: %00 refused");
-	TAP_HAS_STR(why, "NUL", "query decode: %00 says why");
-}
-
-static void
-test_query_decode_bad_utf8(void)
-{
-	const char	*why;
-
-	TAP_IS_STR(decode("%ff", 1, &why), NULL,
-	    "query decode: %ff (invalid UTF-8) refused");
-	TAP_HAS_STR(why, "UTF-8", "query decode: %ff says why");
+	for (i = 0; i < sizeof(decode_cases) / sizeof(decode_cases[0]); i++) {
+		t = &decode_cases[i];
+		if (!TAP_IS_STR(decode(t->in, t->plus, &why), t->want, t->name))
+			tap_diag("decode case at line %d", t->line);
+		if (t->want == NULL && !TAP_HAS_STR(why, t->why, t->why_name))
+			tap_diag("decode case at line %d", t->line);
+	}
 }
 
 static void
@@ -291,10 +266,12 @@ test_query_unknown_allowed(void)
 	struct rs_query	 q;
 	char		 err[128];
 
-	rs_query_parse(&arena, "limit=5&sort=x", &q, err, sizeof(err));
+	TAP_SETUP(rs_query_parse(&arena, "limit=5&sort=x", &q, err,
+	    sizeof(err)) == 0);
 	TAP_IS_STR(rs_query_unknown(&q, allowed), "sort",
 	    "query unknown: names the parameter not allowed");
-	rs_query_parse(&arena, "cursor=a&limit=5", &q, err, sizeof(err));
+	TAP_SETUP(rs_query_parse(&arena, "cursor=a&limit=5", &q, err,
+	    sizeof(err)) == 0);
 	TAP_IS_STR(rs_query_unknown(&q, allowed), NULL,
 	    "query unknown: NULL when all are allowed");
 }
@@ -305,10 +282,10 @@ test_query_unknown_null_list(void)
 	struct rs_query	 q;
 	char		 err[128];
 
-	rs_query_parse(&arena, "limit=5", &q, err, sizeof(err));
+	TAP_SETUP(rs_query_parse(&arena, "limit=5", &q, err, sizeof(err)) == 0);
 	TAP_IS_STR(rs_query_unknown(&q, NULL), "limit",
 	    "query unknown: NULL list admits no parameter");
-	rs_query_parse(&arena, "", &q, err, sizeof(err));
+	TAP_SETUP(rs_query_parse(&arena, "", &q, err, sizeof(err)) == 0);
 	TAP_IS_STR(rs_query_unknown(&q, NULL), NULL,
 	    "query unknown: NULL list and empty query is fine");
 }
@@ -316,16 +293,10 @@ test_query_unknown_null_list(void)
 int
 main(void)
 {
+	tap_plan(42);
 	rs_arena_init(&arena);
 
-	test_query_decode_percent();
-	test_query_decode_utf8_escape();
-	test_query_decode_plus_in_query();
-	test_query_decode_plus_in_path();
-	test_query_decode_truncated();
-	test_query_decode_bad_hex();
-	test_query_decode_nul();
-	test_query_decode_bad_utf8();
+	test_query_decode_cases();
 	test_query_parse_pairs();
 	test_query_parse_empty_pairs();
 	test_query_parse_null_and_empty();

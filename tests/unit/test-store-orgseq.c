@@ -45,8 +45,6 @@ test_orgseq_counts(void)
 	char			 org[RS_ID_MAX];
 	struct rs_db		*db = fixture_db_org(dir, &ndb, org);
 
-	if (db == NULL)
-		return;
 	TAP_IS_INT(take(db, org, 1, 0, &s), RS_OK, "orgseq take: succeeds");
 	TAP_IS_INT(s.change, 1, "orgseq take: the first change is 1");
 	TAP_IS_INT(take(db, org, 1, 2, &s), RS_OK,
@@ -69,12 +67,10 @@ test_orgseq_per_org(void)
 	char			 org[RS_ID_MAX], org2[RS_ID_MAX];
 	struct rs_db		*db = fixture_db_org(dir, &ndb, org);
 
-	if (db == NULL)
-		return;
-	rs_admin_org_create(db, "Other", 120, org2);
-	take(db, org, 1, 1, &a);
-	take(db, org, 1, 1, &a);
-	take(db, org2, 1, 1, &b);
+	TAP_SETUP(rs_admin_org_create(db, "Other", 120, org2) == RS_OK);
+	TAP_SETUP(take(db, org, 1, 1, &a) == RS_OK);
+	TAP_SETUP(take(db, org, 1, 1, &a) == RS_OK);
+	TAP_SETUP(take(db, org2, 1, 1, &b) == RS_OK);
 	TAP_OK(b.change == 1 && b.event == 1,
 	    "orgseq take: each org counts from 1");
 	TAP_OK(a.num != b.num, "orgseq take: orgs have their own numbers");
@@ -96,19 +92,17 @@ test_orgseq_range(void)
 	char			 org[RS_ID_MAX], sql[128];
 	struct rs_db		*db = fixture_db_org(dir, &ndb, org);
 
-	if (db == NULL)
-		return;
 	snprintf(sql, sizeof(sql), "UPDATE orgs SET change_seq = %lld",
 	    (long long)((1LL << RS_ORG_ROW_BITS) - 2));
-	rs_db_exec(db, sql);
+	TAP_SETUP(rs_db_exec(db, sql) == RS_OK);
 	TAP_IS_INT(take(db, org, 1, 0, &s), RS_OK,
 	    "orgseq take: the last change number of the range");
 	TAP_IS_INT(take(db, org, 1, 0, &s), RS_ERR_DB,
 	    "orgseq take: past the range is RS_ERR_DB");
 	snprintf(sql, sizeof(sql), "UPDATE orgs SET event_seq = %lld",
 	    (long long)((1LL << RS_ORG_ROW_BITS) - 1));
-	rs_db_exec(db, "UPDATE orgs SET change_seq = 0");
-	rs_db_exec(db, sql);
+	TAP_SETUP(rs_db_exec(db, "UPDATE orgs SET change_seq = 0") == RS_OK);
+	TAP_SETUP(rs_db_exec(db, sql) == RS_OK);
 	TAP_IS_INT(take(db, org, 1, 1, &s), RS_ERR_DB,
 	    "orgseq take: an event number past the range is RS_ERR_DB");
 	rs_db_close(db);
@@ -117,8 +111,8 @@ test_orgseq_range(void)
 int
 main(void)
 {
-	if (fixture_start(dir, sizeof(dir), "rs-orgseq") != 0)
-		return 1;
+	tap_plan(17);
+	fixture_start(dir, sizeof(dir), "rs-orgseq");
 
 	test_orgseq_counts();
 	test_orgseq_per_org();

@@ -37,7 +37,7 @@ static int		 ndb;		/* databases made so far */
 static struct rs_arena	 arena;
 static char		 user[RS_ID_MAX];	/* created_by of samples */
 
-/* A new migrated database with one org (its id into org); NULL on failure. */
+/* A new migrated database with one org (its id into org); bails on failure. */
 static struct rs_db *
 db_new(char org[RS_ID_MAX])
 {
@@ -136,8 +136,6 @@ test_recstore_put_get(void)
 	char			 org[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
 	sample(&r, org, "First", NOW_MS);
 	r.site = "site-1";
 	r.data = "{\"a\":[1,2]}";
@@ -177,11 +175,10 @@ test_recstore_get_no_site(void)
 	char			 org[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
 	sample(&r, org, "No site", NOW_MS);
-	put(db, &r, 1);
-	rs_store_records_get(db, &arena, org, r.id, &got);
+	TAP_SETUP(put(db, &r, 1) == RS_OK);
+	TAP_SETUP(rs_store_records_get(db, &arena, org, r.id, &got) ==
+	    RS_OK);
 	TAP_OK(got.site == NULL, "recstore get: no site reads back as NULL");
 	rs_db_close(db);
 }
@@ -193,22 +190,20 @@ test_recstore_change_seq(void)
 	char			 org[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
 	TAP_IS_INT(rs_store_records_change_seq(db, org), 0,
 	    "recstore change seq: 0 before any change");
 	sample(&a, org, "A", NOW_MS);
-	put(db, &a, 1);
+	TAP_SETUP(put(db, &a, 1) == RS_OK);
 	TAP_IS_INT(a.change_seq, 1, "recstore put: the first change is 1");
 	TAP_IS_INT(rs_store_records_change_seq(db, org), 1,
 	    "recstore change seq: 1 after one put");
 	sample(&b, org, "B", NOW_MS + 1);
-	put(db, &b, 1);
+	TAP_SETUP(put(db, &b, 1) == RS_OK);
 	TAP_IS_INT(b.change_seq, 2, "recstore put: the second change is 2");
 	TAP_IS_INT(rs_store_records_change_seq(db, org), 2,
 	    "recstore change seq: 2 after two puts");
 	a.title = "A2";
-	put(db, &a, 0);
+	TAP_SETUP(put(db, &a, 0) == RS_OK);
 	TAP_IS_INT(a.change_seq, 3, "recstore put: an update is change 3");
 	TAP_IS_INT(rs_store_records_change_seq(db, org), 3,
 	    "recstore change seq: 3 after an update");
@@ -222,15 +217,13 @@ test_recstore_change_seq_per_org(void)
 	char			 org[RS_ID_MAX], org2[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
-	rs_admin_org_create(db, "Other", 120, org2);
+	TAP_SETUP(rs_admin_org_create(db, "Other", 120, org2) == RS_OK);
 	sample(&a, org, "A", NOW_MS);
-	put(db, &a, 1);
+	TAP_SETUP(put(db, &a, 1) == RS_OK);
 	sample(&a, org, "A2", NOW_MS);
-	put(db, &a, 1);
+	TAP_SETUP(put(db, &a, 1) == RS_OK);
 	sample(&b, org2, "B", NOW_MS);
-	put(db, &b, 1);
+	TAP_SETUP(put(db, &b, 1) == RS_OK);
 	TAP_IS_INT(b.change_seq, 1,
 	    "recstore put: each org numbers its changes from 1");
 	TAP_IS_INT(rs_store_records_change_seq(db, org), 2,
@@ -247,8 +240,6 @@ test_recstore_put_unknown_org(void)
 	char			 org[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
 	sample(&r, "org_nosuchorg", "X", NOW_MS);
 	TAP_IS_INT(put(db, &r, 1), RS_ERR_NOTFOUND,
 	    "recstore put: an unknown org is RS_ERR_NOTFOUND");
@@ -262,10 +253,8 @@ test_recstore_put_duplicate_id(void)
 	char			 org[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
 	sample(&a, org, "A", NOW_MS);
-	put(db, &a, 1);
+	TAP_SETUP(put(db, &a, 1) == RS_OK);
 	sample(&b, org, "B", NOW_MS);
 	memcpy(b.id, a.id, sizeof(b.id));
 	TAP_IS_INT(put(db, &b, 1), RS_ERR_EXISTS,
@@ -284,11 +273,10 @@ test_recstore_update(void)
 	int64_t			 seq;
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
 	sample(&r, org, "Before", NOW_MS);
-	put(db, &r, 1);
-	rs_store_records_get(db, &arena, org, r.id, &got);
+	TAP_SETUP(put(db, &r, 1) == RS_OK);
+	TAP_SETUP(rs_store_records_get(db, &arena, org, r.id, &got) ==
+	    RS_OK);
 	seq = got.seq;
 	r.title = "After";
 	r.type = "photo";
@@ -342,15 +330,14 @@ test_recstore_update_tombstone(void)
 	char			 org[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
 	sample(&r, org, "Doomed", NOW_MS);
 	r.site = "site-1";
-	put(db, &r, 1);
+	TAP_SETUP(put(db, &r, 1) == RS_OK);
 	r.deleted_at = NOW_MS + 50;
 	r.site = NULL;
-	put(db, &r, 0);
-	rs_store_records_get(db, &arena, org, r.id, &got);
+	TAP_SETUP(put(db, &r, 0) == RS_OK);
+	TAP_SETUP(rs_store_records_get(db, &arena, org, r.id, &got) ==
+	    RS_OK);
 	TAP_IS_INT(got.deleted_at, NOW_MS + 50,
 	    "recstore put: update sets deleted_at");
 	TAP_OK(got.site == NULL, "recstore put: update can clear site");
@@ -364,8 +351,6 @@ test_recstore_get_unknown(void)
 	char			 org[RS_ID_MAX], id[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
 	rs_id_new(id, sizeof(id), "rec_");
 	TAP_IS_INT(rs_store_records_get(db, &arena, org, id, &got),
 	    RS_ERR_NOTFOUND, "recstore get: an unknown id is RS_ERR_NOTFOUND");
@@ -379,11 +364,9 @@ test_recstore_get_other_org(void)
 	char			 org[RS_ID_MAX], org2[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
-	rs_admin_org_create(db, "Other", 120, org2);
+	TAP_SETUP(rs_admin_org_create(db, "Other", 120, org2) == RS_OK);
 	sample(&r, org, "Mine", NOW_MS);
-	put(db, &r, 1);
+	TAP_SETUP(put(db, &r, 1) == RS_OK);
 	TAP_IS_INT(rs_store_records_get(db, &arena, org2, r.id, &got),
 	    RS_ERR_NOTFOUND,
 	    "recstore get: the id under another org is RS_ERR_NOTFOUND");
@@ -397,15 +380,14 @@ test_recstore_update_other_org(void)
 	char			 org[RS_ID_MAX], org2[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
-	rs_admin_org_create(db, "Other", 120, org2);
+	TAP_SETUP(rs_admin_org_create(db, "Other", 120, org2) == RS_OK);
 	sample(&r, org, "Mine", NOW_MS);
-	put(db, &r, 1);
+	TAP_SETUP(put(db, &r, 1) == RS_OK);
 	snprintf(r.org_id, sizeof(r.org_id), "%s", org2);
 	r.title = "Stolen";
 	put(db, &r, 0);
-	rs_store_records_get(db, &arena, org, r.id, &got);
+	TAP_SETUP(rs_store_records_get(db, &arena, org, r.id, &got) ==
+	    RS_OK);
 	TAP_IS_STR(got.title, "Mine",
 	    "recstore put: an update under another org leaves the record");
 	rs_db_close(db);
@@ -419,17 +401,15 @@ test_recstore_list_order(void)
 	char			 org[RS_ID_MAX], org2[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
-	rs_admin_org_create(db, "Other", 120, org2);
+	TAP_SETUP(rs_admin_org_create(db, "Other", 120, org2) == RS_OK);
 	sample(&r, org, "A", NOW_MS + 30);
-	put(db, &r, 1);
+	TAP_SETUP(put(db, &r, 1) == RS_OK);
 	sample(&r, org2, "X", NOW_MS);
-	put(db, &r, 1);
+	TAP_SETUP(put(db, &r, 1) == RS_OK);
 	sample(&r, org, "B", NOW_MS + 10);
-	put(db, &r, 1);
+	TAP_SETUP(put(db, &r, 1) == RS_OK);
 	sample(&r, org, "C", NOW_MS + 20);
-	put(db, &r, 1);
+	TAP_SETUP(put(db, &r, 1) == RS_OK);
 	any(&f);
 	TAP_IS_STR(titles(db, org, &f, 0, MAXREC), "A,B,C",
 	    "recstore list: oldest first, only the org's records");
@@ -450,20 +430,19 @@ test_recstore_rowid_per_org(void)
 	struct rs_db		*db = db_new(org);
 	int64_t			 num, num2, lo, hi;
 
-	if (db == NULL)
-		return;
-	rs_admin_org_create(db, "Other", 120, org2);
+	TAP_SETUP(rs_admin_org_create(db, "Other", 120, org2) == RS_OK);
 	num = fixture_query_int(db, "SELECT num FROM orgs WHERE id = ?1", org);
 	num2 = fixture_query_int(db, "SELECT num FROM orgs WHERE id = ?1", org2);
 	TAP_OK(num >= 0 && num2 >= 0 && num != num2,
 	    "recstore: orgs have distinct numbers");
 	sample(&r, org2, "X", NOW_MS);
-	put(db, &r, 1);
+	TAP_SETUP(put(db, &r, 1) == RS_OK);
 	sample(&r, org, "A", NOW_MS);
-	put(db, &r, 1);
+	TAP_SETUP(put(db, &r, 1) == RS_OK);
 	sample(&r, org, "B", NOW_MS);
-	put(db, &r, 1);
-	rs_store_records_get(db, &arena, org, r.id, &got);
+	TAP_SETUP(put(db, &r, 1) == RS_OK);
+	TAP_SETUP(rs_store_records_get(db, &arena, org, r.id, &got) ==
+	    RS_OK);
 	TAP_IS_INT(got.seq, (num << RS_ORG_ROW_BITS) | got.change_seq,
 	    "recstore put: a new record's rowid is the org's number << 40 "
 	    "| its change number");
@@ -490,11 +469,9 @@ test_recstore_list_keyset(void)
 	int			 i;
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
 	for (i = 0; i < 5; i++) {
 		sample(&r, org, rs_arena_printf(&arena, "R%d", i), NOW_MS + i);
-		put(db, &r, 1);
+		TAP_SETUP(put(db, &r, 1) == RS_OK);
 	}
 	any(&f);
 	if (!TAP_IS_INT(rs_store_records_list(db, &arena, org, &f, 0, 2, out, &n),
@@ -507,11 +484,12 @@ test_recstore_list_keyset(void)
 	    "recstore list: after the last seq gives the next page");
 	TAP_IS_STR(titles(db, org, &f, out[0].seq, MAXREC), "R1,R2,R3,R4",
 	    "recstore list: after seq excludes it and earlier ones");
-	rs_store_records_list(db, &arena, org, &f, 0, MAXREC, out, &n);
+	TAP_SETUP(rs_store_records_list(db, &arena, org, &f, 0, MAXREC, out,
+	    &n) == RS_OK);
 	TAP_IS_STR(titles(db, org, &f, out[n - 1].seq, MAXREC), "",
 	    "recstore list: after the last record gives none");
 	sample(&r, org, "New", NOW_MS + 10);
-	put(db, &r, 1);
+	TAP_SETUP(put(db, &r, 1) == RS_OK);
 	TAP_IS_STR(titles(db, org, &f, out[1].seq, 2), "R2,R3",
 	    "recstore list: a new record does not shift a page");
 	rs_db_close(db);
@@ -526,22 +504,22 @@ filter_fixture(struct rs_db *db, const char *org, char other_user[RS_ID_MAX])
 	rs_id_new(other_user, RS_ID_MAX, "usr_");
 	sample(&r, org, "A", NOW_MS);
 	r.site = "north";
-	put(db, &r, 1);
+	TAP_SETUP(put(db, &r, 1) == RS_OK);
 	sample(&r, org, "B", NOW_MS + 10);
 	r.status = "synced";
 	r.type = "photo";
 	r.site = "south";
-	put(db, &r, 1);
+	TAP_SETUP(put(db, &r, 1) == RS_OK);
 	sample(&r, org, "C", NOW_MS + 20);
 	r.status = "conflict";
 	r.site = "north";
 	snprintf(r.created_by, sizeof(r.created_by), "%s", other_user);
-	put(db, &r, 1);
+	TAP_SETUP(put(db, &r, 1) == RS_OK);
 	sample(&r, org, "D", NOW_MS + 30);
 	r.type = "photo";
 	r.deleted_at = NOW_MS + 40;
 	r.updated_at = NOW_MS + 40;
-	put(db, &r, 1);
+	TAP_SETUP(put(db, &r, 1) == RS_OK);
 }
 
 static void
@@ -551,8 +529,6 @@ test_recstore_list_filter_status(void)
 	char			 org[RS_ID_MAX], u2[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
 	filter_fixture(db, org, u2);
 	any(&f);
 	f.status = "synced";
@@ -571,8 +547,6 @@ test_recstore_list_filter_type(void)
 	char			 org[RS_ID_MAX], u2[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
 	filter_fixture(db, org, u2);
 	any(&f);
 	f.type = "photo";
@@ -591,8 +565,6 @@ test_recstore_list_filter_site(void)
 	char			 org[RS_ID_MAX], u2[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
 	filter_fixture(db, org, u2);
 	any(&f);
 	f.site = "north";
@@ -608,8 +580,6 @@ test_recstore_list_filter_created_by(void)
 	char			 org[RS_ID_MAX], u2[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
 	filter_fixture(db, org, u2);
 	any(&f);
 	f.created_by = u2;
@@ -628,8 +598,6 @@ test_recstore_list_filter_updated_after(void)
 	char			 org[RS_ID_MAX], u2[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
 	filter_fixture(db, org, u2);
 	any(&f);
 	f.updated_after = NOW_MS + 10;
@@ -648,8 +616,6 @@ test_recstore_list_include_deleted(void)
 	char			 org[RS_ID_MAX], u2[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
 	filter_fixture(db, org, u2);
 	any(&f);
 	TAP_IS_STR(titles(db, org, &f, 0, MAXREC), "A,B,C",
@@ -667,8 +633,6 @@ test_recstore_list_filters_combined(void)
 	char			 org[RS_ID_MAX], u2[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
 	filter_fixture(db, org, u2);
 	any(&f);
 	f.site = "north";
@@ -686,27 +650,25 @@ test_recstore_changes(void)
 	size_t			 n;
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
-	rs_admin_org_create(db, "Other", 120, org2);
+	TAP_SETUP(rs_admin_org_create(db, "Other", 120, org2) == RS_OK);
 	sample(&a, org, "A", NOW_MS);
-	put(db, &a, 1);
+	TAP_SETUP(put(db, &a, 1) == RS_OK);
 	sample(&b, org, "B", NOW_MS + 1);
-	put(db, &b, 1);
+	TAP_SETUP(put(db, &b, 1) == RS_OK);
 	sample(&c, org2, "X", NOW_MS + 2);
-	put(db, &c, 1);
+	TAP_SETUP(put(db, &c, 1) == RS_OK);
 	sample(&c, org, "C", NOW_MS + 3);
-	put(db, &c, 1);
+	TAP_SETUP(put(db, &c, 1) == RS_OK);
 	a.title = "A2";
 	a.version = 2;
-	put(db, &a, 0);
+	TAP_SETUP(put(db, &a, 0) == RS_OK);
 	b.title = "B2";
 	b.version = 2;
-	put(db, &b, 0);
+	TAP_SETUP(put(db, &b, 0) == RS_OK);
 	a.title = "A3";
 	a.version = 3;
 	a.deleted_at = NOW_MS + 9;
-	put(db, &a, 0);
+	TAP_SETUP(put(db, &a, 0) == RS_OK);
 	if (!TAP_IS_INT(rs_store_records_changes(db, &arena, org, 0, MAXREC, out,
 	    &n), RS_OK, "recstore changes: succeeds") ||
 	    !TAP_IS_INT(n, 3,
@@ -722,12 +684,15 @@ test_recstore_changes(void)
 	    "recstore changes: each with its latest change number");
 	TAP_IS_INT(out[2].deleted_at, NOW_MS + 9,
 	    "recstore changes: a deletion is a change");
-	rs_store_records_changes(db, &arena, org, 5, MAXREC, out, &n);
+	TAP_SETUP(rs_store_records_changes(db, &arena, org, 5, MAXREC, out,
+	    &n) == RS_OK);
 	TAP_OK(n == 1 && strcmp(out[0].title, "A3") == 0,
 	    "recstore changes: after 5 gives only the change after it");
-	rs_store_records_changes(db, &arena, org, 6, MAXREC, out, &n);
+	TAP_SETUP(rs_store_records_changes(db, &arena, org, 6, MAXREC, out,
+	    &n) == RS_OK);
 	TAP_IS_INT(n, 0, "recstore changes: after the latest gives none");
-	rs_store_records_changes(db, &arena, org, 0, 2, out, &n);
+	TAP_SETUP(rs_store_records_changes(db, &arena, org, 0, 2, out,
+	    &n) == RS_OK);
 	TAP_OK(n == 2 && strcmp(out[1].title, "B2") == 0,
 	    "recstore changes: at most max entries, the earliest changes");
 	rs_db_close(db);
@@ -907,13 +872,12 @@ test_recstore_json_from_get(void)
 	char			 org[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 
-	if (db == NULL)
-		return;
 	sample(&r, org, "T", NOW_MS);
 	r.data = "{\"k\":\"v/w\",\"n\":null}";
 	r.size = (int64_t)strlen(r.data);
-	put(db, &r, 1);
-	rs_store_records_get(db, &arena, org, r.id, &got);
+	TAP_SETUP(put(db, &r, 1) == RS_OK);
+	TAP_SETUP(rs_store_records_get(db, &arena, org, r.id, &got) ==
+	    RS_OK);
 	if ((o = rs_store_records_json(&got)) == NULL) {
 		TAP_OK(0, "recstore json: makes an object");
 		rs_db_close(db);
@@ -928,8 +892,8 @@ test_recstore_json_from_get(void)
 int
 main(void)
 {
-	if (fixture_start(dir, sizeof(dir), "rs-recstore") != 0)
-		return 1;
+	tap_plan(111);
+	fixture_start(dir, sizeof(dir), "rs-recstore");
 	rs_arena_init(&arena);
 	rs_id_new(user, sizeof(user), "usr_");
 

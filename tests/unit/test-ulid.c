@@ -115,10 +115,7 @@ test_ulid_same_ms_increasing(void)
 	size_t	 i, j;
 	int	 increasing = 1, distinct = 1, same_time = 1;
 
-	if ((u = calloc(NBURST, sizeof(*u))) == NULL) {
-		TAP_OK(0, "ulid new: calloc");
-		return;
-	}
+	TAP_SETUP((u = calloc(NBURST, sizeof(*u))) != NULL);
 	for (i = 0; i < NBURST; i++)
 		rs_ulid_new(u[i], sizeof(u[i]), NOW_MS + 4000);
 	for (i = 1; i < NBURST; i++) {
@@ -154,78 +151,67 @@ test_ulid_earlier_ms_monotonic(void)
 	    "ulid new: one made for an earlier ms is valid");
 }
 
-static void
-test_ulid_valid_refuses_lower_case(void)
-{
-	char	 u[RS_ULID_LEN + 1];
-	size_t	 i;
+/*
+ * One rs_ulid_valid() case: s is accepted (want 1) or refused (want 0).
+ * The spec's example, 01ARZ3NDEKTSV4RRFFQ69G5FAV, has letters in both
+ * its time and its randomness.
+ */
+static const struct valid_case {
+	int		 line;
+	const char	*s;
+	int		 want;
+	const char	*name;
+} valid_cases[] = {
+	{ __LINE__, "01ARZ3NDEKTSV4RRFFQ69G5FAV", 1,
+	    "ulid valid: the spec's example" },
+	{ __LINE__, "01arz3ndektsv4rrffq69g5fav", 0,
+	    "ulid valid: refuses lower case" },
+	{ __LINE__, "01ARZ3NDEKTSV4RRFFQ69G5FAv", 0,
+	    "ulid valid: refuses one lower-case character" },
+	{ __LINE__, "01ARZ3NDEKTSV4RRFFQ69G5FA", 0,
+	    "ulid valid: refuses 25 characters" },
+	{ __LINE__, "01ARZ3NDEKTSV4RRFFQ69G5FAVV", 0,
+	    "ulid valid: refuses 27 characters" },
+	{ __LINE__, "", 0,
+	    "ulid valid: refuses the empty string" },
+	{ __LINE__, "01ARZ3NDEKTSV4RRFFQ6IG5FAV", 0,
+	    "ulid valid: refuses 'I'" },
+	{ __LINE__, "01ARZ3NDEKTSV4RRFFQ6LG5FAV", 0,
+	    "ulid valid: refuses 'L'" },
+	{ __LINE__, "01ARZ3NDEKTSV4RRFFQ6OG5FAV", 0,
+	    "ulid valid: refuses 'O'" },
+	{ __LINE__, "01ARZ3NDEKTSV4RRFFQ6UG5FAV", 0,
+	    "ulid valid: refuses 'U'" },
+	{ __LINE__, "01ARZ3NDEKTSV4RRFFQ69G5FA-", 0,
+	    "ulid valid: refuses '-'" },
+	{ __LINE__, "01ARZ3NDEKTSV4RRFFQ69G5FA ", 0,
+	    "ulid valid: refuses a space" },
+	{ __LINE__, "7ZZZZZZZZZZZZZZZZZZZZZZZZZ", 1,
+	    "ulid valid: accepts the largest ULID (first char 7)" },
+	{ __LINE__, "8ZZZZZZZZZZZZZZZZZZZZZZZZZ", 0,
+	    "ulid valid: refuses first char 8 (past 128 bits)" },
+	{ __LINE__, "Z0000000000000000000000000", 0,
+	    "ulid valid: refuses first char Z" },
+};
 
-	/* A time and randomness with letters in them, spelled upper case. */
-	strcpy(u, "01ARZ3NDEKTSV4RRFFQ69G5FAV");
-	TAP_IS_INT(rs_ulid_valid(u), 1, "ulid valid: the spec's example");
-	for (i = 0; i < RS_ULID_LEN; i++)
-		if (u[i] >= 'A' && u[i] <= 'Z')
-			u[i] = (char)(u[i] - 'A' + 'a');
-	TAP_IS_INT(rs_ulid_valid(u), 0, "ulid valid: refuses lower case");
-	strcpy(u, "01ARZ3NDEKTSV4RRFFQ69G5FAv");
-	TAP_IS_INT(rs_ulid_valid(u), 0,
-	    "ulid valid: refuses one lower-case character");
-}
-
 static void
-test_ulid_valid_refuses_length(void)
+test_ulid_valid_cases(void)
 {
-	TAP_IS_INT(rs_ulid_valid("01ARZ3NDEKTSV4RRFFQ69G5FA"), 0,
-	    "ulid valid: refuses 25 characters");
-	TAP_IS_INT(rs_ulid_valid("01ARZ3NDEKTSV4RRFFQ69G5FAVV"), 0,
-	    "ulid valid: refuses 27 characters");
-	TAP_IS_INT(rs_ulid_valid(""), 0,
-	    "ulid valid: refuses the empty string");
-}
-
-static void
-test_ulid_valid_refuses_excluded_letters(void)
-{
-	static const char	 excluded[] = "ILOU";
-	char			 u[RS_ULID_LEN + 1], name[64];
+	const struct valid_case	*t;
 	size_t			 i;
 
-	for (i = 0; excluded[i] != '\0'; i++) {
-		strcpy(u, "01ARZ3NDEKTSV4RRFFQ69G5FAV");
-		u[20] = excluded[i];
-		snprintf(name, sizeof(name), "ulid valid: refuses '%c'",
-		    excluded[i]);
-		TAP_IS_INT(rs_ulid_valid(u), 0, name);
+	for (i = 0; i < sizeof(valid_cases) / sizeof(valid_cases[0]); i++) {
+		t = &valid_cases[i];
+		if (!TAP_IS_INT(rs_ulid_valid(t->s), t->want, t->name))
+			tap_diag("valid case at line %d", t->line);
 	}
-}
-
-static void
-test_ulid_valid_refuses_other_chars(void)
-{
-	TAP_IS_INT(rs_ulid_valid("01ARZ3NDEKTSV4RRFFQ69G5FA-"), 0,
-	    "ulid valid: refuses '-'");
-	TAP_IS_INT(rs_ulid_valid("01ARZ3NDEKTSV4RRFFQ69G5FA "), 0,
-	    "ulid valid: refuses a space");
-}
-
-static void
-test_ulid_valid_first_char(void)
-{
-	TAP_IS_INT(rs_ulid_valid("7ZZZZZZZZZZZZZZZZZZZZZZZZZ"), 1,
-	    "ulid valid: accepts the largest ULID (first char 7)");
-	TAP_IS_INT(rs_ulid_valid("8ZZZZZZZZZZZZZZZZZZZZZZZZZ"), 0,
-	    "ulid valid: refuses first char 8 (past 128 bits)");
-	TAP_IS_INT(rs_ulid_valid("Z0000000000000000000000000"), 0,
-	    "ulid valid: refuses first char Z");
 }
 
 int
 main(void)
 {
-	if (sodium_init() < 0) {
-		tap_diag("sodium_init failed");
-		return 1;
-	}
+	tap_plan(29);
+	TAP_SETUP(sodium_init() >= 0);
 
 	test_ulid_spec_time_prefix();	/* first: earliest time */
 	test_ulid_format();
@@ -234,11 +220,7 @@ main(void)
 	test_ulid_next_ms_sorts_after();
 	test_ulid_same_ms_increasing();
 	test_ulid_earlier_ms_monotonic();
-	test_ulid_valid_refuses_lower_case();
-	test_ulid_valid_refuses_length();
-	test_ulid_valid_refuses_excluded_letters();
-	test_ulid_valid_refuses_other_chars();
-	test_ulid_valid_first_char();
+	test_ulid_valid_cases();
 
 	return tap_done();
 }

@@ -1,0 +1,1446 @@
+/*
+ * test-app: the request pipeline in-process (lib/app.h). Every request is
+ * a FastCGI parameter list and a body handed to rs_app_handle(), with no
+ * web server; the answer is read back from the CGI header block the
+ * writer receives ("Status: 201 Created", headers, blank line, body).
+ *
+ * The cases are tables, one row per request (as lighttpd's
+ * src/t/test_burl.c), run in order against one database: a row may save
+ * members of its answer into named variables ("r1=id") that later rows
+ * use as ${r1} in their URI, headers and body. Every row checks the
+ * status, the Content-Type, the problem code (or, for a success, that
+ * the body is a JSON object) and the envelope every answer shares
+ * (X-Request-Id, Cache-Control, Content-Length, and for problems the
+ * RFC 9457 members: type, status, title, detail, instance, request_id);
+ * then the headers and members its row names. The expectations agree
+ * with tests/integration/ and openapi/openapi.json.
+ */
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <sodium.h>
+
+#include "admin.h"
+#include "app.h"
+#include "db.h"
+#include "problem.h"
+#include "role.h"
+#include "secret.h"
+#include "fixture.h"
+#include "tap.h"
+
+#define MAXHDR		4	/* header checks of one row */
+#define MAXMEM		5	/* member checks of one row */
+#define MAXENV		16
+#define ENVSZ		2048
+#define TPLSZ		4096
+#define MAXVARS		96
+#define MAXRESPHDR	32
+
+/*
+ * One request and what its answer must be.
+ *
+ * auth: the Authorization header (a template), or NULL for none.
+ * hdrs: more request headers, "Name: value" lines (a template), or NULL.
+ * ctype: the request's Content-Type; NULL means application/json when
+ * there is a body.
+ * code: the problem code of a failure (Content-Type
+ * application/problem+json), or NULL for a success (application/json).
+ * h: response headers: "Name" present, "Name=value" equal, "Name~text"
+ * containing, "!Name" absent. Values are templates.
+ * m: answer members by path ("user.id", "data.0.id", "data.*" for an
+ * array's length): "path" present and not null, "path=value" equal as
+ * text (strings as they are, others as compact JSON), "path!=value"
+ * different, "path~text" containing, "!path" absent; "@body=value"
+ * compares the raw body. Values are templates.
+ * save: "var=path,..." sets variables from the answer after it came and
+ * before the checks; a path "@body" is the raw body, "^Name" a header.
+ */
+struct tcase {
+	int		 line;
+	const char	*label;
+	const char	*method;
+	const char	*uri;
+	const char	*auth;
+	const char	*hdrs;
+	const char	*ctype;
+	const char	*body;
+	int		 status;
+	const char	*code;
+	const char	*h[MAXHDR];
+	const char	*m[MAXMEM];
+	const char	*save;
+};
+
+#define ADM	"Bearer ${adm}"		/* org A's admin */
+#define OPR	"Bearer ${opr}"		/* org A's operator */
+#define VWR	"Bearer ${vwr}"		/* org A's viewer */
+#define ORGB	"Bearer ${orgb}"	/* org B's admin */
+#define JSON	NULL			/* application/json (with a body) */
+#define PROB	"application/problem+json"
+#define UNKNOWN_REC	"rec_00000000000000000000000000"
+#define ZERO_ULID	"00000000000000000000000000"
+#define WRONG_KEY	"rs_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
+/* ---- the cases ---------------------------------------------------------- */
+
+/* Public routes, routing, request bodies, token exchange and /v1/me. */
+static const struct tcase ops_cases[] = {
+	{ __LINE__, "health", "GET", "/v1/health", NULL, NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "status=ok", "version", "schema" }, NULL },
+	{ __LINE__, "openapi document", "GET", "/v1/openapi.json", NULL, NULL,
+	    NULL, NULL,
+	    200, NULL, { NULL },
+	    { "openapi~3.1", "paths./v1/records", "paths./v1/users/invite" },
+	    NULL },
+	{ __LINE__, "unknown path", "GET", "/v1/nope", NULL, NULL, NULL, NULL,
+	    404, "not_found", { "!Allow" }, { NULL }, NULL },
+	{ __LINE__, "other version", "GET", "/v2/health", NULL, NULL, NULL,
+	    NULL,
+	    404, "not_found", { NULL }, { NULL }, NULL },
+	{ __LINE__, "health wrong method", "DELETE", "/v1/health", NULL, NULL,
+	    NULL, NULL,
+	    405, "method_not_allowed", { "Allow=GET" }, { NULL }, NULL },
+	{ __LINE__, "me wrong method", "POST", "/v1/me", NULL, NULL, NULL,
+	    NULL,
+	    405, "method_not_allowed", { "Allow=GET" }, { NULL }, NULL },
+	{ __LINE__, "record wrong method", "PUT", "/v1/records/" UNKNOWN_REC,
+	    NULL, NULL, JSON, "{\"title\":\"x\"}",
+	    405, "method_not_allowed", { "Allow~GET", "Allow~PATCH",
+	    "Allow~DELETE" }, { NULL }, NULL },
+	{ __LINE__, "unknown query parameter", "GET", "/v1/health?x=1", NULL,
+	    NULL, NULL, NULL,
+	    400, "invalid_request", { NULL }, { "detail~x" }, NULL },
+	{ __LINE__, "X-Request-Id echoed on a 200", "GET", "/v1/health", NULL,
+	    "X-Request-Id: abc-123_X.y", NULL, NULL,
+	    200, NULL, { "X-Request-Id=abc-123_X.y" }, { NULL }, NULL },
+	{ __LINE__, "X-Request-Id echoed on a problem", "GET", "/v1/nope",
+	    NULL, "X-Request-Id: abc-123_X.y", NULL, NULL,
+	    404, "not_found", { "X-Request-Id=abc-123_X.y" },
+	    { "request_id=abc-123_X.y" }, NULL },
+	{ __LINE__, "X-Request-Id with a space replaced", "GET", "/v1/health",
+	    NULL, "X-Request-Id: abc 123", NULL, NULL,
+	    200, NULL, { "X-Request-Id!=abc 123" }, { NULL }, NULL },
+
+	/* POST /v1/auth/token */
+	{ __LINE__, "token for the admin key", "POST", "/v1/auth/token", NULL,
+	    NULL, JSON, "{\"api_key\":\"${kadm}\"}",
+	    200, NULL, { NULL },
+	    { "token_type=Bearer", "expires_in=900", "role=admin",
+	    "org_id=${orga}", "expires_at" },
+	    "adm=access_token,uadm=user_id" },
+	{ __LINE__, "token for the operator key", "POST", "/v1/auth/token",
+	    NULL, NULL, JSON, "{\"api_key\":\"${kopr}\"}",
+	    200, NULL, { NULL }, { "role=operator", "org_id=${orga}" },
+	    "opr=access_token,uopr=user_id" },
+	{ __LINE__, "token for the viewer key", "POST", "/v1/auth/token", NULL,
+	    NULL, JSON, "{\"api_key\":\"${kvwr}\"}",
+	    200, NULL, { NULL }, { "role=viewer", "org_id=${orga}" },
+	    "vwr=access_token,uvwr=user_id" },
+	{ __LINE__, "token for org B's admin key", "POST", "/v1/auth/token",
+	    NULL, NULL, JSON, "{\"api_key\":\"${korgb}\"}",
+	    200, NULL, { NULL }, { "role=admin", "org_id=${orgbid}" },
+	    "orgb=access_token,uorgb=user_id" },
+	{ __LINE__, "token with a wrong key", "POST", "/v1/auth/token", NULL,
+	    NULL, JSON, "{\"api_key\":\"" WRONG_KEY "\"}",
+	    401, "invalid_api_key", { NULL }, { NULL }, NULL },
+	{ __LINE__, "token with a malformed key", "POST", "/v1/auth/token",
+	    NULL, NULL, JSON, "{\"api_key\":\"x\"}",
+	    401, "invalid_api_key", { NULL }, { NULL }, NULL },
+	{ __LINE__, "token body {}", "POST", "/v1/auth/token", NULL, NULL,
+	    JSON, "{}",
+	    400, "invalid_request", { NULL },
+	    { "errors.0.field=api_key", "errors.*=1" }, NULL },
+	{ __LINE__, "token body with an unknown member", "POST",
+	    "/v1/auth/token", NULL, NULL, JSON,
+	    "{\"api_key\":\"x\",\"extra\":1}",
+	    400, "invalid_request", { NULL },
+	    { "errors.0.field=extra", "errors.*=1" }, NULL },
+	{ __LINE__, "token body [1]", "POST", "/v1/auth/token", NULL, NULL,
+	    JSON, "[1]",
+	    400, "invalid_request", { NULL }, { NULL }, NULL },
+	{ __LINE__, "token with a numeric api_key", "POST", "/v1/auth/token",
+	    NULL, NULL, JSON, "{\"api_key\":12345}",
+	    400, "invalid_request", { NULL }, { "errors.0.field=api_key" },
+	    NULL },
+	{ __LINE__, "token without a body", "POST", "/v1/auth/token", NULL,
+	    NULL, NULL, NULL,
+	    400, "invalid_request", { NULL }, { NULL }, NULL },
+	{ __LINE__, "token as text/plain", "POST", "/v1/auth/token", NULL,
+	    NULL, "text/plain", "{\"api_key\":\"${kadm}\"}",
+	    415, "unsupported_media_type", { NULL }, { NULL }, NULL },
+	{ __LINE__, "token with malformed JSON", "POST", "/v1/auth/token",
+	    NULL, NULL, JSON, "{\"api_key\": }",
+	    400, "invalid_json", { NULL }, { "detail~byte" }, NULL },
+	{ __LINE__, "token with a duplicate member", "POST", "/v1/auth/token",
+	    NULL, NULL, JSON, "{\"api_key\":\"a\",\"api_key\":\"b\"}",
+	    400, "invalid_json", { NULL }, { NULL }, NULL },
+	{ __LINE__, "token as application/json; charset=utf-8", "POST",
+	    "/v1/auth/token", NULL, NULL, "application/json; charset=utf-8",
+	    "{\"api_key\":\"${kadm}\"}",
+	    200, NULL, { NULL }, { "access_token", "user_id=${uadm}" }, NULL },
+	{ __LINE__, "token as curl -d's form type", "POST", "/v1/auth/token",
+	    NULL, NULL, "application/x-www-form-urlencoded",
+	    "{\"api_key\":\"${kadm}\"}",
+	    200, NULL, { NULL }, { "access_token" }, NULL },
+
+	/* GET /v1/me */
+	{ __LINE__, "me as the admin", "GET", "/v1/me", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "user_id=${uadm}", "email=admin@example.com", "role=admin",
+	    "org_id=${orga}", "token_expires_at" }, NULL },
+	{ __LINE__, "me as org B's admin", "GET", "/v1/me", ORGB, NULL, NULL,
+	    NULL,
+	    200, NULL, { NULL },
+	    { "user_id=${uorgb}", "email=admin@other.example.com",
+	    "org_id=${orgbid}" }, NULL },
+	{ __LINE__, "me without a token", "GET", "/v1/me", NULL, NULL, NULL,
+	    NULL,
+	    401, "unauthorized", { "WWW-Authenticate~Bearer" }, { NULL },
+	    NULL },
+	{ __LINE__, "me with Bearer garbage", "GET", "/v1/me",
+	    "Bearer garbage", NULL, NULL, NULL,
+	    401, "unauthorized", { "WWW-Authenticate~Bearer" }, { NULL },
+	    NULL },
+	{ __LINE__, "me with the Basic scheme", "GET", "/v1/me",
+	    "Basic YWRtaW46YWRtaW4=", NULL, NULL, NULL,
+	    401, "unauthorized", { "WWW-Authenticate~Bearer" }, { NULL },
+	    NULL },
+	{ __LINE__, "me with an API key as the bearer", "GET", "/v1/me",
+	    "Bearer ${kadm}", NULL, NULL, NULL,
+	    401, "unauthorized", { "WWW-Authenticate~Bearer" }, { NULL },
+	    NULL },
+	{ __LINE__, "me with a body", "GET", "/v1/me", ADM, NULL, JSON, "{}",
+	    400, "invalid_request", { NULL }, { NULL }, NULL },
+};
+
+/* Records: create, get, list, patch, delta sync, delete, idempotency. */
+static const struct tcase records_cases[] = {
+	/* POST /v1/records */
+	{ __LINE__, "create a record", "POST", "/v1/records", ADM, NULL, JSON,
+	    "{\"title\":\"Pressure check\",\"type\":\"inspection\","
+	    "\"site\":\"alpha\",\"data\":{\"pressure\":7}}",
+	    201, NULL, { "Location=/v1/records/${r1}", "ETag=\"${c1}\"" },
+	    { "version=1", "status=queued", "size=14", "created_by=${uadm}",
+	    "deleted=false" },
+	    "r1=id,c1=causal" },
+	{ __LINE__, "create as the operator", "POST", "/v1/records", OPR,
+	    NULL, JSON, "{\"title\":\"Second\",\"type\":\"note\"}",
+	    201, NULL, { "Location=/v1/records/${r2}", "ETag=\"${c2}\"" },
+	    { "created_by=${uopr}", "site=null", "data={}", "size=2",
+	    "queue=default" },
+	    "r2=id,c2=causal" },
+	{ __LINE__, "create without title and type", "POST", "/v1/records",
+	    ADM, NULL, JSON, "{\"site\":\"alpha\"}",
+	    400, "invalid_request", { "!Location" },
+	    { "errors.*=2", "errors.0.field=title", "errors.1.field=type" },
+	    NULL },
+	{ __LINE__, "create with status bogus", "POST", "/v1/records", ADM,
+	    NULL, JSON, "{\"title\":\"t\",\"type\":\"x\",\"status\":\"bogus\"}",
+	    400, "invalid_request", { NULL },
+	    { "errors.*=1", "errors.0.field=status" }, NULL },
+	{ __LINE__, "create with an unknown member", "POST", "/v1/records",
+	    ADM, NULL, JSON, "{\"title\":\"t\",\"type\":\"x\",\"colour\":\"red\"}",
+	    400, "invalid_request", { NULL }, { "errors.0.field=colour" },
+	    NULL },
+	{ __LINE__, "create with data [1]", "POST", "/v1/records", ADM, NULL,
+	    JSON, "{\"title\":\"t\",\"type\":\"x\",\"data\":[1]}",
+	    400, "invalid_request", { NULL }, { "errors.0.field=data" }, NULL },
+	{ __LINE__, "create with body [1]", "POST", "/v1/records", ADM, NULL,
+	    JSON, "[1]",
+	    400, "invalid_request", { NULL }, { NULL }, NULL },
+	{ __LINE__, "create as text/plain", "POST", "/v1/records", ADM, NULL,
+	    "text/plain", "{\"title\":\"t\",\"type\":\"x\"}",
+	    415, "unsupported_media_type", { NULL }, { NULL }, NULL },
+	{ __LINE__, "create with malformed JSON", "POST", "/v1/records", ADM,
+	    NULL, JSON, "{\"title\":",
+	    400, "invalid_json", { NULL }, { NULL }, NULL },
+	{ __LINE__, "create without a token", "POST", "/v1/records", NULL,
+	    NULL, JSON, "{\"title\":\"t\",\"type\":\"x\"}",
+	    401, "unauthorized", { "WWW-Authenticate~Bearer" }, { NULL },
+	    NULL },
+	{ __LINE__, "create as the viewer", "POST", "/v1/records", VWR, NULL,
+	    JSON, "{\"title\":\"t\",\"type\":\"x\"}",
+	    403, "forbidden", { "!Location" }, { NULL }, NULL },
+
+	/* GET /v1/records/:id */
+	{ __LINE__, "get the record", "GET", "/v1/records/${r1}", ADM, NULL,
+	    NULL, NULL,
+	    200, NULL, { "ETag=\"${c1}\"" },
+	    { "id=${r1}", "causal=${c1}", "title=Pressure check",
+	    "data.pressure=7", "deleted_at=null" }, NULL },
+	{ __LINE__, "get the record as the viewer", "GET", "/v1/records/${r1}",
+	    VWR, NULL, NULL, NULL,
+	    200, NULL, { "ETag=\"${c1}\"" }, { "id=${r1}" }, NULL },
+	{ __LINE__, "get an unknown record", "GET", "/v1/records/" UNKNOWN_REC,
+	    ADM, NULL, NULL, NULL,
+	    404, "not_found", { "!ETag" }, { NULL }, NULL },
+	{ __LINE__, "get a malformed record id", "GET", "/v1/records/rec_1011",
+	    ADM, NULL, NULL, NULL,
+	    404, "not_found", { NULL }, { NULL }, NULL },
+	{ __LINE__, "get another org's record", "GET", "/v1/records/${r1}",
+	    ORGB, NULL, NULL, NULL,
+	    404, "not_found", { "!ETag" }, { NULL }, NULL },
+	{ __LINE__, "get without a token", "GET", "/v1/records/${r1}", NULL,
+	    NULL, NULL, NULL,
+	    401, "unauthorized", { "WWW-Authenticate~Bearer" }, { NULL },
+	    NULL },
+	{ __LINE__, "patch another org's record", "PATCH",
+	    "/v1/records/${r1}", ORGB, NULL, JSON,
+	    "{\"title\":\"mine\",\"causal\":\"${c1}\"}",
+	    404, "not_found", { NULL }, { NULL }, NULL },
+	{ __LINE__, "delete another org's record", "DELETE",
+	    "/v1/records/${r1}", ORGB, NULL, NULL, NULL,
+	    404, "not_found", { NULL }, { NULL }, NULL },
+	{ __LINE__, "the record is unchanged by org B", "GET",
+	    "/v1/records/${r1}", ADM, NULL, NULL, NULL,
+	    200, NULL, { "ETag=\"${c1}\"" },
+	    { "title=Pressure check", "version=1", "deleted=false" }, NULL },
+
+	/* GET /v1/records */
+	{ __LINE__, "list", "GET", "/v1/records", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "data.*=2", "data.0.id=${r1}", "has_more=false",
+	    "next_cursor=null", "sync_token" },
+	    "st=sync_token" },
+	{ __LINE__, "list limit=1", "GET", "/v1/records?limit=1", ADM, NULL,
+	    NULL, NULL,
+	    200, NULL, { NULL },
+	    { "data.*=1", "data.0.id=${r1}", "has_more=true", "next_cursor",
+	    "sync_token" },
+	    "nc=next_cursor" },
+	{ __LINE__, "list the next page", "GET",
+	    "/v1/records?limit=1&cursor=${nc}", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "data.*=1", "data.0.id=${r2}", "has_more=false",
+	    "next_cursor=null" }, NULL },
+	{ __LINE__, "list type filter", "GET", "/v1/records?type=inspection",
+	    ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "data.*=1", "data.0.id=${r1}" }, NULL },
+	{ __LINE__, "list created_by filter", "GET",
+	    "/v1/records?created_by=${uopr}", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "data.*=1", "data.0.id=${r2}" }, NULL },
+	{ __LINE__, "list as the viewer", "GET", "/v1/records", VWR, NULL,
+	    NULL, NULL,
+	    200, NULL, { NULL }, { "data.*=2" }, NULL },
+	{ __LINE__, "list as org B", "GET", "/v1/records", ORGB, NULL, NULL,
+	    NULL,
+	    200, NULL, { NULL }, { "data.*=0", "has_more=false" }, NULL },
+	{ __LINE__, "list without a token", "GET", "/v1/records", NULL, NULL,
+	    NULL, NULL,
+	    401, "unauthorized", { "WWW-Authenticate~Bearer" }, { NULL },
+	    NULL },
+	{ __LINE__, "list limit=0", "GET", "/v1/records?limit=0", ADM, NULL,
+	    NULL, NULL,
+	    400, "invalid_request", { NULL }, { "errors.0.field=limit" },
+	    NULL },
+	{ __LINE__, "list limit=201", "GET", "/v1/records?limit=201", ADM,
+	    NULL, NULL, NULL,
+	    400, "invalid_request", { NULL }, { "errors.0.field=limit" },
+	    NULL },
+	{ __LINE__, "list limit=abc", "GET", "/v1/records?limit=abc", ADM,
+	    NULL, NULL, NULL,
+	    400, "invalid_request", { NULL }, { "errors.0.field=limit" },
+	    NULL },
+	{ __LINE__, "list include_deleted=maybe", "GET",
+	    "/v1/records?include_deleted=maybe", ADM, NULL, NULL, NULL,
+	    400, "invalid_request", { NULL },
+	    { "errors.0.field=include_deleted" }, NULL },
+	{ __LINE__, "list status=bogus", "GET", "/v1/records?status=bogus",
+	    ADM, NULL, NULL, NULL,
+	    400, "invalid_request", { NULL }, { "errors.0.field=status" },
+	    NULL },
+	{ __LINE__, "list updated_after=yesterday", "GET",
+	    "/v1/records?updated_after=yesterday", ADM, NULL, NULL, NULL,
+	    400, "invalid_request", { NULL },
+	    { "errors.0.field=updated_after" }, NULL },
+	{ __LINE__, "list with an unknown parameter", "GET",
+	    "/v1/records?colour=red", ADM, NULL, NULL, NULL,
+	    400, "invalid_request", { NULL }, { "detail~colour" }, NULL },
+	{ __LINE__, "list with a garbage cursor", "GET",
+	    "/v1/records?cursor=garbage", ADM, NULL, NULL, NULL,
+	    400, "invalid_cursor", { NULL }, { NULL }, NULL },
+	{ __LINE__, "list with a cursor and another filter", "GET",
+	    "/v1/records?limit=1&type=x&cursor=${nc}", ADM, NULL, NULL, NULL,
+	    400, "invalid_cursor", { NULL }, { NULL }, NULL },
+	{ __LINE__, "list with org A's cursor as org B", "GET",
+	    "/v1/records?limit=1&cursor=${nc}", ORGB, NULL, NULL, NULL,
+	    400, "invalid_cursor", { NULL }, { NULL }, NULL },
+
+	/* PATCH /v1/records/:id */
+	{ __LINE__, "patch with body causal", "PATCH", "/v1/records/${r1}",
+	    ADM, NULL, JSON, "{\"title\":\"Renamed\",\"causal\":\"${c1}\"}",
+	    200, NULL, { "ETag=\"${c1b}\"", "!Location" },
+	    { "title=Renamed", "version=2", "causal!=${c1}", "site=alpha",
+	    "data.pressure=7" },
+	    "c1b=causal" },
+	{ __LINE__, "patch without a causal token", "PATCH",
+	    "/v1/records/${r1}", ADM, NULL, JSON, "{\"title\":\"x\"}",
+	    428, "causal_required", { NULL }, { NULL }, NULL },
+	{ __LINE__, "patch with a stale body causal", "PATCH",
+	    "/v1/records/${r1}", ADM, NULL, JSON,
+	    "{\"title\":\"second\",\"causal\":\"${c1}\"}",
+	    409, "causal_conflict", { "ETag=\"${c1b}\"" },
+	    { "current.causal=${c1b}", "current.title=Renamed",
+	    "current.version=2" }, NULL },
+	{ __LINE__, "patch with a stale If-Match", "PATCH",
+	    "/v1/records/${r1}", ADM, "If-Match: \"${c1}\"", JSON,
+	    "{\"title\":\"second\"}",
+	    412, "causal_conflict", { "ETag=\"${c1b}\"" },
+	    { "current.causal=${c1b}", "current.title=Renamed" }, NULL },
+	{ __LINE__, "patch with If-Match", "PATCH", "/v1/records/${r1}", ADM,
+	    "If-Match: \"${c1b}\"", JSON, "{\"status\":\"conflict\"}",
+	    200, NULL, { "ETag=\"${c1c}\"" },
+	    { "status=conflict", "version=3", "title=Renamed" },
+	    "c1c=causal" },
+	{ __LINE__, "patch with If-Match and body causal different", "PATCH",
+	    "/v1/records/${r1}", ADM, "If-Match: \"${c1c}\"", JSON,
+	    "{\"title\":\"x\",\"causal\":\"${c1}\"}",
+	    400, "invalid_request", { NULL }, { NULL }, NULL },
+	{ __LINE__, "patch with a malformed If-Match", "PATCH",
+	    "/v1/records/${r1}", ADM, "If-Match: abc", JSON,
+	    "{\"title\":\"x\"}",
+	    400, "invalid_request", { NULL }, { NULL }, NULL },
+	{ __LINE__, "patch with only causal", "PATCH", "/v1/records/${r1}",
+	    ADM, NULL, JSON, "{\"causal\":\"${c1c}\"}",
+	    400, "invalid_request", { NULL }, { NULL }, NULL },
+	{ __LINE__, "patch with status bogus", "PATCH", "/v1/records/${r1}",
+	    ADM, NULL, JSON, "{\"status\":\"bogus\",\"causal\":\"${c1c}\"}",
+	    400, "invalid_request", { NULL }, { "errors.0.field=status" },
+	    NULL },
+	{ __LINE__, "patch with an unknown member", "PATCH",
+	    "/v1/records/${r1}", ADM, NULL, JSON,
+	    "{\"colour\":\"red\",\"causal\":\"${c1c}\"}",
+	    400, "invalid_request", { NULL }, { "errors.0.field=colour" },
+	    NULL },
+	{ __LINE__, "patch without a body", "PATCH", "/v1/records/${r1}", ADM,
+	    NULL, NULL, NULL,
+	    400, "invalid_request", { NULL }, { NULL }, NULL },
+	{ __LINE__, "patch as the viewer", "PATCH", "/v1/records/${r1}", VWR,
+	    NULL, JSON, "{\"title\":\"x\",\"causal\":\"${c1c}\"}",
+	    403, "forbidden", { NULL }, { NULL }, NULL },
+	{ __LINE__, "patch an unknown record", "PATCH",
+	    "/v1/records/" UNKNOWN_REC, ADM, NULL, JSON,
+	    "{\"title\":\"x\",\"causal\":\"" ZERO_ULID "\"}",
+	    404, "not_found", { NULL }, { NULL }, NULL },
+	{ __LINE__, "patch data as the operator (merge)", "PATCH",
+	    "/v1/records/${r1}", OPR, NULL, JSON,
+	    "{\"data\":{\"a\":1},\"causal\":\"${c1c}\"}",
+	    200, NULL, { "ETag=\"${c1d}\"" },
+	    { "data.a=1", "data.pressure=7", "version=4", "size=20" },
+	    "c1d=causal" },
+	{ __LINE__, "the refused patches changed nothing", "GET",
+	    "/v1/records/${r1}", VWR, NULL, NULL, NULL,
+	    200, NULL, { "ETag=\"${c1d}\"" },
+	    { "version=4", "title=Renamed", "status=conflict" }, NULL },
+
+	/* delta sync: r1 changed since st */
+	{ __LINE__, "delta sync since", "GET", "/v1/records?since=${st}", ADM,
+	    NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "data.*=1", "data.0.id=${r1}", "data.0.causal=${c1d}",
+	    "has_more=false", "sync_token" },
+	    "st2=sync_token" },
+	{ __LINE__, "delta sync since, caught up", "GET",
+	    "/v1/records?since=${st2}", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "data.*=0", "has_more=false" }, NULL },
+	{ __LINE__, "delta sync with a type filter", "GET",
+	    "/v1/records?since=${st}&type=x", ADM, NULL, NULL, NULL,
+	    400, "invalid_request", { NULL }, { "errors.0.field=type" }, NULL },
+	{ __LINE__, "delta sync with a forged token", "GET",
+	    "/v1/records?since=garbage", ADM, NULL, NULL, NULL,
+	    400, "invalid_cursor", { NULL }, { NULL }, NULL },
+	{ __LINE__, "delta sync with org A's token as org B", "GET",
+	    "/v1/records?since=${st}", ORGB, NULL, NULL, NULL,
+	    400, "invalid_cursor", { NULL }, { NULL }, NULL },
+
+	/* DELETE /v1/records/:id */
+	{ __LINE__, "delete as the viewer", "DELETE", "/v1/records/${r2}",
+	    VWR, NULL, NULL, NULL,
+	    403, "forbidden", { NULL }, { NULL }, NULL },
+	{ __LINE__, "delete with a stale If-Match", "DELETE",
+	    "/v1/records/${r2}", OPR, "If-Match: \"${c1}\"", NULL, NULL,
+	    409, "causal_conflict", { "ETag=\"${c2}\"" },
+	    { "current.id=${r2}", "current.deleted=false" }, NULL },
+	{ __LINE__, "delete", "DELETE", "/v1/records/${r2}", OPR, NULL, NULL,
+	    NULL,
+	    200, NULL, { "ETag=\"${c2b}\"" },
+	    { "deleted=true", "deleted_at", "version=2", "causal!=${c2}",
+	    "title=Second" },
+	    "c2b=causal,t2=@body" },
+	{ __LINE__, "delete again: the same tombstone", "DELETE",
+	    "/v1/records/${r2}", ADM, NULL, NULL, NULL,
+	    200, NULL, { "ETag=\"${c2b}\"" }, { "@body=${t2}" }, NULL },
+	{ __LINE__, "get a deleted record", "GET", "/v1/records/${r2}", ADM,
+	    NULL, NULL, NULL,
+	    410, "record_deleted", { "ETag=\"${c2b}\"" },
+	    { "record.id=${r2}", "record.deleted=true",
+	    "record.causal=${c2b}" }, NULL },
+	{ __LINE__, "patch a deleted record", "PATCH", "/v1/records/${r2}",
+	    ADM, NULL, JSON, "{\"title\":\"x\",\"causal\":\"${c2b}\"}",
+	    410, "record_deleted", { NULL }, { "record.deleted=true" }, NULL },
+	{ __LINE__, "delete an unknown record", "DELETE",
+	    "/v1/records/" UNKNOWN_REC, ADM, NULL, NULL, NULL,
+	    404, "not_found", { NULL }, { NULL }, NULL },
+	{ __LINE__, "delete without a token", "DELETE", "/v1/records/${r1}",
+	    NULL, NULL, NULL, NULL,
+	    401, "unauthorized", { "WWW-Authenticate~Bearer" }, { NULL },
+	    NULL },
+	{ __LINE__, "list leaves the deleted record out", "GET", "/v1/records",
+	    ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "data.*=1", "data.0.id=${r1}" }, NULL },
+	{ __LINE__, "list include_deleted=true", "GET",
+	    "/v1/records?include_deleted=true", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "data.*=2", "data.1.id=${r2}", "data.1.deleted=true" }, NULL },
+	{ __LINE__, "delta sync shows the tombstone", "GET",
+	    "/v1/records?since=${st2}", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "data.*=1", "data.0.id=${r2}", "data.0.deleted=true" }, NULL },
+
+	/* Idempotency-Key */
+	{ __LINE__, "create with an Idempotency-Key", "POST", "/v1/records",
+	    ADM, "Idempotency-Key: k-1", JSON,
+	    "{\"title\":\"Idem\",\"type\":\"idem\"}",
+	    201, NULL, { "!Idempotent-Replayed", "Location", "ETag" },
+	    { "title=Idem" },
+	    "i1=@body,i1id=id,i1loc=^Location,i1etag=^ETag" },
+	{ __LINE__, "the same request again: replayed", "POST", "/v1/records",
+	    ADM, "Idempotency-Key: k-1", JSON,
+	    "{\"title\":\"Idem\",\"type\":\"idem\"}",
+	    201, NULL, { "Idempotent-Replayed=true", "Location=${i1loc}",
+	    "ETag=${i1etag}" },
+	    { "@body=${i1}" }, NULL },
+	{ __LINE__, "the same body reordered and the key quoted: replayed",
+	    "POST", "/v1/records", ADM, "Idempotency-Key: \"k-1\"", JSON,
+	    "{ \"type\" : \"idem\", \"title\" : \"Idem\" }",
+	    201, NULL, { "Idempotent-Replayed=true" }, { "@body=${i1}" },
+	    NULL },
+	{ __LINE__, "the same key with another body", "POST", "/v1/records",
+	    ADM, "Idempotency-Key: k-1", JSON,
+	    "{\"title\":\"Something else\",\"type\":\"idem\"}",
+	    422, "idempotency_key_reused", { "!Location", "!ETag",
+	    "!Idempotent-Replayed" }, { NULL }, NULL },
+	{ __LINE__, "an Idempotency-Key with a space", "POST", "/v1/records",
+	    ADM, "Idempotency-Key: k 2", JSON,
+	    "{\"title\":\"Idem\",\"type\":\"idem\"}",
+	    400, "invalid_request", { NULL }, { NULL }, NULL },
+	{ __LINE__, "org B's same key is its own", "POST", "/v1/records",
+	    ORGB, "Idempotency-Key: k-1", JSON,
+	    "{\"title\":\"Idem\",\"type\":\"idem\"}",
+	    201, NULL, { "!Idempotent-Replayed" }, { "id!=${i1id}" }, NULL },
+	{ __LINE__, "the replays made one record", "GET",
+	    "/v1/records?type=idem", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "data.*=1", "data.0.id=${i1id}" }, NULL },
+	{ __LINE__, "patch with an Idempotency-Key", "PATCH",
+	    "/v1/records/${r1}", ADM, "Idempotency-Key: p-1", JSON,
+	    "{\"title\":\"once\",\"causal\":\"${c1d}\"}",
+	    200, NULL, { "!Idempotent-Replayed" }, { "version=5" },
+	    "p1=@body,c1e=causal" },
+	{ __LINE__, "the same patch again: replayed", "PATCH",
+	    "/v1/records/${r1}", ADM, "Idempotency-Key: p-1", JSON,
+	    "{\"title\":\"once\",\"causal\":\"${c1d}\"}",
+	    200, NULL, { "Idempotent-Replayed=true", "ETag=\"${c1e}\"" },
+	    { "@body=${p1}" }, NULL },
+	{ __LINE__, "the patch key with another body", "PATCH",
+	    "/v1/records/${r1}", ADM, "Idempotency-Key: p-1", JSON,
+	    "{\"title\":\"twice\",\"causal\":\"${c1e}\"}",
+	    422, "idempotency_key_reused", { NULL }, { NULL }, NULL },
+	{ __LINE__, "the replayed patch wrote once", "GET",
+	    "/v1/records/${r1}", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "version=5", "title=once" }, NULL },
+	{ __LINE__, "delete with an Idempotency-Key", "DELETE",
+	    "/v1/records/${i1id}", ADM, "Idempotency-Key: d-1", NULL, NULL,
+	    200, NULL, { "!Idempotent-Replayed" }, { "deleted=true" },
+	    "d1=@body" },
+	{ __LINE__, "the same delete again: replayed", "DELETE",
+	    "/v1/records/${i1id}", ADM, "Idempotency-Key: d-1", NULL, NULL,
+	    200, NULL, { "Idempotent-Replayed=true" }, { "@body=${d1}" },
+	    NULL },
+};
+
+/* Users: list, invite, accept, patch. */
+static const struct tcase users_cases[] = {
+	/* GET /v1/users */
+	{ __LINE__, "list users", "GET", "/v1/users", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "data.*=3", "data.0.id=${uadm}", "data.0.role=admin",
+	    "has_more=false", "next_cursor=null" }, NULL },
+	{ __LINE__, "list users as the operator", "GET", "/v1/users", OPR,
+	    NULL, NULL, NULL,
+	    403, "forbidden", { NULL }, { NULL }, NULL },
+	{ __LINE__, "list users as the viewer", "GET", "/v1/users", VWR, NULL,
+	    NULL, NULL,
+	    403, "forbidden", { NULL }, { NULL }, NULL },
+	{ __LINE__, "list users without a token", "GET", "/v1/users", NULL,
+	    NULL, NULL, NULL,
+	    401, "unauthorized", { "WWW-Authenticate~Bearer" }, { NULL },
+	    NULL },
+	{ __LINE__, "list users as org B", "GET", "/v1/users", ORGB, NULL,
+	    NULL, NULL,
+	    200, NULL, { NULL }, { "data.*=1", "data.0.id=${uorgb}" }, NULL },
+	{ __LINE__, "list users role=operator", "GET",
+	    "/v1/users?role=operator", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "data.*=1", "data.0.id=${uopr}" }, NULL },
+	{ __LINE__, "list users limit=1", "GET", "/v1/users?limit=1", ADM,
+	    NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "data.*=1", "has_more=true", "next_cursor" }, "unc=next_cursor" },
+	{ __LINE__, "list users, the next page", "GET",
+	    "/v1/users?limit=1&cursor=${unc}", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "data.*=1", "data.0.id!=${uadm}" }, NULL },
+	{ __LINE__, "list users role=wizard", "GET", "/v1/users?role=wizard",
+	    ADM, NULL, NULL, NULL,
+	    400, "invalid_request", { NULL }, { "errors.0.field=role" }, NULL },
+	{ __LINE__, "list users status=gone", "GET", "/v1/users?status=gone",
+	    ADM, NULL, NULL, NULL,
+	    400, "invalid_request", { NULL }, { "errors.0.field=status" },
+	    NULL },
+	{ __LINE__, "list users limit=0", "GET", "/v1/users?limit=0", ADM,
+	    NULL, NULL, NULL,
+	    400, "invalid_request", { NULL }, { "errors.0.field=limit" },
+	    NULL },
+	{ __LINE__, "list users with an unknown parameter", "GET",
+	    "/v1/users?foo=1", ADM, NULL, NULL, NULL,
+	    400, "invalid_request", { NULL }, { NULL }, NULL },
+	{ __LINE__, "list users with a garbage cursor", "GET",
+	    "/v1/users?cursor=garbage", ADM, NULL, NULL, NULL,
+	    400, "invalid_cursor", { NULL }, { NULL }, NULL },
+	{ __LINE__, "list users with a records cursor", "GET",
+	    "/v1/users?limit=1&cursor=${nc}", ADM, NULL, NULL, NULL,
+	    400, "invalid_cursor", { NULL }, { NULL }, NULL },
+	{ __LINE__, "list users with org A's cursor as org B", "GET",
+	    "/v1/users?limit=1&cursor=${unc}", ORGB, NULL, NULL, NULL,
+	    400, "invalid_cursor", { NULL }, { NULL }, NULL },
+
+	/* POST /v1/users/invite */
+	{ __LINE__, "invite", "POST", "/v1/users/invite", ADM, NULL, JSON,
+	    "{\"email\":\"New.User@example.com\",\"role\":\"operator\"}",
+	    201, NULL, { NULL },
+	    { "user.status=invited", "user.role=operator",
+	    "user.last_sync_at=null", "invite_token~rsi_",
+	    "invite_expires_at" },
+	    "unew=user.id,inv1=invite_token" },
+	{ __LINE__, "invite the same email in another case", "POST",
+	    "/v1/users/invite", ADM, NULL, JSON,
+	    "{\"email\":\"new.user@EXAMPLE.COM\",\"role\":\"viewer\"}",
+	    409, "user_exists", { NULL }, { NULL }, NULL },
+	{ __LINE__, "invite an active user's email", "POST",
+	    "/v1/users/invite", ADM, NULL, JSON,
+	    "{\"email\":\"ADMIN@example.com\",\"role\":\"viewer\"}",
+	    409, "user_exists", { NULL }, { NULL }, NULL },
+	{ __LINE__, "invite the same email in org B", "POST",
+	    "/v1/users/invite", ORGB, NULL, JSON,
+	    "{\"email\":\"new.user@example.com\",\"role\":\"viewer\"}",
+	    201, NULL, { NULL }, { "user.id!=${unew}" }, "uinvb=user.id" },
+	{ __LINE__, "invite a bad email", "POST", "/v1/users/invite", ADM,
+	    NULL, JSON, "{\"email\":\"nope\",\"role\":\"viewer\"}",
+	    400, "invalid_request", { NULL }, { "errors.0.field=email" }, NULL },
+	{ __LINE__, "invite a bad role", "POST", "/v1/users/invite", ADM, NULL,
+	    JSON, "{\"email\":\"w@example.com\",\"role\":\"wizard\"}",
+	    400, "invalid_request", { NULL }, { "errors.0.field=role" }, NULL },
+	{ __LINE__, "invite with an unknown member", "POST",
+	    "/v1/users/invite", ADM, NULL, JSON,
+	    "{\"email\":\"w@example.com\",\"role\":\"viewer\",\"extra\":1}",
+	    400, "invalid_request", { NULL }, { "errors.0.field=extra" }, NULL },
+	{ __LINE__, "invite as the operator", "POST", "/v1/users/invite", OPR,
+	    NULL, JSON, "{\"email\":\"w@example.com\",\"role\":\"viewer\"}",
+	    403, "forbidden", { NULL }, { NULL }, NULL },
+	{ __LINE__, "invite without a token", "POST", "/v1/users/invite",
+	    NULL, NULL, JSON, "{\"email\":\"w@example.com\",\"role\":\"viewer\"}",
+	    401, "unauthorized", { "WWW-Authenticate~Bearer" }, { NULL },
+	    NULL },
+	{ __LINE__, "invite as text/plain", "POST", "/v1/users/invite", ADM,
+	    NULL, "text/plain",
+	    "{\"email\":\"w@example.com\",\"role\":\"viewer\"}",
+	    415, "unsupported_media_type", { NULL }, { NULL }, NULL },
+	{ __LINE__, "invite a second user", "POST", "/v1/users/invite", ADM,
+	    NULL, JSON, "{\"email\":\"pending@example.com\",\"role\":\"viewer\"}",
+	    201, NULL, { NULL }, { "user.status=invited" }, "upend=user.id" },
+	{ __LINE__, "invite wrong method", "GET", "/v1/users/invite", ADM,
+	    NULL, NULL, NULL,
+	    405, "method_not_allowed", { "Allow~POST" }, { NULL }, NULL },
+
+	/* POST /v1/users/accept */
+	{ __LINE__, "accept", "POST", "/v1/users/accept", NULL, NULL, JSON,
+	    "{\"invite_token\":\"${inv1}\"}",
+	    201, NULL, { NULL },
+	    { "user.id=${unew}", "user.status=active", "user.role=operator",
+	    "user.email=New.User@example.com", "api_key~rs_live_" },
+	    "knew=api_key" },
+	{ __LINE__, "accept the same invite again", "POST", "/v1/users/accept",
+	    NULL, NULL, JSON, "{\"invite_token\":\"${inv1}\"}",
+	    410, "invite_invalid", { NULL }, { NULL }, NULL },
+	{ __LINE__, "accept an unknown invite", "POST", "/v1/users/accept",
+	    NULL, NULL, JSON,
+	    "{\"invite_token\":\"rsi_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}",
+	    410, "invite_invalid", { NULL }, { NULL }, NULL },
+	{ __LINE__, "accept nonsense", "POST", "/v1/users/accept", NULL, NULL,
+	    JSON, "{\"invite_token\":\"nonsense\"}",
+	    410, "invite_invalid", { NULL }, { NULL }, NULL },
+	{ __LINE__, "accept {}", "POST", "/v1/users/accept", NULL, NULL, JSON,
+	    "{}",
+	    400, "invalid_request", { NULL },
+	    { "errors.0.field=invite_token" }, NULL },
+	{ __LINE__, "accept with an extra member", "POST", "/v1/users/accept",
+	    NULL, NULL, JSON, "{\"invite_token\":\"rsi_x\",\"extra\":true}",
+	    400, "invalid_request", { NULL }, { "errors.0.field=extra" }, NULL },
+	{ __LINE__, "accept as text/plain", "POST", "/v1/users/accept", NULL,
+	    NULL, "text/plain", "{\"invite_token\":\"${inv1}\"}",
+	    415, "unsupported_media_type", { NULL }, { NULL }, NULL },
+	{ __LINE__, "token for the accepted key", "POST", "/v1/auth/token",
+	    NULL, NULL, JSON, "{\"api_key\":\"${knew}\"}",
+	    200, NULL, { NULL },
+	    { "role=operator", "user_id=${unew}", "org_id=${orga}" },
+	    "tnew=access_token" },
+	{ __LINE__, "me as the accepted user", "GET", "/v1/me",
+	    "Bearer ${tnew}", NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "user_id=${unew}", "email=New.User@example.com",
+	    "role=operator" }, NULL },
+
+	/* PATCH /v1/users/:id */
+	{ __LINE__, "patch a user's role", "PATCH", "/v1/users/${unew}", ADM,
+	    NULL, JSON, "{\"role\":\"viewer\"}",
+	    200, NULL, { NULL },
+	    { "id=${unew}", "role=viewer", "status=active",
+	    "email=New.User@example.com" }, NULL },
+	{ __LINE__, "the new role shows in /v1/me", "GET", "/v1/me",
+	    "Bearer ${tnew}", NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "role=viewer" }, NULL },
+	{ __LINE__, "demote the last admin", "PATCH", "/v1/users/${uadm}",
+	    ADM, NULL, JSON, "{\"role\":\"viewer\"}",
+	    409, "last_admin", { NULL }, { NULL }, NULL },
+	{ __LINE__, "disable the last admin", "PATCH", "/v1/users/${uadm}",
+	    ADM, NULL, JSON, "{\"status\":\"disabled\"}",
+	    409, "last_admin", { NULL }, { NULL }, NULL },
+	{ __LINE__, "a no-op patch of the last admin", "PATCH",
+	    "/v1/users/${uadm}", ADM, NULL, JSON,
+	    "{\"role\":\"admin\",\"status\":\"active\"}",
+	    200, NULL, { NULL }, { "role=admin", "status=active" }, NULL },
+	{ __LINE__, "patch an unknown user", "PATCH",
+	    "/v1/users/usr_doesnotexist0", ADM, NULL, JSON,
+	    "{\"role\":\"viewer\"}",
+	    404, "not_found", { NULL }, { NULL }, NULL },
+	{ __LINE__, "patch another org's user", "PATCH", "/v1/users/${uorgb}",
+	    ADM, NULL, JSON, "{\"status\":\"disabled\"}",
+	    404, "not_found", { NULL }, { NULL }, NULL },
+	{ __LINE__, "activate an invited user", "PATCH", "/v1/users/${upend}",
+	    ADM, NULL, JSON, "{\"status\":\"active\"}",
+	    409, "invalid_user_state", { NULL }, { NULL }, NULL },
+	{ __LINE__, "disable an invited user", "PATCH", "/v1/users/${upend}",
+	    ADM, NULL, JSON, "{\"status\":\"disabled\"}",
+	    409, "invalid_user_state", { NULL }, { NULL }, NULL },
+	{ __LINE__, "change an invited user's role", "PATCH",
+	    "/v1/users/${upend}", ADM, NULL, JSON, "{\"role\":\"operator\"}",
+	    200, NULL, { NULL }, { "role=operator", "status=invited" }, NULL },
+	{ __LINE__, "patch a user with {}", "PATCH", "/v1/users/${unew}", ADM,
+	    NULL, JSON, "{}",
+	    400, "invalid_request", { NULL }, { NULL }, NULL },
+	{ __LINE__, "patch a user to status invited", "PATCH",
+	    "/v1/users/${unew}", ADM, NULL, JSON, "{\"status\":\"invited\"}",
+	    400, "invalid_request", { NULL }, { "errors.0.field=status" },
+	    NULL },
+	{ __LINE__, "patch a user's email", "PATCH", "/v1/users/${unew}", ADM,
+	    NULL, JSON, "{\"email\":\"x@example.com\"}",
+	    400, "invalid_request", { NULL }, { "errors.0.field=email" }, NULL },
+	{ __LINE__, "patch a user as the operator", "PATCH",
+	    "/v1/users/${unew}", OPR, NULL, JSON, "{\"role\":\"admin\"}",
+	    403, "forbidden", { NULL }, { NULL }, NULL },
+	{ __LINE__, "patch a user without a token", "PATCH",
+	    "/v1/users/${unew}", NULL, NULL, JSON, "{\"role\":\"admin\"}",
+	    401, "unauthorized", { "WWW-Authenticate~Bearer" }, { NULL },
+	    NULL },
+	{ __LINE__, "patch a user wrong method", "PUT", "/v1/users/${unew}",
+	    ADM, NULL, JSON, "{\"role\":\"admin\"}",
+	    405, "method_not_allowed", { "Allow=PATCH" }, { NULL }, NULL },
+	{ __LINE__, "disable a user", "PATCH", "/v1/users/${unew}", ADM, NULL,
+	    JSON, "{\"status\":\"disabled\"}",
+	    200, NULL, { NULL }, { "status=disabled", "role=viewer" }, NULL },
+	{ __LINE__, "a disabled user's token", "GET", "/v1/me",
+	    "Bearer ${tnew}", NULL, NULL, NULL,
+	    401, "unauthorized", { "WWW-Authenticate~Bearer" }, { NULL },
+	    NULL },
+	{ __LINE__, "a disabled user's key", "POST", "/v1/auth/token", NULL,
+	    NULL, JSON, "{\"api_key\":\"${knew}\"}",
+	    401, "invalid_api_key", { NULL }, { NULL }, NULL },
+	{ __LINE__, "list users status=disabled", "GET",
+	    "/v1/users?status=disabled", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "data.*=1", "data.0.id=${unew}" }, NULL },
+	{ __LINE__, "enable the user again", "PATCH", "/v1/users/${unew}",
+	    ADM, NULL, JSON, "{\"status\":\"active\"}",
+	    200, NULL, { NULL }, { "status=active" }, NULL },
+	{ __LINE__, "the enabled user's token works", "GET", "/v1/me",
+	    "Bearer ${tnew}", NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "user_id=${unew}" }, NULL },
+	{ __LINE__, "list users at the end", "GET", "/v1/users", ADM, NULL,
+	    NULL, NULL,
+	    200, NULL, { NULL }, { "data.*=5", "has_more=false" }, NULL },
+};
+
+/* A process that cannot read its secret: every routed request is 503. */
+static const struct tcase broken_cases[] = {
+	{ __LINE__, "no secret: health", "GET", "/v1/health", NULL, NULL,
+	    NULL, NULL,
+	    503, "service_unavailable", { NULL }, { NULL }, NULL },
+	{ __LINE__, "no secret: token", "POST", "/v1/auth/token", NULL, NULL,
+	    JSON, "{\"api_key\":\"" WRONG_KEY "\"}",
+	    503, "service_unavailable", { NULL }, { NULL }, NULL },
+	{ __LINE__, "no secret: records", "GET", "/v1/records", ADM, NULL,
+	    NULL, NULL,
+	    503, "service_unavailable", { NULL }, { NULL }, NULL },
+	{ __LINE__, "no secret: routing still answers 404", "GET", "/v1/nope",
+	    NULL, NULL, NULL, NULL,
+	    404, "not_found", { NULL }, { NULL }, NULL },
+	{ __LINE__, "no secret: routing still answers 405", "DELETE",
+	    "/v1/health", NULL, NULL, NULL, NULL,
+	    405, "method_not_allowed", { "Allow=GET" }, { NULL }, NULL },
+};
+
+/* ---- variables and templates ------------------------------------------ */
+
+static struct {
+	char	 name[32];
+	char	*value;
+}		 vars[MAXVARS];
+static size_t	 nvars;
+
+static const char *
+var_get(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < nvars; i++)
+		if (strcmp(vars[i].name, name) == 0)
+			return vars[i].value;
+	return NULL;
+}
+
+static void
+var_set(const char *name, const char *value)
+{
+	size_t	 i;
+
+	for (i = 0; i < nvars; i++)
+		if (strcmp(vars[i].name, name) == 0)
+			break;
+	if (i == MAXVARS || strlen(name) >= sizeof(vars[i].name))
+		tap_bail("variable table full or name too long: %s", name);
+	if (i == nvars)
+		snprintf(vars[nvars++].name, sizeof(vars[0].name), "%s", name);
+	free(vars[i].value);
+	if ((vars[i].value = strdup(value)) == NULL)
+		tap_bail("out of memory");
+}
+
+static void
+var_free(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < nvars; i++) {
+		if (vars[i].value != NULL)
+			sodium_memzero(vars[i].value, strlen(vars[i].value));
+		free(vars[i].value);
+		vars[i].value = NULL;
+	}
+	nvars = 0;
+}
+
+/*
+ * tpl with every ${name} replaced by its variable, into out. An unset
+ * variable becomes "UNSET-name" (with a diagnostic), so the checks that
+ * depend on it fail rather than the program stopping.
+ */
+static const char *
+expand(const char *tpl, char *out, size_t outsz)
+{
+	const char	*p = tpl, *e, *v;
+	char		 name[32];
+	size_t		 o = 0, n;
+	char		 unset[48];
+
+	while (*p != '\0') {
+		if (p[0] == '$' && p[1] == '{' && (e = strchr(p, '}')) != NULL &&
+		    (n = (size_t)(e - p - 2)) < sizeof(name)) {
+			memcpy(name, p + 2, n);
+			name[n] = '\0';
+			if ((v = var_get(name)) == NULL) {
+				tap_diag("variable %s is not set", name);
+				snprintf(unset, sizeof(unset), "UNSET-%s", name);
+				v = unset;
+			}
+			n = strlen(v);
+			if (o + n >= outsz)
+				tap_bail("template too long: %s", tpl);
+			memcpy(out + o, v, n);
+			o += n;
+			p = e + 1;
+			continue;
+		}
+		if (o + 1 >= outsz)
+			tap_bail("template too long: %s", tpl);
+		out[o++] = *p++;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* ---- one request ------------------------------------------------------- */
+
+struct answer {
+	char			*raw;	/* everything written, NUL-terminated */
+	size_t			 len;
+	size_t			 cap;
+	int			 status;
+	const char		*body;	/* in raw */
+	size_t			 bodylen;
+	size_t			 nh;
+	struct {
+		const char	*name;
+		const char	*value;
+	}			 h[MAXRESPHDR];
+	struct json_object	*json;	/* the body parsed, or NULL */
+};
+
+struct reqbody {
+	const char	*data;
+	size_t		 len;
+	size_t		 pos;
+};
+
+static int
+body_read(void *ctx, char *buf, int n)
+{
+	struct reqbody	*b = ctx;
+	size_t		 k = (size_t)n;
+
+	if (k > b->len - b->pos)
+		k = b->len - b->pos;
+	memcpy(buf, b->data + b->pos, k);
+	b->pos += k;
+	return (int)k;
+}
+
+static int
+answer_write(void *ctx, const char *buf, size_t n)
+{
+	struct answer	*a = ctx;
+	char		*p;
+	size_t		 cap;
+
+	if (a->len + n + 1 > a->cap) {
+		cap = a->cap ? a->cap : 4096;
+		while (cap < a->len + n + 1)
+			cap *= 2;
+		if ((p = realloc(a->raw, cap)) == NULL)
+			return -1;
+		a->raw = p;
+		a->cap = cap;
+	}
+	memcpy(a->raw + a->len, buf, n);
+	a->len += n;
+	a->raw[a->len] = '\0';
+	return 0;
+}
+
+static void
+answer_free(struct answer *a)
+{
+	json_object_put(a->json);
+	free(a->raw);
+	memset(a, 0, sizeof(*a));
+}
+
+/* The first value of response header name, or NULL. */
+static const char *
+answer_header(const struct answer *a, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < a->nh; i++)
+		if (strcasecmp(a->h[i].name, name) == 0)
+			return a->h[i].value;
+	return NULL;
+}
+
+/* Splits the CGI header block from the body; 0, or -1 when malformed. */
+static int
+answer_parse(struct answer *a)
+{
+	char	*p, *end, *line, *colon;
+
+	if (a->raw == NULL || (end = strstr(a->raw, "\r\n\r\n")) == NULL)
+		return -1;
+	*end = '\0';
+	a->body = end + 4;
+	a->bodylen = a->len - (size_t)(a->body - a->raw);
+	for (p = a->raw; p != NULL; p = line) {
+		if ((line = strstr(p, "\r\n")) != NULL) {
+			*line = '\0';
+			line += 2;
+		}
+		if ((colon = strstr(p, ": ")) == NULL)
+			return -1;
+		*colon = '\0';
+		if (strcmp(p, "Status") == 0) {
+			a->status = atoi(colon + 2);
+			continue;
+		}
+		if (a->nh == MAXRESPHDR)
+			return -1;
+		a->h[a->nh].name = p;
+		a->h[a->nh].value = colon + 2;
+		a->nh++;
+	}
+	if (a->bodylen > 0)
+		a->json = json_tokener_parse(a->body);
+	return a->status > 0 ? 0 : -1;
+}
+
+/* Appends "NAME=value" to the environment being built. */
+static void
+env_add(char env[][ENVSZ], char **envp, size_t *n, const char *name,
+    const char *value)
+{
+	if (*n == MAXENV)
+		tap_bail("too many request parameters");
+	if ((size_t)snprintf(env[*n], ENVSZ, "%s=%s", name, value) >= ENVSZ)
+		tap_bail("request parameter %s too long", name);
+	envp[*n] = env[*n];
+	(*n)++;
+	envp[*n] = NULL;
+}
+
+/*
+ * Serves one request: method, uri, Authorization (or NULL), more headers
+ * as "Name: value" lines (or NULL), content type (or NULL) and body (or
+ * NULL), as a FastCGI server would hand them over. The answer goes to a.
+ */
+static void
+call(struct rs_app *app, const char *method, const char *uri,
+    const char *auth, const char *hdrs, const char *ctype, const char *body,
+    struct answer *a)
+{
+	static char	 env[MAXENV][ENVSZ];
+	char		*envp[MAXENV + 1];
+	char		 var[128], val[ENVSZ], len[32];
+	const char	*q, *p, *e, *colon;
+	struct reqbody	 rb = { body, body ? strlen(body) : 0, 0 };
+	size_t		 n = 0, i, k;
+
+	memset(a, 0, sizeof(*a));
+	envp[0] = NULL;
+	env_add(env, envp, &n, "GATEWAY_INTERFACE", "CGI/1.1");
+	env_add(env, envp, &n, "SERVER_PROTOCOL", "HTTP/1.1");
+	env_add(env, envp, &n, "REQUEST_METHOD", method);
+	env_add(env, envp, &n, "REQUEST_URI", uri);
+	q = strchr(uri, '?');
+	env_add(env, envp, &n, "QUERY_STRING", q ? q + 1 : "");
+	env_add(env, envp, &n, "REMOTE_ADDR", "127.0.0.1");
+	if (body != NULL) {
+		snprintf(len, sizeof(len), "%zu", rb.len);
+		env_add(env, envp, &n, "CONTENT_LENGTH", len);
+		env_add(env, envp, &n, "CONTENT_TYPE",
+		    ctype ? ctype : "application/json");
+	}
+	if (auth != NULL)
+		env_add(env, envp, &n, "HTTP_AUTHORIZATION", auth);
+	for (p = hdrs; p != NULL && *p != '\0'; p = *e ? e + 1 : e) {
+		e = p + strcspn(p, "\n");
+		if ((colon = strstr(p, ": ")) == NULL || colon > e ||
+		    (size_t)(colon - p) + 6 > sizeof(var) ||
+		    (size_t)(e - colon - 2) >= sizeof(val))
+			tap_bail("bad request header line in \"%s\"", hdrs);
+		memcpy(var, "HTTP_", 5);
+		for (i = 0, k = 5; p + i < colon; i++)
+			var[k++] = p[i] == '-' ? '_' :
+			    (char)toupper((unsigned char)p[i]);
+		var[k] = '\0';
+		memcpy(val, colon + 2, (size_t)(e - colon - 2));
+		val[e - colon - 2] = '\0';
+		env_add(env, envp, &n, var, val);
+	}
+	rs_app_handle(app, envp, body_read, &rb, answer_write, a);
+	if (answer_parse(a) != 0)
+		tap_diag("%s %s: malformed answer: %.200s", method, uri,
+		    a->raw ? a->raw : "(nothing)");
+}
+
+/* ---- reading answers -------------------------------------------------- */
+
+/*
+ * The value at path in o as text (strings as they are, null as "null",
+ * others as compact JSON; "*" of an array is its length), or NULL when
+ * there is nothing there.
+ */
+static const char *
+json_path(struct json_object *o, const char *path, char *buf, size_t bufsz)
+{
+	struct json_object	*cur = o;
+	const char		*p = path, *e;
+	char			 seg[128], *end;
+	size_t			 n;
+	unsigned long		 idx;
+
+	if (o == NULL)
+		return NULL;
+	for (;;) {
+		e = strchr(p, '.');
+		n = e ? (size_t)(e - p) : strlen(p);
+		if (n >= sizeof(seg) || cur == NULL)
+			return NULL;
+		memcpy(seg, p, n);
+		seg[n] = '\0';
+		if (json_object_is_type(cur, json_type_array)) {
+			if (strcmp(seg, "*") == 0) {
+				if (e != NULL)
+					return NULL;
+				snprintf(buf, bufsz, "%zu",
+				    (size_t)json_object_array_length(cur));
+				return buf;
+			}
+			idx = strtoul(seg, &end, 10);
+			if (seg[0] == '\0' || *end != '\0' ||
+			    idx >= (unsigned long)json_object_array_length(cur))
+				return NULL;
+			cur = json_object_array_get_idx(cur, idx);
+		} else if (json_object_is_type(cur, json_type_object)) {
+			if (!json_object_object_get_ex(cur, seg, &cur))
+				return NULL;
+		} else
+			return NULL;
+		if (e == NULL)
+			break;
+		p = e + 1;
+	}
+	if (cur == NULL)
+		return "null";
+	if (json_object_is_type(cur, json_type_string))
+		return json_object_get_string(cur);
+	snprintf(buf, bufsz, "%s",
+	    json_object_to_json_string_ext(cur, JSON_C_TO_STRING_PLAIN));
+	return buf;
+}
+
+/* A save or check target: "@body", "^Header" or a member path. */
+static const char *
+answer_value(const struct answer *a, const char *what, char *buf,
+    size_t bufsz)
+{
+	if (strcmp(what, "@body") == 0)
+		return a->body;
+	if (what[0] == '^')
+		return answer_header(a, what + 1);
+	return json_path(a->json, what, buf, bufsz);
+}
+
+/* Applies a row's "var=path,..." to the answer. */
+static void
+answer_save(const struct answer *a, const char *save, int line)
+{
+	char		 spec[256], buf[TPLSZ], *tok, *last, *eq;
+	const char	*v;
+
+	if (save == NULL)
+		return;
+	snprintf(spec, sizeof(spec), "%s", save);
+	for (tok = strtok_r(spec, ",", &last); tok != NULL;
+	    tok = strtok_r(NULL, ",", &last)) {
+		if ((eq = strchr(tok, '=')) == NULL)
+			tap_bail("line %d: bad save spec %s", line, save);
+		*eq = '\0';
+		if ((v = answer_value(a, eq + 1, buf, sizeof(buf))) == NULL ||
+		    strcmp(v, "null") == 0) {
+			tap_diag("line %d: nothing to save as %s from %s",
+			    line, tok, eq + 1);
+			continue;
+		}
+		var_set(tok, v);
+	}
+}
+
+/*
+ * One header or member check: spec is "what", "what=value",
+ * "what!=value", "what~text" or "!what"; get() reads "what".
+ */
+static int
+check_spec(const struct answer *a, const char *spec, int header,
+    const char *name, int line)
+{
+	char		 what[128], want[TPLSZ], buf[TPLSZ], full[TPLSZ + 160];
+	const char	*got, *val = NULL;
+	size_t		 n;
+	int		 absent = 0, ok;
+	char		 op = '\0';
+
+	if (spec[0] == '!') {
+		absent = 1;
+		spec++;
+	}
+	n = strcspn(spec, "=~!");
+	if (n >= sizeof(what))
+		tap_bail("line %d: check too long: %s", line, spec);
+	memcpy(what, spec, n);
+	what[n] = '\0';
+	if (spec[n] == '!' && spec[n + 1] == '=') {
+		op = '!';
+		val = spec + n + 2;
+	} else if (spec[n] == '=' || spec[n] == '~') {
+		op = spec[n];
+		val = spec + n + 1;
+	}
+	if (val != NULL)
+		expand(val, want, sizeof(want));
+	got = header ? answer_header(a, what) :
+	    answer_value(a, what, buf, sizeof(buf));
+	if (absent)
+		ok = got == NULL;
+	else if (op == '\0')
+		ok = got != NULL && strcmp(got, "null") != 0;
+	else if (op == '=')
+		ok = got != NULL && strcmp(got, want) == 0;
+	else if (op == '!')
+		ok = got != NULL && strcmp(got, want) != 0;
+	else
+		ok = got != NULL && strstr(got, want) != NULL;
+	snprintf(full, sizeof(full), "%s: %s %s%s", name,
+	    header ? "header" : "member", absent ? "!" : "", spec);
+	if (!tap_result(ok, full, __FILE__, line, spec)) {
+		tap_diag("       got: %.300s", got ? got : "(absent)");
+		if (val != NULL)
+			tap_diag("  expected: %s%.300s", op == '!' ? "not " :
+			    op == '~' ? "containing " : "", want);
+	}
+	return ok;
+}
+
+/*
+ * What every answer carries: X-Request-Id, Cache-Control: no-store and a
+ * Content-Length that matches; a problem also its RFC 9457 members, with
+ * the status member equal to the HTTP status, instance the request path
+ * and request_id the X-Request-Id. NULL when all hold, else why not.
+ */
+static const char *
+envelope(const struct answer *a, const char *code, const char *path)
+{
+	static char	 why[256];
+	const char	*rid = answer_header(a, "X-Request-Id"), *s;
+	char		 buf[64], type[128];
+
+	if (rid == NULL || *rid == '\0' || strcmp(rid, "-") == 0)
+		return "no X-Request-Id";
+	if ((s = answer_header(a, "Cache-Control")) == NULL ||
+	    strcmp(s, "no-store") != 0)
+		return "Cache-Control is not no-store";
+	if ((s = answer_header(a, "Content-Length")) == NULL ||
+	    strtoul(s, NULL, 10) != a->bodylen)
+		return "Content-Length does not match the body";
+	if (code == NULL)
+		return NULL;
+	snprintf(type, sizeof(type), "%s%s", RS_PROBLEM_TYPE_BASE, code);
+	if ((s = json_path(a->json, "type", buf, sizeof(buf))) == NULL ||
+	    strcmp(s, type) != 0)
+		return "member type is not the code's";
+	snprintf(type, sizeof(type), "%d", a->status);
+	if ((s = json_path(a->json, "status", buf, sizeof(buf))) == NULL ||
+	    strcmp(s, type) != 0)
+		return "member status is not the HTTP status";
+	if ((s = json_path(a->json, "title", buf, sizeof(buf))) == NULL ||
+	    *s == '\0' || strcmp(s, "null") == 0)
+		return "no title";
+	if ((s = json_path(a->json, "detail", buf, sizeof(buf))) == NULL ||
+	    *s == '\0' || strcmp(s, "null") == 0)
+		return "no detail";
+	if ((s = json_path(a->json, "instance", buf, sizeof(buf))) == NULL ||
+	    strcmp(s, path) != 0) {
+		snprintf(why, sizeof(why), "instance is %.100s, not %.100s",
+		    s ? s : "absent", path);
+		return why;
+	}
+	if ((s = json_path(a->json, "request_id", buf, sizeof(buf))) == NULL ||
+	    strcmp(s, rid) != 0)
+		return "request_id is not the X-Request-Id";
+	return NULL;
+}
+
+/* ---- running the tables ------------------------------------------------ */
+
+/* The number of checks run_case() makes for c. */
+static int
+case_checks(const struct tcase *c)
+{
+	int	 n = 4, i;
+
+	for (i = 0; i < MAXHDR; i++)
+		n += c->h[i] != NULL;
+	for (i = 0; i < MAXMEM; i++)
+		n += c->m[i] != NULL;
+	return n;
+}
+
+static int
+table_checks(const struct tcase *t, size_t n)
+{
+	size_t	 i;
+	int	 sum = 0;
+
+	for (i = 0; i < n; i++)
+		sum += case_checks(&t[i]);
+	return sum;
+}
+
+static void
+run_case(struct rs_app *app, const struct tcase *c)
+{
+	static char	 uri[TPLSZ], auth[TPLSZ], hdrs[TPLSZ], body[TPLSZ];
+	char		 name[256], path[TPLSZ], full[320], buf[TPLSZ];
+	const char	*ct, *code, *why;
+	struct answer	 a;
+	int		 i;
+
+	expand(c->uri, uri, sizeof(uri));
+	if (c->auth != NULL)
+		expand(c->auth, auth, sizeof(auth));
+	if (c->hdrs != NULL)
+		expand(c->hdrs, hdrs, sizeof(hdrs));
+	if (c->body != NULL)
+		expand(c->body, body, sizeof(body));
+	snprintf(path, sizeof(path), "%.*s", (int)strcspn(uri, "?"), uri);
+	snprintf(name, sizeof(name), "%s %s, %s", c->method, c->uri,
+	    c->label);
+	call(app, c->method, uri, c->auth ? auth : NULL,
+	    c->hdrs ? hdrs : NULL, c->ctype, c->body ? body : NULL, &a);
+	answer_save(&a, c->save, c->line);
+
+	snprintf(full, sizeof(full), "%s: status %d", name, c->status);
+	if (!tap_is_int(a.status, c->status, full, __FILE__, c->line,
+	    "status") && a.json != NULL)
+		tap_diag("    answer: %.400s", json_object_to_json_string_ext(
+		    a.json, JSON_C_TO_STRING_PLAIN));
+	ct = answer_header(&a, "Content-Type");
+	snprintf(full, sizeof(full), "%s: Content-Type", name);
+	tap_is_str(ct, c->code ? PROB : "application/json", full, __FILE__,
+	    c->line, "Content-Type");
+	if (c->code != NULL) {
+		code = json_path(a.json, "code", buf, sizeof(buf));
+		snprintf(full, sizeof(full), "%s: code %s", name, c->code);
+		tap_is_str(code, c->code, full, __FILE__, c->line, "code");
+	} else {
+		snprintf(full, sizeof(full), "%s: a JSON object body", name);
+		tap_result(a.json != NULL &&
+		    json_object_is_type(a.json, json_type_object), full,
+		    __FILE__, c->line, "JSON object body");
+	}
+	why = envelope(&a, c->code, path);
+	snprintf(full, sizeof(full), "%s: envelope", name);
+	if (!tap_result(why == NULL, full, __FILE__, c->line, "envelope"))
+		tap_diag("    %s", why);
+	for (i = 0; i < MAXHDR; i++)
+		if (c->h[i] != NULL)
+			check_spec(&a, c->h[i], 1, name, c->line);
+	for (i = 0; i < MAXMEM; i++)
+		if (c->m[i] != NULL)
+			check_spec(&a, c->m[i], 0, name, c->line);
+	answer_free(&a);
+}
+
+static void
+run_table(struct rs_app *app, const struct tcase *t, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		run_case(app, &t[i]);
+}
+
+#define NELEM(t)	(sizeof(t) / sizeof((t)[0]))
+
+/* ---- setup ------------------------------------------------------------- */
+
+/* An API key for email in org with role, kept as variable var. */
+static void
+make_key(struct rs_db *db, const unsigned char sub[RS_SECRET_BYTES],
+    const char *org, const char *email, enum rs_role role, const char *var)
+{
+	char	 key[RS_APIKEY_LEN + 1], key_id[RS_ID_MAX];
+
+	TAP_SETUP(rs_admin_key_create(db, sub, org, email, role, key,
+	    key_id) == RS_OK);
+	var_set(var, key);
+	sodium_memzero(key, sizeof(key));
+}
+
+int
+main(void)
+{
+	char		 dir[64], secret[128], dbpath[128], missing[128];
+	char		 orga[RS_ID_MAX], orgb[RS_ID_MAX];
+	unsigned char	 master[RS_SECRET_BYTES], sub[RS_SECRET_BYTES];
+	struct rs_app	 app, broken;
+	struct rs_db	*db;
+	int		 ndb = 0;
+
+	tap_plan(table_checks(ops_cases, NELEM(ops_cases)) +
+	    table_checks(records_cases, NELEM(records_cases)) +
+	    table_checks(users_cases, NELEM(users_cases)) +
+	    table_checks(broken_cases, NELEM(broken_cases)));
+
+	fixture_start(dir, sizeof(dir), "test-app");
+	snprintf(secret, sizeof(secret), "%s/secret.key", dir);
+	snprintf(missing, sizeof(missing), "%s/missing.key", dir);
+	TAP_SETUP(rs_secret_create(secret) == RS_OK);
+	TAP_SETUP(rs_secret_load(secret, master) == RS_OK);
+	rs_secret_derive(master, RS_SECRET_APIKEY, sub);
+	sodium_memzero(master, sizeof(master));
+
+	/* Org A with an admin, an operator and a viewer; org B, an admin. */
+	db = fixture_db_open(dir, &ndb, 1);
+	fixture_db_path(dbpath, sizeof(dbpath), dir, ndb, "");
+	TAP_SETUP(rs_admin_org_create(db, "Acme", 120, orga) == RS_OK);
+	TAP_SETUP(rs_admin_org_create(db, "Other", 120, orgb) == RS_OK);
+	var_set("orga", orga);
+	var_set("orgbid", orgb);
+	make_key(db, sub, orga, "admin@example.com", RS_ROLE_ADMIN, "kadm");
+	make_key(db, sub, orga, "operator@example.com", RS_ROLE_OPERATOR,
+	    "kopr");
+	make_key(db, sub, orga, "viewer@example.com", RS_ROLE_VIEWER, "kvwr");
+	make_key(db, sub, orgb, "admin@other.example.com", RS_ROLE_ADMIN,
+	    "korgb");
+	sodium_memzero(sub, sizeof(sub));
+	rs_db_close(db);
+
+	/* The process environment, as FcgidInitialEnv would set it. */
+	TAP_SETUP(setenv("RELAYSYNC_DB", dbpath, 1) == 0);
+	TAP_SETUP(setenv("RELAYSYNC_SECRET_FILE", secret, 1) == 0);
+	TAP_SETUP(setenv("RELAYSYNC_TOKEN_TTL", "900", 1) == 0);
+	TAP_SETUP(unsetenv("RELAYSYNC_MAX_REQUESTS") == 0);
+	TAP_SETUP(unsetenv("RELAYSYNC_TOMBSTONE_DAYS") == 0);
+	TAP_SETUP(unsetenv("RELAYSYNC_SYNCHRONOUS") == 0);
+	rs_app_open(&app);
+	TAP_SETUP(app.state == RS_OK);
+
+	run_table(&app, ops_cases, NELEM(ops_cases));
+	run_table(&app, records_cases, NELEM(records_cases));
+	run_table(&app, users_cases, NELEM(users_cases));
+
+	/* A second process whose secret is missing answers 503. */
+	TAP_SETUP(setenv("RELAYSYNC_SECRET_FILE", missing, 1) == 0);
+	rs_app_open(&broken);
+	TAP_SETUP(broken.state != RS_OK);
+	run_table(&broken, broken_cases, NELEM(broken_cases));
+	rs_app_close(&broken);
+
+	rs_app_close(&app);
+	var_free();
+	unlink(secret);
+	fixture_db_cleanup(dir, ndb);
+	return tap_done();
+}

@@ -1,0 +1,808 @@
+/*
+ * test-txn: the one write transaction (lib/txn.h) over a real migrated
+ * SQLite database: a committed change with its numbered events, a
+ * declined and a failed change that leave nothing behind, the
+ * Idempotency-Key (answer kept, replayed, reused, missing), numbering
+ * inside the change, the event limit and a busy write lock. Each test
+ * has its own database file in a mkdtemp directory, with one org.
+ *
+ * The busy tests never wait the full RS_BUSY_TIMEOUT_MS: the waiting
+ * connection polls the writers' queue (rs_db_set_polling) and its
+ * db->busy_limit_ms is cut to BUSY_MS; nothing asserts on timing.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "limits.h"
+#include "admin.h"
+#include "arena.h"
+#include "db.h"
+#include "id.h"
+#include "idem.h"
+#include "store_orgseq.h"
+#include "store_users.h"
+#include "txn.h"
+#include "fixture.h"
+#include "tap.h"
+
+#define NOW_MS	INT64_C(1764179121000)	/* 2025-11-26T17:45:21Z */
+#define BUSY_MS	50			/* a short wait for the lock */
+
+static char		 dir[64];
+static int		 ndb;		/* databases made so far */
+static struct rs_arena	 arena;
+
+/*
+ * What the change does, in this order: inserts a user (email, unless
+ * NULL), builds events events, takes numbers (when number is set: one
+ * change number), builds late more events, then says say (setting
+ * t->err to err first when say is RS_TXN_FAILED and err is not RS_OK).
+ */
+struct chg {
+	const char		*email;
+	int			 events;
+	int			 number;
+	int			 late;
+	enum rs_txn_do		 say;
+	enum rs_err		 err;
+	struct json_object	*data;		/* of every event */
+	/* what it saw */
+	int			 calls;
+	struct rs_store_orgseq	 seq;
+	int64_t			 numbered[RS_TXN_MAX_EVENTS]; /* ev seqs
+					 * right after numbering */
+	size_t			 nnumbered;
+};
+
+static enum rs_txn_do
+change(struct rs_txn *t, void *arg)
+{
+	struct chg	*c = arg;
+	struct rs_user	 u;
+	size_t		 i;
+	int		 n;
+
+	c->calls++;
+	if (c->email != NULL) {
+		memset(&u, 0, sizeof(u));
+		rs_id_new(u.id, sizeof(u.id), "usr_");
+		u.email = c->email;
+		u.role = "viewer";
+		u.status = "active";
+		if ((t->err = rs_store_users_insert(t->db, t->org, &u,
+		    t->now)) != RS_OK)
+			return RS_TXN_FAILED;
+	}
+	for (n = 0; n < c->events; n++)
+		if ((t->err = rs_txn_event(t, "test.changed", "rec_1",
+		    c->data)) != RS_OK)
+			return RS_TXN_FAILED;
+	if (c->number) {
+		if ((t->err = rs_txn_number(t, 1, &c->seq)) != RS_OK)
+			return RS_TXN_FAILED;
+		for (i = 0; i < t->nev; i++)
+			c->numbered[i] = t->ev[i].seq;
+		c->nnumbered = t->nev;
+	}
+	for (n = 0; n < c->late; n++)
+		if ((t->err = rs_txn_event(t, "test.late", NULL,
+		    c->data)) != RS_OK)
+			return RS_TXN_FAILED;
+	if (c->say == RS_TXN_FAILED && c->err != RS_OK)
+		t->err = c->err;
+	return c->say;
+}
+
+/* A change that commits: inserts a user with email (unless NULL) and
+ * builds one event when there is data to carry. */
+static void
+chg_init(struct chg *c, const char *email, struct json_object *data)
+{
+	memset(c, 0, sizeof(*c));
+	c->email = email;
+	c->events = data != NULL;	/* an event needs data */
+	c->say = RS_TXN_COMMIT;
+	c->data = data;
+}
+
+/* The first text column of sql's first row, ?1 bound to p; NULL if none. */
+static const char *
+query_text(struct rs_db *db, const char *sql, const char *p)
+{
+	sqlite3_stmt	*st;
+	const char	*v = NULL;
+
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	if (p != NULL)
+		sqlite3_bind_text(st, 1, p, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = rs_arena_strdup(&arena,
+		    (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int64_t
+users(struct rs_db *db)
+{
+	return fixture_query_int(db, "SELECT count(*) FROM users", NULL);
+}
+
+static int64_t
+events(struct rs_db *db)
+{
+	return fixture_query_int(db, "SELECT count(*) FROM events", NULL);
+}
+
+static int64_t
+idem_rows(struct rs_db *db)
+{
+	return fixture_query_int(db, "SELECT count(*) FROM idempotency_keys",
+	    NULL);
+}
+
+/* The org's two counters as one number: change_seq * 1000 + event_seq. */
+static int64_t
+counters(struct rs_db *db, const char *org)
+{
+	return fixture_query_int(db, "SELECT change_seq * 1000 + event_seq "
+	    "FROM orgs WHERE id = ?1", org);
+}
+
+/* The org's counters with its number only, for rs_store_orgseq_rowid. */
+static struct rs_store_orgseq
+org_num(struct rs_db *db, const char *org)
+{
+	struct rs_store_orgseq	 s;
+
+	memset(&s, 0, sizeof(s));
+	s.num = fixture_query_int(db, "SELECT num FROM orgs WHERE id = ?1",
+	    org);
+	TAP_SETUP(s.num > 0);
+	return s;
+}
+
+/* {"n":n}, owned by the caller. */
+static struct json_object *
+data_new(int n)
+{
+	struct json_object	*o = json_object_new_object();
+
+	TAP_SETUP(o != NULL);
+	TAP_SETUP(json_object_object_add(o, "n", json_object_new_int(n)) == 0);
+	return o;
+}
+
+/* An Idempotency-Key key whose request hash is all b. */
+static void
+idem_set(struct rs_idem *id, const char *key, unsigned char b)
+{
+	id->key = key;
+	memset(id->hash, b, sizeof(id->hash));
+}
+
+static void
+answer_set(struct rs_txn *t)
+{
+	t->answer.status = 201;
+	t->answer.headers = "Location: /v1/records/rec_1\nETag: \"v1\"\n";
+	t->answer.body = "{\"id\":\"rec_1\",\"n\":1}";
+}
+
+static void
+test_txn_commit(void)
+{
+	struct rs_store_orgseq	 s;
+	struct rs_txn		 t;
+	struct chg		 c;
+	struct rs_db		*db, *db2;
+	struct json_object	*data = data_new(1);
+	const char		*payload;
+	char			 org[RS_ID_MAX], p[128];
+	int64_t			 seq;
+
+	db = fixture_db_org(dir, &ndb, org);
+	s = org_num(db, org);
+	chg_init(&c, "ann@example.com", data);
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_DONE,
+	    "txn commit: a change that commits is done");
+	TAP_IS_INT(c.calls, 1, "txn commit: the change ran once");
+	TAP_IS_INT(t.err, RS_OK, "txn commit: no error");
+	TAP_OK(db->in_tx == 0 && db->wlock_held == 0,
+	    "txn commit: the transaction and the writers' queue are left");
+	TAP_SETUP(rs_db_open(fixture_db_path(p, sizeof(p), dir, ndb, ""), 0,
+	    0, &db2) == RS_OK);
+	TAP_IS_INT(fixture_query_int(db2, "SELECT count(*) FROM users "
+	    "WHERE email = ?1", "ann@example.com"), 1,
+	    "txn commit: the change's row is committed (another connection "
+	    "sees it)");
+	TAP_IS_INT(fixture_query_int(db2, "SELECT count(*) FROM events "
+	    "WHERE org_id = ?1", org), 1,
+	    "txn commit: its event is committed with it");
+	rs_db_close(db2);
+	seq = fixture_query_int(db, "SELECT seq FROM events WHERE org_id = ?1",
+	    org);
+	TAP_OK(seq >= rs_store_orgseq_rowid(&s, 0) &&
+	    seq < (s.num + 1) << RS_ORG_ROW_BITS,
+	    "txn commit: the event's seq lies in the org's rowid range");
+	TAP_IS_INT(seq, rs_store_orgseq_rowid(&s, 1),
+	    "txn commit: the first event is the org's event 1");
+	TAP_IS_INT(t.ev[0].seq, seq, "txn commit: t.ev[0].seq is its rowid");
+	TAP_IS_INT(counters(db, org), 1,
+	    "txn commit: event_seq 1, no change number taken");
+	TAP_IS_STR(query_text(db, "SELECT id FROM events WHERE org_id = ?1",
+	    org), t.ev[0].id, "txn commit: the event keeps its id");
+	TAP_IS_STR(query_text(db, "SELECT type || '/' || record_id FROM "
+	    "events WHERE org_id = ?1", org), "test.changed/rec_1",
+	    "txn commit: the event's type and record_id");
+	payload = query_text(db, "SELECT payload FROM events WHERE "
+	    "org_id = ?1", org);
+	TAP_HAS_STR(payload, "\"type\":\"test.changed\"",
+	    "txn commit: the payload names the type");
+	TAP_HAS_STR(payload, rs_arena_printf(&arena, "\"org_id\":\"%s\"", org),
+	    "txn commit: the payload names the org");
+	TAP_HAS_STR(payload, "\"data\":{\"n\":1}",
+	    "txn commit: the payload carries the data");
+	TAP_HAS_STR(payload, rs_arena_printf(&arena, "\"id\":\"%s\"",
+	    t.ev[0].id), "txn commit: the payload carries the event id");
+	json_object_put(data);
+	rs_db_close(db);
+}
+
+static void
+test_txn_decline(void)
+{
+	struct rs_txn		 t;
+	struct chg		 c;
+	struct rs_db		*db;
+	struct json_object	*data = data_new(2);
+	char			 org[RS_ID_MAX];
+	int64_t			 u0, e0, n0;
+
+	db = fixture_db_org(dir, &ndb, org);
+	u0 = users(db);
+	e0 = events(db);
+	n0 = counters(db, org);
+	chg_init(&c, "bob@example.com", data);
+	c.number = 1;
+	c.say = RS_TXN_DECLINE;
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_DECLINED,
+	    "txn decline: a declining change is declined");
+	TAP_IS_INT(c.calls, 1, "txn decline: the change ran once");
+	TAP_IS_INT(users(db), u0,
+	    "txn decline: the row the change wrote is gone");
+	TAP_IS_INT(events(db), e0, "txn decline: no event is written");
+	TAP_IS_INT(counters(db, org), n0,
+	    "txn decline: the org's counters are as before");
+	TAP_OK(db->in_tx == 0 && db->wlock_held == 0,
+	    "txn decline: the transaction and the writers' queue are left");
+	json_object_put(data);
+	rs_db_close(db);
+}
+
+static void
+test_txn_failed(void)
+{
+	struct rs_txn		 t;
+	struct chg		 c;
+	struct rs_db		*db;
+	struct json_object	*data = data_new(3);
+	char			 org[RS_ID_MAX];
+	int64_t			 u0, e0, n0;
+
+	db = fixture_db_org(dir, &ndb, org);
+	u0 = users(db);
+	e0 = events(db);
+	n0 = counters(db, org);
+	chg_init(&c, "cat@example.com", data);
+	c.number = 1;
+	c.say = RS_TXN_FAILED;
+	c.err = RS_ERR_EXISTS;
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_ERROR,
+	    "txn failed: a failing change is an error");
+	TAP_IS_INT(t.err, RS_ERR_EXISTS,
+	    "txn failed: t.err is what the change set");
+	TAP_IS_INT(users(db), u0,
+	    "txn failed: the row the change wrote is rolled back");
+	TAP_IS_INT(events(db), e0, "txn failed: no event is written");
+	TAP_IS_INT(counters(db, org), n0,
+	    "txn failed: the numbers the change took are given back");
+	TAP_OK(db->in_tx == 0 && db->wlock_held == 0,
+	    "txn failed: the transaction and the writers' queue are left");
+	chg_init(&c, "cat@example.com", data);
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_DONE,
+	    "txn failed: the same change commits afterwards");
+	json_object_put(data);
+	rs_db_close(db);
+}
+
+static void
+test_txn_failed_no_err(void)
+{
+	struct rs_txn		 t;
+	struct chg		 c;
+	struct rs_db		*db;
+	char			 org[RS_ID_MAX];
+	int64_t			 u0;
+
+	db = fixture_db_org(dir, &ndb, org);
+	u0 = users(db);
+	chg_init(&c, "dan@example.com", NULL);
+	c.events = 0;
+	c.say = RS_TXN_FAILED;
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_ERROR,
+	    "txn failed: without t.err still an error");
+	TAP_IS_INT(t.err, RS_ERR_DB,
+	    "txn failed: t.err defaults to RS_ERR_DB");
+	TAP_IS_INT(users(db), u0,
+	    "txn failed: without t.err the row is rolled back too");
+	rs_db_close(db);
+}
+
+static void
+test_txn_idem_first(void)
+{
+	struct rs_idem		 id;
+	struct rs_txn		 t;
+	struct chg		 c;
+	struct rs_db		*db;
+	struct json_object	*data = data_new(4);
+	char			 org[RS_ID_MAX];
+
+	db = fixture_db_org(dir, &ndb, org);
+	idem_set(&id, "key-1", 0x11);
+	chg_init(&c, "eve@example.com", data);
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	t.idem = &id;
+	answer_set(&t);
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_DONE,
+	    "txn idem: the first request under a key commits");
+	TAP_IS_INT(c.calls, 1, "txn idem: the first request runs the change");
+	TAP_IS_INT(fixture_query_int(db, rs_arena_printf(&arena, "SELECT "
+	    "count(*) FROM idempotency_keys WHERE org_id = ?1 AND "
+	    "key = 'key-1' AND status = 201 AND created_at = %lld",
+	    (long long)NOW_MS), org), 1,
+	    "txn idem: the answer is kept under the key, with its status");
+	TAP_IS_STR(query_text(db, "SELECT headers FROM idempotency_keys "
+	    "WHERE org_id = ?1", org), t.answer.headers,
+	    "txn idem: the headers are kept");
+	TAP_IS_STR(query_text(db, "SELECT body FROM idempotency_keys "
+	    "WHERE org_id = ?1", org), t.answer.body,
+	    "txn idem: the body is kept");
+	TAP_IS_INT(events(db), 1, "txn idem: the change's event is written");
+	json_object_put(data);
+	rs_db_close(db);
+}
+
+/* Runs the first request under key-1 (hash 0x11) in org, its answer
+ * into first when not NULL; bails on failure. */
+static void
+idem_first(struct rs_db *db, const char *org, struct rs_idem *id,
+    struct json_object *data, struct rs_idem_answer *first)
+{
+	struct rs_txn	 t;
+	struct chg	 c;
+
+	idem_set(id, "key-1", 0x11);
+	chg_init(&c, "fay@example.com", data);
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	t.idem = id;
+	answer_set(&t);
+	TAP_SETUP(rs_txn_run(&t, change, &c) == RS_TXN_DONE);
+	if (first != NULL)
+		*first = t.answer;
+}
+
+static void
+test_txn_idem_replay(void)
+{
+	struct rs_idem		 id, again;
+	struct rs_idem_answer	 first;
+	struct rs_txn		 t;
+	struct chg		 c;
+	struct rs_db		*db;
+	struct json_object	*data = data_new(5);
+	char			 org[RS_ID_MAX];
+	int64_t			 u0, e0, k0;
+
+	db = fixture_db_org(dir, &ndb, org);
+	idem_first(db, org, &id, data, &first);
+	u0 = users(db);
+	e0 = events(db);
+	k0 = idem_rows(db);
+	idem_set(&again, "key-1", 0x11);
+	chg_init(&c, "gus@example.com", data);
+	rs_txn_init(&t, db, &arena, org, NOW_MS + 1000);
+	t.idem = &again;
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_REPLAY,
+	    "txn idem replay: the same key and request replays");
+	TAP_IS_INT(c.calls, 0, "txn idem replay: the change is not called");
+	TAP_IS_INT(t.replay.status, first.status,
+	    "txn idem replay: the first answer's status");
+	TAP_IS_STR(t.replay.headers, first.headers,
+	    "txn idem replay: the first answer's headers");
+	TAP_IS_STR(t.replay.body, first.body,
+	    "txn idem replay: the first answer's body");
+	TAP_OK(users(db) == u0 && events(db) == e0 && idem_rows(db) == k0,
+	    "txn idem replay: nothing is written");
+	TAP_OK(db->in_tx == 0 && db->wlock_held == 0,
+	    "txn idem replay: the transaction and the writers' queue are "
+	    "left");
+	json_object_put(data);
+	rs_db_close(db);
+}
+
+static void
+test_txn_idem_reused(void)
+{
+	struct rs_idem		 id, other;
+	struct rs_txn		 t;
+	struct chg		 c;
+	struct rs_db		*db;
+	struct json_object	*data = data_new(6);
+	char			 org[RS_ID_MAX];
+	int64_t			 u0, e0;
+
+	db = fixture_db_org(dir, &ndb, org);
+	idem_first(db, org, &id, data, NULL);
+	u0 = users(db);
+	e0 = events(db);
+	idem_set(&other, "key-1", 0x22);
+	chg_init(&c, "hal@example.com", data);
+	rs_txn_init(&t, db, &arena, org, NOW_MS + 1000);
+	t.idem = &other;
+	answer_set(&t);
+	t.answer.body = "{\"other\":true}";
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_KEY_REUSED,
+	    "txn idem reused: the same key with another request is refused");
+	TAP_IS_INT(c.calls, 0, "txn idem reused: the change is not called");
+	TAP_OK(users(db) == u0 && events(db) == e0,
+	    "txn idem reused: nothing is written");
+	TAP_IS_STR(query_text(db, "SELECT body FROM idempotency_keys WHERE "
+	    "org_id = ?1 AND key = 'key-1'", org), "{\"id\":\"rec_1\",\"n\":1}",
+	    "txn idem reused: the key keeps the first answer");
+	json_object_put(data);
+	rs_db_close(db);
+}
+
+static void
+test_txn_idem_per_org(void)
+{
+	struct rs_idem		 id, again;
+	struct rs_txn		 t;
+	struct chg		 c;
+	struct rs_db		*db;
+	struct json_object	*data = data_new(7);
+	char			 org[RS_ID_MAX], org2[RS_ID_MAX];
+
+	db = fixture_db_org(dir, &ndb, org);
+	TAP_SETUP(rs_admin_org_create(db, "Other", 120, org2) == RS_OK);
+	idem_first(db, org, &id, data, NULL);
+	idem_set(&again, "key-1", 0x11);
+	chg_init(&c, "ida@example.com", data);
+	rs_txn_init(&t, db, &arena, org2, NOW_MS + 1000);
+	t.idem = &again;
+	answer_set(&t);
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_DONE,
+	    "txn idem: another org's key of the same name is not seen");
+	TAP_IS_INT(c.calls, 1, "txn idem: another org's request runs");
+	json_object_put(data);
+	rs_db_close(db);
+}
+
+static void
+test_txn_idem_expired(void)
+{
+	struct rs_idem		 id, again;
+	struct rs_txn		 t;
+	struct chg		 c;
+	struct rs_db		*db;
+	struct json_object	*data = data_new(8);
+	char			 org[RS_ID_MAX];
+
+	db = fixture_db_org(dir, &ndb, org);
+	idem_first(db, org, &id, data, NULL);
+	idem_set(&again, "key-1", 0x22);
+	chg_init(&c, "jon@example.com", data);
+	rs_txn_init(&t, db, &arena, org, NOW_MS + RS_IDEM_TTL_MS);
+	t.idem = &again;
+	answer_set(&t);
+	t.answer.status = 200;
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_DONE,
+	    "txn idem: a key RS_IDEM_TTL_MS old is new again");
+	TAP_IS_INT(c.calls, 1, "txn idem: an expired key runs the change");
+	TAP_IS_INT(fixture_query_int(db, "SELECT status FROM idempotency_keys "
+	    "WHERE org_id = ?1 AND key = 'key-1'", org), 200,
+	    "txn idem: the new answer replaces the expired one");
+	json_object_put(data);
+	rs_db_close(db);
+}
+
+static void
+test_txn_idem_no_answer(void)
+{
+	struct rs_idem		 id;
+	struct rs_txn		 t;
+	struct chg		 c;
+	struct rs_db		*db;
+	struct json_object	*data = data_new(9);
+	char			 org[RS_ID_MAX];
+	int64_t			 u0, e0, n0;
+
+	db = fixture_db_org(dir, &ndb, org);
+	u0 = users(db);
+	e0 = events(db);
+	n0 = counters(db, org);
+	idem_set(&id, "key-1", 0x11);
+	chg_init(&c, "kim@example.com", data);
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	t.idem = &id;
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_ERROR,
+	    "txn idem: a key without an answer to keep is an error");
+	TAP_IS_INT(t.err, RS_ERR_INVAL,
+	    "txn idem: without an answer t.err is RS_ERR_INVAL");
+	TAP_IS_INT(c.calls, 1, "txn idem: without an answer the change ran");
+	TAP_IS_INT(users(db), u0,
+	    "txn idem: without an answer the change's row is rolled back");
+	TAP_OK(events(db) == e0 && counters(db, org) == n0,
+	    "txn idem: without an answer no event is written or numbered");
+	TAP_IS_INT(idem_rows(db), 0,
+	    "txn idem: without an answer the key is not kept");
+	json_object_put(data);
+	rs_db_close(db);
+}
+
+static void
+test_txn_idem_null_key(void)
+{
+	struct rs_idem		 id;
+	struct rs_txn		 t;
+	struct chg		 c;
+	struct rs_db		*db;
+	char			 org[RS_ID_MAX];
+
+	db = fixture_db_org(dir, &ndb, org);
+	idem_set(&id, NULL, 0x11);
+	chg_init(&c, "lea@example.com", NULL);
+	c.events = 0;
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	t.idem = &id;		/* a request without the header */
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_DONE,
+	    "txn idem: a NULL key needs no answer and commits");
+	TAP_IS_INT(idem_rows(db), 0, "txn idem: a NULL key keeps nothing");
+	rs_db_close(db);
+}
+
+static void
+test_txn_number(void)
+{
+	struct rs_store_orgseq	 s;
+	struct rs_txn		 t;
+	struct chg		 c;
+	struct rs_db		*db;
+	struct json_object	*data = data_new(10);
+	char			 org[RS_ID_MAX];
+
+	db = fixture_db_org(dir, &ndb, org);
+	s = org_num(db, org);
+	chg_init(&c, NULL, data);
+	c.events = 2;
+	c.number = 1;
+	c.late = 1;
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_DONE,
+	    "txn number: a change that numbers itself commits");
+	TAP_OK(c.seq.change == 1 && c.seq.event == 1 && c.seq.num == s.num,
+	    "txn number: the org's first change and event numbers, in one "
+	    "step");
+	TAP_OK(c.nnumbered == 2 &&
+	    c.numbered[0] == rs_store_orgseq_rowid(&s, 1) &&
+	    c.numbered[1] == rs_store_orgseq_rowid(&s, 2),
+	    "txn number: the events built so far are numbered at once");
+	TAP_IS_INT(t.ev[2].seq, rs_store_orgseq_rowid(&s, 3),
+	    "txn number: an event built after it is numbered at commit");
+	TAP_IS_INT(fixture_query_int(db, rs_arena_printf(&arena, "SELECT "
+	    "count(*) FROM events WHERE org_id = ?1 AND seq IN (%lld, %lld, "
+	    "%lld)",
+	    (long long)rs_store_orgseq_rowid(&s, 1),
+	    (long long)rs_store_orgseq_rowid(&s, 2),
+	    (long long)rs_store_orgseq_rowid(&s, 3)), org), 3,
+	    "txn number: all three events are written at their rowids");
+	TAP_IS_INT(counters(db, org), 1003,
+	    "txn number: the org's counters: change 1, event 3");
+	chg_init(&c, NULL, data);
+	c.number = 1;
+	rs_txn_init(&t, db, &arena, org, NOW_MS + 1);
+	TAP_SETUP(rs_txn_run(&t, change, &c) == RS_TXN_DONE);
+	TAP_OK(c.seq.change == 2 && c.seq.event == 4,
+	    "txn number: the next change goes on from both counters");
+	json_object_put(data);
+	rs_db_close(db);
+}
+
+static void
+test_txn_events_max(void)
+{
+	struct rs_txn		 t;
+	struct chg		 c;
+	struct rs_db		*db;
+	struct json_object	*data = data_new(11);
+	char			 org[RS_ID_MAX];
+	enum rs_err		 rc = RS_OK;
+	int			 i;
+
+	db = fixture_db_org(dir, &ndb, org);
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	for (i = 0; i < RS_TXN_MAX_EVENTS && rc == RS_OK; i++)
+		rc = rs_txn_event(&t, "test.before", NULL, data);
+	TAP_IS_INT(rc, RS_OK,
+	    "txn events: RS_TXN_MAX_EVENTS events can be built before the run");
+	TAP_IS_INT(rs_txn_event(&t, "test.before", NULL, data), RS_ERR_RANGE,
+	    "txn events: one more is RS_ERR_RANGE");
+	TAP_IS_INT(t.nev, RS_TXN_MAX_EVENTS,
+	    "txn events: the refused event is not counted");
+	t.nev--;
+	TAP_IS_INT(rs_txn_event(&t, "test.before", NULL, NULL), RS_ERR_INVAL,
+	    "txn events: an event without data is RS_ERR_INVAL");
+	TAP_IS_INT(t.nev, RS_TXN_MAX_EVENTS - 1,
+	    "txn events: and takes no slot");
+	TAP_SETUP(rs_txn_event(&t, "test.before", NULL, data) == RS_OK);
+	chg_init(&c, NULL, data);
+	c.events = 0;
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_DONE,
+	    "txn events: events built before the run are committed by it");
+	TAP_IS_INT(fixture_query_int(db, "SELECT count(*) FROM events WHERE "
+	    "org_id = ?1 AND type = 'test.before'", org), RS_TXN_MAX_EVENTS,
+	    "txn events: all of them are written");
+	TAP_IS_INT(fixture_query_int(db, "SELECT max(seq) - min(seq) FROM "
+	    "events WHERE org_id = ?1", org), RS_TXN_MAX_EVENTS - 1,
+	    "txn events: numbered one after another");
+	json_object_put(data);
+	rs_db_close(db);
+}
+
+static void
+test_txn_events_max_in_change(void)
+{
+	struct rs_txn		 t;
+	struct chg		 c;
+	struct rs_db		*db;
+	struct json_object	*data = data_new(12);
+	char			 org[RS_ID_MAX];
+	int64_t			 e0;
+
+	db = fixture_db_org(dir, &ndb, org);
+	e0 = events(db);
+	chg_init(&c, NULL, data);
+	c.events = RS_TXN_MAX_EVENTS + 1;
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_ERROR,
+	    "txn events: a change that builds one too many fails");
+	TAP_IS_INT(t.err, RS_ERR_RANGE, "txn events: with RS_ERR_RANGE");
+	TAP_IS_INT(events(db), e0, "txn events: and none of them is written");
+	json_object_put(data);
+	rs_db_close(db);
+}
+
+/* A second connection to the newest database. */
+static struct rs_db *
+db_second(void)
+{
+	struct rs_db	*db2;
+	char		 p[128];
+
+	TAP_SETUP(rs_db_open(fixture_db_path(p, sizeof(p), dir, ndb, ""), 0,
+	    0, &db2) == RS_OK);
+	return db2;
+}
+
+static void
+test_txn_busy_queue(void)
+{
+	struct rs_txn		 t;
+	struct chg		 c;
+	struct rs_db		*db, *db2;
+	char			 org[RS_ID_MAX];
+	int64_t			 u0;
+
+	db = fixture_db_org(dir, &ndb, org);
+	db2 = db_second();
+	/* db2 holds the writers' queue and SQLite's write lock. */
+	TAP_SETUP(rs_db_begin(db2) == RS_OK);
+	rs_db_set_polling(db);
+	db->busy_limit_ms = BUSY_MS;
+	u0 = users(db);
+	chg_init(&c, "max@example.com", NULL);
+	c.events = 0;
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_BUSY,
+	    "txn busy: another writer holding the lock makes it busy");
+	TAP_IS_INT(t.err, RS_ERR_BUSY, "txn busy: t.err is RS_ERR_BUSY");
+	TAP_IS_INT(c.calls, 0, "txn busy: the change is not called");
+	TAP_OK(db->in_tx == 0 && db->wlock_held == 0,
+	    "txn busy: no transaction or queue is left held");
+	rs_db_rollback(db2);
+	TAP_IS_INT(users(db), u0, "txn busy: nothing is written");
+	chg_init(&c, "max@example.com", NULL);
+	c.events = 0;
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_DONE,
+	    "txn busy: once the other writer is gone it commits");
+	rs_db_close(db2);
+	rs_db_close(db);
+}
+
+static void
+test_txn_busy_sqlite(void)
+{
+	struct rs_txn		 t;
+	struct chg		 c;
+	struct rs_db		*db, *db2;
+	char			 org[RS_ID_MAX];
+
+	db = fixture_db_org(dir, &ndb, org);
+	db2 = db_second();
+	/* SQLite's write lock only, outside the writers' queue. */
+	TAP_SETUP(rs_db_exec(db2, "BEGIN IMMEDIATE") == RS_OK);
+	db->busy_limit_ms = BUSY_MS;
+	chg_init(&c, "ned@example.com", NULL);
+	c.events = 0;
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_BUSY,
+	    "txn busy: SQLite's write lock held elsewhere makes it busy");
+	TAP_IS_INT(t.err, RS_ERR_BUSY,
+	    "txn busy: SQLite's lock: t.err is RS_ERR_BUSY");
+	TAP_IS_INT(c.calls, 0, "txn busy: SQLite's lock: no change called");
+	TAP_OK(db->in_tx == 0 && db->wlock_held == 0,
+	    "txn busy: SQLite's lock: the writers' queue is given back");
+	TAP_SETUP(rs_db_exec(db2, "ROLLBACK") == RS_OK);
+	chg_init(&c, "ned@example.com", NULL);
+	c.events = 0;
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_DONE,
+	    "txn busy: SQLite's lock: commits once it is free");
+	rs_db_close(db2);
+	rs_db_close(db);
+}
+
+int
+main(void)
+{
+	tap_plan(91);
+	TAP_SETUP(fixture_start(dir, sizeof(dir), "rs-txn") == 0);
+	rs_arena_init(&arena);
+
+	test_txn_commit();
+	test_txn_decline();
+	test_txn_failed();
+	test_txn_failed_no_err();
+	test_txn_idem_first();
+	test_txn_idem_replay();
+	test_txn_idem_reused();
+	test_txn_idem_per_org();
+	test_txn_idem_expired();
+	test_txn_idem_no_answer();
+	test_txn_idem_null_key();
+	test_txn_number();
+	test_txn_events_max();
+	test_txn_events_max_in_change();
+	test_txn_busy_queue();
+	test_txn_busy_sqlite();
+
+	fixture_db_cleanup(dir, ndb);
+	rs_arena_free(&arena);
+	return tap_done();
+}
