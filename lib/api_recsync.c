@@ -99,7 +99,7 @@ static enum rs_step
 rs_api_recsync_answer(struct rs_ctx *ctx, const struct rs_listreq *lr,
     struct rs_record *rows, size_t n, int64_t sync_seq, int64_t walk)
 {
-	struct json_object	*o, *next = NULL;
+	struct json_object	*o;
 	struct rs_synctok	 t;
 	char			 buf[RS_CURSOR_MAX];
 	size_t			 shown = n > lr->limit ? lr->limit : n;
@@ -108,14 +108,10 @@ rs_api_recsync_answer(struct rs_ctx *ctx, const struct rs_listreq *lr,
 		return RS_FAIL;
 	if (rs_json_add(o, "data", rs_store_records_json_raw(&ctx->app->arena,
 	    rows, shown, 1)) != 0 ||
-	    rs_json_add_bool(o, "has_more", n > lr->limit) != 0)
-		goto fail;
-	if (n > lr->limit && (next = rs_paging_next(ctx, "records",
-	    lr->since ? rows[shown - 1].change_seq : rows[shown - 1].seq,
-	    walk)) == NULL)
-		goto fail;
-	if (next == NULL ? rs_json_add_null(o, "next_cursor") != 0 :
-	    rs_json_add(o, "next_cursor", next) != 0)
+	    rs_json_add_bool(o, "has_more", n > lr->limit) != 0 ||
+	    rs_paging_add_next(ctx, o, "records", n > lr->limit,
+	    shown == 0 ? 0 : lr->since ? rows[shown - 1].change_seq :
+	    rows[shown - 1].seq, walk) != 0)
 		goto fail;
 	memset(&t, 0, sizeof(t));
 	memcpy(t.org_id, ctx->who.org_id, sizeof(t.org_id));

@@ -5,6 +5,7 @@
 #include "limits.h"
 #include "reply.h"
 #include "cursor.h"
+#include "json.h"
 #include "num.h"
 #include "valid.h"
 #include "paging.h"
@@ -47,7 +48,8 @@ rs_paging_cursor(struct rs_ctx *ctx, const char *list, struct rs_cursor *c,
 	return RS_NEXT;
 }
 
-struct json_object *
+/* A "next_cursor" value for list at pos (caller owns it), or NULL. */
+static struct json_object *
 rs_paging_next(struct rs_ctx *ctx, const char *list, int64_t pos,
     int64_t walk)
 {
@@ -65,4 +67,14 @@ rs_paging_next(struct rs_ctx *ctx, const char *list, int64_t pos,
 	if (rs_cursor_make(ctx->app->k_cursor, &c, buf, sizeof(buf)) != RS_OK)
 		return NULL;
 	return json_object_new_string(buf);
+}
+
+int
+rs_paging_add_next(struct rs_ctx *ctx, struct json_object *o,
+    const char *list, int more, int64_t pos, int64_t walk)
+{
+	if (!more)
+		return rs_json_add_null(o, "next_cursor");
+	return rs_json_add(o, "next_cursor",
+	    rs_paging_next(ctx, list, pos, walk));
 }

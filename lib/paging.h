@@ -25,8 +25,12 @@ size_t	 rs_paging_limit(struct rs_ctx *ctx, struct rs_valid *v);
  */
 enum rs_step rs_paging_cursor(struct rs_ctx *ctx, const char *list,
 	    struct rs_cursor *c, int *has);
-/* A "next_cursor" value for list at pos (caller owns it), or NULL. */
-struct json_object *rs_paging_next(struct rs_ctx *ctx, const char *list,
-	    int64_t pos, int64_t walk);
+/*
+ * Adds member "next_cursor" to o: when more, a cursor for list at pos
+ * (walk: the list's own extra position, 0 if none), else null.
+ * 0, or -1.
+ */
+int	 rs_paging_add_next(struct rs_ctx *ctx, struct json_object *o,
+	    const char *list, int more, int64_t pos, int64_t walk);
 
 #endif /* RS_PAGING_H */
