@@ -9,10 +9,11 @@
 
 #include <stddef.h>
 
+#include "limits.h"
+
 struct json_object;
 struct rs_arena;
 
-#define RS_VALID_MAX_ERRORS	16
 
 struct rs_valid {
 	struct rs_arena	*arena;
