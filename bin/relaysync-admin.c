@@ -1,60 +1,271 @@
 /*
  * relaysync-admin: the operator's command line. It parses arguments,
- * calls librelaysync and prints; errors go to stderr with exit 1 (2 for
- * usage). Settings come from RELAYSYNC_DB and RELAYSYNC_SECRET_FILE.
+ * calls librelaysync (admin.h) and prints: results on stdout, messages
+ * on stderr; exit 0, 1 on failure, 2 on a usage error (with the usage on
+ * stderr). Every command is one row of the command table below, which
+ * also holds its help and the options it admits. Settings come from
+ * RELAYSYNC_DB and RELAYSYNC_SECRET_FILE.
  */
-#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/types.h>
+#include <pwd.h>
+#include <unistd.h>
 
+#include <json-c/json.h>
 #include <sodium.h>
 
 #include "relaysync.h"
+#include "clock.h"
+#include "json.h"
 
 #define EXIT_USAGE	2
+#define MAX_POS		1	/* positional arguments of any command */
+#define PATH_BUF	4096
 
-static const struct {
-	const char	*cmd;
-	const char	*usage;
-} helps[] = {
-	{ "init", "init\n"
-	    "  Create the secret file (mode 0600) if missing, create the\n"
-	    "  database if missing, and migrate it. Safe to run again." },
-	{ "migrate", "migrate\n  Apply pending schema migrations." },
-	{ "org", "org create NAME [--rate-limit N]\n"
-	    "  Create an org; prints its id (org_...)." },
-	{ "key", "key create --org ORG --email EMAIL --role admin|operator|viewer\n"
-	    "  Create an API key (and the user when new); prints only the key.\n"
-	    "key revoke KEY_ID\n"
-	    "  Revoke a key; its tokens stop working at once." },
-	{ "stats", "stats\n  Print counts of orgs, users and keys, and the schema version." },
+/* Every option of every command; a command admits some of them. */
+enum opt {
+	OPT_ORG,
+	OPT_EMAIL,
+	OPT_ROLE,
+	OPT_RATE,
+	OPT_JSON,
+	OPT__MAX
 };
 
-static void
-usage(FILE *f, const char *cmd)
+static const struct {
+	const char	*name;
+	int		 has_arg;
+} opts[OPT__MAX] = {
+	{ "--org", 1 },		/* OPT_ORG */
+	{ "--email", 1 },	/* OPT_EMAIL */
+	{ "--role", 1 },	/* OPT_ROLE */
+	{ "--rate-limit", 1 },	/* OPT_RATE */
+	{ "--json", 0 },	/* OPT_JSON */
+};
+
+#define O(x)	(1u << (x))
+
+/* A command line, parsed against its command's row. */
+struct args {
+	const char	*opt[OPT__MAX];	/* value; "" for a flag; NULL: absent */
+	const char	*pos[MAX_POS];
+	int		 npos;
+};
+
+struct cmd {
+	const char	*name;		/* "key create" */
+	const char	*synopsis;	/* what follows the name in usage */
+	const char	*help;		/* what it does, prints, and admits */
+	unsigned	 allowed;	/* O(OPT_...) */
+	unsigned	 required;
+	int		 minpos;
+	int		 maxpos;
+	const char	*posname;	/* "NAME", for "missing NAME" */
+	int		(*run)(const struct rs_config *, const struct args *);
+};
+
+static int	run_init(const struct rs_config *, const struct args *);
+static int	run_migrate(const struct rs_config *, const struct args *);
+static int	run_org_create(const struct rs_config *, const struct args *);
+static int	run_org_list(const struct rs_config *, const struct args *);
+static int	run_key_create(const struct rs_config *, const struct args *);
+static int	run_key_list(const struct rs_config *, const struct args *);
+static int	run_key_revoke(const struct rs_config *, const struct args *);
+static int	run_user_list(const struct rs_config *, const struct args *);
+static int	run_stats(const struct rs_config *, const struct args *);
+
+static const struct cmd cmds[] = {
+	{ "init", "",
+	  "  Creates the server secret (mode 0600) and the database when they\n"
+	  "  are missing, and migrates the database. Safe to run again. Their\n"
+	  "  directories must exist and be writable: run it as the web\n"
+	  "  server's user (sudo -u www-data env RELAYSYNC_DB=... \\\n"
+	  "  RELAYSYNC_SECRET_FILE=... relaysync-admin init).\n",
+	  0, 0, 0, 0, NULL, run_init },
+	{ "migrate", "",
+	  "  Applies pending schema migrations. Run it as the database's\n"
+	  "  owner, then restart the web server.\n",
+	  0, 0, 0, 0, NULL, run_migrate },
+	{ "org create", "NAME [--rate-limit N] [--json]",
+	  "  Creates an org and prints its id (org_...).\n"
+	  "  --rate-limit N  requests per second (1 to 1000000; default 120)\n"
+	  "  --json          print {\"org_id\",\"name\",\"rate_limit\"}\n"
+	  "                  instead\n",
+	  O(OPT_RATE) | O(OPT_JSON), 0, 1, 1, "NAME", run_org_create },
+	{ "org list", "[--json]",
+	  "  Lists the orgs, oldest first: a table with a header row (ID,\n"
+	  "  CREATED, RATE, USERS, KEYS (live), NAME).\n"
+	  "  --json  print a JSON array of {\"id\",\"name\",\"rate_limit\",\n"
+	  "          \"users\",\"keys\",\"created_at\"} instead\n",
+	  O(OPT_JSON), 0, 0, 0, NULL, run_org_list },
+	{ "key create", "--org ORG --email EMAIL --role ROLE [--json]",
+	  "  Creates an API key for EMAIL in ORG, and the user (active, with\n"
+	  "  ROLE) when EMAIL is new there. Prints the key, shown only this\n"
+	  "  once, and its id (for key revoke) as \"name value\" lines:\n"
+	  "    key_id   key_...\n"
+	  "    api_key  rs_live_...\n"
+	  "    org_id   org_...\n"
+	  "    user_id  usr_...\n"
+	  "    email    EMAIL\n"
+	  "    role     ROLE\n"
+	  "  (a script takes the key with: awk '$1 == \"api_key\" "
+	  "{ print $2 }').\n"
+	  "  --org ORG      the org's id (org_..., see org list)\n"
+	  "  --email EMAIL  the user's address\n"
+	  "  --role ROLE    admin, operator or viewer\n"
+	  "  --json         print one JSON object with the same members\n",
+	  O(OPT_ORG) | O(OPT_EMAIL) | O(OPT_ROLE) | O(OPT_JSON),
+	  O(OPT_ORG) | O(OPT_EMAIL) | O(OPT_ROLE), 0, 0, NULL,
+	  run_key_create },
+	{ "key list", "[--org ORG] [--json]",
+	  "  Lists API keys, oldest first: a table with a header row (ID,\n"
+	  "  ORG, ROLE, CREATED, REVOKED, EMAIL). Never shows a key or its\n"
+	  "  hash.\n"
+	  "  --org ORG  only the keys of this org\n"
+	  "  --json     print a JSON array of {\"id\",\"org_id\",\"user_id\",\n"
+	  "             \"email\",\"role\",\"created_at\",\"revoked_at\"} "
+	  "instead\n",
+	  O(OPT_ORG) | O(OPT_JSON), 0, 0, 0, NULL, run_key_list },
+	{ "key revoke", "KEY_ID",
+	  "  Revokes a key (key_..., as key create and key list print it);\n"
+	  "  its tokens stop working at once. Revoking it again is no error.\n",
+	  0, 0, 1, 1, "KEY_ID", run_key_revoke },
+	{ "user list", "--org ORG [--json]",
+	  "  Lists the users of ORG, oldest first: a table with a header row\n"
+	  "  (ID, ROLE, STATUS, LAST_SYNC, CREATED, EMAIL).\n"
+	  "  --org ORG  the org's id (org_...)\n"
+	  "  --json     print a JSON array of {\"id\",\"email\",\"role\",\n"
+	  "             \"status\",\"last_sync_at\",\"created_at\"} instead\n",
+	  O(OPT_ORG) | O(OPT_JSON), O(OPT_ORG), 0, 0, NULL, run_user_list },
+	{ "stats", "",
+	  "  Prints counts of orgs, users and keys, and the schema version.\n",
+	  0, 0, 0, 0, NULL, run_stats },
+};
+
+#define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))
+
+/*
+ * Whether command c is chosen by words (a command, "key", or a command
+ * and its subcommand, "key create"; NULL: every command).
+ */
+static int
+cmd_chosen(const struct cmd *c, const char *word, const char *sub)
+{
+	size_t	 len;
+
+	if (word == NULL)
+		return 1;
+	len = strlen(word);
+	if (strncmp(c->name, word, len) != 0 ||
+	    (c->name[len] != '\0' && c->name[len] != ' '))
+		return 0;
+	return sub == NULL || (c->name[len] == ' ' &&
+	    strcmp(c->name + len + 1, sub) == 0);
+}
+
+/* The usage lines of the commands chosen by word and sub; how many. */
+static int
+print_usage(FILE *f, const char *word, const char *sub)
+{
+	size_t	 i;
+	int	 n = 0;
+
+	for (i = 0; i < NCMDS; i++) {
+		if (!cmd_chosen(&cmds[i], word, sub))
+			continue;
+		fprintf(f, "%s relaysync-admin %s%s%s\n",
+		    n++ == 0 ? "usage:" : "      ", cmds[i].name,
+		    *cmds[i].synopsis ? " " : "", cmds[i].synopsis);
+	}
+	return n;
+}
+
+/*
+ * Full help for word and sub (NULL: an overview): the usage lines, then
+ * each command's text. 0, or -1 when no command is so named.
+ */
+static int
+print_help(FILE *f, const char *word, const char *sub)
 {
 	size_t	 i;
 
-	fprintf(f, "usage: relaysync-admin COMMAND [ARGS]\n");
-	for (i = 0; i < sizeof(helps) / sizeof(helps[0]); i++)
-		if (cmd == NULL || strcmp(cmd, helps[i].cmd) == 0)
-			fprintf(f, "\nrelaysync-admin %s\n", helps[i].usage);
-	if (cmd == NULL)
-		fprintf(f, "\nEnvironment: RELAYSYNC_DB (the SQLite file), "
-		    "RELAYSYNC_SECRET_FILE (the server secret).\n");
+	if (print_usage(f, word, sub) == 0)
+		return -1;
+	if (word == NULL) {
+		fprintf(f, "\nHelp on one command: relaysync-admin help "
+		    "COMMAND (or COMMAND --help).\n"
+		    "Environment: RELAYSYNC_DB (the SQLite file),\n"
+		    "RELAYSYNC_SECRET_FILE (the server secret).\n"
+		    "Exit status: 0 done, 1 failed, 2 usage error.\n");
+		return 0;
+	}
+	for (i = 0; i < NCMDS; i++)
+		if (cmd_chosen(&cmds[i], word, sub))
+			fprintf(f, "\nrelaysync-admin %s\n%s", cmds[i].name,
+			    cmds[i].help);
+	fprintf(f, "\n  -h, --help  print this help\n");
+	return 0;
 }
 
+/* Says why the command line of c is wrong, with its usage; EXIT_USAGE. */
 static int
-wants_help(int argc, char *argv[])
+usage_error(const struct cmd *c, const char *fmt, ...)
 {
-	int	 i;
+	va_list	 ap;
+	char	 word[32];
 
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 ||
-		    strcmp(argv[i], "-h") == 0)
-			return 1;
+	fprintf(stderr, "relaysync-admin: %s: ", c->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	snprintf(word, sizeof(word), "%.*s", (int)strcspn(c->name, " "),
+	    c->name);
+	print_usage(stderr, word, c->name[strlen(word)] == ' ' ?
+	    c->name + strlen(word) + 1 : NULL);
+	fprintf(stderr, "Try relaysync-admin help %s\n", c->name);
+	return EXIT_USAGE;
+}
+
+/* Parses argv (what follows the command's name) into a; 0 or EXIT_USAGE. */
+static int
+parse_args(const struct cmd *c, int argc, char *argv[], struct args *a)
+{
+	int	 i, o, dashes = 0;
+
+	memset(a, 0, sizeof(*a));
+	for (i = 0; i < argc; i++) {
+		if (!dashes && strcmp(argv[i], "--") == 0) {
+			dashes = 1;	/* what follows is no option */
+			continue;
+		}
+		if (dashes || argv[i][0] != '-' || argv[i][1] == '\0') {
+			if (a->npos == c->maxpos)
+				return usage_error(c, "unexpected argument %s",
+				    argv[i]);
+			a->pos[a->npos++] = argv[i];
+			continue;
+		}
+		for (o = 0; o < OPT__MAX; o++)
+			if ((c->allowed & O(o)) &&
+			    strcmp(argv[i], opts[o].name) == 0)
+				break;
+		if (o == OPT__MAX)
+			return usage_error(c, "unknown option %s", argv[i]);
+		if (a->opt[o] != NULL)
+			return usage_error(c, "%s given twice", argv[i]);
+		if (opts[o].has_arg && i + 1 == argc)
+			return usage_error(c, "%s needs a value", argv[i]);
+		a->opt[o] = opts[o].has_arg ? argv[++i] : "";
+	}
+	if (a->npos < c->minpos)
+		return usage_error(c, "missing %s", c->posname);
+	for (o = 0; o < OPT__MAX; o++)
+		if ((c->required & O(o)) && a->opt[o] == NULL)
+			return usage_error(c, "%s is required", opts[o].name);
 	return 0;
 }
 
@@ -62,6 +273,74 @@ static int
 fail(const char *what, enum rs_err rc)
 {
 	fprintf(stderr, "relaysync-admin: %s: %s\n", what, rs_strerror(rc));
+	return 1;
+}
+
+/* "NAME (uid N)" of this process's effective user, in buf. */
+static const char *
+whoami(char *buf, size_t bufsz)
+{
+	struct passwd	*pw = getpwuid(geteuid());
+
+	snprintf(buf, bufsz, "%s (uid %ld)", pw ? pw->pw_name : "?",
+	    (long)geteuid());
+	return buf;
+}
+
+/* The name of user uid, or its number, in buf. */
+static const char *
+username(uid_t uid, char *buf, size_t bufsz)
+{
+	struct passwd	*pw = getpwuid(uid);
+
+	if (pw != NULL)
+		snprintf(buf, bufsz, "%s", pw->pw_name);
+	else
+		snprintf(buf, bufsz, "uid %ld", (long)uid);
+	return buf;
+}
+
+/*
+ * Says why the database at path cannot be opened for writing, when the
+ * file system tells (a missing directory, a file or directory this user
+ * may not write); otherwise prints rc.
+ */
+static int
+fail_db(const char *path, enum rs_err rc)
+{
+	char	 bad[PATH_BUF], me[128];
+
+	switch (rs_admin_db_writable(path, bad, sizeof(bad))) {
+	case RS_ERR_NOTFOUND:
+		fprintf(stderr, "relaysync-admin: %s: no such database "
+		    "(relaysync-admin init makes it)\n", path);
+		return 1;
+	case RS_ERR_IO:
+		fprintf(stderr, "relaysync-admin: %s: not writable by user %s; "
+		    "run relaysync-admin as the database's owner (the web "
+		    "server's user, e.g. sudo -u www-data)\n", bad,
+		    whoami(me, sizeof(me)));
+		return 1;
+	default:
+		return fail(path, rc);
+	}
+}
+
+/* Says why the secret at path could not be read; returns 1. */
+static int
+fail_secret(const char *path, enum rs_err rc)
+{
+	char	 me[128];
+
+	if (rc != RS_ERR_IO)
+		return fail(path, rc);
+	if (access(path, F_OK) != 0)
+		fprintf(stderr, "relaysync-admin: %s: no such file "
+		    "(relaysync-admin init makes it)\n", path);
+	else
+		fprintf(stderr, "relaysync-admin: %s: not readable by user %s; "
+		    "run relaysync-admin as its owner (the web server's "
+		    "user)\n", path, whoami(me, sizeof(me)));
 	return 1;
 }
 
@@ -74,7 +353,7 @@ open_db(const struct rs_config *cfg, int create)
 
 	if ((rc = rs_db_open(cfg->db_path, create, cfg->sync_full,
 	    &db)) != RS_OK) {
-		fail(cfg->db_path, rc);
+		fail_db(cfg->db_path, rc);
 		return NULL;
 	}
 	return db;
@@ -99,8 +378,18 @@ open_current(const struct rs_config *cfg)
 	return db;
 }
 
+/* Flushes stdout: 0, or 1 after saying it could not be written. */
 static int
-cmd_migrate(const struct rs_config *cfg, int create)
+flush_out(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	fprintf(stderr, "relaysync-admin: stdout: write error\n");
+	return 1;
+}
+
+static int
+migrate(const struct rs_config *cfg, int create)
 {
 	struct rs_db	*db;
 	enum rs_err	 rc;
@@ -116,24 +405,93 @@ cmd_migrate(const struct rs_config *cfg, int create)
 }
 
 static int
-cmd_init(const struct rs_config *cfg)
+run_migrate(const struct rs_config *cfg, const struct args *a)
+{
+	(void)a;
+	return migrate(cfg, 0);
+}
+
+/*
+ * Checks that the directory of the state file path exists and that this
+ * user can make files in it; 0, or 1 after naming what is wrong and
+ * what to do. Run as root in a directory another user owns, warns that
+ * the files made will be root's.
+ */
+static int
+check_dir(const char *path)
+{
+	char	 dir[PATH_BUF], me[128], who[64];
+	uid_t	 owner;
+
+	switch (rs_admin_dir_check(path, dir, sizeof(dir), &owner)) {
+	case RS_OK:
+		if (geteuid() == 0 && owner != 0 && access(path, F_OK) != 0)
+			fprintf(stderr, "relaysync-admin: warning: %s will "
+			    "belong to root, but %s belongs to %s: run init "
+			    "as %s, or chown the files made\n", path, dir,
+			    username(owner, who, sizeof(who)), who);
+		return 0;
+	case RS_ERR_NOTFOUND:
+		fprintf(stderr, "relaysync-admin: %s: no such directory (for "
+		    "%s); create it, owned by the web server's user, e.g. "
+		    "install -d -o www-data -g www-data -m 0750 %s\n", dir,
+		    path, dir);
+		return 1;
+	case RS_ERR_INVAL:
+		fprintf(stderr, "relaysync-admin: %s: not a directory (for "
+		    "%s)\n", dir, path);
+		return 1;
+	case RS_ERR_IO:
+		fprintf(stderr, "relaysync-admin: %s: not writable by user %s "
+		    "(for %s); run init as the directory's owner%s%s\n", dir,
+		    whoami(me, sizeof(me)), path,
+		    owner != (uid_t)-1 ? ", " : "",
+		    owner != (uid_t)-1 ? username(owner, who, sizeof(who)) :
+		    "");
+		return 1;
+	default:
+		fprintf(stderr, "relaysync-admin: %s: path too long\n", path);
+		return 1;
+	}
+}
+
+static int
+run_init(const struct rs_config *cfg, const struct args *a)
 {
 	enum rs_err	 rc;
 	unsigned char	 key[RS_SECRET_BYTES];
 
+	(void)a;
+	if (check_dir(cfg->secret_path) != 0 || check_dir(cfg->db_path) != 0)
+		return 1;
 	rc = rs_secret_create(cfg->secret_path);
 	if (rc == RS_OK)
 		fprintf(stderr, "%s: new server secret\n", cfg->secret_path);
 	else if (rc != RS_ERR_EXISTS)
 		return fail(cfg->secret_path, rc);
 	if ((rc = rs_secret_load(cfg->secret_path, key)) != RS_OK)
-		return fail(cfg->secret_path, rc);
+		return fail_secret(cfg->secret_path, rc);
 	sodium_memzero(key, sizeof(key));
-	return cmd_migrate(cfg, 1);
+	return migrate(cfg, 1);
+}
+
+/* Prints s as a JSON string. */
+static void
+put_json_str(const char *s)
+{
+	struct json_object	*o;
+
+	if ((o = json_object_new_string(s)) == NULL) {
+		fputs("null", stdout);	/* ferror() is not set: say so */
+		fprintf(stderr, "relaysync-admin: out of memory\n");
+		return;
+	}
+	fputs(rs_json_compact(o), stdout);
+	json_object_put(o);
 }
 
 static int
-cmd_org(const struct rs_config *cfg, int argc, char *argv[])
+run_org_create(const struct rs_config *cfg, const struct args *a)
 {
 	struct rs_db	*db;
 	char		 id[RS_ID_MAX];
@@ -141,86 +499,99 @@ cmd_org(const struct rs_config *cfg, int argc, char *argv[])
 	const char	*errstr;
 	enum rs_err	 rc;
 
-	if (argc == 4 && strcmp(argv[2], "--rate-limit") == 0) {
-		limit = rs_num_parse(argv[3], 1, RS_RATE_LIMIT_MAX, &errstr);
+	if (a->opt[OPT_RATE] != NULL) {
+		limit = rs_num_parse(a->opt[OPT_RATE], 1, RS_RATE_LIMIT_MAX,
+		    &errstr);
 		if (errstr != NULL) {
 			fprintf(stderr, "relaysync-admin: --rate-limit must be "
 			    "a number from 1 to %d\n", RS_RATE_LIMIT_MAX);
 			return EXIT_USAGE;
 		}
-	} else if (argc != 2) {
-		usage(stderr, "org");
-		return EXIT_USAGE;
-	}
-	if (strcmp(argv[0], "create") != 0) {
-		usage(stderr, "org");
-		return EXIT_USAGE;
 	}
 	if ((db = open_current(cfg)) == NULL)
 		return 1;
-	rc = rs_admin_org_create(db, argv[1], (int)limit, id);
+	rc = rs_admin_org_create(db, a->pos[0], (int)limit, id);
 	rs_db_close(db);
 	if (rc != RS_OK)
 		return fail(rc == RS_ERR_INVAL ?
 		    "org name must be 1 to 200 bytes" : "org create", rc);
-	printf("%s\n", id);
-	return 0;
+	if (a->opt[OPT_JSON] == NULL)
+		printf("%s\n", id);
+	else {
+		printf("{\"org_id\":\"%s\",\"name\":", id);
+		put_json_str(a->pos[0]);
+		printf(",\"rate_limit\":%lld}\n", limit);
+	}
+	return flush_out();
+}
+
+/* Prints a key just made, in the form key create --help documents. */
+static void
+print_newkey(const struct args *a, const struct rs_admin_newkey *nk,
+    const char *role)
+{
+	if (a->opt[OPT_JSON] == NULL) {
+		printf("key_id   %s\napi_key  %s\norg_id   %s\nuser_id  %s\n"
+		    "email    %s\nrole     %s\n", nk->key_id, nk->key,
+		    a->opt[OPT_ORG], nk->user_id, a->opt[OPT_EMAIL], role);
+		return;
+	}
+	/* Ids and the key are of our own alphabets: no escaping. */
+	printf("{\"key_id\":\"%s\",\"api_key\":\"%s\",\"org_id\":",
+	    nk->key_id, nk->key);
+	put_json_str(a->opt[OPT_ORG]);
+	printf(",\"user_id\":\"%s\",\"email\":", nk->user_id);
+	put_json_str(a->opt[OPT_EMAIL]);
+	printf(",\"role\":\"%s\"}\n", role);
 }
 
 static int
-cmd_key_create(const struct rs_config *cfg, int argc, char *argv[])
+run_key_create(const struct rs_config *cfg, const struct args *a)
 {
-	const char	*org = NULL, *email = NULL, *rolename = NULL;
-	unsigned char	 master[RS_SECRET_BYTES], sub[RS_SECRET_BYTES];
-	char		 key[RS_APIKEY_LEN + 1], key_id[RS_ID_MAX];
-	struct rs_db	*db;
-	enum rs_role	 role;
-	enum rs_err	 rc;
-	int		 i;
+	unsigned char		 master[RS_SECRET_BYTES], sub[RS_SECRET_BYTES];
+	struct rs_admin_newkey	 nk;
+	struct rs_db		*db;
+	enum rs_role		 role;
+	enum rs_err		 rc;
+	int			 ret;
 
-	for (i = 1; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--org") == 0)
-			org = argv[i + 1];
-		else if (strcmp(argv[i], "--email") == 0)
-			email = argv[i + 1];
-		else if (strcmp(argv[i], "--role") == 0)
-			rolename = argv[i + 1];
-		else
-			break;
-	}
-	if (i != argc || org == NULL || email == NULL || rolename == NULL) {
-		usage(stderr, "key");
-		return EXIT_USAGE;
-	}
-	if ((role = rs_role_parse(rolename)) == 0) {
+	if ((role = rs_role_parse(a->opt[OPT_ROLE])) == 0) {
 		fprintf(stderr, "relaysync-admin: --role must be admin, "
 		    "operator or viewer\n");
 		return EXIT_USAGE;
 	}
 	if ((rc = rs_secret_load(cfg->secret_path, master)) != RS_OK)
-		return fail(cfg->secret_path, rc);
+		return fail_secret(cfg->secret_path, rc);
 	rs_secret_derive(master, RS_SECRET_APIKEY, sub);
 	sodium_memzero(master, sizeof(master));
-	if ((db = open_current(cfg)) == NULL)
+	if ((db = open_current(cfg)) == NULL) {
+		sodium_memzero(sub, sizeof(sub));
 		return 1;
-	rc = rs_admin_key_create(db, sub, org, email, role, key, key_id);
+	}
+	rc = rs_admin_key_issue(db, sub, a->opt[OPT_ORG], a->opt[OPT_EMAIL],
+	    role, &nk);
 	rs_db_close(db);
 	sodium_memzero(sub, sizeof(sub));
 	switch (rc) {
 	case RS_OK:
-		printf("%s\n", key);
-		fprintf(stderr, "%s created for %s\n", key_id, email);
-		sodium_memzero(key, sizeof(key));
-		return 0;
+		print_newkey(a, &nk, rs_role_name(role));
+		sodium_memzero(nk.key, sizeof(nk.key));
+		ret = flush_out();
+		if (ret != 0)
+			fprintf(stderr, "relaysync-admin: %s was made but not "
+			    "printed: revoke it\n", nk.key_id);
+		return ret;
 	case RS_ERR_NOTFOUND:
-		return fail(org, rc);
+		fprintf(stderr, "relaysync-admin: %s: no such org\n",
+		    a->opt[OPT_ORG]);
+		return 1;
 	case RS_ERR_EXISTS:
 		fprintf(stderr, "relaysync-admin: %s already exists in %s "
-		    "with another role\n", email, org);
+		    "with another role\n", a->opt[OPT_EMAIL], a->opt[OPT_ORG]);
 		return 1;
 	case RS_ERR_INVAL:
 		fprintf(stderr, "relaysync-admin: %s: not a valid email "
-		    "address\n", email);
+		    "address\n", a->opt[OPT_EMAIL]);
 		return 1;
 	default:
 		return fail("key create", rc);
@@ -228,34 +599,245 @@ cmd_key_create(const struct rs_config *cfg, int argc, char *argv[])
 }
 
 static int
-cmd_key(const struct rs_config *cfg, int argc, char *argv[])
+run_key_revoke(const struct rs_config *cfg, const struct args *a)
 {
 	struct rs_db	*db;
 	enum rs_err	 rc;
 
-	if (argc >= 1 && strcmp(argv[0], "create") == 0)
-		return cmd_key_create(cfg, argc, argv);
-	if (argc != 2 || strcmp(argv[0], "revoke") != 0) {
-		usage(stderr, "key");
-		return EXIT_USAGE;
-	}
 	if ((db = open_current(cfg)) == NULL)
 		return 1;
-	rc = rs_admin_key_revoke(db, argv[1]);
+	rc = rs_admin_key_revoke(db, a->pos[0]);
 	rs_db_close(db);
+	if (rc == RS_ERR_NOTFOUND) {
+		fprintf(stderr, "relaysync-admin: %s: no such key\n",
+		    a->pos[0]);
+		return 1;
+	}
 	if (rc != RS_OK)
-		return fail(argv[1], rc);
-	fprintf(stderr, "%s revoked\n", argv[1]);
+		return fail(a->pos[0], rc);
+	fprintf(stderr, "%s revoked\n", a->pos[0]);
 	return 0;
 }
 
+/*
+ * Listings: a table (header row, fixed-width columns, the one column of
+ * free text last) or a JSON array, one element a line.
+ */
+struct listing {
+	int	 json;
+	int	 rows;
+	void	(*header)(void);	/* prints the table's header row */
+};
+
+/* A table cell for time ms: RFC 3339 to the second, or "-" for never. */
+static const char *
+cell_time(char *buf, size_t bufsz, int64_t ms)
+{
+	char	 full[RS_CLOCK_RFC3339_LEN + 1];
+
+	if (ms == 0)
+		snprintf(buf, bufsz, "-");
+	else
+		snprintf(buf, bufsz, "%.19sZ",
+		    rs_clock_format(full, sizeof(full), ms));
+	return buf;
+}
+
+/* Starts a row: the table's header before the first, or the comma. */
+static void
+list_row(struct listing *l)
+{
+	if (l->json)
+		fputs(l->rows == 0 ? "[\n" : ",\n", stdout);
+	else if (l->rows == 0)
+		l->header();
+	l->rows++;
+}
+
+/* Prints o as one array element and releases it; 0, or -1. */
 static int
-cmd_stats(const struct rs_config *cfg)
+list_json(struct json_object *o, int built)
+{
+	int	 rc = -1;
+
+	if (built == 0) {
+		fputs(rs_json_compact(o), stdout);
+		rc = 0;
+	}
+	json_object_put(o);
+	return rc == 0 && !ferror(stdout) ? 0 : -1;
+}
+
+/* Ends a listing run by rs_admin_*_list with rc; the exit status. */
+static int
+list_end(struct listing *l, enum rs_err rc, const char *org)
+{
+	if (rc == RS_OK && l->json)
+		fputs(l->rows == 0 ? "[]\n" : "\n]\n", stdout);
+	else if (rc == RS_OK && l->rows == 0)
+		l->header();	/* a table without rows is its header */
+	if (rc == RS_ERR_NOTFOUND && org != NULL) {
+		fprintf(stderr, "relaysync-admin: %s: no such org\n", org);
+		return 1;
+	}
+	if (rc != RS_OK)
+		return ferror(stdout) ? flush_out() : fail("list", rc);
+	return flush_out();
+}
+
+#define ID_W	30	/* org_, usr_, key_ and a ULID */
+#define TIME_W	20	/* 2026-11-26T17:45:21Z */
+
+static void
+org_header(void)
+{
+	printf("%-*s  %-*s  %8s  %6s  %6s  %s\n", ID_W, "ID", TIME_W,
+	    "CREATED", "RATE", "USERS", "KEYS", "NAME");
+}
+
+static int
+org_row(const struct rs_store_org *o, void *arg)
+{
+	struct listing		*l = arg;
+	struct json_object	*j;
+	char			 t[32];
+
+	list_row(l);
+	if (!l->json) {
+		printf("%-*s  %-*s  %8d  %6lld  %6lld  %s\n", ID_W, o->id,
+		    TIME_W, cell_time(t, sizeof(t), o->created_at),
+		    o->rate_limit, (long long)o->users, (long long)o->keys,
+		    o->name);
+		return ferror(stdout) ? -1 : 0;
+	}
+	if ((j = json_object_new_object()) == NULL)
+		return -1;
+	return list_json(j, rs_json_add_str(j, "id", o->id) ||
+	    rs_json_add_str(j, "name", o->name) ||
+	    rs_json_add_int(j, "rate_limit", o->rate_limit) ||
+	    rs_json_add_int(j, "users", o->users) ||
+	    rs_json_add_int(j, "keys", o->keys) ||
+	    rs_json_add_time(j, "created_at", o->created_at));
+}
+
+static int
+run_org_list(const struct rs_config *cfg, const struct args *a)
+{
+	struct listing	 l = { a->opt[OPT_JSON] != NULL, 0,
+			    org_header };
+	struct rs_db	*db;
+	enum rs_err	 rc;
+
+	if ((db = open_current(cfg)) == NULL)
+		return 1;
+	rc = rs_admin_org_list(db, org_row, &l);
+	rs_db_close(db);
+	return list_end(&l, rc, NULL);
+}
+
+static void
+key_header(void)
+{
+	printf("%-*s  %-*s  %-8s  %-*s  %-*s  %s\n", ID_W, "ID", ID_W, "ORG",
+	    "ROLE", TIME_W, "CREATED", TIME_W, "REVOKED", "EMAIL");
+}
+
+static int
+key_row(const struct rs_store_keyinfo *k, void *arg)
+{
+	struct listing		*l = arg;
+	struct json_object	*j;
+	char			 t1[32], t2[32];
+
+	list_row(l);
+	if (!l->json) {
+		printf("%-*s  %-*s  %-8s  %-*s  %-*s  %s\n", ID_W, k->id,
+		    ID_W, k->org_id, rs_role_name(k->role), TIME_W,
+		    cell_time(t1, sizeof(t1), k->created_at), TIME_W,
+		    cell_time(t2, sizeof(t2), k->revoked_at), k->email);
+		return ferror(stdout) ? -1 : 0;
+	}
+	if ((j = json_object_new_object()) == NULL)
+		return -1;
+	return list_json(j, rs_json_add_str(j, "id", k->id) ||
+	    rs_json_add_str(j, "org_id", k->org_id) ||
+	    rs_json_add_str(j, "user_id", k->user_id) ||
+	    rs_json_add_str(j, "email", k->email) ||
+	    rs_json_add_str(j, "role", rs_role_name(k->role)) ||
+	    rs_json_add_time(j, "created_at", k->created_at) ||
+	    rs_json_add_time(j, "revoked_at", k->revoked_at));
+}
+
+static int
+run_key_list(const struct rs_config *cfg, const struct args *a)
+{
+	struct listing	 l = { a->opt[OPT_JSON] != NULL, 0,
+			    key_header };
+	struct rs_db	*db;
+	enum rs_err	 rc;
+
+	if ((db = open_current(cfg)) == NULL)
+		return 1;
+	rc = rs_admin_key_list(db, a->opt[OPT_ORG], key_row, &l);
+	rs_db_close(db);
+	return list_end(&l, rc, a->opt[OPT_ORG]);
+}
+
+static void
+user_header(void)
+{
+	printf("%-*s  %-8s  %-8s  %-*s  %-*s  %s\n", ID_W, "ID", "ROLE",
+	    "STATUS", TIME_W, "LAST_SYNC", TIME_W, "CREATED", "EMAIL");
+}
+
+static int
+user_row(const struct rs_user *u, void *arg)
+{
+	struct listing		*l = arg;
+	struct json_object	*j;
+	char			 t1[32], t2[32];
+
+	list_row(l);
+	if (!l->json) {
+		printf("%-*s  %-8s  %-8s  %-*s  %-*s  %s\n", ID_W, u->id,
+		    u->role, u->status, TIME_W,
+		    cell_time(t1, sizeof(t1), u->last_sync_at), TIME_W,
+		    cell_time(t2, sizeof(t2), u->created_at), u->email);
+		return ferror(stdout) ? -1 : 0;
+	}
+	if ((j = json_object_new_object()) == NULL)
+		return -1;
+	return list_json(j, rs_json_add_str(j, "id", u->id) ||
+	    rs_json_add_str(j, "email", u->email) ||
+	    rs_json_add_str(j, "role", u->role) ||
+	    rs_json_add_str(j, "status", u->status) ||
+	    rs_json_add_time(j, "last_sync_at", u->last_sync_at) ||
+	    rs_json_add_time(j, "created_at", u->created_at));
+}
+
+static int
+run_user_list(const struct rs_config *cfg, const struct args *a)
+{
+	struct listing	 l = { a->opt[OPT_JSON] != NULL, 0,
+			    user_header };
+	struct rs_db	*db;
+	enum rs_err	 rc;
+
+	if ((db = open_current(cfg)) == NULL)
+		return 1;
+	rc = rs_admin_user_list(db, a->opt[OPT_ORG], user_row, &l);
+	rs_db_close(db);
+	return list_end(&l, rc, a->opt[OPT_ORG]);
+}
+
+static int
+run_stats(const struct rs_config *cfg, const struct args *a)
 {
 	struct rs_admin_stats	 s;
 	struct rs_db		*db;
 	enum rs_err		 rc;
 
+	(void)a;
 	if ((db = open_db(cfg, 0)) == NULL)
 		return 1;
 	rc = rs_admin_stats(db, &s);
@@ -266,26 +848,125 @@ cmd_stats(const struct rs_config *cfg)
 	    "keys %lld live, %lld revoked\n", s.schema, rs_migrate_latest(),
 	    (long long)s.orgs, (long long)s.users, (long long)s.keys,
 	    (long long)s.keys_revoked);
+	return flush_out();
+}
+
+/* The command named by argv[1] (and argv[2]), and how many words it took. */
+static const struct cmd *
+find_cmd(int argc, char *argv[], int *words)
+{
+	size_t	 i;
+
+	for (i = 0; i < NCMDS; i++)
+		if (strchr(cmds[i].name, ' ') == NULL &&
+		    strcmp(cmds[i].name, argv[1]) == 0) {
+			*words = 1;
+			return &cmds[i];
+		}
+	for (i = 0; argc > 2 && i < NCMDS; i++)
+		if (cmd_chosen(&cmds[i], argv[1], argv[2])) {
+			*words = 2;
+			return &cmds[i];
+		}
+	return NULL;
+}
+
+/* Whether --help or -h is among argv[from..argc). */
+static int
+wants_help(int argc, char *argv[], int from)
+{
+	int	 i;
+
+	for (i = from; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			return 1;
 	return 0;
+}
+
+/* How many commands word and sub choose. */
+static int
+count_chosen(const char *word, const char *sub)
+{
+	size_t	 i;
+	int	 n = 0;
+
+	for (i = 0; i < NCMDS; i++)
+		n += cmd_chosen(&cmds[i], word, sub);
+	return n;
+}
+
+static int
+is_help(const char *s)
+{
+	return s != NULL && (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0);
+}
+
+/* relaysync-admin help [COMMAND [SUBCOMMAND]], and --help anywhere. */
+static int
+help(int argc, char *argv[], int from)
+{
+	const char	*word = argc > from ? argv[from] : NULL;
+	const char	*sub = argc > from + 1 ? argv[from + 1] : NULL;
+
+	if (is_help(word))
+		word = sub = NULL;
+	if (is_help(sub))
+		sub = NULL;
+	if (count_chosen(word, sub) == 0) {
+		fprintf(stderr, "relaysync-admin: no command %s%s%s\n", word,
+		    sub ? " " : "", sub ? sub : "");
+		print_usage(stderr, NULL, NULL);
+		return EXIT_USAGE;
+	}
+	print_help(stdout, word, sub);
+	return flush_out();
+}
+
+/* An unknown command (or a group without its subcommand); EXIT_USAGE. */
+static int
+unknown(int argc, char *argv[])
+{
+	int	 group = count_chosen(argv[1], NULL) > 0;
+
+	if (group && argc == 2)
+		fprintf(stderr, "relaysync-admin: %s: missing subcommand\n",
+		    argv[1]);
+	else
+		fprintf(stderr, "relaysync-admin: unknown command: %s%s%s\n",
+		    argv[1], group ? " " : "", group ? argv[2] : "");
+	print_usage(stderr, group ? argv[1] : NULL, NULL);
+	fprintf(stderr, "Try relaysync-admin help%s%s\n", group ? " " : "",
+	    group ? argv[1] : "");
+	return EXIT_USAGE;
 }
 
 int
 main(int argc, char *argv[])
 {
+	const struct cmd	*c;
 	struct rs_config	 cfg;
+	struct args		 a;
 	char			 err[256];
-	const char		*cmd = argc > 1 ? argv[1] : NULL;
+	int			 words, rc;
 
 	rs_log_set_name("relaysync-admin");
-	if (cmd == NULL) {
-		usage(stderr, NULL);
+	if (argc < 2) {
+		print_usage(stderr, NULL, NULL);
+		fprintf(stderr, "Try relaysync-admin --help\n");
 		return EXIT_USAGE;
 	}
-	if (wants_help(argc, argv)) {
-		usage(stdout, strcmp(cmd, "--help") == 0 ||
-		    strcmp(cmd, "-h") == 0 ? NULL : cmd);
-		return 0;
+	if (strcmp(argv[1], "help") == 0)
+		return help(argc, argv, 2);
+	if ((c = find_cmd(argc, argv, &words)) == NULL)
+		return wants_help(argc, argv, 1) ? help(argc, argv, 1) :
+		    unknown(argc, argv);
+	if (wants_help(argc, argv, 1 + words)) {
+		print_help(stdout, argv[1], words == 2 ? argv[2] : NULL);
+		return flush_out();
 	}
+	if ((rc = parse_args(c, argc - 1 - words, argv + 1 + words, &a)) != 0)
+		return rc;
 	if (sodium_init() < 0) {
 		fprintf(stderr, "relaysync-admin: libsodium failed\n");
 		return 1;
@@ -294,17 +975,5 @@ main(int argc, char *argv[])
 		fprintf(stderr, "relaysync-admin: %s\n", err);
 		return 1;
 	}
-	if (strcmp(cmd, "init") == 0 && argc == 2)
-		return cmd_init(&cfg);
-	if (strcmp(cmd, "migrate") == 0 && argc == 2)
-		return cmd_migrate(&cfg, 0);
-	if (strcmp(cmd, "org") == 0 && argc >= 3)
-		return cmd_org(&cfg, argc - 2, argv + 2);
-	if (strcmp(cmd, "key") == 0 && argc >= 3)
-		return cmd_key(&cfg, argc - 2, argv + 2);
-	if (strcmp(cmd, "stats") == 0 && argc == 2)
-		return cmd_stats(&cfg);
-	fprintf(stderr, "relaysync-admin: unknown command or arguments: %s\n"
-	    "Try relaysync-admin --help\n", cmd);
-	return EXIT_USAGE;
+	return c->run(&cfg, &a);
 }

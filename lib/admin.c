@@ -1,4 +1,8 @@
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -12,6 +16,9 @@
 #include "txn.h"
 #include "valid.h"
 #include "admin.h"
+
+/* How many rows a listing reads at a time. */
+#define RS_ADMIN_PAGE	100
 
 /* Runs change(t, arg) as one write of the CLI; its error, or RS_OK. */
 static enum rs_err
@@ -63,8 +70,7 @@ struct rs_admin_key {
 	const char		*org;
 	const char		*email;
 	enum rs_role		 role;
-	char			*key;
-	char			*key_id;
+	struct rs_admin_newkey	*nk;
 };
 
 /* Finds or creates the user (active, with k->role); its id to uid. */
@@ -100,12 +106,29 @@ static enum rs_txn_do
 rs_admin_key_change(struct rs_txn *t, void *arg)
 {
 	struct rs_admin_key	*k = arg;
-	char			 uid[RS_ID_MAX];
+	struct rs_admin_newkey	*nk = k->nk;
 
-	if ((t->err = rs_admin_user(t, k, uid)) == RS_OK)
-		t->err = rs_store_keys_issue(t->db, k->subkey, k->org, uid,
-		    t->now, k->key, k->key_id);
+	if ((t->err = rs_admin_user(t, k, nk->user_id)) == RS_OK)
+		t->err = rs_store_keys_issue(t->db, k->subkey, k->org,
+		    nk->user_id, t->now, nk->key, nk->key_id);
 	return t->err == RS_OK ? RS_TXN_COMMIT : RS_TXN_FAILED;
+}
+
+enum rs_err
+rs_admin_key_issue(struct rs_db *db, const unsigned char apikey_subkey[32],
+    const char *org, const char *email, enum rs_role role,
+    struct rs_admin_newkey *nk)
+{
+	struct rs_admin_key	 k = { apikey_subkey, org, email, role, nk };
+	enum rs_err		 rc;
+
+	memset(nk, 0, sizeof(*nk));
+	if (!rs_valid_email(email) ||
+	    strcmp(rs_role_name(role), "unknown") == 0)
+		return RS_ERR_INVAL;
+	if ((rc = rs_admin_write(db, rs_admin_key_change, &k)) != RS_OK)
+		sodium_memzero(nk->key, sizeof(nk->key));
+	return rc;
 }
 
 enum rs_err
@@ -113,14 +136,13 @@ rs_admin_key_create(struct rs_db *db, const unsigned char apikey_subkey[32],
     const char *org, const char *email, enum rs_role role,
     char key[RS_APIKEY_LEN + 1], char key_id[RS_ID_MAX])
 {
-	struct rs_admin_key	 k = { apikey_subkey, org, email, role, key,
-				    key_id };
+	struct rs_admin_newkey	 nk;
 	enum rs_err		 rc;
 
-	if (!rs_valid_email(email) || strcmp(rs_role_name(role), "unknown") == 0)
-		return RS_ERR_INVAL;
-	if ((rc = rs_admin_write(db, rs_admin_key_change, &k)) != RS_OK)
-		sodium_memzero(key, RS_APIKEY_LEN + 1);
+	rc = rs_admin_key_issue(db, apikey_subkey, org, email, role, &nk);
+	memcpy(key, nk.key, sizeof(nk.key));
+	memcpy(key_id, nk.key_id, sizeof(nk.key_id));
+	sodium_memzero(nk.key, sizeof(nk.key));
 	return rc;
 }
 
@@ -157,4 +179,189 @@ rs_admin_stats(struct rs_db *db, struct rs_admin_stats *s)
 	s->keys = st.keys;
 	s->keys_revoked = st.keys_revoked;
 	return RS_OK;
+}
+
+/*
+ * Listings: one read snapshot, pages of RS_ADMIN_PAGE rows in an arena
+ * that is reset between pages, so a listing of any length uses bounded
+ * memory.
+ */
+
+/* Begins a listing's snapshot and checks org (when given) in it. */
+static enum rs_err
+rs_admin_list_begin(struct rs_db *db, const char *org)
+{
+	enum rs_err	 rc;
+
+	if ((rc = rs_db_begin_read(db)) != RS_OK)
+		return rc;
+	if (org != NULL && (rc = rs_store_orgs_exists(db, org)) != RS_OK)
+		rs_db_rollback(db);
+	return rc;
+}
+
+/* Ends a listing's snapshot; rc, or the commit's error. */
+static enum rs_err
+rs_admin_list_end(struct rs_db *db, struct rs_arena *a, enum rs_err rc)
+{
+	rs_arena_free(a);
+	if (rc != RS_OK) {
+		rs_db_rollback(db);
+		return rc;
+	}
+	return rs_db_commit(db);
+}
+
+enum rs_err
+rs_admin_org_list(struct rs_db *db, rs_admin_org_fn fn, void *arg)
+{
+	struct rs_store_org	 page[RS_ADMIN_PAGE];
+	struct rs_arena		 a;
+	int64_t			 after = 0;
+	size_t			 i, n;
+	enum rs_err		 rc;
+
+	if ((rc = rs_admin_list_begin(db, NULL)) != RS_OK)
+		return rc;
+	rs_arena_init(&a);
+	do {
+		rs_arena_reset(&a);
+		if ((rc = rs_store_orgs_list(db, &a, after, RS_ADMIN_PAGE,
+		    page, &n)) != RS_OK)
+			break;
+		for (i = 0; i < n && rc == RS_OK; i++)
+			if (fn(&page[i], arg) == -1)
+				rc = RS_ERR_IO;
+		if (n > 0)
+			after = page[n - 1].rowid;
+	} while (rc == RS_OK && n == RS_ADMIN_PAGE);
+	return rs_admin_list_end(db, &a, rc);
+}
+
+enum rs_err
+rs_admin_key_list(struct rs_db *db, const char *org, rs_admin_key_fn fn,
+    void *arg)
+{
+	struct rs_store_keyinfo	 page[RS_ADMIN_PAGE];
+	struct rs_arena		 a;
+	int64_t			 after = 0;
+	size_t			 i, n;
+	enum rs_err		 rc;
+
+	if ((rc = rs_admin_list_begin(db, org)) != RS_OK)
+		return rc;
+	rs_arena_init(&a);
+	do {
+		rs_arena_reset(&a);
+		if ((rc = rs_store_keys_list(db, &a, org, after,
+		    RS_ADMIN_PAGE, page, &n)) != RS_OK)
+			break;
+		for (i = 0; i < n && rc == RS_OK; i++)
+			if (fn(&page[i], arg) == -1)
+				rc = RS_ERR_IO;
+		if (n > 0)
+			after = page[n - 1].rowid;
+	} while (rc == RS_OK && n == RS_ADMIN_PAGE);
+	return rs_admin_list_end(db, &a, rc);
+}
+
+enum rs_err
+rs_admin_user_list(struct rs_db *db, const char *org, rs_admin_user_fn fn,
+    void *arg)
+{
+	struct rs_user		 page[RS_ADMIN_PAGE];
+	struct rs_userfilter	 any = { NULL, NULL };
+	struct rs_arena		 a;
+	int64_t			 after = 0;
+	size_t			 i, n;
+	enum rs_err		 rc;
+
+	if ((rc = rs_admin_list_begin(db, org)) != RS_OK)
+		return rc;
+	rs_arena_init(&a);
+	do {
+		rs_arena_reset(&a);
+		if ((rc = rs_store_users_list(db, &a, org, &any, after,
+		    RS_ADMIN_PAGE, page, &n)) != RS_OK)
+			break;
+		for (i = 0; i < n && rc == RS_OK; i++)
+			if (fn(&page[i], arg) == -1)
+				rc = RS_ERR_IO;
+		if (n > 0)
+			after = page[n - 1].rowid;
+	} while (rc == RS_OK && n == RS_ADMIN_PAGE);
+	return rs_admin_list_end(db, &a, rc);
+}
+
+/*
+ * File system checks. They ask with access(2), as the kernel will answer
+ * this process (ACLs and read-only mounts included), so a message can
+ * name what is wrong instead of SQLite's "unable to open" or "attempt to
+ * write a readonly database".
+ */
+
+/* Copies the directory part of path into dir ("." when none). */
+static enum rs_err
+rs_admin_dirname(const char *path, char *dir, size_t dirsz)
+{
+	const char	*slash = strrchr(path, '/');
+	size_t		 len;
+
+	if (slash == NULL)
+		len = (size_t)snprintf(dir, dirsz, ".");
+	else if (slash == path)
+		len = (size_t)snprintf(dir, dirsz, "/");
+	else
+		len = (size_t)snprintf(dir, dirsz, "%.*s",
+		    (int)(slash - path), path);
+	return len < dirsz ? RS_OK : RS_ERR_RANGE;
+}
+
+enum rs_err
+rs_admin_dir_check(const char *path, char *dir, size_t dirsz, uid_t *owner)
+{
+	struct stat	 st;
+	enum rs_err	 rc;
+
+	*owner = (uid_t)-1;
+	if ((rc = rs_admin_dirname(path, dir, dirsz)) != RS_OK)
+		return rc;
+	if (stat(dir, &st) == -1)
+		return errno == ENOENT ? RS_ERR_NOTFOUND :
+		    errno == ENOTDIR ? RS_ERR_INVAL : RS_ERR_IO;
+	*owner = st.st_uid;
+	if (!S_ISDIR(st.st_mode))
+		return RS_ERR_INVAL;
+	return access(dir, W_OK | X_OK) == 0 ? RS_OK : RS_ERR_IO;
+}
+
+/* Whether the file name (path with suffix) is writable, when it exists. */
+static enum rs_err
+rs_admin_writable(const char *path, const char *suffix, char *bad,
+    size_t badsz)
+{
+	if ((size_t)snprintf(bad, badsz, "%s%s", path, suffix) >= badsz)
+		return RS_ERR_RANGE;
+	if (access(bad, W_OK) == 0 || errno == ENOENT)
+		return RS_OK;
+	return RS_ERR_IO;
+}
+
+enum rs_err
+rs_admin_db_writable(const char *path, char *bad, size_t badsz)
+{
+	uid_t		 owner;
+	enum rs_err	 rc;
+
+	if ((size_t)snprintf(bad, badsz, "%s", path) >= badsz)
+		return RS_ERR_RANGE;
+	if (access(path, F_OK) == -1)
+		return errno == ENOENT ? RS_ERR_NOTFOUND : RS_ERR_IO;
+	if ((rc = rs_admin_writable(path, "", bad, badsz)) != RS_OK ||
+	    (rc = rs_admin_writable(path, "-wal", bad, badsz)) != RS_OK ||
+	    (rc = rs_admin_writable(path, "-shm", bad, badsz)) != RS_OK)
+		return rc;
+	/* SQLite makes -wal and -shm beside the database. */
+	return rs_admin_dir_check(path, bad, badsz, &owner) == RS_OK ? RS_OK :
+	    RS_ERR_IO;
 }

@@ -10,47 +10,118 @@
 #include "json.h"
 #include "log.h"
 #include "reply.h"
+#include "codec.h"
 #include "store_keys.h"
+#include "store_throttle.h"
 #include "token.h"
 #include "txn.h"
 #include "valid.h"
 #include "api_auth.h"
 
-/* Seconds until the caller's address may try again (0: now), or -1. */
-static int
-rs_api_auth_throttled(struct rs_ctx *ctx, int64_t now)
-{
-	int64_t	 start;
-	int	 fails;
+/*
+ * What a failed exchange is counted under: the client's address
+ * (http.h says which, behind a trusted proxy) and the first
+ * RS_AUTH_KEY_PREFIX characters of the key presented, as a keyed hash,
+ * so that the table never holds a part of a real key someone mistyped.
+ */
+struct rs_api_auth_who {
+	const char	*k[RS_THROTTLE__MAX];
+	char		 prefix[2 * 16 + 1];
+};
 
-	if (rs_store_keys_failures(ctx->app->db, ctx->req.remote_addr,
-	    &start, &fails) != RS_OK)
-		return -1;
-	if (fails < RS_AUTH_FAIL_BURST || start + RS_AUTH_FAIL_WINDOW <= now)
-		return 0;
-	return (int)(start + RS_AUTH_FAIL_WINDOW - now);
+static void
+rs_api_auth_who(struct rs_ctx *ctx, const char *key,
+    struct rs_api_auth_who *w)
+{
+	char		 p[sizeof("throttle:") + RS_AUTH_KEY_PREFIX];
+	unsigned char	 hash[RS_APIKEY_HASH_BYTES];
+
+	snprintf(p, sizeof(p), "throttle:%.*s", RS_AUTH_KEY_PREFIX, key);
+	rs_apikey_hash(ctx->app->k_apikey, p, hash);
+	rs_codec_hex_encode(w->prefix, sizeof(w->prefix), hash, 16);
+	sodium_memzero(p, sizeof(p));
+	sodium_memzero(hash, sizeof(hash));
+	w->k[RS_THROTTLE_ADDR] = rs_http_client(&ctx->req, &ctx->app->cfg);
+	w->k[RS_THROTTLE_KEY] = w->prefix;
+}
+
+/*
+ * Seconds until w may fail again without being refused: 0 when neither
+ * its address nor its key prefix has RS_AUTH_FAIL_BURST failures in an
+ * open window, else the longer wait; -1 on error.
+ */
+static int
+rs_api_auth_throttled(struct rs_ctx *ctx, const struct rs_api_auth_who *w,
+    int64_t now)
+{
+	int	 i, fails, left, wait = 0;
+
+	for (i = 0; i < RS_THROTTLE__MAX; i++) {
+		if (rs_store_throttle_get(ctx->app->db,
+		    (enum rs_throttle_kind)i, w->k[i], now,
+		    RS_AUTH_FAIL_WINDOW, &fails, &left) != RS_OK)
+			return -1;
+		if (fails >= RS_AUTH_FAIL_BURST && left > wait)
+			wait = left;
+	}
+	return wait;
 }
 
 static enum rs_txn_do
 rs_api_auth_count(struct rs_txn *t, void *arg)
 {
-	struct rs_ctx	*ctx = arg;
+	struct rs_api_auth_who	*w = arg;
+	int			 i;
 
-	t->err = rs_store_keys_failed(t->db, ctx->req.remote_addr,
-	    t->now / 1000);
-	return t->err == RS_OK ? RS_TXN_COMMIT : RS_TXN_FAILED;
+	for (i = 0; i < RS_THROTTLE__MAX; i++)
+		if ((t->err = rs_store_throttle_hit(t->db,
+		    (enum rs_throttle_kind)i, w->k[i], t->now / 1000,
+		    RS_AUTH_FAIL_WINDOW)) != RS_OK)
+			return RS_TXN_FAILED;
+	return RS_TXN_COMMIT;
 }
 
-/* Counts a failed exchange from the caller's address; logged if lost. */
+/* Counts a failed exchange under w's address and key prefix; logged if
+ * lost. */
 static void
-rs_api_auth_failed(struct rs_ctx *ctx, int64_t now_ms)
+rs_api_auth_failed(struct rs_ctx *ctx, struct rs_api_auth_who *w,
+    int64_t now_ms)
 {
 	struct rs_txn	 t;
 
 	rs_txn_init(&t, ctx->app->db, &ctx->app->arena, NULL, now_ms);
-	if (rs_txn_run(&t, rs_api_auth_count, ctx) != RS_TXN_DONE)
+	if (rs_txn_run(&t, rs_api_auth_count, w) !=
+	    RS_TXN_DONE)
 		rs_log_warn("cannot record a failed key exchange: %s",
 		    rs_strerror(t.err));
+}
+
+/*
+ * The answer to a key that is not a live key: 401, or 429 while its
+ * address or its key prefix has too many failures (then nothing is
+ * counted: a flood of guesses costs no writes).
+ */
+static enum rs_step
+rs_api_auth_refuse(struct rs_ctx *ctx, const char *key, int64_t now_ms)
+{
+	struct rs_api_auth_who	 w;
+	char			 wait[16];
+	int			 secs;
+
+	rs_api_auth_who(ctx, key, &w);
+	if ((secs = rs_api_auth_throttled(ctx, &w, now_ms / 1000)) < 0)
+		return RS_FAIL;
+	if (secs > 0) {
+		snprintf(wait, sizeof(wait), "%d", secs);
+		if (rs_reply_header(ctx, "Retry-After", wait) != RS_OK)
+			return RS_FAIL;
+		return rs_reply_problem(ctx, RS_PROB_RATE_LIMITED,
+		    "too many failed key exchanges from this address or for "
+		    "this key; retry in %d s", secs);
+	}
+	rs_api_auth_failed(ctx, &w, now_ms);
+	return rs_reply_problem(ctx, RS_PROB_INVALID_API_KEY,
+	    "the API key is unknown, revoked, or its user is disabled");
 }
 
 static enum rs_step
@@ -88,9 +159,7 @@ rs_api_auth_token(struct rs_ctx *ctx)
 	struct rs_store_key	 k;
 	struct rs_token		 t;
 	const char		*key;
-	char			 wait[16];
 	int64_t			 now_ms = rs_clock_now_ms(), now = now_ms / 1000;
-	int			 secs;
 	enum rs_err		 rc;
 
 	rs_valid_init(&v, &ctx->app->arena);
@@ -98,28 +167,19 @@ rs_api_auth_token(struct rs_ctx *ctx)
 	key = rs_valid_string(&v, ctx->body, "api_key", 1, 1, RS_MAX_API_KEY);
 	if (v.n > 0)
 		return rs_reply_invalid(ctx, &v);
-	/* Checked before the key, so a guesser learns nothing meanwhile. */
-	if ((secs = rs_api_auth_throttled(ctx, now)) < 0)
-		return RS_FAIL;
-	if (secs > 0) {
-		snprintf(wait, sizeof(wait), "%d", secs);
-		if (rs_reply_header(ctx, "Retry-After", wait) != RS_OK)
-			return RS_FAIL;
-		return rs_reply_problem(ctx, RS_PROB_RATE_LIMITED,
-		    "too many failed key exchanges from this address; "
-		    "retry in %d s", secs);
-	}
+	/*
+	 * The key first, always: a live key is never refused nor counted,
+	 * and every refusal costs the same lookup, so a throttled guesser
+	 * learns nothing from the time an answer takes.
+	 */
 	rc = RS_ERR_NOTFOUND;
 	if (rs_apikey_wellformed(key)) {
 		rs_apikey_hash(ctx->app->k_apikey, key, hash);
 		rc = rs_store_keys_find(ctx->app->db, hash, &k);
 		sodium_memzero(hash, sizeof(hash));
 	}
-	if (rc == RS_ERR_NOTFOUND) {
-		rs_api_auth_failed(ctx, now_ms);
-		return rs_reply_problem(ctx, RS_PROB_INVALID_API_KEY,
-		    "the API key is unknown, revoked, or its user is disabled");
-	}
+	if (rc == RS_ERR_NOTFOUND)
+		return rs_api_auth_refuse(ctx, key, now_ms);
 	if (rc != RS_OK)
 		return RS_FAIL;
 	memset(&t, 0, sizeof(t));

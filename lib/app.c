@@ -11,6 +11,7 @@
 #include "json.h"
 #include "log.h"
 #include "migrate.h"
+#include "num.h"
 #include "reply.h"
 #include "router.h"
 #include "app.h"
@@ -139,8 +140,9 @@ rs_app_body(struct rs_ctx *ctx, rs_http_reader rd, void *rdctx)
 		    "a JSON object request body is required");
 	if (!rs_http_json_type(ctx->req.content_type))
 		return rs_reply_problem(ctx, RS_PROB_UNSUPPORTED_MEDIA_TYPE,
-		    "request bodies must be application/json, not %.100s",
-		    ctx->req.content_type ? ctx->req.content_type : "untyped");
+		    "request bodies must be application/json in UTF-8, not "
+		    "%.100s", ctx->req.content_type ? ctx->req.content_type :
+		    "untyped");
 	if (rs_http_read_body(&ctx->req, rd, rdctx, &fail) != 0)
 		return rs_reply_problem(ctx, fail.code, "%s",
 		    fail.detail ? fail.detail : "cannot read the body");
@@ -272,6 +274,61 @@ rs_app_gate(struct rs_ctx *ctx, rs_http_reader rd, void *rdctx)
 	return RS_NEXT;
 }
 
+/*
+ * Did the web server refuse the request itself and hand its error to us
+ * (Apache's ErrorDocument, lighttpd's server.error-handler)? It says so
+ * in REDIRECT_STATUS, which a client cannot set (its headers arrive as
+ * HTTP_*). RS_NEXT when not (absent, 200, or not a status 400..599);
+ * else RS_ANSWERED with that status as a problem, before routing, the
+ * token or the body, none of which is ours to read then.
+ */
+static enum rs_step
+rs_app_refused(struct rs_ctx *ctx)
+{
+	const char		*s = rs_http_env(&ctx->req, "REDIRECT_STATUS");
+	const char		*url = rs_http_env(&ctx->req, "REDIRECT_URL");
+	const char		*errstr;
+	char			 detail[128];
+	enum rs_problem		 p;
+	int			 status;
+
+	if (s == NULL || strlen(s) != 3)
+		return RS_NEXT;
+	status = (int)rs_num_parse(s, 400, 599, &errstr);
+	if (errstr != NULL)
+		return RS_NEXT;
+	if (url != NULL && *url != '\0')
+		ctx->req.path = rs_http_printable(&ctx->app->arena, url,
+		    strlen(url), RS_MAX_INSTANCE);
+	p = rs_problem_for_status(status);
+	snprintf(detail, sizeof(detail), "the web server refused the request "
+	    "before RelaySync read it (%d %s)", status,
+	    rs_problem_status(p) == status ? rs_problem_title(p) :
+	    status < 500 ? "Client error" : "Server error");
+	return rs_reply_problem_as(ctx, status,
+	    rs_reply_problem_new(ctx, p, detail));
+}
+
+/*
+ * An answer to HEAD is the answer to GET without its body (RFC 9110
+ * 9.3.2): the same status and headers, Content-Length included.
+ */
+static void
+rs_app_head(struct rs_ctx *ctx)
+{
+	char	 len[32];
+
+	if (ctx->req.method != RS_METHOD_HEAD || ctx->resp.body == NULL)
+		return;
+	if (ctx->resp.status != 204) {
+		snprintf(len, sizeof(len), "%zu", ctx->resp.bodylen);
+		if (rs_reply_header(ctx, "Content-Length", len) != RS_OK)
+			rs_log_warn("HEAD answered without Content-Length");
+	}
+	ctx->resp.body = NULL;
+	ctx->resp.bodylen = 0;
+}
+
 void
 rs_app_handle(struct rs_app *app, char *const *envp, rs_http_reader rd,
     void *rdctx, rs_resp_writer wr, void *wrctx)
@@ -279,17 +336,20 @@ rs_app_handle(struct rs_app *app, char *const *envp, rs_http_reader rd,
 	struct rs_ctx		 ctx;
 	struct rs_http_fail	 fail;
 	enum rs_step		 step;
+	int			 parsed;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.app = app;
 	rs_resp_init(&ctx.resp);
-	if (rs_http_parse(&ctx.req, &app->arena, envp, &fail) != 0) {
-		ctx.request_id = rs_app_request_id(&ctx);
-		step = rs_reply_problem(&ctx, fail.code, "%s",
-		    fail.detail ? fail.detail : "unusable request");
-	} else {
-		ctx.request_id = rs_app_request_id(&ctx);
-		if ((step = rs_app_gate(&ctx, rd, rdctx)) == RS_NEXT)
+	parsed = rs_http_parse(&ctx.req, &app->arena, envp, &fail);
+	ctx.request_id = rs_app_request_id(&ctx);
+	/* The web server's own error comes first: even its path may be
+	 * one we would refuse. */
+	if ((step = rs_app_refused(&ctx)) == RS_NEXT) {
+		if (parsed != 0)
+			step = rs_reply_problem(&ctx, fail.code, "%s",
+			    fail.detail ? fail.detail : "unusable request");
+		else if ((step = rs_app_gate(&ctx, rd, rdctx)) == RS_NEXT)
 			step = ctx.route->handler(&ctx);
 	}
 	if (step != RS_ANSWERED || ctx.resp.status == 0) {
@@ -303,6 +363,7 @@ rs_app_handle(struct rs_app *app, char *const *envp, rs_http_reader rd,
 	rs_resp_header(&ctx.resp, "X-Request-Id", ctx.request_id ?
 	    ctx.request_id : "-");
 	rs_resp_header(&ctx.resp, "Cache-Control", "no-store");
+	rs_app_head(&ctx);
 	if (rs_resp_write(&ctx.resp, wr, wrctx) != 0)
 		rs_log_info("client went away before the answer was sent");
 	json_object_put(ctx.body);

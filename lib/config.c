@@ -1,3 +1,6 @@
+#include <sys/socket.h>
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +42,84 @@ rs_config_str(const char *name, const char *def)
 }
 
 int
+rs_config_ip(const char *s, size_t len, struct rs_ip *ip)
+{
+	static const unsigned char mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	char	 buf[INET6_ADDRSTRLEN];
+
+	memset(ip, 0, sizeof(*ip));
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (inet_pton(AF_INET, buf, ip->b) == 1)
+		return 0;
+	if (inet_pton(AF_INET6, buf, ip->b) != 1)
+		return -1;
+	/* ::ffff:192.0.2.1 is the IPv4 client of a dual-stack socket. */
+	if (memcmp(ip->b, mapped, sizeof(mapped)) == 0) {
+		memmove(ip->b, ip->b + 12, 4);
+		memset(ip->b + 4, 0, 12);
+		return 0;
+	}
+	ip->v6 = 1;
+	return 0;
+}
+
+int
+rs_config_trusted(const struct rs_config *cfg, const struct rs_ip *ip)
+{
+	size_t	 i;
+
+	for (i = 0; i < cfg->ntrusted; i++)
+		if (cfg->trusted[i].v6 == ip->v6 &&
+		    memcmp(cfg->trusted[i].b, ip->b, sizeof(ip->b)) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * RELAYSYNC_TRUSTED_PROXIES: a comma-separated list of IP addresses
+ * (spaces around them allowed), at most RS_MAX_TRUSTED_PROXIES; unset
+ * or empty trusts none. 0, or -1 with a reason in err.
+ */
+static int
+rs_config_proxies(struct rs_config *cfg, char *err, size_t errsz)
+{
+	const char	*s = rs_config_str("RELAYSYNC_TRUSTED_PROXIES", ""), *e;
+	size_t		 len;
+
+	for (;;) {
+		if (*(s += strspn(s, " \t")) == '\0')
+			break;		/* blank: none */
+		e = s + strcspn(s, ",");
+		len = (size_t)(e - s);
+		while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+			len--;
+		if (cfg->ntrusted == RS_MAX_TRUSTED_PROXIES) {
+			snprintf(err, errsz, "RELAYSYNC_TRUSTED_PROXIES: more "
+			    "than %d addresses", RS_MAX_TRUSTED_PROXIES);
+			return -1;
+		}
+		if (rs_config_ip(s, len, &cfg->trusted[cfg->ntrusted]) != 0) {
+			snprintf(err, errsz, "RELAYSYNC_TRUSTED_PROXIES: "
+			    "\"%.*s\" is not an IP address", (int)(len > 64 ?
+			    64 : len), s);
+			return -1;
+		}
+		cfg->ntrusted++;
+		if (*e == ',' && e[1 + strspn(e + 1, " \t")] == '\0') {
+			snprintf(err, errsz, "RELAYSYNC_TRUSTED_PROXIES: an "
+			    "empty address after the last comma");
+			return -1;
+		}
+		s = *e == ',' ? e + 1 : e;
+	}
+	return 0;
+}
+
+int
 rs_config_load(struct rs_config *cfg, char *err, size_t errsz)
 {
 	long long	 v;
@@ -65,6 +146,8 @@ rs_config_load(struct rs_config *cfg, char *err, size_t errsz)
 	    RS_TOMBSTONE_DAYS_DEFAULT, &v, err, errsz))
 		return -1;
 	cfg->tombstone_days = (int)v;
+	if (rs_config_proxies(cfg, err, errsz) != 0)
+		return -1;
 	/* NORMAL survives application crashes; FULL also power loss. */
 	s = rs_config_str("RELAYSYNC_SYNCHRONOUS", "normal");
 	if (strcasecmp(s, "normal") == 0)

@@ -8,6 +8,15 @@
 
 #include <stddef.h>
 
+#include "limits.h"
+
+/* An IP address: IPv4 (4 bytes, also from an IPv4-mapped IPv6 literal)
+ * or IPv6 (16). */
+struct rs_ip {
+	int		 v6;
+	unsigned char	 b[16];
+};
+
 struct rs_config {
 	const char	*db_path;	/* RELAYSYNC_DB */
 	const char	*secret_path;	/* RELAYSYNC_SECRET_FILE */
@@ -16,6 +25,8 @@ struct rs_config {
 	long		 max_requests;	/* RELAYSYNC_MAX_REQUESTS, 0: no limit */
 	int		 webhook_allow_private; /* RELAYSYNC_WEBHOOK_ALLOW_PRIVATE */
 	int		 tombstone_days; /* RELAYSYNC_TOMBSTONE_DAYS */
+	struct rs_ip	 trusted[RS_MAX_TRUSTED_PROXIES];
+	size_t		 ntrusted;	/* RELAYSYNC_TRUSTED_PROXIES */
 };
 
 /*
@@ -23,5 +34,12 @@ struct rs_config {
  * Returns 0, or -1 with a reason in err naming the bad variable.
  */
 int	rs_config_load(struct rs_config *cfg, char *err, size_t errsz);
+/*
+ * Parses the IP literal s[0..len) ("192.0.2.1", "2001:db8::1"; no port,
+ * no brackets, no prefix length) into *ip: 0, or -1 when it is not one.
+ */
+int	rs_config_ip(const char *s, size_t len, struct rs_ip *ip);
+/* 1 when ip is one of cfg's trusted proxies, else 0. */
+int	rs_config_trusted(const struct rs_config *cfg, const struct rs_ip *ip);
 
 #endif /* RS_CONFIG_H */

@@ -1,3 +1,6 @@
+#include <sys/socket.h>
+#include <arpa/inet.h>
+
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,6 +49,40 @@ rs_http_header(const struct rs_req *req, const char *name)
 	return rs_http_env(req, var);
 }
 
+/*
+ * The parameters after a media type ("; charset=utf-8; q=1"): 1 when
+ * every charset among them names UTF-8 (quoted or not, in any case),
+ * else 0. Other parameters are not ours to judge.
+ */
+static int
+rs_http_charset(const char *p)
+{
+	const char	*name, *val;
+	size_t		 nlen, vlen;
+
+	for (;;) {
+		if (*(p += strspn(p, " \t;")) == '\0')
+			return 1;
+		name = p;
+		p += nlen = strcspn(p, "=; \t");
+		p += strspn(p, " \t");
+		if (*p != '=')
+			continue;	/* a parameter without a value */
+		p += 1 + strspn(p + 1, " \t");
+		if (*p == '"') {
+			val = ++p;
+			p += vlen = strcspn(p, "\"");
+		} else {
+			val = p;
+			p += vlen = strcspn(p, "; \t");
+		}
+		if (nlen == 7 && strncasecmp(name, "charset", 7) == 0 &&
+		    (vlen != 5 || strncasecmp(val, "utf-8", 5) != 0))
+			return 0;
+		p += strcspn(p, ";");
+	}
+}
+
 int
 rs_http_json_type(const char *ct)
 {
@@ -66,7 +103,7 @@ rs_http_json_type(const char *ct)
 		if (strncasecmp(ct, ok[i], len) == 0 &&
 		    (ct[len] == '\0' || ct[len] == ';' || ct[len] == ' ' ||
 		    ct[len] == '\t'))
-			return 1;
+			return rs_http_charset(ct + len);
 	}
 	return 0;
 }
@@ -100,21 +137,80 @@ rs_http_method(struct rs_req *req)
 			req->method = (enum rs_method)i;
 }
 
+char *
+rs_http_printable(struct rs_arena *a, const char *s, size_t len, size_t max)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	char			*out, *o;
+	size_t			 i, cap = len < max / 3 ? 3 * len : max;
+	unsigned char		 c;
+
+	if ((out = o = rs_arena_alloc(a, cap + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		if (c > 0x20 && c < 0x7f) {
+			if ((size_t)(o - out) + 1 > cap)
+				break;
+			*o++ = (char)c;
+		} else {
+			if ((size_t)(o - out) + 3 > cap)
+				break;
+			*o++ = '%';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 0xf];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * Splits req->path on '/' and percent-decodes each segment into
+ * req->seg (the first RS_MAX_PATH_SEGMENTS) and req->nseg (all of them).
+ * 0, or -1 with *why when a segment does not decode.
+ */
+static int
+rs_http_split(struct rs_req *req, const char **why)
+{
+	const char	*p = req->path, *e;
+	char		*seg;
+	size_t		 n = 0;
+
+	while (*p == '/') {
+		p++;
+		e = p + strcspn(p, "/");
+		if ((seg = rs_query_decode(req->arena, p, (size_t)(e - p), 0,
+		    why)) == NULL)
+			return -1;
+		if (n < RS_MAX_PATH_SEGMENTS)
+			req->seg[n] = seg;
+		n++;
+		p = e;
+	}
+	req->nseg = n;
+	return 0;
+}
+
 static int
 rs_http_uri(struct rs_req *req, struct rs_http_fail *fail)
 {
 	const char	*q, *why;
 	char		 err[160];
+	size_t		 len = strcspn(req->uri, "?");
 
 	if (strlen(req->uri) > RS_MAX_URI) {
+		req->path = rs_http_printable(req->arena, req->uri, len,
+		    RS_MAX_INSTANCE);
 		fail->code = RS_PROB_INVALID_REQUEST;
 		fail->detail = "request URI too long";
 		return -1;
 	}
-	if ((q = strchr(req->uri, '?')) == NULL)
-		q = req->uri + strlen(req->uri);
-	if ((req->path = rs_query_decode(req->arena, req->uri,
-	    (size_t)(q - req->uri), 0, &why)) == NULL) {
+	q = req->uri + len;
+	if ((req->path = rs_http_printable(req->arena, req->uri, len,
+	    3 * RS_MAX_URI)) == NULL)
+		return -1;
+	if (rs_http_split(req, &why) != 0) {
 		fail->code = RS_PROB_INVALID_REQUEST;
 		fail->detail = rs_arena_printf(req->arena,
 		    "malformed path: %s", why);
@@ -145,6 +241,9 @@ rs_http_parse(struct rs_req *req, struct rs_arena *a, char *const *envp,
 	rs_http_method(req);
 	if ((req->uri = rs_http_env(req, "REQUEST_URI")) == NULL ||
 	    req->uri[0] != '/') {
+		if (req->uri != NULL)
+			req->path = rs_http_printable(a, req->uri,
+			    strcspn(req->uri, "?"), RS_MAX_INSTANCE);
 		fail->code = RS_PROB_INVALID_REQUEST;
 		fail->detail = "no usable REQUEST_URI";
 		return -1;
@@ -211,4 +310,61 @@ rs_http_read_body(struct rs_req *req, rs_http_reader rd, void *ctx,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The address X-Forwarded-For (xff) names as the client, read from the
+ * right past cfg's trusted proxies: 0 with *ip set, or -1 with *ip as it
+ * was when an entry read is not an IP literal or more than
+ * RS_MAX_FORWARDED_HOPS are trusted.
+ */
+static int
+rs_http_forwarded(const struct rs_config *cfg, const char *xff,
+    struct rs_ip *ip)
+{
+	const char	*end = xff + strlen(xff), *s, *a, *b;
+	struct rs_ip	 hop;
+	int		 n;
+
+	for (n = 0; n < RS_MAX_FORWARDED_HOPS; n++) {
+		for (s = end; s > xff && s[-1] != ','; s--)
+			continue;
+		for (a = s, b = end; a < b && (*a == ' ' || *a == '\t'); a++)
+			continue;
+		while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+			b--;
+		if (rs_config_ip(a, (size_t)(b - a), &hop) != 0)
+			return -1;
+		if (!rs_config_trusted(cfg, &hop) || s == xff) {
+			*ip = hop;
+			return 0;
+		}
+		end = s - 1;
+	}
+	return -1;
+}
+
+const char *
+rs_http_client(const struct rs_req *req, const struct rs_config *cfg)
+{
+	struct rs_ip	 ip;
+	const char	*xff, *s;
+	char		 buf[INET6_ADDRSTRLEN + 4];
+
+	if (rs_config_ip(req->remote_addr, strlen(req->remote_addr),
+	    &ip) != 0)
+		return req->remote_addr;
+	if (rs_config_trusted(cfg, &ip) &&
+	    (xff = rs_http_header(req, "X-Forwarded-For")) != NULL)
+		(void)rs_http_forwarded(cfg, xff, &ip);
+	if (!ip.v6)
+		s = inet_ntop(AF_INET, ip.b, buf, sizeof(buf));
+	else {
+		memset(ip.b + 8, 0, 8);
+		if ((s = inet_ntop(AF_INET6, ip.b, buf, INET6_ADDRSTRLEN)))
+			strcat(buf, "/64");
+	}
+	if (s == NULL || (s = rs_arena_strdup(req->arena, buf)) == NULL)
+		return req->remote_addr;
+	return s;
 }

@@ -3,13 +3,17 @@
  * into the request arena (nothing points into fcgi2's envp after
  * FCGX_Finish_r) and the method, path and query decoded once.
  * Routing is on REQUEST_URI: it is the one variable that Apache
- * (mod_fcgid and mod_proxy_fcgi) and lighttpd set alike.
+ * (mod_fcgid and mod_proxy_fcgi) and lighttpd set alike. The path is
+ * split on '/' as sent and each segment percent-decoded after, so an
+ * encoded slash (%2F) is a character of its segment, never a separator.
  */
 #ifndef RS_HTTP_H
 #define RS_HTTP_H
 
 #include <stddef.h>
 
+#include "limits.h"
+#include "config.h"
 #include "problem.h"
 #include "query.h"
 
@@ -35,7 +39,13 @@ struct rs_req {
 	enum rs_method	  method;
 	const char	 *method_name;
 	const char	 *uri;		/* as sent, with the query */
-	const char	 *path;		/* percent-decoded, no query */
+	const char	 *path;		/* as sent, no query; bytes outside
+					 * printable ASCII %-encoded. Also
+					 * set (bounded) when the parse
+					 * fails: a problem's instance */
+	const char	 *seg[RS_MAX_PATH_SEGMENTS]; /* decoded segments */
+	size_t		  nseg;		/* segments in the path; past
+					 * RS_MAX_PATH_SEGMENTS not kept */
 	const char	 *query_err;	/* why the query was refused, or NULL */
 	struct rs_query	  query;
 	const char	 *remote_addr;
@@ -58,7 +68,9 @@ struct rs_http_fail {
 
 /*
  * Fills req from envp (NULL-terminated "NAME=VALUE" strings).
- * Returns 0, or -1 with fail set when the request line itself is unusable.
+ * Returns 0, or -1 with fail set when the request line itself is unusable
+ * (a path segment that does not decode is 400 here); req->env and, when
+ * REQUEST_URI was there, req->path are set even then.
  * A malformed query does not fail here: req->query_err says why, so the
  * router can still answer 404/405 first.
  */
@@ -75,8 +87,28 @@ int	 rs_http_read_body(struct rs_req *req, rs_http_reader rd, void *ctx,
 const char *rs_http_env(const struct rs_req *req, const char *name);
 /* A request header by its HTTP name ("X-Request-Id"), or NULL. */
 const char *rs_http_header(const struct rs_req *req, const char *name);
-/* 1 when the media type is one we parse as JSON, else 0. */
+/*
+ * 1 when the media type is one we parse as JSON (application/json, or
+ * what curl -d sends) and any charset parameter names UTF-8; else 0.
+ */
 int	 rs_http_json_type(const char *content_type);
+/*
+ * s[0..len) with every byte outside printable ASCII %-encoded, cut to at
+ * most max bytes (never inside an escape): a string fit for a problem's
+ * instance. In req's arena; NULL when out of memory.
+ */
+char	*rs_http_printable(struct rs_arena *a, const char *s, size_t len,
+	    size_t max);
+/*
+ * Who failed key exchanges are counted against: REMOTE_ADDR, or, when
+ * that is one of cfg's trusted proxies, the right-most address of
+ * X-Forwarded-For that is not itself one (the left-most when all are);
+ * REMOTE_ADDR again when that header is absent or an entry read is not
+ * an IP literal. Normalised: IPv4-mapped IPv6 as IPv4, IPv6 as its /64
+ * (one host's usual share). In the request arena; never NULL.
+ */
+const char *rs_http_client(const struct rs_req *req,
+	    const struct rs_config *cfg);
 const char *rs_http_method_name(enum rs_method m);
 
 #endif /* RS_HTTP_H */

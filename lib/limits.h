@@ -8,6 +8,10 @@
 #define RS_MAX_BODY		(1024 * 1024)	/* request body, bytes */
 #define RS_MAX_JSON_DEPTH	32		/* nesting of arrays/objects */
 #define RS_MAX_URI		8192		/* REQUEST_URI, bytes */
+#define RS_MAX_PATH_SEGMENTS	8		/* path segments kept; a longer
+						 * path matches no route */
+#define RS_MAX_INSTANCE		512		/* a problem's instance made
+						 * from a path we refused */
 #define RS_MAX_QUERY_PARAMS	32		/* name=value pairs in a query */
 #define RS_MAX_QUERY_VALUE	1024		/* one decoded name or value */
 #define RS_MAX_HEADER		8192		/* one header value we read */
@@ -39,7 +43,14 @@
 #define RS_SYNC_TOUCH_MS	60000		/* last_sync_at granularity */
 
 #define RS_AUTH_FAIL_BURST	10		/* failed key exchanges ... */
-#define RS_AUTH_FAIL_WINDOW	60		/* ... per address per window (s) */
+#define RS_AUTH_FAIL_WINDOW	60		/* ... per address, and per key
+						 * prefix, per window (s) */
+#define RS_AUTH_KEY_PREFIX	16		/* "rs_live_" + 8: the part of a
+						 * wrong key counted */
+#define RS_AUTH_FAIL_PURGE	4		/* closed windows removed per
+						 * failure counted */
+#define RS_MAX_TRUSTED_PROXIES	16		/* RELAYSYNC_TRUSTED_PROXIES */
+#define RS_MAX_FORWARDED_HOPS	16		/* X-Forwarded-For hops read */
 
 #define RS_MAX_RECORD_DATA	(64 * 1024)	/* a record's data, compact */
 #define RS_MAX_FIELD_CHARS	200		/* title, type, site */

@@ -32,6 +32,23 @@ static const struct {
 	{ "invite_invalid", "Invite invalid", 410 },
 	{ "last_admin", "Last active admin", 409 },
 	{ "invalid_user_state", "Invalid user state", 409 },
+	{ "request_timeout", "Request timeout", 408 },
+	{ "length_required", "Length required", 411 },
+	{ "uri_too_long", "URI too long", 414 },
+	{ "request_header_fields_too_large",
+	    "Request header fields too large", 431 },
+	{ "not_implemented", "Not implemented", 501 },
+};
+
+/* The codes a status alone names, with nothing more particular known. */
+static const enum rs_problem rs_problem_generic[] = {
+	RS_PROB_INVALID_REQUEST, RS_PROB_UNAUTHORIZED, RS_PROB_FORBIDDEN,
+	RS_PROB_NOT_FOUND, RS_PROB_METHOD_NOT_ALLOWED,
+	RS_PROB_REQUEST_TIMEOUT, RS_PROB_LENGTH_REQUIRED,
+	RS_PROB_PAYLOAD_TOO_LARGE, RS_PROB_URI_TOO_LONG,
+	RS_PROB_UNSUPPORTED_MEDIA_TYPE, RS_PROB_RATE_LIMITED,
+	RS_PROB_HEADERS_TOO_LARGE, RS_PROB_INTERNAL, RS_PROB_NOT_IMPLEMENTED,
+	RS_PROB_UNAVAILABLE,
 };
 
 const char *
@@ -50,6 +67,18 @@ int
 rs_problem_status(enum rs_problem p)
 {
 	return rs_problems[p].status;
+}
+
+enum rs_problem
+rs_problem_for_status(int status)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(rs_problem_generic) /
+	    sizeof(rs_problem_generic[0]); i++)
+		if (rs_problems[rs_problem_generic[i]].status == status)
+			return rs_problem_generic[i];
+	return status < 500 ? RS_PROB_INVALID_REQUEST : RS_PROB_INTERNAL;
 }
 
 static int

@@ -32,6 +32,11 @@ enum rs_problem {
 	RS_PROB_INVITE_INVALID,
 	RS_PROB_LAST_ADMIN,
 	RS_PROB_USER_STATE,
+	RS_PROB_REQUEST_TIMEOUT,	/* the web server's own errors */
+	RS_PROB_LENGTH_REQUIRED,
+	RS_PROB_URI_TOO_LONG,
+	RS_PROB_HEADERS_TOO_LARGE,
+	RS_PROB_NOT_IMPLEMENTED,
 	RS_PROB__MAX
 };
 
@@ -40,6 +45,14 @@ enum rs_problem {
 const char	*rs_problem_code(enum rs_problem p);
 const char	*rs_problem_title(enum rs_problem p);
 int		 rs_problem_status(enum rs_problem p);
+/*
+ * The problem to answer a status 400..599 with that someone else (the
+ * web server) decided: the generic code of that status (not_found for
+ * 404, not the more particular record_deleted of 410), else
+ * invalid_request for 4xx and internal_error for 5xx, whose own status
+ * then differs from the one to answer.
+ */
+enum rs_problem	 rs_problem_for_status(int status);
 
 /*
  * A new problem object (caller owns it) with type, title, status, detail,

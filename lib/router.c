@@ -1,6 +1,5 @@
 #include <string.h>
 
-#include "arena.h"
 #include "role.h"
 #include "router.h"
 #include "api_auth.h"
@@ -52,35 +51,58 @@ rs_router_table(void)
 }
 
 /*
- * Matches path against pattern segment by segment; ":x" matches one
- * non-empty segment, captured into params. Returns 1 on a match.
+ * Matches req's decoded path segments against pattern's; ":x" matches
+ * one non-empty segment, whose decoded value goes into params (up to
+ * RS_MAX_PATH_PARAMS). Returns 1 on a match, with *nparams set.
  */
 static int
-rs_router_path(const char *pattern, const char *path, const char **params,
-    size_t *nparams, struct rs_arena *a)
+rs_router_path(const char *pattern, const struct rs_req *req,
+    const char **params, size_t *nparams)
 {
-	const char	*p = pattern, *s = path, *pe, *se;
-	size_t		 n = 0;
+	const char	*p = pattern, *pe;
+	size_t		 i, n = 0, len;
 
-	for (;;) {
-		if (*p != '/' || *s != '/')
-			return *p == '\0' && *s == '\0' && (*nparams = n, 1);
+	if (req->nseg > RS_MAX_PATH_SEGMENTS)
+		return 0;
+	for (i = 0; *p == '/'; i++, p = pe) {
 		p++;
-		s++;
 		pe = p + strcspn(p, "/");
-		se = s + strcspn(s, "/");
-		if (*p == ':') {
-			if (se == s || n == RS_MAX_PATH_PARAMS)
-				return 0;
-			if (a != NULL && (params[n++] =
-			    rs_arena_strndup(a, s, (size_t)(se - s))) == NULL)
-				return 0;
-		} else if (pe - p != se - s || memcmp(p, s,
-		    (size_t)(pe - p)) != 0)
+		len = (size_t)(pe - p);
+		if (i == req->nseg)
 			return 0;
-		p = pe;
-		s = se;
+		if (*p == ':') {
+			if (req->seg[i][0] == '\0' || n == RS_MAX_PATH_PARAMS)
+				return 0;
+			params[n++] = req->seg[i];
+		} else if (strlen(req->seg[i]) != len ||
+		    memcmp(p, req->seg[i], len) != 0)
+			return 0;
 	}
+	if (i != req->nseg)
+		return 0;
+	*nparams = n;
+	return 1;
+}
+
+/* Appends method m to the Allow list unless it is there. */
+static void
+rs_router_allow(char *allow, size_t allowsz, enum rs_method m)
+{
+	const char	*name = rs_http_method_name(m);
+
+	if (allowsz == 0 || strstr(allow, name) != NULL)
+		return;
+	if (allow[0] != '\0')
+		strncat(allow, ", ", allowsz - strlen(allow) - 1);
+	strncat(allow, name, allowsz - strlen(allow) - 1);
+}
+
+/* Does row r serve method m? HEAD is served by every GET row. */
+static int
+rs_router_serves(const struct rs_route *r, enum rs_method m)
+{
+	return r->method == m ||
+	    (m == RS_METHOD_HEAD && r->method == RS_METHOD_GET);
 }
 
 enum rs_match
@@ -88,30 +110,27 @@ rs_router_match(struct rs_req *req, const struct rs_route **route,
     char *allow, size_t allowsz)
 {
 	const struct rs_route	*r;
-	const char		*dummy[RS_MAX_PATH_PARAMS];
-	size_t			 n;
+	const char		*params[RS_MAX_PATH_PARAMS];
+	size_t			 n, i;
 	int			 seen = 0;
 
 	*route = NULL;
 	if (allowsz > 0)
 		allow[0] = '\0';
 	for (r = rs_routes; r->pattern != NULL; r++) {
-		if (!rs_router_path(r->pattern, req->path, dummy, &n, NULL))
+		if (!rs_router_path(r->pattern, req, params, &n))
 			continue;
-		if (r->method == req->method) {
-			if (!rs_router_path(r->pattern, req->path,
-			    req->params, &req->nparams, req->arena))
-				return RS_MATCH_NOT_FOUND;
+		if (rs_router_serves(r, req->method)) {
+			for (i = 0; i < n; i++)
+				req->params[i] = params[i];
+			req->nparams = n;
 			*route = r;
 			return RS_MATCH_OK;
 		}
-		if (strstr(allow, rs_http_method_name(r->method)) == NULL) {
-			if (seen++)
-				strncat(allow, ", ",
-				    allowsz - strlen(allow) - 1);
-			strncat(allow, rs_http_method_name(r->method),
-			    allowsz - strlen(allow) - 1);
-		}
+		seen = 1;
+		rs_router_allow(allow, allowsz, r->method);
+		if (r->method == RS_METHOD_GET)
+			rs_router_allow(allow, allowsz, RS_METHOD_HEAD);
 	}
 	return seen ? RS_MATCH_BAD_METHOD : RS_MATCH_NOT_FOUND;
 }

@@ -14,8 +14,7 @@ enum {
 	STMT_INSERT,
 	STMT_REVOKE,
 	STMT_EXISTS,
-	STMT_FAILS_GET,
-	STMT_FAILS_ADD,
+	STMT_LIST,
 	STMT__MAX
 };
 
@@ -37,15 +36,12 @@ static const char *const sql[STMT__MAX] = {
 	"WHERE id = ?1 AND revoked_at IS NULL",
 	/* STMT_EXISTS */
 	"SELECT 1 FROM api_keys WHERE id = ?1",
-	/* STMT_FAILS_GET */
-	"SELECT window_start, failures FROM auth_failures WHERE addr = ?1",
-	/* STMT_FAILS_ADD: a new window once the old one has passed */
-	"INSERT INTO auth_failures (addr, window_start, failures) "
-	"VALUES (?1, ?2, 1) ON CONFLICT (addr) DO UPDATE SET "
-	"failures = CASE WHEN window_start + ?3 <= ?2 THEN 1 "
-	"ELSE failures + 1 END, "
-	"window_start = CASE WHEN window_start + ?3 <= ?2 THEN ?2 "
-	"ELSE window_start END",
+	/* STMT_LIST: never the hash */
+	"SELECT k.rowid, k.id, k.org_id, k.user_id, u.email, u.role, "
+	"k.created_at, k.revoked_at FROM api_keys k "
+	"JOIN users u ON u.id = k.user_id "
+	"WHERE (?1 IS NULL OR k.org_id = ?1) AND k.rowid > ?2 "
+	"ORDER BY k.rowid LIMIT ?3",
 };
 
 enum rs_err
@@ -156,36 +152,46 @@ rs_store_keys_revoke(struct rs_db *db, const char *key_id, int64_t now)
 	return step == SQLITE_DONE ? RS_ERR_NOTFOUND : rs_db_err(step);
 }
 
-enum rs_err
-rs_store_keys_failures(struct rs_db *db, const char *addr, int64_t *start,
-    int *fails)
-{
-	sqlite3_stmt	*st;
-	int		 step;
 
-	*start = 0;
-	*fails = 0;
-	if ((st = rs_db_stmt(db, sql[STMT_FAILS_GET])) == NULL)
-		return RS_ERR_DB;
-	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
-	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		*start = sqlite3_column_int64(st, 0);
-		*fails = sqlite3_column_int(st, 1);
-	}
-	rs_db_done(st);
-	return step == SQLITE_ROW || step == SQLITE_DONE ? RS_OK :
-	    rs_db_err(step);
+/* Fills k from the current row of STMT_LIST. */
+static enum rs_err
+rs_store_keys_row(struct rs_arena *a, sqlite3_stmt *st,
+    struct rs_store_keyinfo *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->rowid = sqlite3_column_int64(st, 0);
+	if (rs_db_column_copy(st, 1, k->id, sizeof(k->id)) != RS_OK ||
+	    rs_db_column_copy(st, 2, k->org_id, sizeof(k->org_id)) != RS_OK ||
+	    rs_db_column_copy(st, 3, k->user_id, sizeof(k->user_id)) != RS_OK)
+		return RS_ERR_RANGE;
+	if ((k->email = rs_db_column_dup(st, 4, a)) == NULL)
+		return RS_ERR_NOMEM;
+	k->role = rs_role_parse((const char *)sqlite3_column_text(st, 5));
+	k->created_at = sqlite3_column_int64(st, 6);
+	k->revoked_at = sqlite3_column_int64(st, 7);
+	return RS_OK;
 }
 
 enum rs_err
-rs_store_keys_failed(struct rs_db *db, const char *addr, int64_t now)
+rs_store_keys_list(struct rs_db *db, struct rs_arena *a, const char *org,
+    int64_t after, size_t max, struct rs_store_keyinfo *out, size_t *n)
 {
 	sqlite3_stmt	*st;
+	enum rs_err	 rc = RS_OK;
+	int		 step = SQLITE_DONE;
 
-	if ((st = rs_db_stmt(db, sql[STMT_FAILS_ADD])) == NULL)
+	*n = 0;
+	if ((st = rs_db_stmt(db, sql[STMT_LIST])) == NULL)
 		return RS_ERR_DB;
-	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int(st, 3, RS_AUTH_FAIL_WINDOW);
-	return rs_db_run(st);
+	if (org != NULL)
+		sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, after);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	while (*n < max && (step = sqlite3_step(st)) == SQLITE_ROW)
+		if ((rc = rs_store_keys_row(a, st, &out[(*n)++])) != RS_OK)
+			break;
+	if (rc == RS_OK && *n < max && step != SQLITE_DONE)
+		rc = rs_db_err(step);
+	rs_db_done(st);
+	return rc;
 }

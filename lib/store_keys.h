@@ -1,5 +1,5 @@
 /*
- * store_keys.h: API keys and the throttle on failed key exchanges.
+ * store_keys.h: API keys, their holders and the operator's listing of them.
  * Keys are stored only as their keyed hash (apikey.h); a key of a
  * disabled user, or a revoked key, is never found. Writes happen inside
  * the caller's transaction (txn.h).
@@ -63,14 +63,24 @@ enum rs_err	rs_store_keys_issue(struct rs_db *db,
  */
 enum rs_err	rs_store_keys_revoke(struct rs_db *db, const char *key_id,
 		    int64_t now);
+/* A key as the operator's listing shows it: never the key or its hash. */
+struct rs_store_keyinfo {
+	int64_t		 rowid;		/* list order */
+	char		 id[RS_ID_MAX];
+	char		 org_id[RS_ID_MAX];
+	char		 user_id[RS_ID_MAX];
+	const char	*email;		/* in the reader's arena */
+	enum rs_role	 role;		/* the user's, now */
+	int64_t		 created_at;
+	int64_t		 revoked_at;	/* 0: live */
+};
+
 /*
- * Failed exchanges from addr in the window that started at *start
- * (seconds): RS_OK with *fails (0 and *start 0 when none), or an error.
+ * Up to max keys of org (NULL: of every org) with rowid > after, oldest
+ * first: RS_OK with *n rows in out (emails in a), or an error.
  */
-enum rs_err	rs_store_keys_failures(struct rs_db *db, const char *addr,
-		    int64_t *start, int *fails);
-/* Inside a write transaction: counts one failure from addr at now (s). */
-enum rs_err	rs_store_keys_failed(struct rs_db *db, const char *addr,
-		    int64_t now);
+enum rs_err	rs_store_keys_list(struct rs_db *db, struct rs_arena *a,
+		    const char *org, int64_t after, size_t max,
+		    struct rs_store_keyinfo *out, size_t *n);
 
 #endif /* RS_STORE_KEYS_H */

@@ -10,6 +10,7 @@ enum {
 	STMT_EXISTS,
 	STMT_STATS,
 	STMT_PING,
+	STMT_LIST,
 	STMT__MAX
 };
 
@@ -26,6 +27,12 @@ static const char *const sql[STMT__MAX] = {
 	"(SELECT count(*) FROM api_keys WHERE revoked_at IS NOT NULL)",
 	/* STMT_PING */
 	"SELECT count(*) FROM orgs",
+	/* STMT_LIST */
+	"SELECT o.rowid, o.id, o.name, o.rate_limit, "
+	"(SELECT count(*) FROM users u WHERE u.org_id = o.id), "
+	"(SELECT count(*) FROM api_keys k WHERE k.org_id = o.id "
+	"AND k.revoked_at IS NULL), o.created_at "
+	"FROM orgs o WHERE o.rowid > ?1 ORDER BY o.rowid LIMIT ?2",
 };
 
 enum rs_err
@@ -89,4 +96,44 @@ rs_store_orgs_ping(struct rs_db *db)
 	rc = sqlite3_step(st);
 	rs_db_done(st);
 	return rc == SQLITE_ROW ? RS_OK : rs_db_err(rc);
+}
+
+
+/* Fills o from the current row of STMT_LIST. */
+static enum rs_err
+rs_store_orgs_row(struct rs_arena *a, sqlite3_stmt *st, struct rs_store_org *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->rowid = sqlite3_column_int64(st, 0);
+	if (rs_db_column_copy(st, 1, o->id, sizeof(o->id)) != RS_OK)
+		return RS_ERR_RANGE;
+	if ((o->name = rs_db_column_dup(st, 2, a)) == NULL)
+		return RS_ERR_NOMEM;
+	o->rate_limit = sqlite3_column_int(st, 3);
+	o->users = sqlite3_column_int64(st, 4);
+	o->keys = sqlite3_column_int64(st, 5);
+	o->created_at = sqlite3_column_int64(st, 6);
+	return RS_OK;
+}
+
+enum rs_err
+rs_store_orgs_list(struct rs_db *db, struct rs_arena *a, int64_t after,
+    size_t max, struct rs_store_org *out, size_t *n)
+{
+	sqlite3_stmt	*st;
+	enum rs_err	 rc = RS_OK;
+	int		 step = SQLITE_DONE;
+
+	*n = 0;
+	if ((st = rs_db_stmt(db, sql[STMT_LIST])) == NULL)
+		return RS_ERR_DB;
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	while (*n < max && (step = sqlite3_step(st)) == SQLITE_ROW)
+		if ((rc = rs_store_orgs_row(a, st, &out[(*n)++])) != RS_OK)
+			break;
+	if (rc == RS_OK && *n < max && step != SQLITE_DONE)
+		rc = rs_db_err(step);
+	rs_db_done(st);
+	return rc;
 }

@@ -31,4 +31,25 @@ enum rs_err	rs_store_orgs_ping(struct rs_db *db);
 /* How many orgs, users and keys there are (a real read of each table). */
 enum rs_err	rs_store_orgs_stats(struct rs_db *db, struct rs_store_stats *s);
 
+/* An org as the operator's listing shows it. */
+struct rs_store_org {
+	int64_t		 rowid;		/* list order */
+	char		 id[RS_ID_MAX];
+	const char	*name;		/* in the reader's arena */
+	int		 rate_limit;
+	int64_t		 users;
+	int64_t		 keys;		/* live */
+	int64_t		 created_at;
+};
+
+struct rs_arena;
+
+/*
+ * Up to max orgs with rowid > after, oldest first: RS_OK with *n rows in
+ * out (names in a), or an error.
+ */
+enum rs_err	rs_store_orgs_list(struct rs_db *db, struct rs_arena *a,
+		    int64_t after, size_t max, struct rs_store_org *out,
+		    size_t *n);
+
 #endif /* RS_STORE_ORGS_H */

@@ -44,6 +44,11 @@ APACHE_BIN = "/usr/sbin/apache2"
 APACHE_MODULES = "/usr/lib/apache2/modules"
 APACHE_USER = "www-data"
 LIGHTTPD_BIN = "lighttpd"
+POOL_SIZE = 4            # lighttpd's max-procs (Apache starts this many)
+
+# How the Apache config includes relaysync.conf: "server" (at server level)
+# or "vhost" (inside a <VirtualHost>); run.py --apache-form sets it.
+APACHE_FORM = "server"
 
 # Extra environment for the FastCGI program (e.g. RELAYSYNC_TOKEN_TTL).
 # Test modules may add to it at import time with set_app_env().
@@ -433,11 +438,19 @@ class Server:
 
     name = "?"
 
-    def __init__(self, ws, port):
+    def __init__(self, ws, port, fcgi=None, extra=(), form="server"):
+        """FCGI: the program to run (default: the prefix's); EXTRA: config
+        lines added after the includes (to override a setting); FORM
+        (Apache): "server" includes relaysync.conf at server level,
+        "vhost" inside a <VirtualHost>."""
         self.ws = ws
         self.port = port
         self.proc = None
         self.output = ws.path(self.name + ".out")
+        self.fcgi = fcgi or os.path.join(ws.prefix,
+                                         "libexec/relaysync/relaysync.fcgi")
+        self.extra = list(extra)
+        self.form = form
 
     def argv(self):
         raise NotImplementedError
@@ -497,20 +510,21 @@ class Lighttpd(Server):
 
     def write_config(self):
         ws, prefix = self.ws, self.ws.prefix
+        conf = os.path.join(prefix, "etc/relaysync/lighttpd")
         lines = [
             'server.document-root = "%s"' % ws.www,
             "server.port = %d" % self.port,
             'server.bind = "127.0.0.1"',
             'server.errorlog = "%s"' % ws.path("lighttpd-error.log"),
-            'var.relaysync_fcgi = "%s"'
-            % os.path.join(prefix, "libexec/relaysync/relaysync.fcgi"),
-            'var.relaysync_db = "%s"' % ws.db,
-            'var.relaysync_secret_file = "%s"' % ws.secret_file,
-            'var.relaysync_socket = "%s"' % ws.path("fcgi.sock"),
-            "var.relaysync_procs = 4",
-            'include "%s"'
-            % os.path.join(prefix, "etc/relaysync/lighttpd/relaysync.conf"),
-        ]
+            'include "%s"' % os.path.join(conf, "relaysync-paths.conf"),
+            # := replaces what relaysync-paths.conf set
+            'var.relaysync_fcgi := "%s"' % self.fcgi,
+            'var.relaysync_db := "%s"' % ws.db,
+            'var.relaysync_secret_file := "%s"' % ws.secret_file,
+            'var.relaysync_socket := "%s"' % ws.path("fcgi.sock"),
+            "var.relaysync_procs := %d" % POOL_SIZE,
+            'include "%s"' % os.path.join(conf, "relaysync.conf"),
+        ] + self.extra
         write_file(self.config_path(), "\n".join(lines) + "\n")
 
 
@@ -528,7 +542,6 @@ class Apache(Server):
 
     def write_config(self):
         ws, prefix = self.ws, self.ws.prefix
-        fcgi_dir = os.path.join(prefix, "libexec/relaysync")
         lines = ['ServerRoot "%s"' % ws.dir,
                  'DefaultRuntimeDir "%s"' % ws.path("run"),
                  'PidFile "%s"' % ws.path("run", "apache2.pid"),
@@ -537,24 +550,36 @@ class Apache(Server):
                  "Listen 127.0.0.1:%d" % self.port,
                  "ServerName 127.0.0.1"]
         for mod in ("mpm_event", "authz_core", "alias", "mime", "env",
-                    "fcgid"):
+                    "fcgid", "headers", "unique_id", "reqtimeout"):
             lines.append('LoadModule %s_module "%s/mod_%s.so"'
                          % (mod, APACHE_MODULES, mod))
         if ws.run_as:
             lines += ["User %s" % ws.run_as, "Group %s" % ws.run_as]
+        fcgi_dir = os.path.dirname(self.fcgi)
+        conf = os.path.join(prefix, "etc/relaysync/apache")
         lines += ["TypesConfig /etc/mime.types",
                   'FcgidIPCDir "%s"' % ws.path("fcgid"),
                   'FcgidProcessTableFile "%s"' % ws.path("fcgid", "shm"),
                   'DocumentRoot "%s"' % ws.www,
-                  'Define RELAYSYNC_FCGI "%s"'
-                  % os.path.join(fcgi_dir, "relaysync.fcgi"),
+                  'Define RELAYSYNC_FCGI "%s"' % self.fcgi,
                   'Define RELAYSYNC_FCGI_DIR "%s"' % fcgi_dir,
                   'Define RELAYSYNC_DB "%s"' % ws.db,
-                  'Define RELAYSYNC_SECRET_FILE "%s"' % ws.secret_file]
-        for name, value in sorted(APP_ENV.items()):
-            lines.append('FcgidInitialEnv %s "%s"' % (name, value))
-        lines.append('Include "%s"'
-                     % os.path.join(prefix, "etc/relaysync/apache/relaysync.conf"))
+                  'Define RELAYSYNC_SECRET_FILE "%s"' % ws.secret_file,
+                  'Include "%s"' % os.path.join(conf, "relaysync-server.conf")]
+        # The API's part: at server level, or inside a virtual host (the
+        # server then answers other paths from its own DocumentRoot).
+        api = ['FcgidInitialEnv %s "%s"' % (name, value)
+               for name, value in sorted(APP_ENV.items())]
+        api.append('Include "%s"' % os.path.join(conf, "relaysync.conf"))
+        if self.form == "vhost":
+            lines.append("<VirtualHost 127.0.0.1:%d>" % self.port)
+            lines += ["    ServerName 127.0.0.1",
+                      '    DocumentRoot "%s"' % ws.www]
+            lines += ["    " + l for l in api]
+            lines.append("</VirtualHost>")
+        else:
+            lines += api
+        lines += self.extra
         write_file(self.config_path(), "\n".join(lines) + "\n")
 
 
@@ -646,14 +671,16 @@ class Context:
     def setup(self):
         self.cli_ok(["init"])
         self.org_id = self.cli_ok(["org", "create", "demo"]).strip()
-        self.admin_key = self.cli_ok(["key", "create", "--org", self.org_id,
-                                      "--email", "admin@example.com",
-                                      "--role", "admin"]).strip()
+        self.admin_key = json.loads(self.cli_ok(
+            ["key", "create", "--org", self.org_id, "--email",
+             "admin@example.com", "--role", "admin", "--json"]))["api_key"]
         self.org_b_id = self.cli_ok(["org", "create", "other"]).strip()
-        self.org_b_key = self.cli_ok(["key", "create", "--org", self.org_b_id,
-                                      "--email", "admin@other.example.com",
-                                      "--role", "admin"]).strip()
-        self.server = SERVERS[self.server_name](self.workspace, self.port)
+        self.org_b_key = json.loads(self.cli_ok(
+            ["key", "create", "--org", self.org_b_id, "--email",
+             "admin@other.example.com", "--role", "admin",
+             "--json"]))["api_key"]
+        self.server = SERVERS[self.server_name](self.workspace, self.port,
+                                                form=APACHE_FORM)
         self.logs = LogWatch(self.server.log_files())
         self.server.start()
         self.wait_healthy()
@@ -779,6 +806,10 @@ def parse_args(argv):
     p.add_argument("--server", required=True, choices=sorted(SERVERS))
     p.add_argument("-k", dest="keyword", default=None,
                    help="run only tests whose name contains this")
+    p.add_argument("--apache-form", choices=("server", "vhost"),
+                   default="server",
+                   help="include relaysync.conf at server level (default) "
+                   "or inside a <VirtualHost>")
     return p.parse_args(argv)
 
 
@@ -788,10 +819,15 @@ def on_sigterm(signum, frame):
 
 def main(argv):
     args = parse_args(argv)
+    global APACHE_FORM
+    APACHE_FORM = args.apache_form
     signal.signal(signal.SIGTERM, on_sigterm)
     cases = selected_tests(args.keyword)
     prefix = os.path.abspath(args.prefix)
-    print("# RelaySync integration: server=%s prefix=%s" % (args.server, prefix))
+    form = " (relaysync.conf in a <VirtualHost>)" \
+        if args.server == "apache" and APACHE_FORM == "vhost" else ""
+    print("# RelaySync integration: server=%s%s prefix=%s"
+          % (args.server, form, prefix))
     print("1..%d" % len(cases))
     sys.stdout.flush()
     ctx = None

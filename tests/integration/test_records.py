@@ -82,9 +82,10 @@ def role_token(ctx, role):
     """A token of the demo org's records-<role>@example.com user."""
     keys = state(ctx)["keys"]
     if role not in keys:
-        keys[role] = cli_ok(ctx, ["key", "create", "--org", ctx.org_id,
-                                  "--email", "records-%s@example.com" % role,
-                                  "--role", role])
+        keys[role] = json.loads(cli_ok(
+            ctx, ["key", "create", "--org", ctx.org_id, "--email",
+                  "records-%s@example.com" % role, "--role", role,
+                  "--json"]))["api_key"]
     return token(ctx, keys[role])
 
 
@@ -92,8 +93,9 @@ def fresh_org(ctx):
     """A new org with its own admin: (org_id, admin token)."""
     label = secrets.token_hex(4)
     org = cli_ok(ctx, ["org", "create", "records-" + label])
-    key = cli_ok(ctx, ["key", "create", "--org", org, "--email",
-                       "admin@%s.example.com" % label, "--role", "admin"])
+    key = json.loads(cli_ok(ctx, ["key", "create", "--org", org, "--email",
+                                  "admin@%s.example.com" % label, "--role",
+                                  "admin", "--json"]))["api_key"]
     return org, token(ctx, key)
 
 

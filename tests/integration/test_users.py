@@ -181,9 +181,10 @@ def fresh_org(ctx, name):
     expect(rc == 0, "org create: exit %d: %s%s" % (rc, out, err))
     org = out.strip()
     rc, out, err = ctx.cli(["key", "create", "--org", org, "--email",
-                            unique_email("boss"), "--role", "admin"])
+                            unique_email("boss"), "--role", "admin",
+                            "--json"])
     expect(rc == 0, "key create: exit %d: %s%s" % (rc, out, err))
-    token = ctx.token_for(out.strip())
+    token = ctx.token_for(json.loads(out)["api_key"])
     return org, token, me_of(ctx, token)
 
 

@@ -47,7 +47,9 @@
  * One request and what its answer must be.
  *
  * auth: the Authorization header (a template), or NULL for none.
- * hdrs: more request headers, "Name: value" lines (a template), or NULL.
+ * hdrs: more request headers, "Name: value" lines (a template), or NULL;
+ * a line "$NAME: value" is the FastCGI parameter NAME itself (what the
+ * web server sets: REMOTE_ADDR, REDIRECT_STATUS), not a header.
  * ctype: the request's Content-Type; NULL means application/json when
  * there is a body.
  * code: the problem code of a failure (Content-Type
@@ -58,7 +60,9 @@
  * array's length): "path" present and not null, "path=value" equal as
  * text (strings as they are, others as compact JSON), "path!=value"
  * different, "path~text" containing, "!path" absent; "@body=value"
- * compares the raw body. Values are templates.
+ * compares the raw body. Values are templates. A HEAD answer has no
+ * body: its Content-Length must be there and its body empty, and it has
+ * no member checks.
  * save: "var=path,..." sets variables from the answer after it came and
  * before the checks; a path "@body" is the raw body, "^Name" a header.
  */
@@ -87,6 +91,23 @@ struct tcase {
 #define UNKNOWN_REC	"rec_00000000000000000000000000"
 #define ZERO_ULID	"00000000000000000000000000"
 #define WRONG_KEY	"rs_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+/* A wrong key whose prefix (the first 16 characters) is "rs_live_" p
+ * and six more; p is two characters. */
+#define WRONG(p)	"rs_live_" p "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+/* A token exchange with a wrong key, its extra lines hdrs: 401, or 429. */
+#define BAD_KEY(label, hdrs, key) \
+	{ __LINE__, label, "POST", "/v1/auth/token", NULL, hdrs, JSON, \
+	    "{\"api_key\":\"" key "\"}", 401, "invalid_api_key", { NULL }, \
+	    { NULL }, NULL }
+#define THROTTLED(label, hdrs, key) \
+	{ __LINE__, label, "POST", "/v1/auth/token", NULL, hdrs, JSON, \
+	    "{\"api_key\":\"" key "\"}", 429, "rate_limited", \
+	    { "Retry-After" }, { "detail~retry in" }, NULL }
+#define GOOD_KEY(label, hdrs) \
+	{ __LINE__, label, "POST", "/v1/auth/token", NULL, hdrs, JSON, \
+	    "{\"api_key\":\"${kadm}\"}", 200, NULL, { NULL }, \
+	    { "access_token", "role=admin" }, NULL }
+#define WSR	"web server refused the request before RelaySync read it"
 
 /* ---- the cases ---------------------------------------------------------- */
 
@@ -94,7 +115,107 @@ struct tcase {
 static const struct tcase ops_cases[] = {
 	{ __LINE__, "health", "GET", "/v1/health", NULL, NULL, NULL, NULL,
 	    200, NULL, { NULL },
-	    { "status=ok", "version", "schema" }, NULL },
+	    { "status=ok", "version", "schema" }, "hlen=^Content-Length" },
+	{ __LINE__, "HEAD health: GET's headers, no body", "HEAD",
+	    "/v1/health", NULL, NULL, NULL, NULL,
+	    200, NULL, { "Content-Length=${hlen}", "!Allow" }, { NULL },
+	    NULL },
+	{ __LINE__, "HEAD unknown path", "HEAD", "/v1/nope", NULL, NULL,
+	    NULL, NULL,
+	    404, "not_found", { "Content-Length" }, { NULL }, NULL },
+	{ __LINE__, "HEAD on a POST-only path", "HEAD", "/v1/auth/token",
+	    NULL, NULL, NULL, NULL,
+	    405, "method_not_allowed", { "Allow=POST" }, { NULL }, NULL },
+	{ __LINE__, "HEAD me without a token", "HEAD", "/v1/me", NULL, NULL,
+	    NULL, NULL,
+	    401, "unauthorized", { "WWW-Authenticate~Bearer" }, { NULL },
+	    NULL },
+	{ __LINE__, "escaped letters route as their letters", "GET",
+	    "/v1/%68ealth", NULL, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "status=ok" }, NULL },
+	{ __LINE__, "%2F does not separate segments", "GET", "/v1%2Fhealth",
+	    NULL, NULL, NULL, NULL,
+	    404, "not_found", { NULL }, { NULL }, NULL },
+	{ __LINE__, "a path that does not decode keeps its instance", "GET",
+	    "/v1/%zz/x?a=1", NULL, NULL, NULL, NULL,
+	    400, "invalid_request", { NULL }, { "detail~malformed path" },
+	    NULL },
+	{ __LINE__, "an escaped NUL in the path", "GET", "/v1/health%00",
+	    NULL, NULL, NULL, NULL,
+	    400, "invalid_request", { NULL }, { NULL }, NULL },
+
+	/* The web server's own error, handed to us (REDIRECT_STATUS). */
+	{ __LINE__, "REDIRECT_STATUS 200 is a normal request", "GET",
+	    "/v1/health", NULL, "$REDIRECT_STATUS: 200", NULL, NULL,
+	    200, NULL, { NULL }, { "status=ok" }, NULL },
+	{ __LINE__, "REDIRECT_STATUS 302 is a normal request", "GET",
+	    "/v1/health", NULL, "$REDIRECT_STATUS: 302", NULL, NULL,
+	    200, NULL, { NULL }, { "status=ok" }, NULL },
+	{ __LINE__, "REDIRECT_STATUS 4040 is a normal request", "GET",
+	    "/v1/health", NULL, "$REDIRECT_STATUS: 4040", NULL, NULL,
+	    200, NULL, { NULL }, { "status=ok" }, NULL },
+	{ __LINE__, "REDIRECT_STATUS 40x is a normal request", "GET",
+	    "/v1/health", NULL, "$REDIRECT_STATUS: 40x", NULL, NULL,
+	    200, NULL, { NULL }, { "status=ok" }, NULL },
+	{ __LINE__, "a client's Redirect-Status header is a header", "GET",
+	    "/v1/health", NULL, "Redirect-Status: 404", NULL, NULL,
+	    200, NULL, { NULL }, { "status=ok" }, NULL },
+	{ __LINE__, "web server 404 on a routed path", "GET", "/v1/health",
+	    NULL, "$REDIRECT_STATUS: 404", NULL, NULL,
+	    404, "not_found", { "!Allow" },
+	    { "detail~" WSR " (404 ", "status=404" }, NULL },
+	{ __LINE__, "web server 414", "GET", "/v1/nope", NULL,
+	    "$REDIRECT_STATUS: 414", NULL, NULL,
+	    414, "uri_too_long", { NULL }, { "detail~" WSR " (414 " }, NULL },
+	{ __LINE__, "web server 413: the body is not read", "POST",
+	    "/v1/records", ADM, "$REDIRECT_STATUS: 413", JSON, "{\"title\":1}",
+	    413, "payload_too_large", { "!Location" }, { "detail~" WSR },
+	    NULL },
+	{ __LINE__, "web server 400 before the token", "GET", "/v1/me", NULL,
+	    "$REDIRECT_STATUS: 400", NULL, NULL,
+	    400, "invalid_request", { "!WWW-Authenticate" },
+	    { "detail~" WSR }, NULL },
+	{ __LINE__, "web server 403", "GET", "/v1/records", NULL,
+	    "$REDIRECT_STATUS: 403", NULL, NULL,
+	    403, "forbidden", { NULL }, { NULL }, NULL },
+	{ __LINE__, "web server 405", "PUT", "/v1/x", NULL,
+	    "$REDIRECT_STATUS: 405", NULL, NULL,
+	    405, "method_not_allowed", { NULL }, { NULL }, NULL },
+	{ __LINE__, "web server 408", "GET", "/v1/x", NULL,
+	    "$REDIRECT_STATUS: 408", NULL, NULL,
+	    408, "request_timeout", { NULL }, { NULL }, NULL },
+	{ __LINE__, "web server 411", "POST", "/v1/records", NULL,
+	    "$REDIRECT_STATUS: 411", NULL, NULL,
+	    411, "length_required", { NULL }, { NULL }, NULL },
+	{ __LINE__, "web server 418: invalid_request as 418", "GET", "/v1/x",
+	    NULL, "$REDIRECT_STATUS: 418", NULL, NULL,
+	    418, "invalid_request", { NULL }, { "status=418" }, NULL },
+	{ __LINE__, "web server 431", "GET", "/v1/x", NULL,
+	    "$REDIRECT_STATUS: 431", NULL, NULL,
+	    431, "request_header_fields_too_large", { NULL }, { NULL }, NULL },
+	{ __LINE__, "web server 500", "GET", "/v1/x", NULL,
+	    "$REDIRECT_STATUS: 500", NULL, NULL,
+	    500, "internal_error", { NULL }, { "detail~" WSR " (500 " },
+	    NULL },
+	{ __LINE__, "web server 501", "BREW", "/v1/x", NULL,
+	    "$REDIRECT_STATUS: 501", NULL, NULL,
+	    501, "not_implemented", { NULL }, { NULL }, NULL },
+	{ __LINE__, "web server 502: internal_error as 502", "GET", "/v1/x",
+	    NULL, "$REDIRECT_STATUS: 502", NULL, NULL,
+	    502, "internal_error", { NULL }, { "status=502" }, NULL },
+	{ __LINE__, "web server 503", "GET", "/v1/x", NULL,
+	    "$REDIRECT_STATUS: 503", NULL, NULL,
+	    503, "service_unavailable", { NULL }, { NULL }, NULL },
+	{ __LINE__, "web server 404 with REDIRECT_URL as the instance", "GET",
+	    "/v1/errors/404", NULL,
+	    "$REDIRECT_STATUS: 404\n$REDIRECT_URL: /v1/gone", NULL, NULL,
+	    404, "not_found", { NULL }, { "instance=/v1/gone" }, NULL },
+	{ __LINE__, "web server 400 on a path that does not decode", "GET",
+	    "/v1/%zz", NULL, "$REDIRECT_STATUS: 400", NULL, NULL,
+	    400, "invalid_request", { NULL }, { "detail~" WSR }, NULL },
+	{ __LINE__, "web server 404 to a HEAD: no body", "HEAD", "/v1/x",
+	    NULL, "$REDIRECT_STATUS: 404", NULL, NULL,
+	    404, "not_found", { "Content-Length" }, { NULL }, NULL },
 	{ __LINE__, "openapi document", "GET", "/v1/openapi.json", NULL, NULL,
 	    NULL, NULL,
 	    200, NULL, { NULL },
@@ -107,10 +228,10 @@ static const struct tcase ops_cases[] = {
 	    404, "not_found", { NULL }, { NULL }, NULL },
 	{ __LINE__, "health wrong method", "DELETE", "/v1/health", NULL, NULL,
 	    NULL, NULL,
-	    405, "method_not_allowed", { "Allow=GET" }, { NULL }, NULL },
+	    405, "method_not_allowed", { "Allow=GET, HEAD" }, { NULL }, NULL },
 	{ __LINE__, "me wrong method", "POST", "/v1/me", NULL, NULL, NULL,
 	    NULL,
-	    405, "method_not_allowed", { "Allow=GET" }, { NULL }, NULL },
+	    405, "method_not_allowed", { "Allow=GET, HEAD" }, { NULL }, NULL },
 	{ __LINE__, "record wrong method", "PUT", "/v1/records/" UNKNOWN_REC,
 	    NULL, NULL, JSON, "{\"title\":\"x\"}",
 	    405, "method_not_allowed", { "Allow~GET", "Allow~PATCH",
@@ -190,6 +311,20 @@ static const struct tcase ops_cases[] = {
 	    NULL, NULL, "application/x-www-form-urlencoded",
 	    "{\"api_key\":\"${kadm}\"}",
 	    200, NULL, { NULL }, { "access_token" }, NULL },
+	{ __LINE__, "token as application/json; charset=\"UTF-8\"", "POST",
+	    "/v1/auth/token", NULL, NULL, "application/json; charset=\"UTF-8\"",
+	    "{\"api_key\":\"${kadm}\"}",
+	    200, NULL, { NULL }, { "access_token" }, NULL },
+	{ __LINE__, "token as application/json; charset=latin1", "POST",
+	    "/v1/auth/token", NULL, NULL, "application/json; charset=latin1",
+	    "{\"api_key\":\"${kadm}\"}",
+	    415, "unsupported_media_type", { NULL }, { "detail~latin1" },
+	    NULL },
+	{ __LINE__, "token as the form type; charset=iso-8859-1", "POST",
+	    "/v1/auth/token", NULL, NULL,
+	    "application/x-www-form-urlencoded; charset=iso-8859-1",
+	    "{\"api_key\":\"${kadm}\"}",
+	    415, "unsupported_media_type", { NULL }, { NULL }, NULL },
 
 	/* GET /v1/me */
 	{ __LINE__, "me as the admin", "GET", "/v1/me", ADM, NULL, NULL, NULL,
@@ -275,7 +410,23 @@ static const struct tcase records_cases[] = {
 	    NULL, NULL,
 	    200, NULL, { "ETag=\"${c1}\"" },
 	    { "id=${r1}", "causal=${c1}", "title=Pressure check",
-	    "data.pressure=7", "deleted_at=null" }, NULL },
+	    "data.pressure=7", "deleted_at=null" }, "r1len=^Content-Length" },
+	{ __LINE__, "HEAD the record: GET's headers, no body", "HEAD",
+	    "/v1/records/${r1}", ADM, NULL, NULL, NULL,
+	    200, NULL, { "ETag=\"${c1}\"", "Content-Length=${r1len}" },
+	    { NULL }, NULL },
+	{ __LINE__, "HEAD an unknown record", "HEAD",
+	    "/v1/records/" UNKNOWN_REC, ADM, NULL, NULL, NULL,
+	    404, "not_found", { "!ETag" }, { NULL }, NULL },
+	{ __LINE__, "the record behind an encoded slash is not reached",
+	    "GET", "/v1/records%2F${r1}", ADM, NULL, NULL, NULL,
+	    404, "not_found", { "!ETag" }, { NULL }, NULL },
+	{ __LINE__, "an encoded slash inside the id", "GET",
+	    "/v1/records/%2F${r1}", ADM, NULL, NULL, NULL,
+	    404, "not_found", { "!ETag" }, { NULL }, NULL },
+	{ __LINE__, "an escaped id reaches the record", "GET",
+	    "/v1/records/rec%5F${r1}", ADM, NULL, NULL, NULL,
+	    404, "not_found", { "!ETag" }, { NULL }, NULL },
 	{ __LINE__, "get the record as the viewer", "GET", "/v1/records/${r1}",
 	    VWR, NULL, NULL, NULL,
 	    200, NULL, { "ETag=\"${c1}\"" }, { "id=${r1}" }, NULL },
@@ -309,7 +460,18 @@ static const struct tcase records_cases[] = {
 	    200, NULL, { NULL },
 	    { "data.*=2", "data.0.id=${r1}", "has_more=false",
 	    "next_cursor=null", "sync_token" },
-	    "st=sync_token" },
+	    "st=sync_token,listlen=^Content-Length" },
+	{ __LINE__, "HEAD the list", "HEAD", "/v1/records", ADM, NULL, NULL,
+	    NULL,
+	    200, NULL, { "Content-Length=${listlen}" }, { NULL }, NULL },
+	{ __LINE__, "DELETE the list: Allow has HEAD", "DELETE",
+	    "/v1/records", ADM, NULL, NULL, NULL,
+	    405, "method_not_allowed", { "Allow=POST, GET, HEAD" }, { NULL },
+	    NULL },
+	{ __LINE__, "create as application/json; charset=latin1", "POST",
+	    "/v1/records", ADM, NULL, "application/json; charset=latin1",
+	    "{\"title\":\"t\",\"type\":\"x\"}",
+	    415, "unsupported_media_type", { "!Location" }, { NULL }, NULL },
 	{ __LINE__, "list limit=1", "GET", "/v1/records?limit=1", ADM, NULL,
 	    NULL, NULL,
 	    200, NULL, { NULL },
@@ -785,6 +947,75 @@ static const struct tcase users_cases[] = {
 	    200, NULL, { NULL }, { "data.*=5", "has_more=false" }, NULL },
 };
 
+/*
+ * Failed key exchanges are counted per client address and per key prefix
+ * and throttled past RS_AUTH_FAIL_BURST; a correct key always works. The
+ * process trusts the proxy 192.0.2.200 (RELAYSYNC_TRUSTED_PROXIES).
+ */
+#define FROM_A	"$REMOTE_ADDR: 192.0.2.10"
+#define PROXY	"$REMOTE_ADDR: 192.0.2.200\nX-Forwarded-For: "
+static const struct tcase throttle_cases[] = {
+	/* One address, ten different key prefixes. */
+	BAD_KEY("wrong key 1 from A", FROM_A, WRONG("B0")),
+	BAD_KEY("wrong key 2 from A", FROM_A, WRONG("B1")),
+	BAD_KEY("wrong key 3 from A", FROM_A, WRONG("B2")),
+	BAD_KEY("wrong key 4 from A", FROM_A, WRONG("B3")),
+	BAD_KEY("wrong key 5 from A", FROM_A, WRONG("B4")),
+	BAD_KEY("wrong key 6 from A", FROM_A, WRONG("B5")),
+	BAD_KEY("wrong key 7 from A", FROM_A, WRONG("B6")),
+	BAD_KEY("wrong key 8 from A", FROM_A, WRONG("B7")),
+	BAD_KEY("wrong key 9 from A", FROM_A, WRONG("B8")),
+	BAD_KEY("wrong key 10 from A", FROM_A, WRONG("B9")),
+	GOOD_KEY("a correct key from A still works", FROM_A),
+	THROTTLED("the 11th wrong key from A", FROM_A, WRONG("C0")),
+	{ __LINE__, "a malformed key from A", "POST", "/v1/auth/token", NULL,
+	    FROM_A, JSON, "{\"api_key\":\"x\"}",
+	    429, "rate_limited", { "Retry-After" }, { NULL }, NULL },
+	GOOD_KEY("a correct key from A works while A is throttled", FROM_A),
+	BAD_KEY("another address is not throttled",
+	    "$REMOTE_ADDR: 192.0.2.11", WRONG("C1")),
+	BAD_KEY("an IPv6 address", "$REMOTE_ADDR: 2001:db8:5::1",
+	    WRONG("C2")),
+
+	/* One key prefix, ten addresses. */
+	BAD_KEY("prefix D0 from 1", "$REMOTE_ADDR: 198.51.100.1", WRONG("D0")),
+	BAD_KEY("prefix D0 from 2", "$REMOTE_ADDR: 198.51.100.2", WRONG("D0")),
+	BAD_KEY("prefix D0 from 3", "$REMOTE_ADDR: 198.51.100.3", WRONG("D0")),
+	BAD_KEY("prefix D0 from 4", "$REMOTE_ADDR: 198.51.100.4", WRONG("D0")),
+	BAD_KEY("prefix D0 from 5", "$REMOTE_ADDR: 198.51.100.5", WRONG("D0")),
+	BAD_KEY("prefix D0 from 6", "$REMOTE_ADDR: 198.51.100.6", WRONG("D0")),
+	BAD_KEY("prefix D0 from 7", "$REMOTE_ADDR: 198.51.100.7", WRONG("D0")),
+	BAD_KEY("prefix D0 from 8", "$REMOTE_ADDR: 198.51.100.8", WRONG("D0")),
+	BAD_KEY("prefix D0 from 9", "$REMOTE_ADDR: 198.51.100.9", WRONG("D0")),
+	BAD_KEY("prefix D0 from 10", "$REMOTE_ADDR: 198.51.100.10",
+	    WRONG("D0")),
+	THROTTLED("prefix D0 from an 11th address",
+	    "$REMOTE_ADDR: 198.51.100.11", WRONG("D0")),
+	BAD_KEY("another prefix from that address",
+	    "$REMOTE_ADDR: 198.51.100.11", WRONG("D1")),
+
+	/* Behind the trusted proxy: X-Forwarded-For names the client. */
+	BAD_KEY("via the proxy 1", PROXY "203.0.113.7", WRONG("E0")),
+	BAD_KEY("via the proxy 2", PROXY "203.0.113.7", WRONG("E1")),
+	BAD_KEY("via the proxy 3", PROXY "203.0.113.7", WRONG("E2")),
+	BAD_KEY("via the proxy 4", PROXY "203.0.113.7", WRONG("E3")),
+	BAD_KEY("via the proxy 5", PROXY "203.0.113.7", WRONG("E4")),
+	BAD_KEY("via the proxy 6", PROXY "203.0.113.7", WRONG("E5")),
+	BAD_KEY("via the proxy 7", PROXY "203.0.113.7", WRONG("E6")),
+	BAD_KEY("via the proxy 8", PROXY "203.0.113.7", WRONG("E7")),
+	BAD_KEY("via the proxy 9", PROXY "203.0.113.7", WRONG("E8")),
+	BAD_KEY("via the proxy 10", PROXY "203.0.113.7", WRONG("E9")),
+	BAD_KEY("another client behind the proxy is not throttled",
+	    PROXY "203.0.113.8", WRONG("F0")),
+	THROTTLED("the client behind the proxy, spoofing a first hop",
+	    PROXY "198.51.100.99, 203.0.113.7", WRONG("F1")),
+	GOOD_KEY("a correct key from the throttled client",
+	    PROXY "203.0.113.7"),
+	BAD_KEY("an untrusted REMOTE_ADDR's X-Forwarded-For is ignored",
+	    "$REMOTE_ADDR: 192.0.2.201\nX-Forwarded-For: 203.0.113.7",
+	    WRONG("F2")),
+};
+
 /* A process that cannot read its secret: every routed request is 503. */
 static const struct tcase broken_cases[] = {
 	{ __LINE__, "no secret: health", "GET", "/v1/health", NULL, NULL,
@@ -801,7 +1032,7 @@ static const struct tcase broken_cases[] = {
 	    404, "not_found", { NULL }, { NULL }, NULL },
 	{ __LINE__, "no secret: routing still answers 405", "DELETE",
 	    "/v1/health", NULL, NULL, NULL, NULL,
-	    405, "method_not_allowed", { "Allow=GET" }, { NULL }, NULL },
+	    405, "method_not_allowed", { "Allow=GET, HEAD" }, { NULL }, NULL },
 };
 
 /* ---- variables and templates ------------------------------------------ */
@@ -908,6 +1139,7 @@ struct answer {
 		const char	*value;
 	}			 h[MAXRESPHDR];
 	struct json_object	*json;	/* the body parsed, or NULL */
+	size_t			 body_read; /* request body bytes read */
 };
 
 struct reqbody {
@@ -1044,7 +1276,8 @@ call(struct rs_app *app, const char *method, const char *uri,
 	env_add(env, envp, &n, "REQUEST_URI", uri);
 	q = strchr(uri, '?');
 	env_add(env, envp, &n, "QUERY_STRING", q ? q + 1 : "");
-	env_add(env, envp, &n, "REMOTE_ADDR", "127.0.0.1");
+	if (hdrs == NULL || strstr(hdrs, "$REMOTE_ADDR: ") == NULL)
+		env_add(env, envp, &n, "REMOTE_ADDR", "127.0.0.1");
 	if (body != NULL) {
 		snprintf(len, sizeof(len), "%zu", rb.len);
 		env_add(env, envp, &n, "CONTENT_LENGTH", len);
@@ -1059,16 +1292,22 @@ call(struct rs_app *app, const char *method, const char *uri,
 		    (size_t)(colon - p) + 6 > sizeof(var) ||
 		    (size_t)(e - colon - 2) >= sizeof(val))
 			tap_bail("bad request header line in \"%s\"", hdrs);
-		memcpy(var, "HTTP_", 5);
-		for (i = 0, k = 5; p + i < colon; i++)
-			var[k++] = p[i] == '-' ? '_' :
-			    (char)toupper((unsigned char)p[i]);
-		var[k] = '\0';
+		if (*p == '$') {
+			memcpy(var, p + 1, (size_t)(colon - p - 1));
+			var[colon - p - 1] = '\0';
+		} else {
+			memcpy(var, "HTTP_", 5);
+			for (i = 0, k = 5; p + i < colon; i++)
+				var[k++] = p[i] == '-' ? '_' :
+				    (char)toupper((unsigned char)p[i]);
+			var[k] = '\0';
+		}
 		memcpy(val, colon + 2, (size_t)(e - colon - 2));
 		val[e - colon - 2] = '\0';
 		env_add(env, envp, &n, var, val);
 	}
 	rs_app_handle(app, envp, body_read, &rb, answer_write, a);
+	a->body_read = rb.pos;
 	if (answer_parse(a) != 0)
 		tap_diag("%s %s: malformed answer: %.200s", method, uri,
 		    a->raw ? a->raw : "(nothing)");
@@ -1224,12 +1463,15 @@ check_spec(const struct answer *a, const char *spec, int header,
 
 /*
  * What every answer carries: X-Request-Id, Cache-Control: no-store and a
- * Content-Length that matches; a problem also its RFC 9457 members, with
- * the status member equal to the HTTP status, instance the request path
- * and request_id the X-Request-Id. NULL when all hold, else why not.
+ * Content-Length that matches (a HEAD answer: any, and no body); a
+ * problem also its RFC 9457 members, with the status member equal to the
+ * HTTP status, instance the request path (path) and request_id the
+ * X-Request-Id. An answer to the web server's own error (unread set)
+ * must not have read the request body. NULL when all hold, else why not.
  */
 static const char *
-envelope(const struct answer *a, const char *code, const char *path)
+envelope(const struct answer *a, const char *code, const char *path,
+    int head, int unread)
 {
 	static char	 why[256];
 	const char	*rid = answer_header(a, "X-Request-Id"), *s;
@@ -1240,6 +1482,12 @@ envelope(const struct answer *a, const char *code, const char *path)
 	if ((s = answer_header(a, "Cache-Control")) == NULL ||
 	    strcmp(s, "no-store") != 0)
 		return "Cache-Control is not no-store";
+	if (unread && a->body_read > 0)
+		return "the request body was read";
+	if (head)
+		return answer_header(a, "Content-Length") == NULL ?
+		    "no Content-Length" : a->bodylen > 0 ?
+		    "a body in the answer to HEAD" : NULL;
 	if ((s = answer_header(a, "Content-Length")) == NULL ||
 	    strtoul(s, NULL, 10) != a->bodylen)
 		return "Content-Length does not match the body";
@@ -1302,9 +1550,9 @@ run_case(struct rs_app *app, const struct tcase *c)
 {
 	static char	 uri[TPLSZ], auth[TPLSZ], hdrs[TPLSZ], body[TPLSZ];
 	char		 name[256], path[TPLSZ], full[320], buf[TPLSZ];
-	const char	*ct, *code, *why;
+	const char	*ct, *code, *why, *rs, *ru;
 	struct answer	 a;
-	int		 i;
+	int		 i, head = strcmp(c->method, "HEAD") == 0, unread;
 
 	expand(c->uri, uri, sizeof(uri));
 	if (c->auth != NULL)
@@ -1313,7 +1561,15 @@ run_case(struct rs_app *app, const struct tcase *c)
 		expand(c->hdrs, hdrs, sizeof(hdrs));
 	if (c->body != NULL)
 		expand(c->body, body, sizeof(body));
-	snprintf(path, sizeof(path), "%.*s", (int)strcspn(uri, "?"), uri);
+	/* The instance: the path, or what REDIRECT_URL says it was. */
+	if (c->hdrs != NULL && (ru = strstr(hdrs, "$REDIRECT_URL: ")) != NULL)
+		snprintf(path, sizeof(path), "%.*s", (int)strcspn(ru + 15,
+		    "\n"), ru + 15);
+	else
+		snprintf(path, sizeof(path), "%.*s", (int)strcspn(uri, "?"),
+		    uri);
+	rs = c->hdrs != NULL ? strstr(hdrs, "$REDIRECT_STATUS: ") : NULL;
+	unread = rs != NULL && atoi(rs + 18) >= 400 && atoi(rs + 18) <= 599;
 	snprintf(name, sizeof(name), "%s %s, %s", c->method, c->uri,
 	    c->label);
 	call(app, c->method, uri, c->auth ? auth : NULL,
@@ -1329,7 +1585,10 @@ run_case(struct rs_app *app, const struct tcase *c)
 	snprintf(full, sizeof(full), "%s: Content-Type", name);
 	tap_is_str(ct, c->code ? PROB : "application/json", full, __FILE__,
 	    c->line, "Content-Type");
-	if (c->code != NULL) {
+	if (head) {
+		snprintf(full, sizeof(full), "%s: no body", name);
+		tap_result(a.bodylen == 0, full, __FILE__, c->line, "no body");
+	} else if (c->code != NULL) {
 		code = json_path(a.json, "code", buf, sizeof(buf));
 		snprintf(full, sizeof(full), "%s: code %s", name, c->code);
 		tap_is_str(code, c->code, full, __FILE__, c->line, "code");
@@ -1339,7 +1598,7 @@ run_case(struct rs_app *app, const struct tcase *c)
 		    json_object_is_type(a.json, json_type_object), full,
 		    __FILE__, c->line, "JSON object body");
 	}
-	why = envelope(&a, c->code, path);
+	why = envelope(&a, c->code, path, head, unread);
 	snprintf(full, sizeof(full), "%s: envelope", name);
 	if (!tap_result(why == NULL, full, __FILE__, c->line, "envelope"))
 		tap_diag("    %s", why);
@@ -1391,6 +1650,7 @@ main(void)
 	tap_plan(table_checks(ops_cases, NELEM(ops_cases)) +
 	    table_checks(records_cases, NELEM(records_cases)) +
 	    table_checks(users_cases, NELEM(users_cases)) +
+	    table_checks(throttle_cases, NELEM(throttle_cases)) +
 	    table_checks(broken_cases, NELEM(broken_cases)));
 
 	fixture_start(dir, sizeof(dir), "test-app");
@@ -1424,12 +1684,14 @@ main(void)
 	TAP_SETUP(unsetenv("RELAYSYNC_MAX_REQUESTS") == 0);
 	TAP_SETUP(unsetenv("RELAYSYNC_TOMBSTONE_DAYS") == 0);
 	TAP_SETUP(unsetenv("RELAYSYNC_SYNCHRONOUS") == 0);
+	TAP_SETUP(setenv("RELAYSYNC_TRUSTED_PROXIES", "192.0.2.200", 1) == 0);
 	rs_app_open(&app);
 	TAP_SETUP(app.state == RS_OK);
 
 	run_table(&app, ops_cases, NELEM(ops_cases));
 	run_table(&app, records_cases, NELEM(records_cases));
 	run_table(&app, users_cases, NELEM(users_cases));
+	run_table(&app, throttle_cases, NELEM(throttle_cases));
 
 	/* A second process whose secret is missing answers 503. */
 	TAP_SETUP(setenv("RELAYSYNC_SECRET_FILE", missing, 1) == 0);

@@ -3,10 +3,12 @@
  * the body reader and the JSON media-type check.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "limits.h"
 #include "arena.h"
+#include "config.h"
 #include "http.h"
 #include "tap.h"
 
@@ -47,6 +49,17 @@ parse_uri(struct rs_req *req, const char *uri, struct rs_http_fail *fail)
 {
 	char	 var[256];
 	char	*envp[] = { "REQUEST_METHOD=POST", var, NULL };
+
+	snprintf(var, sizeof(var), "REQUEST_URI=%s", uri);
+	return rs_http_parse(req, &arena, envp, fail);
+}
+
+/* As parse_uri, for a URI of any length, with GET. */
+static int
+parse_long(struct rs_req *req, const char *uri, struct rs_http_fail *fail)
+{
+	static char	 var[RS_MAX_URI + 128];
+	char		*envp[] = { "REQUEST_METHOD=GET", var, NULL };
 
 	snprintf(var, sizeof(var), "REQUEST_URI=%s", uri);
 	return rs_http_parse(req, &arena, envp, fail);
@@ -141,16 +154,82 @@ test_http_parse_unknown_method_name(void)
 }
 
 static void
-test_http_parse_path_decoded(void)
+test_http_parse_path_raw(void)
 {
 	struct rs_req		 req;
 	struct rs_http_fail	 fail;
 
 	TAP_SETUP(parse_uri(&req, "/v1/a%20b+c?q=x+y", &fail) == 0);
-	TAP_IS_STR(req.path, "/v1/a b+c",
-	    "http parse: path percent-decoded, '+' kept");
+	TAP_IS_STR(req.path, "/v1/a%20b+c",
+	    "http parse: path kept as sent, without the query");
+	TAP_IS_INT(req.nseg, 2, "http parse: path split into 2 segments");
+	TAP_IS_STR(req.seg[1], "a b+c",
+	    "http parse: a segment percent-decoded, '+' kept");
 	TAP_IS_STR(rs_query_get(&req.query, "q"), "x y",
 	    "http parse: '+' in the query is a space");
+}
+
+static void
+test_http_parse_encoded_slash(void)
+{
+	struct rs_req		 req;
+	struct rs_http_fail	 fail;
+
+	TAP_SETUP(parse_uri(&req, "/v1/records%2Frec_1", &fail) == 0);
+	TAP_IS_STR(req.path, "/v1/records%2Frec_1",
+	    "http parse: %2F left encoded in the path");
+	TAP_IS_INT(req.nseg, 2,
+	    "http parse: %2F does not separate segments");
+	TAP_IS_STR(req.seg[1], "records/rec_1",
+	    "http parse: %2F decodes inside its segment");
+}
+
+static void
+test_http_parse_segments(void)
+{
+	static const struct {
+		int		 line;
+		const char	*uri;
+		size_t		 nseg;
+		const char	*last;	/* the last segment kept */
+	} t[] = {
+		{ __LINE__, "/", 1, "" },
+		{ __LINE__, "/v1", 1, "v1" },
+		{ __LINE__, "/v1/health/", 3, "" },
+		{ __LINE__, "//v1", 2, "v1" },
+		{ __LINE__, "/v1/%2e%2e", 2, ".." },
+		{ __LINE__, "/a/b/c/d/e/f/g/h", 8, "h" },
+		{ __LINE__, "/a/b/c/d/e/f/g/h/i/j", 10, "h" },
+	};
+	struct rs_req		 req;
+	struct rs_http_fail	 fail;
+	char			 name[128];
+	size_t			 i, k;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(name, sizeof(name), "http parse: %s is %zu "
+		    "segments, the last kept \"%s\"", t[i].uri, t[i].nseg,
+		    t[i].last);
+		k = t[i].nseg < RS_MAX_PATH_SEGMENTS ? t[i].nseg :
+		    RS_MAX_PATH_SEGMENTS;
+		if (!TAP_OK(parse_uri(&req, t[i].uri, &fail) == 0 &&
+		    req.nseg == t[i].nseg &&
+		    strcmp(req.seg[k - 1], t[i].last) == 0, name))
+			tap_diag("segments case at line %d", t[i].line);
+	}
+}
+
+static void
+test_http_parse_path_printable(void)
+{
+	struct rs_req		 req;
+	struct rs_http_fail	 fail;
+
+	TAP_SETUP(parse_uri(&req, "/v1/caf\xc3\xa9", &fail) == 0);
+	TAP_IS_STR(req.path, "/v1/caf%C3%A9",
+	    "http parse: raw bytes in the path are percent-encoded");
+	TAP_IS_STR(req.seg[1], "caf\xc3\xa9",
+	    "http parse: ... and decode to themselves in the segment");
 }
 
 static void
@@ -159,10 +238,36 @@ test_http_parse_bad_path(void)
 	struct rs_req		 req;
 	struct rs_http_fail	 fail;
 
-	TAP_IS_INT(parse_uri(&req, "/v1/%zz", &fail), -1,
+	TAP_IS_INT(parse_uri(&req, "/v1/%zz?a=1", &fail), -1,
 	    "http parse: malformed path escape fails");
 	TAP_IS_INT(fail.code, RS_PROB_INVALID_REQUEST,
 	    "http parse: malformed path is invalid_request");
+	TAP_IS_STR(req.path, "/v1/%zz",
+	    "http parse: a path that does not decode is still the instance");
+	TAP_IS_INT(parse_uri(&req, "/v1/\xff%00", &fail), -1,
+	    "http parse: an escaped NUL fails");
+	TAP_IS_STR(req.path, "/v1/%FF%00",
+	    "http parse: ... its instance printable");
+}
+
+static void
+test_http_parse_long_uri(void)
+{
+	static char		 uri[RS_MAX_URI + 64];
+	struct rs_req		 req;
+	struct rs_http_fail	 fail;
+
+	memset(uri, 'a', sizeof(uri) - 1);
+	uri[0] = '/';
+	uri[sizeof(uri) - 1] = '\0';
+	TAP_IS_INT(rs_http_parse(&req, &arena, (char *[]){ "REQUEST_URI=x",
+	    NULL }, &fail), -1, "http parse: a relative URI fails");
+	TAP_IS_STR(req.path, "x", "http parse: ... with an instance");
+	TAP_IS_INT(parse_long(&req, uri, &fail), -1,
+	    "http parse: a URI over RS_MAX_URI fails");
+	TAP_OK(req.path != NULL && strlen(req.path) <= RS_MAX_INSTANCE &&
+	    strncmp(req.path, "/aaaa", 5) == 0,
+	    "http parse: ... with an instance of at most RS_MAX_INSTANCE");
 }
 
 static void
@@ -381,6 +486,23 @@ test_http_json_type(void)
 	} t[] = {
 		{ __LINE__, "application/json", 1 },
 		{ __LINE__, "application/json; charset=utf-8", 1 },
+		{ __LINE__, "application/json;charset=UTF-8", 1 },
+		{ __LINE__, "application/json; charset=\"utf-8\"", 1 },
+		{ __LINE__, "application/json; Charset = Utf-8 ", 1 },
+		{ __LINE__, "application/json; foo=bar; charset=utf-8", 1 },
+		{ __LINE__, "application/json; foo=bar", 1 },
+		{ __LINE__, "application/json; charset=latin1", 0 },
+		{ __LINE__, "application/json; charset=iso-8859-1", 0 },
+		{ __LINE__, "application/json; charset=utf-16", 0 },
+		{ __LINE__, "application/json; charset=\"latin1\"", 0 },
+		{ __LINE__, "application/json; charset=", 0 },
+		{ __LINE__, "application/json; charset=utf-8x", 0 },
+		{ __LINE__, "application/json; charset=utf-8; charset=latin1",
+		    0 },
+		{ __LINE__, "application/x-www-form-urlencoded; charset=utf-8",
+		    1 },
+		{ __LINE__, "application/x-www-form-urlencoded; charset=latin1",
+		    0 },
 		{ __LINE__, "APPLICATION/JSON", 1 },
 		{ __LINE__, "application/x-www-form-urlencoded", 1 },
 		{ __LINE__, "text/plain", 0 },
@@ -405,17 +527,140 @@ test_http_json_type(void)
 	    "http json type: refuses NULL");
 }
 
+/*
+ * The client address cases: REMOTE_ADDR, X-Forwarded-For (NULL: none)
+ * and the address failures are counted under, with RELAYSYNC_TRUSTED_
+ * PROXIES set to "192.0.2.1, 192.0.2.2,2001:db8::1".
+ */
+static void
+test_http_client(void)
+{
+	static const struct {
+		int		 line;
+		const char	*remote;
+		const char	*xff;
+		const char	*want;
+	} t[] = {
+		{ __LINE__, "198.51.100.7", NULL, "198.51.100.7" },
+		{ __LINE__, "198.51.100.7", "203.0.113.5", "198.51.100.7" },
+		{ __LINE__, "192.0.2.1", NULL, "192.0.2.1" },
+		{ __LINE__, "192.0.2.1", "203.0.113.5", "203.0.113.5" },
+		{ __LINE__, "192.0.2.1", "10.0.0.1, 203.0.113.5",
+		    "203.0.113.5" },
+		{ __LINE__, "192.0.2.1", "10.0.0.1,203.0.113.5 , 192.0.2.2",
+		    "203.0.113.5" },
+		{ __LINE__, "192.0.2.1", "192.0.2.2, 192.0.2.1", "192.0.2.2" },
+		{ __LINE__, "192.0.2.1", "unknown, 203.0.113.5",
+		    "203.0.113.5" },
+		{ __LINE__, "192.0.2.1", "203.0.113.5, junk", "192.0.2.1" },
+		{ __LINE__, "192.0.2.1", "203.0.113.5:4711", "192.0.2.1" },
+		{ __LINE__, "192.0.2.1", "", "192.0.2.1" },
+		{ __LINE__, "192.0.2.1", " , ", "192.0.2.1" },
+		{ __LINE__, "192.0.2.1", "::ffff:203.0.113.5", "203.0.113.5" },
+		{ __LINE__, "192.0.2.1", "2001:db8:1:2:3:4:5:6",
+		    "2001:db8:1:2::/64" },
+		{ __LINE__, "::ffff:192.0.2.1", "203.0.113.9", "203.0.113.9" },
+		{ __LINE__, "2001:db8::1", "203.0.113.9", "203.0.113.9" },
+		{ __LINE__, "2001:0db8:0::1", "203.0.113.9", "203.0.113.9" },
+		{ __LINE__, "2001:db8::2", "203.0.113.9", "2001:db8::/64" },
+		{ __LINE__, "::ffff:198.51.100.7", NULL, "198.51.100.7" },
+		{ __LINE__, "not-an-address", "203.0.113.9", "not-an-address" },
+	};
+	struct rs_config	 cfg;
+	struct rs_req		 req;
+	struct rs_http_fail	 fail;
+	char			 err[160], remote[128], xff[256], name[256];
+	char			*envp[] = { "REQUEST_URI=/v1/x", remote, xff,
+				    NULL };
+	size_t			 i;
+
+	TAP_SETUP(setenv("RELAYSYNC_TRUSTED_PROXIES",
+	    "192.0.2.1, 192.0.2.2,2001:db8::1", 1) == 0);
+	TAP_SETUP(rs_config_load(&cfg, err, sizeof(err)) == 0);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(remote, sizeof(remote), "REMOTE_ADDR=%s",
+		    t[i].remote);
+		snprintf(xff, sizeof(xff), "HTTP_X_FORWARDED_FOR=%s",
+		    t[i].xff ? t[i].xff : "");
+		envp[2] = t[i].xff ? xff : NULL;
+		TAP_SETUP(rs_http_parse(&req, &arena, envp, &fail) == 0);
+		snprintf(name, sizeof(name), "http client: from %s with "
+		    "X-Forwarded-For %s is %s", t[i].remote,
+		    t[i].xff ? t[i].xff : "(none)", t[i].want);
+		if (!TAP_IS_STR(rs_http_client(&req, &cfg), t[i].want, name))
+			tap_diag("client case at line %d", t[i].line);
+	}
+	TAP_SETUP(unsetenv("RELAYSYNC_TRUSTED_PROXIES") == 0);
+	TAP_SETUP(rs_config_load(&cfg, err, sizeof(err)) == 0);
+	envp[2] = xff;
+	snprintf(remote, sizeof(remote), "REMOTE_ADDR=192.0.2.1");
+	snprintf(xff, sizeof(xff), "HTTP_X_FORWARDED_FOR=203.0.113.5");
+	TAP_SETUP(rs_http_parse(&req, &arena, envp, &fail) == 0);
+	TAP_IS_STR(rs_http_client(&req, &cfg), "192.0.2.1",
+	    "http client: X-Forwarded-For ignored with no trusted proxy");
+}
+
+/* RELAYSYNC_TRUSTED_PROXIES as rs_config_load() takes or refuses it. */
+static void
+test_http_trusted_config(void)
+{
+	static const struct {
+		int		 line;
+		const char	*value;
+		int		 ok;
+		size_t		 n;
+	} t[] = {
+		{ __LINE__, "", 1, 0 },
+		{ __LINE__, "127.0.0.1", 1, 1 },
+		{ __LINE__, " 10.0.0.1 ,::1", 1, 2 },
+		{ __LINE__, "1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4,5.5.5.5,6.6.6.6,"
+		    "7.7.7.7,8.8.8.8,9.9.9.9,1.0.0.1,1.0.0.2,1.0.0.3,1.0.0.4,"
+		    "1.0.0.5,1.0.0.6,1.0.0.7", 1, 16 },
+		{ __LINE__, "1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4,5.5.5.5,6.6.6.6,"
+		    "7.7.7.7,8.8.8.8,9.9.9.9,1.0.0.1,1.0.0.2,1.0.0.3,1.0.0.4,"
+		    "1.0.0.5,1.0.0.6,1.0.0.7,1.0.0.8", 0, 0 },
+		{ __LINE__, "proxy.example.com", 0, 0 },
+		{ __LINE__, "10.0.0.0/8", 0, 0 },
+		{ __LINE__, "10.0.0.1,,10.0.0.2", 0, 0 },
+		{ __LINE__, "10.0.0.1,", 0, 0 },
+		{ __LINE__, "300.0.0.1", 0, 0 },
+	};
+	struct rs_config	 cfg;
+	char			 err[160], name[256];
+	size_t			 i;
+	int			 rc;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		TAP_SETUP(setenv("RELAYSYNC_TRUSTED_PROXIES", t[i].value,
+		    1) == 0);
+		err[0] = '\0';
+		rc = rs_config_load(&cfg, err, sizeof(err));
+		snprintf(name, sizeof(name), "config: RELAYSYNC_TRUSTED_PROXIES"
+		    " \"%.60s\" is %s", t[i].value, t[i].ok ? "taken" :
+		    "refused, naming the variable");
+		if (!TAP_OK(t[i].ok ? rc == 0 && cfg.ntrusted == t[i].n :
+		    rc == -1 &&
+		    strstr(err, "RELAYSYNC_TRUSTED_PROXIES") != NULL, name))
+			tap_diag("trusted case at line %d: %s", t[i].line, err);
+	}
+	TAP_SETUP(unsetenv("RELAYSYNC_TRUSTED_PROXIES") == 0);
+}
+
 int
 main(void)
 {
-	tap_plan(61);
+	tap_plan(127);
 	rs_arena_init(&arena);
 
 	test_http_parse_request();
 	test_http_parse_methods();
 	test_http_parse_unknown_method_name();
-	test_http_parse_path_decoded();
+	test_http_parse_path_raw();
+	test_http_parse_encoded_slash();
+	test_http_parse_segments();
+	test_http_parse_path_printable();
 	test_http_parse_bad_path();
+	test_http_parse_long_uri();
 	test_http_parse_query_err_kept();
 	test_http_parse_no_uri();
 	test_http_parse_relative_uri();
@@ -430,6 +675,8 @@ main(void)
 	test_http_body_too_large();
 	test_http_body_at_limit();
 	test_http_json_type();
+	test_http_client();
+	test_http_trusted_config();
 
 	rs_arena_free(&arena);
 	return tap_done();

@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 
 #include "problem.h"
+#include "resp.h"
 #include "tap.h"
 
 /* The string member k of o, or NULL when absent or not a string. */
@@ -80,6 +81,12 @@ test_problem_codes(void)
 		{ __LINE__, RS_PROB_FORBIDDEN, "forbidden", 403 },
 		{ __LINE__, RS_PROB_RATE_LIMITED, "rate_limited", 429 },
 		{ __LINE__, RS_PROB_UNAVAILABLE, "service_unavailable", 503 },
+		{ __LINE__, RS_PROB_REQUEST_TIMEOUT, "request_timeout", 408 },
+		{ __LINE__, RS_PROB_LENGTH_REQUIRED, "length_required", 411 },
+		{ __LINE__, RS_PROB_URI_TOO_LONG, "uri_too_long", 414 },
+		{ __LINE__, RS_PROB_HEADERS_TOO_LARGE,
+		    "request_header_fields_too_large", 431 },
+		{ __LINE__, RS_PROB_NOT_IMPLEMENTED, "not_implemented", 501 },
 	};
 	struct json_object	*p, *st;
 	char			 type[128], name[96];
@@ -98,6 +105,53 @@ test_problem_codes(void)
 		    rs_problem_status(t[i].p) == t[i].status, name))
 			tap_diag("problem case at line %d", t[i].line);
 		json_object_put(p);
+	}
+}
+
+/*
+ * The problem for a status the web server set: the generic code of that
+ * status, else invalid_request (4xx) or internal_error (5xx).
+ */
+static void
+test_problem_for_status(void)
+{
+	static const struct {
+		int		 line;
+		int		 status;
+		enum rs_problem	 p;
+	} t[] = {
+		{ __LINE__, 400, RS_PROB_INVALID_REQUEST },
+		{ __LINE__, 401, RS_PROB_UNAUTHORIZED },
+		{ __LINE__, 403, RS_PROB_FORBIDDEN },
+		{ __LINE__, 404, RS_PROB_NOT_FOUND },
+		{ __LINE__, 405, RS_PROB_METHOD_NOT_ALLOWED },
+		{ __LINE__, 408, RS_PROB_REQUEST_TIMEOUT },
+		{ __LINE__, 409, RS_PROB_INVALID_REQUEST },
+		{ __LINE__, 410, RS_PROB_INVALID_REQUEST },
+		{ __LINE__, 411, RS_PROB_LENGTH_REQUIRED },
+		{ __LINE__, 413, RS_PROB_PAYLOAD_TOO_LARGE },
+		{ __LINE__, 414, RS_PROB_URI_TOO_LONG },
+		{ __LINE__, 415, RS_PROB_UNSUPPORTED_MEDIA_TYPE },
+		{ __LINE__, 418, RS_PROB_INVALID_REQUEST },
+		{ __LINE__, 429, RS_PROB_RATE_LIMITED },
+		{ __LINE__, 431, RS_PROB_HEADERS_TOO_LARGE },
+		{ __LINE__, 499, RS_PROB_INVALID_REQUEST },
+		{ __LINE__, 500, RS_PROB_INTERNAL },
+		{ __LINE__, 501, RS_PROB_NOT_IMPLEMENTED },
+		{ __LINE__, 502, RS_PROB_INTERNAL },
+		{ __LINE__, 503, RS_PROB_UNAVAILABLE },
+		{ __LINE__, 504, RS_PROB_INTERNAL },
+		{ __LINE__, 599, RS_PROB_INTERNAL },
+	};
+	char	 name[96];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(name, sizeof(name), "problem for status %d: %s",
+		    t[i].status, rs_problem_code(t[i].p));
+		if (!TAP_IS_STR(rs_problem_code(rs_problem_for_status(
+		    t[i].status)), rs_problem_code(t[i].p), name))
+			tap_diag("status case at line %d", t[i].line);
 	}
 }
 
@@ -168,6 +222,33 @@ test_problem_table_complete(void)
 	}
 }
 
+/*
+ * Every status a problem can carry -- each code's own, and each a web
+ * server can hand over in REDIRECT_STATUS -- has its reason phrase on
+ * the Status line, not "Unknown".
+ */
+static void
+test_problem_reasons(void)
+{
+	static const int	 relayed[] = { 408, 411, 414, 431, 501, 502,
+				    504 };
+	int			 i, unknown = 0;
+
+	for (i = 0; i < RS_PROB__MAX; i++)
+		if (strcmp(rs_resp_reason(rs_problem_status(
+		    (enum rs_problem)i)), "Unknown") == 0) {
+			tap_diag("no reason phrase for %d",
+			    rs_problem_status((enum rs_problem)i));
+			unknown++;
+		}
+	for (i = 0; i < (int)(sizeof(relayed) / sizeof(relayed[0])); i++)
+		if (strcmp(rs_resp_reason(relayed[i]), "Unknown") == 0) {
+			tap_diag("no reason phrase for %d", relayed[i]);
+			unknown++;
+		}
+	TAP_IS_INT(unknown, 0, "problem statuses: each has a reason phrase");
+}
+
 static void
 test_problem_codes_unique(void)
 {
@@ -184,14 +265,16 @@ test_problem_codes_unique(void)
 int
 main(void)
 {
-	tap_plan(54);
+	tap_plan(54 + 5 + 22 + 5 + 1);
 
 	test_problem_not_found_fields();
 	test_problem_codes();
+	test_problem_for_status();
 	test_problem_optional_left_out();
 	test_problem_field_order();
 	test_problem_table_complete();
 	test_problem_codes_unique();
+	test_problem_reasons();
 
 	return tap_done();
 }

@@ -11,19 +11,25 @@
 
 static struct rs_arena	 arena;
 
-/* Matches method and path; route and allow are written back. */
+static struct rs_req	 last;	/* the request match() made */
+
+/*
+ * Matches method and path (a REQUEST_URI, parsed as a request would be);
+ * route and allow are written back.
+ */
 static enum rs_match
 match(enum rs_method m, const char *path, const struct rs_route **route,
     char *allow, size_t allowsz)
 {
-	struct rs_req	 req;
+	struct rs_http_fail	 fail;
+	char			 meth[64], uri[256];
+	char			*envp[] = { meth, uri, NULL };
 
-	memset(&req, 0, sizeof(req));
-	req.arena = &arena;
-	req.method = m;
-	req.method_name = rs_http_method_name(m);
-	req.path = path;
-	return rs_router_match(&req, route, allow, allowsz);
+	snprintf(meth, sizeof(meth), "REQUEST_METHOD=%s",
+	    rs_http_method_name(m));
+	snprintf(uri, sizeof(uri), "REQUEST_URI=%s", path);
+	TAP_SETUP(rs_http_parse(&last, &arena, envp, &fail) == 0);
+	return rs_router_match(&last, route, allow, allowsz);
 }
 
 static void
@@ -47,7 +53,8 @@ test_router_bad_method(void)
 
 	TAP_IS_INT(match(RS_METHOD_POST, "/v1/me", &r, allow, sizeof(allow)),
 	    RS_MATCH_BAD_METHOD, "router: POST /v1/me is a bad method");
-	TAP_IS_STR(allow, "GET", "router: POST /v1/me allows GET");
+	TAP_IS_STR(allow, "GET, HEAD",
+	    "router: POST /v1/me allows GET and HEAD");
 	TAP_OK(r == NULL, "router: bad method gives no route");
 }
 
@@ -89,6 +96,12 @@ test_router_near_misses(void)
 		{ __LINE__, "/v1/healthz",
 		    "router: a longer segment does not match" },
 		{ __LINE__, "/v1", "router: /v1 alone not found" },
+		{ __LINE__, "/v1%2Fhealth",
+		    "router: %2F does not separate segments" },
+		{ __LINE__, "/v1/records%2Frec_00000000000000000000000000",
+		    "router: /v1/records%2F<id> not found" },
+		{ __LINE__, "/v1/a/b/c/d/e/f/g/h/i",
+		    "router: more segments than any route" },
 	};
 	const struct rs_route	*r;
 	char			 allow[64];
@@ -98,6 +111,53 @@ test_router_near_misses(void)
 		if (!TAP_IS_INT(match(RS_METHOD_GET, t[i].path, &r, allow,
 		    sizeof(allow)), RS_MATCH_NOT_FOUND, t[i].name))
 			tap_diag("near miss at line %d", t[i].line);
+}
+
+static void
+test_router_decoded_segments(void)
+{
+	const struct rs_route	*r;
+	char			 allow[64];
+
+	TAP_IS_INT(match(RS_METHOD_GET, "/v1/%68ealth", &r, allow,
+	    sizeof(allow)), RS_MATCH_OK,
+	    "router: an escaped letter matches the literal segment");
+	TAP_IS_INT(match(RS_METHOD_GET, "/v1/records/rec%2F1", &r, allow,
+	    sizeof(allow)), RS_MATCH_OK,
+	    "router: %2F inside a parameter segment matches :id");
+	TAP_IS_STR(last.nparams == 1 ? last.params[0] : NULL, "rec/1",
+	    "router: ... and the parameter holds the decoded '/'");
+}
+
+static void
+test_router_head(void)
+{
+	const struct rs_route	*r;
+	char			 allow[64];
+
+	if (!TAP_IS_INT(match(RS_METHOD_HEAD, "/v1/records/rec_1", &r, allow,
+	    sizeof(allow)), RS_MATCH_OK,
+	    "router: HEAD matches a GET route"))
+		return;
+	TAP_OK(r != NULL && r->method == RS_METHOD_GET &&
+	    strcmp(r->pattern, "/v1/records/:id") == 0,
+	    "router: HEAD gives the GET row");
+	TAP_IS_STR(last.nparams == 1 ? last.params[0] : NULL, "rec_1",
+	    "router: HEAD sets the GET row's parameters");
+	TAP_IS_INT(match(RS_METHOD_HEAD, "/v1/auth/token", &r, allow,
+	    sizeof(allow)), RS_MATCH_BAD_METHOD,
+	    "router: HEAD on a POST-only path is a bad method");
+	TAP_IS_STR(allow, "POST", "router: ... Allow lists no HEAD there");
+	TAP_IS_INT(match(RS_METHOD_PUT, "/v1/records/rec_1", &r, allow,
+	    sizeof(allow)), RS_MATCH_BAD_METHOD,
+	    "router: PUT on a record is a bad method");
+	TAP_IS_STR(allow, "GET, HEAD, PATCH, DELETE",
+	    "router: ... Allow lists HEAD after GET");
+	TAP_IS_INT(match(RS_METHOD_DELETE, "/v1/records", &r, allow,
+	    sizeof(allow)), RS_MATCH_BAD_METHOD,
+	    "router: DELETE on the records is a bad method");
+	TAP_IS_STR(allow, "POST, GET, HEAD",
+	    "router: ... Allow lists HEAD with GET");
 }
 
 static void
@@ -185,7 +245,7 @@ test_router_me_needs_role(void)
 int
 main(void)
 {
-	tap_plan(21);
+	tap_plan(36);
 	rs_arena_init(&arena);
 
 	test_router_health();
@@ -193,6 +253,8 @@ main(void)
 	test_router_unknown_method();
 	test_router_not_found();
 	test_router_near_misses();
+	test_router_decoded_segments();
+	test_router_head();
 	test_router_rows_shape();
 	test_router_rows_unique();
 	test_router_public_rows();

@@ -1,8 +1,7 @@
 /*
  * test-store-keys: API keys in SQLite (lib/store_keys.h): issue and find
  * by keyed hash, revocation, keys of disabled users, the key holder as
- * the database says now, and the per-address counter of failed key
- * exchanges with its window. Keys come from rs_admin_key_create() or
+ * the database says now. Keys come from rs_admin_key_create() or
  * from the store functions inside rs_db_begin()/rs_db_commit(). Each
  * test has its own migrated database file in a mkdtemp directory.
  */
@@ -28,7 +27,6 @@
 #include "tap.h"
 
 #define NOW_MS	INT64_C(1764179121000)	/* 2025-11-26T17:45:21Z */
-#define NOW_S	INT64_C(1764179121)
 
 static char		 dir[64];
 static int		 ndb;		/* databases made so far */
@@ -83,20 +81,6 @@ key_revoke(struct rs_db *db, const char *kid, int64_t now)
 	if ((rc = rs_db_begin(db)) != RS_OK)
 		return rc;
 	if ((rc = rs_store_keys_revoke(db, kid, now)) != RS_OK) {
-		rs_db_rollback(db);
-		return rc;
-	}
-	return rs_db_commit(db);
-}
-
-static enum rs_err
-key_failed(struct rs_db *db, const char *addr, int64_t now)
-{
-	enum rs_err	 rc;
-
-	if ((rc = rs_db_begin(db)) != RS_OK)
-		return rc;
-	if ((rc = rs_store_keys_failed(db, addr, now)) != RS_OK) {
 		rs_db_rollback(db);
 		return rc;
 	}
@@ -365,87 +349,10 @@ test_keys_holder_mismatch(void)
 	rs_db_close(db);
 }
 
-static void
-test_keys_failures_none(void)
-{
-	int64_t		 start = -1;
-	int		 fails = -1;
-	char		 org[RS_ID_MAX];
-	struct rs_db	*db = db_new(org);
-
-	TAP_IS_INT(rs_store_keys_failures(db, "192.0.2.1", &start, &fails),
-	    RS_OK, "keys failures: an address never seen is RS_OK");
-	TAP_OK(fails == 0 && start == 0,
-	    "keys failures: with 0 failures and start 0");
-	rs_db_close(db);
-}
-
-static void
-test_keys_failures_count(void)
-{
-	int64_t		 start = -1;
-	int		 fails = -1;
-	char		 org[RS_ID_MAX];
-	struct rs_db	*db = db_new(org);
-
-	TAP_IS_INT(key_failed(db, "192.0.2.1", NOW_S), RS_OK,
-	    "keys failed: counting one succeeds");
-	TAP_SETUP(rs_store_keys_failures(db, "192.0.2.1", &start, &fails) ==
-	    RS_OK);
-	TAP_OK(fails == 1 && start == NOW_S,
-	    "keys failures: 1, in a window that starts now");
-	TAP_SETUP(key_failed(db, "192.0.2.1", NOW_S + 10) == RS_OK);
-	TAP_SETUP(key_failed(db, "198.51.100.7", NOW_S + 11) == RS_OK);
-	TAP_SETUP(rs_store_keys_failures(db, "192.0.2.1", &start, &fails) ==
-	    RS_OK);
-	TAP_OK(fails == 2 && start == NOW_S,
-	    "keys failures: a second failure in the window adds to it");
-	TAP_SETUP(rs_store_keys_failures(db, "198.51.100.7", &start, &fails) ==
-	    RS_OK);
-	TAP_OK(fails == 1 && start == NOW_S + 11,
-	    "keys failures: another address counts on its own");
-	TAP_SETUP(key_failed(db, "192.0.2.1",
-	    NOW_S + RS_AUTH_FAIL_WINDOW - 1) == RS_OK);
-	TAP_SETUP(rs_store_keys_failures(db, "192.0.2.1", &start, &fails) ==
-	    RS_OK);
-	TAP_OK(fails == 3 && start == NOW_S,
-	    "keys failures: the last second of the window still counts");
-	rs_db_close(db);
-}
-
-static void
-test_keys_failures_window(void)
-{
-	int64_t		 start = -1;
-	int		 fails = -1;
-	char		 org[RS_ID_MAX];
-	struct rs_db	*db = db_new(org);
-	int		 i;
-
-	for (i = 0; i < 5; i++)
-		TAP_SETUP(key_failed(db, "192.0.2.1", NOW_S + i) == RS_OK);
-	TAP_SETUP(key_failed(db, "192.0.2.1", NOW_S + RS_AUTH_FAIL_WINDOW) ==
-	    RS_OK);
-	TAP_SETUP(rs_store_keys_failures(db, "192.0.2.1", &start, &fails) ==
-	    RS_OK);
-	TAP_IS_INT(fails, 1,
-	    "keys failures: RS_AUTH_FAIL_WINDOW s later a new window "
-	    "restarts at 1");
-	TAP_IS_INT(start, NOW_S + RS_AUTH_FAIL_WINDOW,
-	    "keys failures: the new window starts at that failure");
-	TAP_SETUP(key_failed(db, "192.0.2.1",
-	    NOW_S + RS_AUTH_FAIL_WINDOW + 1) == RS_OK);
-	TAP_SETUP(rs_store_keys_failures(db, "192.0.2.1", &start, &fails) ==
-	    RS_OK);
-	TAP_OK(fails == 2 && start == NOW_S + RS_AUTH_FAIL_WINDOW,
-	    "keys failures: and counts on in the new window");
-	rs_db_close(db);
-}
-
 int
 main(void)
 {
-	tap_plan(53);
+	tap_plan(43);
 	TAP_SETUP(fixture_start(dir, sizeof(dir), "rs-keys") == 0);
 	TAP_SETUP(fixture_subkey(master, RS_SECRET_APIKEY, subkey) == 0);
 	rs_arena_init(&arena);
@@ -460,9 +367,6 @@ main(void)
 	test_keys_disabled_user();
 	test_keys_holder();
 	test_keys_holder_mismatch();
-	test_keys_failures_none();
-	test_keys_failures_count();
-	test_keys_failures_window();
 
 	fixture_db_cleanup(dir, ndb);
 	rs_arena_free(&arena);
