@@ -43,7 +43,10 @@ BODY_SHOWN = 600         # bytes of a body shown in a diagnostic
 APACHE_BIN = "/usr/sbin/apache2"
 APACHE_MODULES = "/usr/lib/apache2/modules"
 APACHE_USER = "www-data"
+APACHE_PCRE1 = "/usr/lib/x86_64-linux-gnu/libpcre.so.3"
 LIGHTTPD_BIN = "lighttpd"
+LIGHTTPD_MAGNET = "/usr/lib/lighttpd/mod_magnet.so"
+RUN_MAX_CONN_PER_IP = 1000   # Apache + mod_qos: the run's per-address cap
 POOL_SIZE = 4            # lighttpd's max-procs (Apache starts this many)
 
 # How the Apache config includes relaysync.conf: "server" (at server level)
@@ -438,11 +441,13 @@ class Server:
 
     name = "?"
 
-    def __init__(self, ws, port, fcgi=None, extra=(), form="server"):
+    def __init__(self, ws, port, fcgi=None, extra=(), form="server",
+                 defines=()):
         """FCGI: the program to run (default: the prefix's); EXTRA: config
         lines added after the includes (to override a setting); FORM
         (Apache): "server" includes relaysync.conf at server level,
-        "vhost" inside a <VirtualHost>."""
+        "vhost" inside a <VirtualHost>; DEFINES (Apache): (name, value)
+        pairs Defined before the includes."""
         self.ws = ws
         self.port = port
         self.proc = None
@@ -451,6 +456,7 @@ class Server:
                                          "libexec/relaysync/relaysync.fcgi")
         self.extra = list(extra)
         self.form = form
+        self.defines = list(defines)
 
     def argv(self):
         raise NotImplementedError
@@ -524,7 +530,13 @@ class Lighttpd(Server):
             'var.relaysync_socket := "%s"' % ws.path("fcgi.sock"),
             "var.relaysync_procs := %d" % POOL_SIZE,
             'include "%s"' % os.path.join(conf, "relaysync.conf"),
-        ] + self.extra
+        ]
+        # The optional mod_magnet include (lighttpd-modules-lua, which
+        # scripts/test installs): ids on lighttpd's own 5xx problems.
+        if os.path.exists(LIGHTTPD_MAGNET):
+            lines.append('include "%s"'
+                         % os.path.join(conf, "relaysync-magnet.conf"))
+        lines += self.extra
         write_file(self.config_path(), "\n".join(lines) + "\n")
 
 
@@ -553,6 +565,15 @@ class Apache(Server):
                     "fcgid", "headers", "unique_id", "reqtimeout"):
             lines.append('LoadModule %s_module "%s/mod_%s.so"'
                          % (mod, APACHE_MODULES, mod))
+        # mod_qos (libapache2-mod-qos, which scripts/test installs): the
+        # include's per-address connection cap. Debian 12's build needs
+        # libpcre's pcre_* symbols, which apache2 (built with PCRE2) no
+        # longer provides: load the library first.
+        if os.path.exists(os.path.join(APACHE_MODULES, "mod_qos.so")):
+            if os.path.exists(APACHE_PCRE1):
+                lines.append('LoadFile "%s"' % APACHE_PCRE1)
+            lines.append('LoadModule qos_module "%s/mod_qos.so"'
+                         % APACHE_MODULES)
         if ws.run_as:
             lines += ["User %s" % ws.run_as, "Group %s" % ws.run_as]
         fcgi_dir = os.path.dirname(self.fcgi)
@@ -564,7 +585,10 @@ class Apache(Server):
                   'Define RELAYSYNC_FCGI "%s"' % self.fcgi,
                   'Define RELAYSYNC_FCGI_DIR "%s"' % fcgi_dir,
                   'Define RELAYSYNC_DB "%s"' % ws.db,
-                  'Define RELAYSYNC_SECRET_FILE "%s"' % ws.secret_file,
+                  'Define RELAYSYNC_SECRET_FILE "%s"' % ws.secret_file]
+        lines += ['Define %s "%s"' % (name, value)
+                  for name, value in self.defines]
+        lines += [
                   'Include "%s"' % os.path.join(conf, "relaysync-server.conf")]
         # The API's part: at server level, or inside a virtual host (the
         # server then answers other paths from its own DocumentRoot).
@@ -679,8 +703,12 @@ class Context:
             ["key", "create", "--org", self.org_b_id, "--email",
              "admin@other.example.com", "--role", "admin",
              "--json"]))["api_key"]
-        self.server = SERVERS[self.server_name](self.workspace, self.port,
-                                                form=APACHE_FORM)
+        # Every test connection comes from 127.0.0.1: lift the include's
+        # per-address cap (mod_qos) for the run; a test that checks the cap
+        # starts a server of its own.
+        self.server = SERVERS[self.server_name](
+            self.workspace, self.port, form=APACHE_FORM,
+            defines=[("RELAYSYNC_MAX_CONN_PER_IP", RUN_MAX_CONN_PER_IP)])
         self.logs = LogWatch(self.server.log_files())
         self.server.start()
         self.wait_healthy()
