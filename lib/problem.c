@@ -32,6 +32,7 @@ static const struct {
 	{ "invite_invalid", "Invite invalid", 410 },
 	{ "last_admin", "Last active admin", 409 },
 	{ "invalid_user_state", "Invalid user state", 409 },
+	{ "invalid_policy", "Invalid policy", 400 },
 	{ "request_timeout", "Request timeout", 408 },
 	{ "length_required", "Length required", 411 },
 	{ "uri_too_long", "URI too long", 414 },

@@ -32,6 +32,7 @@ enum rs_problem {
 	RS_PROB_INVITE_INVALID,
 	RS_PROB_LAST_ADMIN,
 	RS_PROB_USER_STATE,
+	RS_PROB_INVALID_POLICY,		/* a policy text that does not parse */
 	RS_PROB_REQUEST_TIMEOUT,	/* the web server's own errors */
 	RS_PROB_LENGTH_REQUIRED,
 	RS_PROB_URI_TOO_LONG,

@@ -4,6 +4,7 @@
 #include "router.h"
 #include "api_auth.h"
 #include "api_ops.h"
+#include "api_policies.h"
 #include "api_records.h"
 #include "api_recsync.h"
 #include "api_users.h"
@@ -41,6 +42,16 @@ static const struct rs_route rs_routes[] = {
 	    rs_api_users_accept },
 	{ RS_METHOD_PATCH, "/v1/users/:id", ADMIN, BODY, NULL,
 	    rs_api_users_patch },
+	{ RS_METHOD_POST, "/v1/policies", ADMIN, BODY, NULL,
+	    rs_api_policies_put },
+	{ RS_METHOD_GET, "/v1/policies", ANY, 0, rs_api_policies_list_query,
+	    rs_api_policies_list },
+	{ RS_METHOD_POST, "/v1/policies/evaluate", ANY, BODY, NULL,
+	    rs_api_policies_evaluate },
+	{ RS_METHOD_GET, "/v1/policies/:name", ANY, 0, NULL,
+	    rs_api_policies_get },
+	{ RS_METHOD_DELETE, "/v1/policies/:name", ADMIN, 0, NULL,
+	    rs_api_policies_delete },
 	{ RS_METHOD__MAX, NULL, 0, 0, NULL, NULL },
 };
 

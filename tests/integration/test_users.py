@@ -725,6 +725,11 @@ ROUTES = {
     ("GET", "/v1/users"): ADMIN,
     ("POST", "/v1/users/invite"): ADMIN,
     ("PATCH", "/v1/users/{id}"): ADMIN,
+    ("POST", "/v1/policies"): ADMIN,
+    ("GET", "/v1/policies"): ANY,
+    ("POST", "/v1/policies/evaluate"): ANY,
+    ("GET", "/v1/policies/{id}"): ANY,
+    ("DELETE", "/v1/policies/{id}"): ADMIN,
 }
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch",
@@ -772,6 +777,8 @@ def route_request(ctx, method, path, role, fx):
         return real, None
     if path == "/v1/users/{id}":
         return "/v1/users/" + fx["target"]["id"], {"role": "viewer"}
+    if path == "/v1/policies/{id}":
+        return "/v1/policies/matrix_none", None     # admitted: 404
     body = {
         ("POST", "/v1/records"): {"title": "by " + role, "type": "note"},
         ("POST", "/v1/auth/token"): {"api_key": ctx.admin_key},
@@ -779,6 +786,11 @@ def route_request(ctx, method, path, role, fx):
                                        secrets.token_urlsafe(32)},
         ("POST", "/v1/users/invite"): {"email": unique_email("matrix"),
                                        "role": "viewer"},
+        ("POST", "/v1/policies"): {"name": "matrix_" + role,
+                                   "when": "title == matrix_never",
+                                   "then": "queue=matrix"},
+        ("POST", "/v1/policies/evaluate"): {"record": {"title": "t",
+                                                       "type": "note"}},
     }.get((method, path))
     return path, body
 

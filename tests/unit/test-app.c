@@ -947,6 +947,117 @@ static const struct tcase users_cases[] = {
 	    200, NULL, { NULL }, { "data.*=5", "has_more=false" }, NULL },
 };
 
+/* Policies: create or replace, list and page, read, evaluate, delete. */
+#define POL_SEED	"{\"name\":\"defer_media\",\"when\":\"size>5120\"," \
+			"\"then\":\"queue=wifi\"}"
+#define POL_MEDIA	"{\"name\":\"aaa\",\"when\":\"data.kind == media\"," \
+			"\"then\":\"queue=x;priority=1;delay=2h\"}"
+static const struct tcase policies_cases[] = {
+	/* POST /v1/policies */
+	{ __LINE__, "create the seed policy", "POST", "/v1/policies", ADM,
+	    NULL, JSON, POL_SEED,
+	    201, NULL, { "Location=/v1/policies/defer_media" },
+	    { "id~pol_", "name=defer_media", "order=100", "enabled=true",
+	    "then=queue=wifi" }, "p1=id" },
+	{ __LINE__, "replace the seed policy", "POST", "/v1/policies", ADM,
+	    NULL, JSON, POL_SEED,
+	    200, NULL, { "!Location" }, { "id=${p1}", "when=size>5120" },
+	    NULL },
+	{ __LINE__, "create a policy as the operator", "POST", "/v1/policies",
+	    OPR, NULL, JSON, POL_SEED,
+	    403, "forbidden", { NULL }, { NULL }, NULL },
+	{ __LINE__, "create a policy as the viewer", "POST", "/v1/policies",
+	    VWR, NULL, JSON, POL_SEED,
+	    403, "forbidden", { NULL }, { NULL }, NULL },
+	{ __LINE__, "create a policy with a bad when", "POST", "/v1/policies",
+	    ADM, NULL, JSON,
+	    "{\"name\":\"bad\",\"when\":\"size>\",\"then\":\"queue=a\"}",
+	    400, "invalid_policy", { NULL },
+	    { "detail=when: position 6: expected a number or string",
+	    "errors.*=1", "errors.0.field=when",
+	    "errors.0.message=position 6: expected a number or string" },
+	    NULL },
+	{ __LINE__, "create a policy with a bad then", "POST", "/v1/policies",
+	    ADM, NULL, JSON,
+	    "{\"name\":\"bad\",\"when\":\"true\",\"then\":\"priority=12\"}",
+	    400, "invalid_policy", { NULL },
+	    { "detail~then: position 10: ", "errors.0.field=then" }, NULL },
+	{ __LINE__, "create a policy with a bad name", "POST", "/v1/policies",
+	    ADM, NULL, JSON,
+	    "{\"name\":\"Bad\",\"when\":\"true\",\"then\":\"queue=a\"}",
+	    400, "invalid_request", { NULL }, { "errors.0.field=name" },
+	    NULL },
+	{ __LINE__, "create a second policy", "POST", "/v1/policies", ADM,
+	    NULL, JSON, POL_MEDIA,
+	    201, NULL, { "Location=/v1/policies/aaa" }, { "name=aaa" }, NULL },
+	/* GET /v1/policies, GET /v1/policies/:name */
+	{ __LINE__, "list policies as the viewer", "GET", "/v1/policies", VWR,
+	    NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "data.*=2", "data.0.name=aaa", "data.1.id=${p1}",
+	    "has_more=false", "next_cursor=null" }, NULL },
+	{ __LINE__, "list policies limit=1", "GET", "/v1/policies?limit=1",
+	    OPR, NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "data.*=1", "data.0.name=aaa", "has_more=true", "next_cursor" },
+	    "pnc=next_cursor" },
+	{ __LINE__, "list policies, the next page", "GET",
+	    "/v1/policies?limit=1&cursor=${pnc}", OPR, NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "data.*=1", "data.0.name=defer_media", "has_more=false" }, NULL },
+	{ __LINE__, "list policies with org A's cursor as org B", "GET",
+	    "/v1/policies?limit=1&cursor=${pnc}", ORGB, NULL, NULL, NULL,
+	    400, "invalid_cursor", { NULL }, { NULL }, NULL },
+	{ __LINE__, "list policies as org B", "GET", "/v1/policies", ORGB,
+	    NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "data.*=0" }, NULL },
+	{ __LINE__, "list policies with an unknown parameter", "GET",
+	    "/v1/policies?foo=1", ADM, NULL, NULL, NULL,
+	    400, "invalid_request", { NULL }, { NULL }, NULL },
+	{ __LINE__, "read a policy as the viewer", "GET",
+	    "/v1/policies/defer_media", VWR, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "id=${p1}", "then=queue=wifi" }, NULL },
+	{ __LINE__, "read an unknown policy", "GET", "/v1/policies/nope",
+	    ADM, NULL, NULL, NULL,
+	    404, "not_found", { NULL }, { NULL }, NULL },
+	/* POST /v1/policies/evaluate */
+	{ __LINE__, "evaluate a media record as the viewer", "POST",
+	    "/v1/policies/evaluate", VWR, NULL, JSON,
+	    "{\"record\":{\"title\":\"t\",\"type\":\"p\","
+	    "\"data\":{\"kind\":\"media\"}}}",
+	    200, NULL, { NULL },
+	    { "policy.name=aaa", "queue=x", "priority=1", "delay=7200",
+	    "tried=[\"aaa\"]" }, NULL },
+	{ __LINE__, "evaluate a record no policy matches", "POST",
+	    "/v1/policies/evaluate", OPR, NULL, JSON,
+	    "{\"record\":{\"title\":\"t\",\"type\":\"p\"}}",
+	    200, NULL, { NULL },
+	    { "policy=null", "queue=default", "priority=5", "delay=0",
+	    "tried=[\"aaa\",\"defer_media\"]" }, NULL },
+	{ __LINE__, "evaluate without a record", "POST",
+	    "/v1/policies/evaluate", ADM, NULL, JSON, "{}",
+	    400, "invalid_request", { NULL }, { "errors.0.field=record" },
+	    NULL },
+	{ __LINE__, "evaluate wrong method", "PUT", "/v1/policies/evaluate",
+	    ADM, NULL, NULL, NULL,
+	    405, "method_not_allowed", { "Allow~POST", "Allow~DELETE" },
+	    { NULL }, NULL },
+	{ __LINE__, "GET /v1/policies/evaluate reads a policy so named",
+	    "GET", "/v1/policies/evaluate", ADM, NULL, NULL, NULL,
+	    404, "not_found", { NULL }, { "detail=no policy evaluate" },
+	    NULL },
+	/* DELETE /v1/policies/:name (its 204 has no body: integration) */
+	{ __LINE__, "delete a policy as the viewer", "DELETE",
+	    "/v1/policies/aaa", VWR, NULL, NULL, NULL,
+	    403, "forbidden", { NULL }, { NULL }, NULL },
+	{ __LINE__, "delete another org's policy", "DELETE",
+	    "/v1/policies/aaa", ORGB, NULL, NULL, NULL,
+	    404, "not_found", { NULL }, { NULL }, NULL },
+	{ __LINE__, "delete an unknown policy", "DELETE", "/v1/policies/nope",
+	    ADM, NULL, NULL, NULL,
+	    404, "not_found", { NULL }, { NULL }, NULL },
+};
+
 /*
  * Failed key exchanges are counted per client address and per key prefix
  * and throttled past RS_AUTH_FAIL_BURST; a correct key always works. The
@@ -1650,6 +1761,7 @@ main(void)
 	tap_plan(table_checks(ops_cases, NELEM(ops_cases)) +
 	    table_checks(records_cases, NELEM(records_cases)) +
 	    table_checks(users_cases, NELEM(users_cases)) +
+	    table_checks(policies_cases, NELEM(policies_cases)) +
 	    table_checks(throttle_cases, NELEM(throttle_cases)) +
 	    table_checks(broken_cases, NELEM(broken_cases)));
 
@@ -1691,6 +1803,7 @@ main(void)
 	run_table(&app, ops_cases, NELEM(ops_cases));
 	run_table(&app, records_cases, NELEM(records_cases));
 	run_table(&app, users_cases, NELEM(users_cases));
+	run_table(&app, policies_cases, NELEM(policies_cases));
 	run_table(&app, throttle_cases, NELEM(throttle_cases));
 
 	/* A second process whose secret is missing answers 503. */

@@ -265,7 +265,7 @@ test_problem_codes_unique(void)
 int
 main(void)
 {
-	tap_plan(54 + 5 + 22 + 5 + 1);
+	tap_plan(54 + 5 + RS_PROB__MAX);	/* a table check per code */
 
 	test_problem_not_found_fields();
 	test_problem_codes();
