@@ -47,18 +47,6 @@ rs_api_policies_json(const struct rs_store_policy *p)
 	return o;
 }
 
-/* The characters (not bytes) of UTF-8 text s. */
-static size_t
-rs_api_policies_chars(const char *s)
-{
-	size_t	 n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
 /* 1 when s is a policy name: [a-z0-9_]{1,64}. */
 static int
 rs_api_policies_name_valid(const char *s)
@@ -175,7 +163,7 @@ rs_api_policies_check(struct rs_ctx *ctx, const char *when, const char *then)
 	enum rs_err		 rc;
 
 	memset(e, 0, sizeof(e));
-	if (rs_api_policies_chars(when) > RS_MAX_POLICY_TEXT) {
+	if (rs_valid_chars(when) > RS_MAX_POLICY_TEXT) {
 		e[n].member = "when";
 		e[n].pos = RS_MAX_POLICY_TEXT + 1;
 		snprintf(e[n++].msg, sizeof(e[0].msg), "the text is longer "
@@ -186,7 +174,7 @@ rs_api_policies_check(struct rs_ctx *ctx, const char *when, const char *then)
 	} else if (rc != RS_OK)
 		return RS_FAIL;
 	rs_policy_when_free(w);
-	if (rs_api_policies_chars(then) > RS_MAX_POLICY_TEXT) {
+	if (rs_valid_chars(then) > RS_MAX_POLICY_TEXT) {
 		e[n].member = "then";
 		e[n].pos = RS_MAX_POLICY_TEXT + 1;
 		snprintf(e[n++].msg, sizeof(e[0].msg), "the text is longer "
@@ -390,7 +378,7 @@ rs_api_policies_text(struct rs_valid *v, struct json_object *rec,
 	if (!json_object_is_type(m, json_type_string) ||
 	    strlen(s = json_object_get_string(m)) !=
 	    (size_t)json_object_get_string_len(m) ||
-	    (n = rs_api_policies_chars(s)) < 1 || n > RS_MAX_FIELD_CHARS) {
+	    (n = rs_valid_chars(s)) < 1 || n > RS_MAX_FIELD_CHARS) {
 		rs_valid_add(v, field, "must be a string of 1 to %d "
 		    "characters", RS_MAX_FIELD_CHARS);
 		return NULL;

@@ -36,17 +36,6 @@ struct rs_write {
 
 /* ---- field validation ------------------------------------------------ */
 
-static size_t
-rs_api_records_chars(const char *s)
-{
-	size_t	 n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
 /* A 1..200 character string member; NULL when absent or wrong. */
 static const char *
 rs_api_records_text(struct rs_valid *v, struct json_object *body,
@@ -57,7 +46,7 @@ rs_api_records_text(struct rs_valid *v, struct json_object *body,
 
 	/* Bytes are bounded by the body limit; the rule is in characters. */
 	s = rs_valid_string(v, body, name, required, 0, RS_MAX_BODY);
-	if (s != NULL && ((n = rs_api_records_chars(s)) < 1 ||
+	if (s != NULL && ((n = rs_valid_chars(s)) < 1 ||
 	    n > RS_MAX_FIELD_CHARS)) {
 		rs_valid_add(v, name, "must be 1 to %d characters",
 		    RS_MAX_FIELD_CHARS);

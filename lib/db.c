@@ -473,3 +473,18 @@ rs_db_user_version(struct rs_db *db)
 	rs_db_done(st);
 	return v;
 }
+
+int64_t
+rs_db_int(struct rs_db *db, const char *sql, const char *p1)
+{
+	sqlite3_stmt	*st;
+	int64_t		 v = -1;
+
+	if ((st = rs_db_stmt(db, sql)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, p1, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	rs_db_done(st);
+	return v;
+}

@@ -106,6 +106,12 @@ void		 rs_db_set_polling(struct rs_db *db);
  * reader stayed; try again later), or an error.
  */
 enum rs_err	 rs_db_checkpoint(struct rs_db *db);
+/*
+ * The one integer sql (a static statement text, see rs_db_stmt) yields
+ * with text parameter ?1 bound to p1: the first column of its first row;
+ * -1 when it yields no row or fails.
+ */
+int64_t		 rs_db_int(struct rs_db *db, const char *sql, const char *p1);
 /* PRAGMA user_version, or -1. */
 int		 rs_db_user_version(struct rs_db *db);
 

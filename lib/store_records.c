@@ -114,16 +114,7 @@ rs_store_records_get(struct rs_db *db, struct rs_arena *a, const char *org,
 int64_t
 rs_store_records_change_seq(struct rs_db *db, const char *org)
 {
-	sqlite3_stmt	*st;
-	int64_t		 v = -1;
-
-	if ((st = rs_db_stmt(db, sql[STMT_CHANGE_SEQ])) == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	rs_db_done(st);
-	return v;
+	return rs_db_int(db, sql[STMT_CHANGE_SEQ], org);
 }
 
 enum rs_err

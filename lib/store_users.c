@@ -188,16 +188,7 @@ rs_store_users_update(struct rs_db *db, const char *org, const char *id,
 int64_t
 rs_store_users_admins(struct rs_db *db, const char *org)
 {
-	sqlite3_stmt	*st;
-	int64_t		 n = -1;
-
-	if ((st = rs_db_stmt(db, sql[STMT_ADMINS])) == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	rs_db_done(st);
-	return n;
+	return rs_db_int(db, sql[STMT_ADMINS], org);
 }
 
 enum rs_err

@@ -105,3 +105,14 @@ rs_valid_email(const char *s)
 		return 0;
 	return 1;
 }
+
+size_t
+rs_valid_chars(const char *s)
+{
+	size_t	 n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}

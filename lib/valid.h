@@ -36,6 +36,8 @@ void	 rs_valid_known(struct rs_valid *v, struct json_object *obj,
  */
 const char *rs_valid_string(struct rs_valid *v, struct json_object *obj,
 	    const char *name, int required, size_t minlen, size_t maxlen);
+/* The characters of UTF-8 text s (bytes that do not continue one). */
+size_t	 rs_valid_chars(const char *s);
 /* 1 when s is a plausible address: local@domain.tld, <= RS_MAX_EMAIL. */
 int	 rs_valid_email(const char *s);
 
