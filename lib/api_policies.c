@@ -17,7 +17,6 @@
 #include "api_policies.h"
 
 #define RS_POLICY_DEFAULT_QUEUE		"default"
-#define RS_POLICY_DEFAULT_PRIORITY	5
 #define RS_POLICY_DEFAULT_ORDER		100
 #define RS_POLICY_EVAL_CHUNK		64	/* policies read at a time */
 

@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "idem.h"
 #include "json.h"
+#include "policy_set.h"
 #include "reply.h"
 #include "store_records.h"
 #include "txn.h"
@@ -277,6 +278,8 @@ rs_api_records_conflict(struct rs_write *w, const struct rs_record *cur)
 
 	if ((shown = rs_api_records_shown(ctx, cur)) == NULL)
 		return RS_TXN_FAILED;
+	/* Nothing is written but the event: it goes where the record is. */
+	w->t.queue = cur->queue;
 	w->t.err = rs_txn_event(&w->t, "record.conflict", cur->id, shown);
 	json_object_put(shown);
 	if (w->t.err != RS_OK ||
@@ -288,6 +291,34 @@ rs_api_records_conflict(struct rs_write *w, const struct rs_record *cur)
 	    (w->t.err = rs_reply_remember(ctx, &w->t.answer)) != RS_OK))
 		return RS_TXN_FAILED;
 	return RS_TXN_COMMIT;
+}
+
+/*
+ * What the org's policies choose for r as it will be written: its queue,
+ * and the queue, priority and not-before of the write's events.
+ */
+static enum rs_err
+rs_api_records_choose(struct rs_write *w, struct rs_record *r)
+{
+	struct rs_policy_record	 pr;
+	struct rs_policy_choice	 c;
+	enum rs_err		 rc;
+
+	memset(&pr, 0, sizeof(pr));
+	pr.size = r->size;
+	pr.type = r->type;
+	pr.site = r->site;
+	pr.status = r->status;
+	pr.title = r->title;
+	if ((rc = rs_policy_set_choose(&w->ctx->app->policies, w->t.db,
+	    w->t.org, &pr, r->data, &c)) != RS_OK)
+		return rc;
+	if ((r->queue = rs_arena_strdup(w->t.arena, c.queue)) == NULL)
+		return RS_ERR_NOMEM;
+	w->t.queue = r->queue;
+	w->t.priority = c.priority;
+	w->t.delay_ms = c.delay_s * 1000;
+	return RS_OK;
 }
 
 /* A new version of r: the next version, a new causal token, now. */
@@ -345,8 +376,10 @@ rs_api_records_modify(struct rs_write *w, const char **old_status)
 	if (w->op == RS_WRITE_DELETE)
 		w->rec.deleted_at = w->t.now;
 	rs_api_records_bump(&w->rec, w->t.now);
-	return rs_api_records_prepare(w, &w->rec, *old_status) == RS_OK ?
-	    RS_NEXT : RS_FAIL;
+	if ((w->t.err = rs_api_records_choose(w, &w->rec)) != RS_OK ||
+	    rs_api_records_prepare(w, &w->rec, *old_status) != RS_OK)
+		return RS_FAIL;
+	return RS_NEXT;
 }
 
 /*
@@ -398,7 +431,8 @@ rs_api_records_write(struct rs_write *w)
 	w->t.idem = &w->idem;
 	if (w->op == RS_WRITE_CREATE) {
 		rs_api_records_bump(&w->rec, w->t.now);
-		if (rs_api_records_prepare(w, &w->rec, NULL) != RS_OK)
+		if (rs_api_records_choose(w, &w->rec) != RS_OK ||
+		    rs_api_records_prepare(w, &w->rec, NULL) != RS_OK)
 			return RS_FAIL;
 	}
 	switch ((res = rs_txn_run(&w->t, rs_api_records_change, w))) {

@@ -11,6 +11,7 @@
 #include "json.h"
 #include "log.h"
 #include "migrate.h"
+#include "policy_set.h"
 #include "num.h"
 #include "reply.h"
 #include "router.h"
@@ -87,6 +88,8 @@ rs_app_close(struct rs_app *app)
 	app->ckpt = NULL;
 	rs_db_close(app->db);
 	app->db = NULL;
+	rs_policy_set_free(app->policies);
+	app->policies = NULL;
 	rs_arena_free(&app->arena);
 	sodium_memzero(app->k_apikey, sizeof(app->k_apikey));
 	sodium_memzero(app->k_token, sizeof(app->k_token));

@@ -28,6 +28,7 @@
 struct json_object;
 struct rs_ckpt;
 struct rs_db;
+struct rs_policy_set;
 struct rs_route;
 
 /*
@@ -60,6 +61,7 @@ struct rs_app {
 	unsigned char	 k_cursor[RS_SECRET_BYTES];
 	unsigned char	 k_invite[RS_SECRET_BYTES];
 	struct rs_token_memo memo;
+	struct rs_policy_set *policies;	/* compiled, per org (policy_set.h) */
 	struct rs_arena	 arena;		/* reset after every request */
 	long		 served;
 	int		 schema_logged;	/* the mismatch last logged, or -1 */

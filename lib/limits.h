@@ -22,6 +22,7 @@
 #define RS_MAX_NAME		200		/* org names, titles, types */
 #define RS_MAX_RESP_HEADERS	16		/* extra headers on one answer */
 #define RS_MAX_POLICY_TEXT	1024		/* a policy's when or then, characters */
+#define RS_POLICY_DEFAULT_PRIORITY 5		/* when no policy matches */
 #define RS_MAX_POLICY_DEPTH	32		/* nesting in a policy's when */
 #define RS_VALID_MAX_ERRORS	16		/* field errors named in one 400 */
 #define RS_MAX_CONTENT_LENGTH	(1LL << 60)	/* a Content-Length we parse;

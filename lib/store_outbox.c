@@ -1,6 +1,7 @@
 #include <json-c/json.h>
 #include <sqlite3.h>
 
+#include "limits.h"
 #include "arena.h"
 #include "clock.h"
 #include "db.h"
@@ -9,7 +10,8 @@
 
 static const char sql_insert[] =
 	"INSERT INTO events (seq, id, org_id, type, record_id, payload, "
-	"created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+	"created_at, queue, priority, not_before) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
 enum rs_err
 rs_store_outbox_event(struct rs_arena *a, struct rs_store_outbox_event *ev,
@@ -27,6 +29,9 @@ rs_store_outbox_event(struct rs_arena *a, struct rs_store_outbox_event *ev,
 	ev->type = type;
 	ev->record_id = record_id;
 	ev->created_at = now_ms;
+	ev->queue = "default";
+	ev->priority = RS_POLICY_DEFAULT_PRIORITY;
+	ev->not_before = now_ms;
 	if (rs_json_add_str(o, "id", ev->id) == 0 &&
 	    rs_json_add_str(o, "type", type) == 0 &&
 	    rs_json_add_str(o, "timestamp",
@@ -56,5 +61,8 @@ rs_store_outbox_put(struct rs_db *db, const char *org,
 		sqlite3_bind_text(st, 5, ev->record_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, ev->payload, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, ev->created_at);
+	sqlite3_bind_text(st, 8, ev->queue, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 9, ev->priority);
+	sqlite3_bind_int64(st, 10, ev->not_before);
 	return rs_db_run(st);
 }

@@ -26,6 +26,10 @@ struct rs_store_outbox_event {
 	const char	*record_id;		/* borrowed, or NULL */
 	const char	*payload;		/* in the arena */
 	int64_t		 created_at;
+	/* Where and when it is to be delivered (policy_set.h). */
+	const char	*queue;			/* borrowed */
+	int		 priority;		/* 0..9 */
+	int64_t		 not_before;		/* ms */
 };
 
 /*

@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "limits.h"
 #include "arena.h"
 #include "db.h"
 #include "store_idem.h"
@@ -13,6 +14,8 @@ rs_txn_init(struct rs_txn *t, struct rs_db *db, struct rs_arena *a,
 	t->db = db;
 	t->arena = a;
 	t->now = now;
+	t->queue = "default";
+	t->priority = RS_POLICY_DEFAULT_PRIORITY;
 	if (org != NULL && strlen(org) < sizeof(t->org))
 		strcpy(t->org, org);
 }
@@ -29,9 +32,13 @@ rs_txn_event(struct rs_txn *t, const char *type, const char *record_id,
 		return RS_ERR_INVAL;
 	/* A slot counts only once its event is whole. */
 	if ((rc = rs_store_outbox_event(t->arena, &t->ev[t->nev], t->org,
-	    type, record_id, data, t->now)) == RS_OK)
-		t->nev++;
-	return rc;
+	    type, record_id, data, t->now)) != RS_OK)
+		return rc;
+	t->ev[t->nev].queue = t->queue;
+	t->ev[t->nev].priority = t->priority;
+	t->ev[t->nev].not_before = t->now + t->delay_ms;
+	t->nev++;
+	return RS_OK;
 }
 
 enum rs_err

@@ -59,6 +59,11 @@ struct rs_txn {
 	const struct rs_idem	*idem;		/* NULL, or key NULL: none */
 	struct rs_idem_answer	 answer;	/* kept under the key */
 	struct rs_idem_answer	 replay;	/* set on RS_TXN_REPLAY */
+	/* Where and when the events go (policy_set.h): set before they
+	 * are built; rs_txn_init sets "default", 5, no delay. */
+	const char		*queue;
+	int			 priority;
+	int64_t			 delay_ms;
 	struct rs_store_outbox_event ev[RS_TXN_MAX_EVENTS];
 	size_t			 nev;
 	size_t			 numbered;	/* events already numbered */

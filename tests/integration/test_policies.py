@@ -347,3 +347,64 @@ def paging(ctx):
     expect_problem(resp, 400, "invalid_request")
     resp = ctx.call("GET", "/v1/policies?foo=1", token=adm)
     expect_problem(resp, 400, "invalid_request")
+
+
+def create_record(ctx, token, record):
+    resp = ctx.call("POST", "/v1/records", record, token=token)
+    return expect_json(resp, 201), resp
+
+
+def event_schedule(ctx, record_id, etype):
+    """(queue, priority, not_before, created_at) of the record's event."""
+    rows, _ = db_run(ctx, "SELECT queue, priority, not_before, created_at "
+                     "FROM events WHERE record_id = ? AND type = ? "
+                     "ORDER BY seq DESC LIMIT 1", [record_id, etype])
+    expect(len(rows) == 1, "no %s event for %s" % (etype, record_id))
+    return tuple(rows[0])
+
+
+@test("policies: record writes take the queue their policies choose, and "
+      "their events the queue, priority and not-before")
+def record_writes(ctx):
+    org, adm = fresh_org(ctx)
+    put(ctx, adm, SEED, 201)
+    put(ctx, adm, {"name": "urgent", "when": "type==alarm",
+                   "then": "queue=now;priority=1;delay=2m", "order": 10},
+        201)
+    small, resp = create_record(ctx, adm, rec(10))
+    expect_equal(small["queue"], "default", "a small record", resp)
+    q, prio, nb, at = event_schedule(ctx, small["id"], "record.created")
+    expect_equal((q, prio, nb), ("default", 5, at), "its event", resp)
+    big, resp = create_record(ctx, adm, rec(6000))
+    expect_equal(big["queue"], "wifi", "a record over 5 KiB", resp)
+    q, prio, nb, at = event_schedule(ctx, big["id"], "record.created")
+    expect_equal((q, prio, nb), ("wifi", 5, at), "its event", resp)
+    alarm, resp = create_record(ctx, adm, rec(6000, type="alarm"))
+    expect_equal(alarm["queue"], "now", "order 10 is tried first", resp)
+    q, prio, nb, at = event_schedule(ctx, alarm["id"], "record.created")
+    expect_equal((q, prio, nb - at), ("now", 1, 120000),
+                 "priority and a 2 minute delay", resp)
+    # A patch is chosen for as the record will be.
+    resp = ctx.call("PATCH", "/v1/records/" + small["id"],
+                    {"causal": small["causal"],
+                     "data": {"blob": "y" * 6000}}, token=adm)
+    patched = expect_json(resp, 200)
+    expect_equal(patched["queue"], "wifi", "a record patched past 5 KiB",
+                 resp)
+    q, _, _, _ = event_schedule(ctx, small["id"], "record.updated")
+    expect_equal(q, "wifi", "the update's event", resp)
+    # Every process of the pool sees a changed or deleted policy at once.
+    put(ctx, adm, {"name": "defer_media", "when": "size>5120",
+                   "then": "queue=cellular"}, 200)
+    for _ in range(8):
+        got, resp = create_record(ctx, adm, rec(6000))
+        expect_equal(got["queue"], "cellular", "after the replace", resp)
+    resp = ctx.call("DELETE", "/v1/policies/defer_media", token=adm)
+    expect(resp.status == 204, "delete: %d" % resp.status, resp)
+    for _ in range(8):
+        got, resp = create_record(ctx, adm, rec(6000))
+        expect_equal(got["queue"], "default", "after the delete", resp)
+    # Another org's policies never choose for this one.
+    other = ctx.token_for(ctx.org_b_key)
+    got, resp = create_record(ctx, other, rec(6000, type="alarm"))
+    expect_equal(got["queue"], "default", "another org", resp)
