@@ -22,6 +22,7 @@ WORKLOADS = [
     ("get", "RelaySync `GET /v1/records/<id>`", "fixed", "pouch-get", 0.50),
     ("list", "RelaySync `GET /v1/records?limit=50`", "fixed", "pouch-list", 0.25),
     ("post", "RelaySync `POST /v1/records` + fresh Idempotency-Key", "insert", "pouch-post", 0.50),
+    ("post-pol", "RelaySync `POST /v1/records`, org with 20 enabled policies (none matches)", "post", None, 0.95),
     ("pouch-get", "PouchDB `GET /db/<id>`", None, None, None),
     ("pouch-list", "PouchDB `GET /db/_all_docs?limit=50&include_docs=true`", None, None, None),
     ("pouch-post", "PouchDB `POST /db`", None, None, None),

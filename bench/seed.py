@@ -5,6 +5,8 @@
   seed.py probe METHOD URL [HEADER...]     print the status of one request
   seed.py relaysync BASE TOKEN N PATHS     POST N records, write their paths
   seed.py pouchdb BASE N PATHS             create /db and N docs, write paths
+  seed.py policies BASE TOKEN N            POST N enabled policies that no
+                                           bench record matches
 
 PATHS gets one request path per line (/v1/records/rec_..., /db/<id>), which
 paths.lua picks from at random.  Exits non-zero, saying why, when the server
@@ -84,6 +86,21 @@ def pouchdb(base, n, out):
     write(out, paths)
 
 
+def policies(base, tok, n):
+    # None matches a bench record, so a create tries every one of them;
+    # each reads data.<key>, so the record's data is parsed too.
+    c = conn(base)
+    for i in range(n):
+        body = {"name": "bench_%02d" % i, "order": i,
+                "when": 'type == "never_%d" or (size > 1m and '
+                        'data.zone == "nowhere")' % i,
+                "then": "queue=q%d;priority=%d;delay=%dm" % (i, i % 10, i)}
+        status, data = call(c, "POST", "/v1/policies", body,
+                            {"Authorization": "Bearer " + tok})
+        if status != 201:
+            die("POST /v1/policies", status, data)
+
+
 def write(out, paths):
     with open(out, "w") as f:
         f.write("\n".join(paths) + "\n")
@@ -96,6 +113,8 @@ def main(a):
         probe(a[1], a[2], a[3:])
     elif a[:1] == ["relaysync"] and len(a) == 5:
         relaysync(a[1], a[2], int(a[3]), a[4])
+    elif a[:1] == ["policies"] and len(a) == 4:
+        policies(a[1], a[2], int(a[3]))
     elif a[:1] == ["pouchdb"] and len(a) == 4:
         pouchdb(a[1], int(a[2]), a[3])
     else:
