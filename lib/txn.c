@@ -16,7 +16,11 @@ rs_txn_init(struct rs_txn *t, struct rs_db *db, struct rs_arena *a,
 	t->now = now;
 	t->queue = "default";
 	t->priority = RS_POLICY_DEFAULT_PRIORITY;
-	if (org != NULL && strlen(org) < sizeof(t->org))
+	/* An org id too long to keep is not cut to one that names nobody:
+	 * rs_txn_run() then refuses to run. */
+	if (org != NULL && strlen(org) >= sizeof(t->org))
+		t->err = RS_ERR_RANGE;
+	else if (org != NULL)
 		strcpy(t->org, org);
 }
 
@@ -110,6 +114,8 @@ rs_txn_run(struct rs_txn *t, rs_txn_change change, void *arg)
 {
 	enum rs_txn_result	 res;
 
+	if (t->err != RS_OK)
+		return RS_TXN_ERROR;
 	if ((t->err = rs_db_begin(t->db)) != RS_OK)
 		return RS_TXN_BUSY;
 	if ((res = rs_txn_seen(t)) != RS_TXN_DONE) {

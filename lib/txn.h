@@ -76,7 +76,9 @@ typedef enum rs_txn_do	(*rs_txn_change)(struct rs_txn *t, void *arg);
 
 /*
  * Prepares t for a write by org (may be NULL and set by the change, as
- * accepting an invite learns its org) at now; strings go to arena a.
+ * accepting an invite learns its org) at now; strings go to arena a. An
+ * org id of RS_ID_MAX bytes or more sets t->err to RS_ERR_RANGE, and
+ * rs_txn_run() then fails without running anything.
  */
 void		 rs_txn_init(struct rs_txn *t, struct rs_db *db,
 		    struct rs_arena *a, const char *org, int64_t now);

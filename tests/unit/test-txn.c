@@ -778,10 +778,31 @@ test_txn_busy_sqlite(void)
 	rs_db_close(db);
 }
 
+/* An org id too long for the transaction is refused, not cut short. */
+static void
+test_txn_org_too_long(void)
+{
+	struct rs_txn		 t;
+	struct chg		 c;
+	struct rs_db		*db;
+	char			 org[RS_ID_MAX], longorg[RS_ID_MAX + 8];
+
+	db = fixture_db_org(dir, &ndb, org);
+	memset(longorg, 'o', sizeof(longorg) - 1);
+	longorg[sizeof(longorg) - 1] = '\0';
+	chg_init(&c, NULL, NULL);
+	rs_txn_init(&t, db, &arena, longorg, NOW_MS);
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_ERROR,
+	    "txn org: an org id too long to keep is RS_TXN_ERROR");
+	TAP_OK(c.calls == 0 && t.err == RS_ERR_RANGE,
+	    "txn org: the change never ran, and t.err says why");
+	rs_db_close(db);
+}
+
 int
 main(void)
 {
-	tap_plan(91);
+	tap_plan(93);
 	TAP_SETUP(fixture_start(dir, sizeof(dir), "rs-txn") == 0);
 	rs_arena_init(&arena);
 
@@ -798,6 +819,7 @@ main(void)
 	test_txn_idem_null_key();
 	test_txn_number();
 	test_txn_events_max();
+	test_txn_org_too_long();
 	test_txn_events_max_in_change();
 	test_txn_busy_queue();
 	test_txn_busy_sqlite();
