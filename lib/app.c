@@ -47,6 +47,7 @@ rs_app_open(struct rs_app *app)
 	rs_secret_derive(master, RS_SECRET_TOKEN, app->k_token);
 	rs_secret_derive(master, RS_SECRET_CURSOR, app->k_cursor);
 	rs_secret_derive(master, RS_SECRET_INVITE, app->k_invite);
+	rs_secret_derive(master, RS_SECRET_WEBHOOK, app->k_webhook);
 	sodium_memzero(master, sizeof(master));
 	if ((rc = rs_db_open(app->cfg.db_path, 0, app->cfg.sync_full,
 	    &app->db)) != RS_OK) {
@@ -95,6 +96,7 @@ rs_app_close(struct rs_app *app)
 	sodium_memzero(app->k_token, sizeof(app->k_token));
 	sodium_memzero(app->k_cursor, sizeof(app->k_cursor));
 	sodium_memzero(app->k_invite, sizeof(app->k_invite));
+	sodium_memzero(app->k_webhook, sizeof(app->k_webhook));
 	rs_auth_forget(app);
 }
 

@@ -60,6 +60,7 @@ struct rs_app {
 	unsigned char	 k_token[RS_SECRET_BYTES];
 	unsigned char	 k_cursor[RS_SECRET_BYTES];
 	unsigned char	 k_invite[RS_SECRET_BYTES];
+	unsigned char	 k_webhook[RS_SECRET_BYTES]; /* seals webhook secrets */
 	struct rs_token_memo memo;
 	struct rs_policy_set *policies;	/* compiled, per org (policy_set.h) */
 	struct rs_arena	 arena;		/* reset after every request */

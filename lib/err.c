@@ -12,6 +12,7 @@ static const char *const rs_err_names[RS_ERR__MAX] = {
 	"i/o error",			/* RS_ERR_IO */
 	"cryptographic failure",	/* RS_ERR_CRYPTO */
 	"database schema is newer than this program", /* RS_ERR_SCHEMA */
+	"not allowed in its present state", /* RS_ERR_STATE */
 };
 
 const char *

@@ -18,6 +18,7 @@ enum rs_err {
 	RS_ERR_IO,		/* file or stream I/O */
 	RS_ERR_CRYPTO,		/* libsodium failure or bad MAC */
 	RS_ERR_SCHEMA,		/* database newer than this program */
+	RS_ERR_STATE,		/* the thing's state forbids it */
 	RS_ERR__MAX
 };
 

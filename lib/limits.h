@@ -61,6 +61,10 @@
 #define RS_PAGE_MAX		200
 #define RS_TOMBSTONE_DAYS_DEFAULT 90		/* delta-sync horizon */
 
+#define RS_MAX_WEBHOOK_DESCRIPTION 500		/* characters */
+#define RS_MAX_REPLAY_EVENTS	10000		/* events one replay queues */
+#define RS_MAX_QUEUE_FILTER	200		/* queue= and event_type=, bytes */
+
 #define RS_BUSY_TIMEOUT_MS	5000		/* waiting for a SQLite writer */
 
 /* Rowids of records and events: the org's number << 40 | a count within

@@ -9,6 +9,8 @@
 #include "limits.h"
 #include "err.h"
 #include "log.h"
+#include "arena.h"
+#include "clock.h"
 #include "config.h"
 #include "num.h"
 #include "db.h"
@@ -16,6 +18,7 @@
 #include "secret.h"
 #include "role.h"
 #include "admin.h"
+#include "relay.h"
 #include "app.h"
 
 #endif /* RELAYSYNC_H */

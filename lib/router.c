@@ -5,9 +5,11 @@
 #include "api_auth.h"
 #include "api_ops.h"
 #include "api_policies.h"
+#include "api_queue.h"
 #include "api_records.h"
 #include "api_recsync.h"
 #include "api_users.h"
+#include "api_webhooks.h"
 
 #define ANY	RS_ROLES_ANY
 #define WRITERS	(RS_ROLE_ADMIN | RS_ROLE_OPERATOR)
@@ -52,6 +54,24 @@ static const struct rs_route rs_routes[] = {
 	    rs_api_policies_get },
 	{ RS_METHOD_DELETE, "/v1/policies/:name", ADMIN, 0, NULL,
 	    rs_api_policies_delete },
+	{ RS_METHOD_POST, "/v1/webhooks", ADMIN, BODY, NULL,
+	    rs_api_webhooks_create },
+	{ RS_METHOD_GET, "/v1/webhooks", ADMIN, 0, rs_api_webhooks_list_query,
+	    rs_api_webhooks_list },
+	{ RS_METHOD_GET, "/v1/webhooks/:id", ADMIN, 0, NULL,
+	    rs_api_webhooks_get },
+	{ RS_METHOD_PATCH, "/v1/webhooks/:id", ADMIN, BODY, NULL,
+	    rs_api_webhooks_patch },
+	{ RS_METHOD_DELETE, "/v1/webhooks/:id", ADMIN, 0, NULL,
+	    rs_api_webhooks_delete },
+	{ RS_METHOD_POST, "/v1/webhooks/:id/rotate-secret", ADMIN, 0, NULL,
+	    rs_api_webhooks_rotate },
+	{ RS_METHOD_POST, "/v1/webhooks/:id/replay", ADMIN, BODY, NULL,
+	    rs_api_webhooks_replay },
+	{ RS_METHOD_GET, "/v1/sync/queue", WRITERS, 0, rs_api_queue_list_query,
+	    rs_api_queue_list },
+	{ RS_METHOD_POST, "/v1/sync/retry/:job", WRITERS, 0, NULL,
+	    rs_api_queue_retry },
 	{ RS_METHOD__MAX, NULL, 0, 0, NULL, NULL },
 };
 

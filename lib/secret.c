@@ -72,6 +72,7 @@ rs_secret_derive(const unsigned char master[RS_SECRET_BYTES],
 {
 	static const char *const ctx[] = {
 		"rs______", "rs_apike", "rs_token", "rs_cursr", "rs_invit",
+		"rs_whsec",
 	};
 
 	crypto_kdf_derive_from_key(out, RS_SECRET_BYTES, (uint64_t)use,

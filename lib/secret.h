@@ -18,6 +18,7 @@ enum rs_secret_use {
 	RS_SECRET_TOKEN = 2,	/* "rs_token": MAC of access tokens */
 	RS_SECRET_CURSOR = 3,	/* "rs_cursr": MAC of list cursors */
 	RS_SECRET_INVITE = 4,	/* "rs_invit": hashing invite tokens */
+	RS_SECRET_WEBHOOK = 5,	/* "rs_whsec": sealing webhook secrets */
 };
 
 /* Creates path with a fresh secret (mode 0600); RS_ERR_EXISTS if present. */

@@ -11,6 +11,7 @@
 enum {
 	STMT_FIND,
 	STMT_STORE,
+	STMT_PURGE,
 	STMT__MAX
 };
 
@@ -22,6 +23,13 @@ static const char *const sql[STMT__MAX] = {
 	"INSERT OR REPLACE INTO idempotency_keys "
 	"(org_id, key, request_hash, status, headers, body, created_at) "
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	/*
+	 * STMT_PURGE: the expired among the ?2 oldest rows. Rows append
+	 * (a key kept again gets a new seq), so seq order is the order
+	 * they were kept in, and this never scans the live ones.
+	 */
+	"DELETE FROM idempotency_keys WHERE seq IN (SELECT seq "
+	"FROM idempotency_keys ORDER BY seq LIMIT ?2) AND created_at <= ?1",
 };
 
 static const char *
@@ -79,4 +87,21 @@ rs_store_idem_store(struct rs_db *db, const char *org,
 	sqlite3_bind_text(st, 6, ans->body, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, now);
 	return rs_db_run(st);
+}
+
+enum rs_err
+rs_store_idem_purge(struct rs_db *db, int64_t now, size_t max, size_t *n)
+{
+	sqlite3_stmt	*st;
+	enum rs_err	 rc;
+
+	*n = 0;
+	if ((st = rs_db_stmt(db, sql[STMT_PURGE])) == NULL)
+		return RS_ERR_DB;
+	/* rs_store_idem_find ignores rows at or before this. */
+	sqlite3_bind_int64(st, 1, now - RS_IDEM_TTL_MS);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	if ((rc = rs_db_run(st)) == RS_OK)
+		*n = (size_t)sqlite3_changes(sqlite3_db_handle(st));
+	return rc;
 }

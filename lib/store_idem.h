@@ -8,6 +8,7 @@
 #ifndef RS_STORE_IDEM_H
 #define RS_STORE_IDEM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -35,5 +36,13 @@ enum rs_store_idem_found rs_store_idem_find(struct rs_db *db,
 enum rs_err	 rs_store_idem_store(struct rs_db *db, const char *org,
 		    const struct rs_idem *id, int64_t now,
 		    const struct rs_idem_answer *ans);
+/*
+ * Inside a write transaction: removes keys expired at now (older than
+ * RS_IDEM_TTL_MS), up to max of the oldest rows; *n removed. Fewer than
+ * max means none expired is left (rows append in the order they were
+ * kept, so only the oldest rows are looked at).
+ */
+enum rs_err	 rs_store_idem_purge(struct rs_db *db, int64_t now, size_t max,
+		    size_t *n);
 
 #endif /* RS_STORE_IDEM_H */

@@ -7,6 +7,14 @@
 #include "log.h"
 #include "store_orgseq.h"
 
+static const char sql_behind[] =
+	"SELECT id, num FROM orgs WHERE num > ?1 AND event_seq > fanout_seq "
+	"ORDER BY num LIMIT ?2";
+static const char sql_fanout[] =
+	"SELECT num, fanout_seq, event_seq FROM orgs WHERE id = ?1";
+static const char sql_fanout_set[] =
+	"UPDATE orgs SET fanout_seq = ?3 WHERE id = ?1 AND fanout_seq = ?2";
+
 static const char sql_take[] =
 	"UPDATE orgs SET change_seq = change_seq + ?2, "
 	"event_seq = event_seq + ?3 WHERE id = ?1 "
@@ -51,4 +59,70 @@ int64_t
 rs_store_orgseq_rowid(const struct rs_store_orgseq *s, int64_t n)
 {
 	return (s->num << RS_ORG_ROW_BITS) | n;
+}
+
+enum rs_err
+rs_store_orgseq_behind(struct rs_db *db, int64_t after_num, size_t max,
+    char (*ids)[RS_ID_MAX], size_t *n, int64_t *last_num)
+{
+	sqlite3_stmt	*st;
+	enum rs_err	 rc = RS_OK;
+	int		 step = SQLITE_DONE;
+
+	*n = 0;
+	*last_num = after_num;
+	if ((st = rs_db_stmt(db, sql_behind)) == NULL)
+		return RS_ERR_DB;
+	sqlite3_bind_int64(st, 1, after_num);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	while (*n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((rc = rs_db_column_copy(st, 0, ids[*n],
+		    RS_ID_MAX)) != RS_OK)
+			break;
+		*last_num = sqlite3_column_int64(st, 1);
+		(*n)++;
+	}
+	if (rc == RS_OK && step != SQLITE_DONE && step != SQLITE_ROW)
+		rc = rs_db_err(step);
+	rs_db_done(st);
+	return rc;
+}
+
+enum rs_err
+rs_store_orgseq_fanout(struct rs_db *db, const char *org,
+    struct rs_store_orgseq_fanout *f)
+{
+	sqlite3_stmt	*st;
+	int		 step;
+
+	if ((st = rs_db_stmt(db, sql_fanout)) == NULL)
+		return RS_ERR_DB;
+	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
+	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		f->num = sqlite3_column_int64(st, 0);
+		f->fanout = sqlite3_column_int64(st, 1);
+		f->event = sqlite3_column_int64(st, 2);
+	}
+	rs_db_done(st);
+	if (step != SQLITE_ROW)
+		return step == SQLITE_DONE ? RS_ERR_NOTFOUND : rs_db_err(step);
+	return RS_OK;
+}
+
+enum rs_err
+rs_store_orgseq_fanout_set(struct rs_db *db, const char *org, int64_t was,
+    int64_t to)
+{
+	sqlite3_stmt	*st;
+	enum rs_err	 rc;
+
+	if ((st = rs_db_stmt(db, sql_fanout_set)) == NULL)
+		return RS_ERR_DB;
+	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, was);
+	sqlite3_bind_int64(st, 3, to);
+	if ((rc = rs_db_run(st)) != RS_OK)
+		return rc;
+	return sqlite3_changes(sqlite3_db_handle(st)) == 1 ? RS_OK :
+	    RS_ERR_STATE;
 }

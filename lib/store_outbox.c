@@ -1,3 +1,5 @@
+#include <string.h>
+
 #include <json-c/json.h>
 #include <sqlite3.h>
 
@@ -12,6 +14,11 @@ static const char sql_insert[] =
 	"INSERT INTO events (seq, id, org_id, type, record_id, payload, "
 	"created_at, queue, priority, not_before) "
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+
+static const char sql_range[] =
+	"SELECT seq, id, type, record_id, created_at, queue, priority, "
+	"not_before FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq "
+	"LIMIT ?3";
 
 enum rs_err
 rs_store_outbox_event(struct rs_arena *a, struct rs_store_outbox_event *ev,
@@ -65,4 +72,49 @@ rs_store_outbox_put(struct rs_db *db, const char *org,
 	sqlite3_bind_int(st, 9, ev->priority);
 	sqlite3_bind_int64(st, 10, ev->not_before);
 	return rs_db_run(st);
+}
+
+/* Fills ev from the current row of sql_range. */
+static enum rs_err
+rs_store_outbox_row(struct rs_arena *a, sqlite3_stmt *st,
+    struct rs_store_outbox_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->seq = sqlite3_column_int64(st, 0);
+	if (rs_db_column_copy(st, 1, ev->id, sizeof(ev->id)) != RS_OK)
+		return RS_ERR_RANGE;
+	ev->type = rs_db_column_dup(st, 2, a);
+	ev->record_id = rs_db_column_dup(st, 3, a);
+	ev->created_at = sqlite3_column_int64(st, 4);
+	ev->queue = rs_db_column_dup(st, 5, a);
+	ev->priority = sqlite3_column_int(st, 6);
+	ev->not_before = sqlite3_column_int64(st, 7);
+	if (ev->type == NULL || ev->queue == NULL ||
+	    (ev->record_id == NULL &&
+	    sqlite3_column_type(st, 3) != SQLITE_NULL))
+		return RS_ERR_NOMEM;
+	return RS_OK;
+}
+
+enum rs_err
+rs_store_outbox_range(struct rs_db *db, struct rs_arena *a, int64_t after,
+    int64_t upto, size_t max, struct rs_store_outbox_event *out, size_t *n)
+{
+	sqlite3_stmt	*st;
+	enum rs_err	 rc = RS_OK;
+	int		 step = SQLITE_DONE;
+
+	*n = 0;
+	if ((st = rs_db_stmt(db, sql_range)) == NULL)
+		return RS_ERR_DB;
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int64(st, 2, upto);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	while (*n < max && (step = sqlite3_step(st)) == SQLITE_ROW)
+		if ((rc = rs_store_outbox_row(a, st, &out[(*n)++])) != RS_OK)
+			break;
+	if (rc == RS_OK && step != SQLITE_DONE && step != SQLITE_ROW)
+		rc = rs_db_err(step);
+	rs_db_done(st);
+	return rc;
 }

@@ -10,6 +10,7 @@
 #ifndef RS_STORE_OUTBOX_H
 #define RS_STORE_OUTBOX_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -47,4 +48,12 @@ enum rs_err	rs_store_outbox_event(struct rs_arena *a,
 
 enum rs_err	rs_store_outbox_put(struct rs_db *db, const char *org,
 		    const struct rs_store_outbox_event *ev);
+/*
+ * Up to max events with rowids in (after, upto], in order, into out (*n
+ * of them; the worker's fan-out reads one org's range, store_orgseq.h).
+ * Strings go to arena a; payload is not read (NULL).
+ */
+enum rs_err	rs_store_outbox_range(struct rs_db *db, struct rs_arena *a,
+		    int64_t after, int64_t upto, size_t max,
+		    struct rs_store_outbox_event *out, size_t *n);
 #endif /* RS_STORE_OUTBOX_H */

@@ -24,6 +24,7 @@ enum {
 	STMT_UPDATE,
 	STMT_LIST,
 	STMT_CHANGES,
+	STMT_PURGE,
 	STMT__MAX
 };
 
@@ -57,6 +58,10 @@ static const char *const sql[STMT__MAX] = {
 	/* STMT_CHANGES */
 	"SELECT " COLS " FROM records WHERE org_id = ?1 AND change_seq > ?2 "
 	"ORDER BY change_seq LIMIT ?3",
+	/* STMT_PURGE: walks records_deleted */
+	"DELETE FROM records WHERE seq IN (SELECT seq FROM records "
+	"WHERE deleted_at IS NOT NULL AND deleted_at < ?1 "
+	"ORDER BY deleted_at LIMIT ?2)",
 };
 
 /* Fills r from the current row of a COLS query. */
@@ -301,4 +306,21 @@ rs_store_records_status_valid(const char *s)
 		if (strcmp(s, statuses[i]) == 0)
 			return 1;
 	return 0;
+}
+
+enum rs_err
+rs_store_records_purge(struct rs_db *db, int64_t horizon, size_t max,
+    size_t *n)
+{
+	sqlite3_stmt	*st;
+	enum rs_err	 rc;
+
+	*n = 0;
+	if ((st = rs_db_stmt(db, sql[STMT_PURGE])) == NULL)
+		return RS_ERR_DB;
+	sqlite3_bind_int64(st, 1, horizon);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	if ((rc = rs_db_run(st)) == RS_OK)
+		*n = (size_t)sqlite3_changes(sqlite3_db_handle(st));
+	return rc;
 }

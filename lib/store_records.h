@@ -94,5 +94,13 @@ struct json_object *rs_store_records_json_raw(struct rs_arena *a,
 		    const struct rs_record *rows, size_t n, int array);
 /* 1 when s is a record status (queued, synced, conflict, failed). */
 int		rs_store_records_status_valid(const char *s);
+/*
+ * Inside a write transaction: removes up to max tombstones of records
+ * deleted before horizon (ms; now less the tombstone days: a sync token
+ * issued before it is refused, api_recsync.c, so no client still needs
+ * them), oldest first; *n removed.
+ */
+enum rs_err	rs_store_records_purge(struct rs_db *db, int64_t horizon,
+		    size_t max, size_t *n);
 
 #endif /* RS_STORE_RECORDS_H */

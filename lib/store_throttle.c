@@ -8,6 +8,7 @@ enum {
 	STMT_GET,
 	STMT_HIT,
 	STMT_PURGE,
+	STMT_PURGE_MAX,
 	STMT__MAX
 };
 
@@ -26,6 +27,10 @@ static const char *const sql[STMT__MAX] = {
 	"DELETE FROM throttle WHERE (kind, k) IN (SELECT kind, k "
 	"FROM throttle WHERE window_start <= ?1 ORDER BY window_start "
 	"LIMIT " RS_STR(RS_AUTH_FAIL_PURGE) ")",
+	/* STMT_PURGE_MAX: the same, up to ?2 rows (the worker) */
+	"DELETE FROM throttle WHERE (kind, k) IN (SELECT kind, k "
+	"FROM throttle WHERE window_start <= ?1 ORDER BY window_start "
+	"LIMIT ?2)",
 };
 
 static const char *const kinds[RS_THROTTLE__MAX] = { "addr", "key" };
@@ -73,4 +78,23 @@ rs_store_throttle_hit(struct rs_db *db, enum rs_throttle_kind kind,
 		return RS_ERR_DB;
 	sqlite3_bind_int64(st, 1, now - window);
 	return rs_db_run(st);
+}
+
+enum rs_err
+rs_store_throttle_purge(struct rs_db *db, int64_t now, int window, size_t max,
+    size_t *n)
+{
+	sqlite3_stmt	*st;
+	enum rs_err	 rc;
+
+	*n = 0;
+	if ((st = rs_db_stmt(db, sql[STMT_PURGE_MAX])) == NULL)
+		return RS_ERR_DB;
+	/* A window that started at now - window or before has closed
+	 * (STMT_HIT starts a new one then). */
+	sqlite3_bind_int64(st, 1, now - window);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	if ((rc = rs_db_run(st)) == RS_OK)
+		*n = (size_t)sqlite3_changes(sqlite3_db_handle(st));
+	return rc;
 }

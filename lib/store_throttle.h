@@ -9,6 +9,7 @@
 #ifndef RS_STORE_THROTTLE_H
 #define RS_STORE_THROTTLE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -38,5 +39,11 @@ enum rs_err	 rs_store_throttle_get(struct rs_db *db,
 enum rs_err	 rs_store_throttle_hit(struct rs_db *db,
 		    enum rs_throttle_kind kind, const char *k, int64_t now,
 		    int window);
+/*
+ * Inside a write transaction: removes up to max counters whose window
+ * of window seconds has closed at now (s), oldest first; *n removed.
+ */
+enum rs_err	 rs_store_throttle_purge(struct rs_db *db, int64_t now,
+		    int window, size_t max, size_t *n);
 
 #endif /* RS_STORE_THROTTLE_H */

@@ -37,6 +37,7 @@ HTTP_TIMEOUT = 10        # seconds, every HTTP call
 START_TIMEOUT = 30       # seconds for /v1/health to answer after start
 STOP_GRACE = 5           # seconds between SIGTERM and SIGKILL
 CLI_TIMEOUT = 30         # seconds, every relaysync-admin call
+WORKER_TIMEOUT = 60      # seconds, every relaysync-worker run
 LOG_TAIL_LINES = 20
 BODY_SHOWN = 600         # bytes of a body shown in a diagnostic
 
@@ -55,7 +56,10 @@ APACHE_FORM = "server"
 
 # Extra environment for the FastCGI program (e.g. RELAYSYNC_TOKEN_TTL).
 # Test modules may add to it at import time with set_app_env().
-APP_ENV = {}
+# Webhooks of the run point at receivers on 127.0.0.1 over http://, which
+# only an operator's RELAYSYNC_WEBHOOK_ALLOW_PRIVATE=1 permits; a test of
+# the refusal starts a side server without it (Server's app_env).
+APP_ENV = {"RELAYSYNC_WEBHOOK_ALLOW_PRIVATE": "1"}
 
 
 def set_app_env(name, value):
@@ -407,6 +411,76 @@ class Workspace:
         return (done.returncode, done.stdout.decode("utf-8", "replace"),
                 done.stderr.decode("utf-8", "replace"))
 
+    # -- relaysync-worker -------------------------------------------------
+    def worker_env(self, allow_private=True):
+        """The worker's environment: the CLI's, with
+        RELAYSYNC_WEBHOOK_ALLOW_PRIVATE=1 when ALLOW_PRIVATE (else unset)."""
+        env = self.cli_env()
+        env.pop("RELAYSYNC_WEBHOOK_ALLOW_PRIVATE", None)
+        if allow_private:
+            env["RELAYSYNC_WEBHOOK_ALLOW_PRIVATE"] = "1"
+        return env
+
+    def worker_argv(self, args, hosts=None):
+        """argv of PREFIX/bin/relaysync-worker ARGS. HOSTS: a file bind-
+        mounted on /etc/hosts for this run only (a private mount namespace
+        made by unshare; needs root), the worker then dropping to RUN_AS
+        itself. -> (argv, subprocess.Popen keyword arguments)."""
+        argv = [os.path.join(self.prefix, "bin", "relaysync-worker")] + \
+            list(args)
+        if hosts is None:
+            extra = {}
+            if self.run_as:
+                extra = {"user": self.run_as, "group": self.run_as,
+                         "extra_groups": []}
+            return argv, extra
+        if os.geteuid() != 0:
+            raise Failure("a private /etc/hosts needs root (unshare --mount)")
+        if self.run_as:
+            argv = ["setpriv", "--reuid=" + self.run_as,
+                    "--regid=" + self.run_as, "--clear-groups"] + argv
+        script = 'mount --bind "$1" /etc/hosts && shift && exec "$@"'
+        return ["unshare", "--mount", "sh", "-c", script, "sh",
+                hosts] + argv, {}
+
+    def worker(self, args, allow_private=True, hosts=None,
+               timeout=WORKER_TIMEOUT):
+        """Run relaysync-worker ARGS to its end, as the CLI's user
+        -> (rc, stdout, stderr, seconds); rc -1 when it ran past TIMEOUT
+        (it is then killed)."""
+        argv, extra = self.worker_argv(args, hosts)
+        started = time.monotonic()
+        try:
+            done = subprocess.run(argv, env=self.worker_env(allow_private),
+                                  cwd=self.dir, stdin=subprocess.DEVNULL,
+                                  capture_output=True, timeout=timeout,
+                                  **extra)
+        except subprocess.TimeoutExpired as e:
+            return (-1, (e.stdout or b"").decode("utf-8", "replace"),
+                    "timed out after %d s" % timeout,
+                    time.monotonic() - started)
+        return (done.returncode, done.stdout.decode("utf-8", "replace"),
+                done.stderr.decode("utf-8", "replace"),
+                time.monotonic() - started)
+
+    def spawn_worker(self, args, allow_private=True):
+        """Start relaysync-worker ARGS in a session of its own, its output
+        in a file under the temp dir (the Popen's output_path) ->
+        subprocess.Popen (the caller waits for it or kills it)."""
+        argv, extra = self.worker_argv(args)
+        n = len([f for f in os.listdir(self.dir)
+                 if f.startswith("worker-")])
+        out = open(self.path("worker-%d.out" % n), "wb")
+        try:
+            proc = subprocess.Popen(argv, env=self.worker_env(allow_private),
+                                    cwd=self.dir, stdin=subprocess.DEVNULL,
+                                    stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True, **extra)
+        finally:
+            out.close()
+        proc.output_path = out.name
+        return proc
+
     def remove(self):
         shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -442,12 +516,14 @@ class Server:
     name = "?"
 
     def __init__(self, ws, port, fcgi=None, extra=(), form="server",
-                 defines=()):
+                 defines=(), app_env=None):
         """FCGI: the program to run (default: the prefix's); EXTRA: config
         lines added after the includes (to override a setting); FORM
         (Apache): "server" includes relaysync.conf at server level,
         "vhost" inside a <VirtualHost>; DEFINES (Apache): (name, value)
-        pairs Defined before the includes."""
+        pairs Defined before the includes; APP_ENV: changes to the
+        program's environment over the run's APP_ENV (a value of None
+        removes a name)."""
         self.ws = ws
         self.port = port
         self.proc = None
@@ -457,6 +533,18 @@ class Server:
         self.extra = list(extra)
         self.form = form
         self.defines = list(defines)
+        self.app_env_changes = dict(app_env or {})
+
+    def app_env(self):
+        """The program's extra environment: APP_ENV with this server's
+        changes."""
+        env = dict(APP_ENV)
+        for name, value in self.app_env_changes.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = str(value)
+        return env
 
     def argv(self):
         raise NotImplementedError
@@ -511,7 +599,10 @@ class Lighttpd(Server):
 
     def env(self):
         env = dict(os.environ)
-        env.update(APP_ENV)  # lighttpd hands its environment to the children
+        for name, value in self.app_env_changes.items():
+            if value is None:
+                env.pop(name, None)
+        env.update(self.app_env())  # lighttpd hands it to the children
         return env
 
     def write_config(self):
@@ -593,7 +684,7 @@ class Apache(Server):
         # The API's part: at server level, or inside a virtual host (the
         # server then answers other paths from its own DocumentRoot).
         api = ['FcgidInitialEnv %s "%s"' % (name, value)
-               for name, value in sorted(APP_ENV.items())]
+               for name, value in sorted(self.app_env().items())]
         api.append('Include "%s"' % os.path.join(conf, "relaysync.conf"))
         if self.form == "vhost":
             lines.append("<VirtualHost 127.0.0.1:%d>" % self.port)
@@ -674,6 +765,8 @@ class Context:
     org_b_id, org_b_key          -- a second org with its own admin key
     call(method, path, body=None, headers={}, token=None) -> Response
     cli(args) -> (rc, stdout, stderr)
+    worker(args, allow_private=True, hosts=None) -> (rc, out, err, seconds)
+    spawn_worker(args, allow_private=True) -> subprocess.Popen
     token_for(key) -> access token (a Failure when the exchange fails)
     """
 
@@ -757,6 +850,16 @@ class Context:
 
     def cli(self, args):
         return self.workspace.cli(args)
+
+    def worker(self, args, allow_private=True, hosts=None,
+               timeout=WORKER_TIMEOUT):
+        """Run relaysync-worker ARGS on the run's database as the CLI's
+        user -> (rc, stdout, stderr, seconds). See Workspace.worker."""
+        return self.workspace.worker(args, allow_private, hosts, timeout)
+
+    def spawn_worker(self, args, allow_private=True):
+        """Start relaysync-worker ARGS -> subprocess.Popen."""
+        return self.workspace.spawn_worker(args, allow_private)
 
     def token_for(self, key):
         resp = self.call("POST", "/v1/auth/token", {"api_key": key})

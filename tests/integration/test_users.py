@@ -730,6 +730,15 @@ ROUTES = {
     ("POST", "/v1/policies/evaluate"): ANY,
     ("GET", "/v1/policies/{id}"): ANY,
     ("DELETE", "/v1/policies/{id}"): ADMIN,
+    ("POST", "/v1/webhooks"): ADMIN,
+    ("GET", "/v1/webhooks"): ADMIN,
+    ("GET", "/v1/webhooks/{id}"): ADMIN,
+    ("PATCH", "/v1/webhooks/{id}"): ADMIN,
+    ("DELETE", "/v1/webhooks/{id}"): ADMIN,
+    ("POST", "/v1/webhooks/{id}/rotate-secret"): ADMIN,
+    ("POST", "/v1/webhooks/{id}/replay"): ADMIN,
+    ("GET", "/v1/sync/queue"): WRITERS,
+    ("POST", "/v1/sync/retry/{id}"): WRITERS,
 }
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch",
@@ -779,6 +788,15 @@ def route_request(ctx, method, path, role, fx):
         return "/v1/users/" + fx["target"]["id"], {"role": "viewer"}
     if path == "/v1/policies/{id}":
         return "/v1/policies/matrix_none", None     # admitted: 404
+    if path.startswith("/v1/webhooks/{id}"):
+        # no such endpoint: admitted is 404, and nothing is changed
+        real = path.replace("{id}", "whk_" + "0" * 26)
+        return real, {("PATCH", "/v1/webhooks/{id}"): {"status": "enabled"},
+                      ("POST", "/v1/webhooks/{id}/replay"):
+                          {"since": "2026-01-01T00:00:00.000Z"}
+                      }.get((method, path))
+    if path == "/v1/sync/retry/{id}":
+        return "/v1/sync/retry/job_" + "0" * 26, None   # admitted: 404
     body = {
         ("POST", "/v1/records"): {"title": "by " + role, "type": "note"},
         ("POST", "/v1/auth/token"): {"api_key": ctx.admin_key},
@@ -791,6 +809,10 @@ def route_request(ctx, method, path, role, fx):
                                    "then": "queue=matrix"},
         ("POST", "/v1/policies/evaluate"): {"record": {"title": "t",
                                                        "type": "note"}},
+        # an unknown event name: admitted is 400, and no endpoint is made
+        # (one would get the demo org's events)
+        ("POST", "/v1/webhooks"): {"url": "https://8.8.8.8/matrix",
+                                   "events": ["matrix.none"]},
     }.get((method, path))
     return path, body
 

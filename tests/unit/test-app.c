@@ -1127,6 +1127,497 @@ static const struct tcase throttle_cases[] = {
 	    WRONG("F2")),
 };
 
+/*
+ * Webhook endpoints (CONTRACT §8). URLs are literal public addresses or
+ * the seed's name (which may not resolve here: accepted then), so no
+ * row waits for DNS longer than the 2 s bound. The process does not
+ * allow private targets.
+ */
+#define D50	"ddddddddddddddddddddddddddddddddddddddddddddddddd" "d"
+#define D500	D50 D50 D50 D50 D50 D50 D50 D50 D50 D50
+#define SEED_HOOK \
+	"{\"url\":\"https://hooks.org.io/relaysync\"," \
+	"\"events\":[\"record.synced\",\"record.conflict\"]}"
+#define HOOK2	"{\"url\":\"https://8.8.8.8/hook\",\"events\":[\"*\"]," \
+		"\"description\":\"ops\"}"
+/* A create with url u that must be refused as invalid_webhook_url. */
+#define BAD_URL(label, u, why) \
+	{ __LINE__, label, "POST", "/v1/webhooks", ADM, NULL, JSON, \
+	    "{\"url\":\"" u "\",\"events\":[\"*\"]}", \
+	    400, "invalid_webhook_url", { "!Location" }, { "detail~" why }, \
+	    NULL }
+/* A create whose events member e must be refused. */
+#define BAD_EVENTS(label, e, msg) \
+	{ __LINE__, label, "POST", "/v1/webhooks", ADM, NULL, JSON, \
+	    "{\"url\":\"https://8.8.8.8/\",\"events\":" e "}", \
+	    400, "invalid_request", { NULL }, \
+	    { "errors.*=1", "errors.0.field=events", \
+	    "errors.0.message~" msg }, NULL }
+static const struct tcase webhooks_cases[] = {
+	/* POST /v1/webhooks */
+	{ __LINE__, "create the seed's webhook", "POST", "/v1/webhooks", ADM,
+	    NULL, JSON, SEED_HOOK,
+	    201, NULL, { "Location=/v1/webhooks/${w1}" },
+	    { "secret~whsec_", "status=enabled", "events.1=record.conflict",
+	    "description=null", "disabled_reason=null" },
+	    "w1=id,s1=secret" },
+	{ __LINE__, "create with an Idempotency-Key", "POST", "/v1/webhooks",
+	    ADM, "Idempotency-Key: wh-1", JSON, HOOK2,
+	    201, NULL, { "!Idempotent-Replayed", "Location=/v1/webhooks/${w2}" },
+	    { "events.0=*", "events.*=1", "description=ops", "secret~whsec_",
+	    "url=https://8.8.8.8/hook" },
+	    "w2=id,s2=secret" },
+	{ __LINE__, "the same key and body again: the same answer", "POST",
+	    "/v1/webhooks", ADM, "Idempotency-Key: wh-1", JSON, HOOK2,
+	    201, NULL, { "Idempotent-Replayed=true",
+	    "Location=/v1/webhooks/${w2}" },
+	    { "id=${w2}", "secret=${s2}" }, NULL },
+	{ __LINE__, "the same key, another body", "POST", "/v1/webhooks", ADM,
+	    "Idempotency-Key: wh-1", JSON, SEED_HOOK,
+	    422, "idempotency_key_reused", { "!Location" }, { NULL }, NULL },
+	{ __LINE__, "two creates give two secrets", "GET",
+	    "/v1/webhooks/${w2}", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "id!=${w1}", "!secret" }, NULL },
+	{ __LINE__, "create with a 500-character description", "POST",
+	    "/v1/webhooks", ADM, NULL, JSON,
+	    "{\"url\":\"https://1.1.1.1/\",\"events\":[\"user.invited\"],"
+	    "\"description\":\"" D500 "\"}",
+	    201, NULL, { "Location=/v1/webhooks/${w3}" },
+	    { "description=" D500, "events.0=user.invited" }, "w3=id" },
+	{ __LINE__, "create with a 501-character description", "POST",
+	    "/v1/webhooks", ADM, NULL, JSON,
+	    "{\"url\":\"https://1.1.1.1/\",\"events\":[\"*\"],"
+	    "\"description\":\"" D500 "d\"}",
+	    400, "invalid_request", { NULL },
+	    { "errors.0.field=description", "errors.*=1" }, NULL },
+	{ __LINE__, "create with a numeric description", "POST",
+	    "/v1/webhooks", ADM, NULL, JSON,
+	    "{\"url\":\"https://1.1.1.1/\",\"events\":[\"*\"],"
+	    "\"description\":5}",
+	    400, "invalid_request", { NULL },
+	    { "errors.0.field=description" }, NULL },
+	{ __LINE__, "create with {}", "POST", "/v1/webhooks", ADM, NULL, JSON,
+	    "{}",
+	    400, "invalid_request", { "!Location" },
+	    { "errors.*=2", "errors.0.field=url", "errors.1.field=events" },
+	    NULL },
+	{ __LINE__, "create with a numeric url", "POST", "/v1/webhooks", ADM,
+	    NULL, JSON, "{\"url\":5,\"events\":[\"*\"]}",
+	    400, "invalid_request", { NULL }, { "errors.0.field=url" }, NULL },
+	{ __LINE__, "create with an unknown member", "POST", "/v1/webhooks",
+	    ADM, NULL, JSON,
+	    "{\"url\":\"https://8.8.8.8/\",\"events\":[\"*\"],\"colour\":1}",
+	    400, "invalid_request", { NULL }, { "errors.0.field=colour" },
+	    NULL },
+	{ __LINE__, "create without a body", "POST", "/v1/webhooks", ADM, NULL,
+	    NULL, NULL,
+	    400, "invalid_request", { NULL }, { NULL }, NULL },
+	BAD_EVENTS("events []", "[]", "non-empty"),
+	BAD_EVENTS("events a string", "\"record.created\"", "non-empty"),
+	BAD_EVENTS("events [1]", "[1]", "strings"),
+	BAD_EVENTS("an unknown event type", "[\"record.exploded\"]",
+	    "record.exploded"),
+	BAD_EVENTS("\"*\" with another", "[\"*\",\"record.created\"]",
+	    "only member"),
+	BAD_EVENTS("a type twice", "[\"user.invited\",\"user.invited\"]",
+	    "twice"),
+	BAD_URL("http:// refused", "http://8.8.8.8/", "https://"),
+	BAD_URL("ftp:// refused", "ftp://example.com/", "https://"),
+	BAD_URL("loopback refused", "https://127.0.0.1/", "loopback"),
+	BAD_URL("another loopback spelling refused", "https://0x7f.1/",
+	    "dotted-decimal"),
+	BAD_URL("private refused", "https://10.0.0.8/", "private"),
+	BAD_URL("CGNAT refused", "https://100.64.1.1/", "CGNAT"),
+	BAD_URL("metadata refused", "https://169.254.169.254/latest",
+	    "metadata"),
+	BAD_URL("IPv6 loopback refused", "https://[::1]/", "loopback"),
+	BAD_URL("IPv4-mapped refused", "https://[::ffff:127.0.0.1]/",
+	    "IPv4-mapped"),
+	BAD_URL("localhost refused", "https://localhost:8443/", "loopback"),
+	BAD_URL("a name under .localhost refused", "https://x.localhost/",
+	    "loopback"),
+	BAD_URL("user information refused", "https://u:p@example.com/",
+	    "user information"),
+	BAD_URL("a fragment refused", "https://example.com/#x", "fragment"),
+	BAD_URL("port 0 refused", "https://example.com:0/", "port"),
+	BAD_URL("port 65536 refused", "https://example.com:65536/", "port"),
+	BAD_URL("a space refused", "https://exa mple.com/", "printable"),
+	{ __LINE__, "create as the operator", "POST", "/v1/webhooks", OPR,
+	    NULL, JSON, SEED_HOOK,
+	    403, "forbidden", { "!Location" }, { NULL }, NULL },
+	{ __LINE__, "create as the viewer", "POST", "/v1/webhooks", VWR, NULL,
+	    JSON, SEED_HOOK,
+	    403, "forbidden", { "!Location" }, { NULL }, NULL },
+	{ __LINE__, "create without a token", "POST", "/v1/webhooks", NULL,
+	    NULL, JSON, SEED_HOOK,
+	    401, "unauthorized", { "WWW-Authenticate~Bearer" }, { NULL },
+	    NULL },
+	{ __LINE__, "PUT the list", "PUT", "/v1/webhooks", ADM, NULL, JSON,
+	    "{}",
+	    405, "method_not_allowed", { "Allow=POST, GET, HEAD" }, { NULL },
+	    NULL },
+
+	/* GET /v1/webhooks */
+	{ __LINE__, "list", "GET", "/v1/webhooks", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "data.*=3", "data.0.id=${w1}", "!data.0.secret", "has_more=false",
+	    "next_cursor=null" }, NULL },
+	{ __LINE__, "list limit=2", "GET", "/v1/webhooks?limit=2", ADM, NULL,
+	    NULL, NULL,
+	    200, NULL, { NULL },
+	    { "data.*=2", "data.1.id=${w2}", "has_more=true", "next_cursor" },
+	    "wc=next_cursor" },
+	{ __LINE__, "list the next page", "GET",
+	    "/v1/webhooks?limit=2&cursor=${wc}", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "data.*=1", "data.0.id=${w3}", "!data.0.secret",
+	    "has_more=false", "next_cursor=null" }, NULL },
+	{ __LINE__, "list with a garbage cursor", "GET",
+	    "/v1/webhooks?cursor=garbage", ADM, NULL, NULL, NULL,
+	    400, "invalid_cursor", { NULL }, { NULL }, NULL },
+	{ __LINE__, "list with org A's cursor as org B", "GET",
+	    "/v1/webhooks?limit=2&cursor=${wc}", ORGB, NULL, NULL, NULL,
+	    400, "invalid_cursor", { NULL }, { NULL }, NULL },
+	{ __LINE__, "list limit=0", "GET", "/v1/webhooks?limit=0", ADM, NULL,
+	    NULL, NULL,
+	    400, "invalid_request", { NULL }, { "errors.0.field=limit" },
+	    NULL },
+	{ __LINE__, "list with an unknown parameter", "GET",
+	    "/v1/webhooks?status=enabled", ADM, NULL, NULL, NULL,
+	    400, "invalid_request", { NULL }, { "detail~status" }, NULL },
+	{ __LINE__, "list as org B", "GET", "/v1/webhooks", ORGB, NULL, NULL,
+	    NULL,
+	    200, NULL, { NULL }, { "data.*=0" }, NULL },
+	{ __LINE__, "list as the operator", "GET", "/v1/webhooks", OPR, NULL,
+	    NULL, NULL,
+	    403, "forbidden", { NULL }, { NULL }, NULL },
+	{ __LINE__, "list as the viewer", "GET", "/v1/webhooks", VWR, NULL,
+	    NULL, NULL,
+	    403, "forbidden", { NULL }, { NULL }, NULL },
+
+	/* GET /v1/webhooks/:id */
+	{ __LINE__, "get", "GET", "/v1/webhooks/${w1}", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "id=${w1}", "url=https://hooks.org.io/relaysync", "!secret",
+	    "created_at", "updated_at" }, NULL },
+	{ __LINE__, "get as the viewer", "GET", "/v1/webhooks/${w1}", VWR,
+	    NULL, NULL, NULL,
+	    403, "forbidden", { NULL }, { NULL }, NULL },
+	{ __LINE__, "get another org's", "GET", "/v1/webhooks/${w1}", ORGB,
+	    NULL, NULL, NULL,
+	    404, "not_found", { NULL }, { NULL }, NULL },
+	{ __LINE__, "get an unknown one", "GET",
+	    "/v1/webhooks/whk_00000000000000000000000000", ADM, NULL, NULL,
+	    NULL,
+	    404, "not_found", { NULL }, { NULL }, NULL },
+	{ __LINE__, "PUT one", "PUT", "/v1/webhooks/${w1}", ADM, NULL, JSON,
+	    "{}",
+	    405, "method_not_allowed", { "Allow~GET", "Allow~PATCH",
+	    "Allow~DELETE" }, { NULL }, NULL },
+
+	/* PATCH /v1/webhooks/:id */
+	{ __LINE__, "disable", "PATCH", "/v1/webhooks/${w1}", ADM, NULL, JSON,
+	    "{\"status\":\"disabled\"}",
+	    200, NULL, { NULL },
+	    { "status=disabled", "disabled_reason=null", "!secret",
+	    "url=https://hooks.org.io/relaysync" }, NULL },
+	{ __LINE__, "enable, every event, no description", "PATCH",
+	    "/v1/webhooks/${w1}", ADM, NULL, JSON,
+	    "{\"status\":\"enabled\",\"events\":[\"*\"],\"description\":null}",
+	    200, NULL, { NULL },
+	    { "status=enabled", "events.0=*", "events.*=1", "description=null",
+	    "!secret" }, NULL },
+	{ __LINE__, "a new public url", "PATCH", "/v1/webhooks/${w3}", ADM,
+	    NULL, JSON, "{\"url\":\"https://9.9.9.9/new\"}",
+	    200, NULL, { NULL },
+	    { "url=https://9.9.9.9/new", "description=" D500 }, NULL },
+	{ __LINE__, "a private url", "PATCH", "/v1/webhooks/${w3}", ADM, NULL,
+	    JSON, "{\"url\":\"https://192.168.1.1/\"}",
+	    400, "invalid_webhook_url", { NULL }, { "detail~private" }, NULL },
+	{ __LINE__, "status bogus", "PATCH", "/v1/webhooks/${w3}", ADM, NULL,
+	    JSON, "{\"status\":\"paused\"}",
+	    400, "invalid_request", { NULL }, { "errors.0.field=status" },
+	    NULL },
+	{ __LINE__, "bad events", "PATCH", "/v1/webhooks/${w3}", ADM, NULL,
+	    JSON, "{\"events\":[]}",
+	    400, "invalid_request", { NULL }, { "errors.0.field=events" },
+	    NULL },
+	{ __LINE__, "patch {}", "PATCH", "/v1/webhooks/${w3}", ADM, NULL, JSON,
+	    "{}",
+	    400, "invalid_request", { NULL }, { NULL }, NULL },
+	{ __LINE__, "patch an unknown member", "PATCH", "/v1/webhooks/${w3}",
+	    ADM, NULL, JSON, "{\"secret\":\"whsec_x\"}",
+	    400, "invalid_request", { NULL }, { "errors.0.field=secret" },
+	    NULL },
+	{ __LINE__, "patch as the operator", "PATCH", "/v1/webhooks/${w3}",
+	    OPR, NULL, JSON, "{\"status\":\"disabled\"}",
+	    403, "forbidden", { NULL }, { NULL }, NULL },
+	{ __LINE__, "patch another org's", "PATCH", "/v1/webhooks/${w3}",
+	    ORGB, NULL, JSON, "{\"status\":\"disabled\"}",
+	    404, "not_found", { NULL }, { NULL }, NULL },
+
+	/* POST /v1/webhooks/:id/rotate-secret */
+	{ __LINE__, "rotate the secret", "POST",
+	    "/v1/webhooks/${w1}/rotate-secret", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "id=${w1}", "secret~whsec_", "secret!=${s1}", "status=enabled" },
+	    "s1b=secret" },
+	{ __LINE__, "rotate again: another secret", "POST",
+	    "/v1/webhooks/${w1}/rotate-secret", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "secret!=${s1b}", "secret!=${s1}" }, NULL },
+	{ __LINE__, "the secret is not shown after", "GET",
+	    "/v1/webhooks/${w1}", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "!secret" }, NULL },
+	{ __LINE__, "rotate with a body", "POST",
+	    "/v1/webhooks/${w1}/rotate-secret", ADM, NULL, JSON, "{}",
+	    400, "invalid_request", { NULL }, { NULL }, NULL },
+	{ __LINE__, "rotate as the operator", "POST",
+	    "/v1/webhooks/${w1}/rotate-secret", OPR, NULL, NULL, NULL,
+	    403, "forbidden", { NULL }, { NULL }, NULL },
+	{ __LINE__, "rotate another org's", "POST",
+	    "/v1/webhooks/${w1}/rotate-secret", ORGB, NULL, NULL, NULL,
+	    404, "not_found", { NULL }, { NULL }, NULL },
+	{ __LINE__, "GET rotate-secret", "GET",
+	    "/v1/webhooks/${w1}/rotate-secret", ADM, NULL, NULL, NULL,
+	    405, "method_not_allowed", { "Allow=POST" }, { NULL }, NULL },
+
+	/* POST /v1/webhooks/:id/replay */
+	{ __LINE__, "replay everything so far", "POST",
+	    "/v1/webhooks/${w2}/replay", ADM, "Idempotency-Key: rp-1", JSON,
+	    "{\"since\":\"2000-01-01T00:00:00Z\"}",
+	    202, NULL, { NULL }, { "jobs!=0" }, "nj=jobs" },
+	{ __LINE__, "the replay's key again: not queued twice", "POST",
+	    "/v1/webhooks/${w2}/replay", ADM, "Idempotency-Key: rp-1", JSON,
+	    "{\"since\":\"2000-01-01T00:00:00Z\"}",
+	    202, NULL, { "Idempotent-Replayed=true" }, { "jobs=${nj}" }, NULL },
+	{ __LINE__, "replay the same window to another endpoint", "POST",
+	    "/v1/webhooks/${w1}/replay", ADM, NULL, JSON,
+	    "{\"since\":\"2000-01-01T00:00:00Z\","
+	    "\"until\":\"2999-01-01T00:00:00.000Z\"}",
+	    202, NULL, { NULL }, { "jobs=${nj}" }, NULL },
+	{ __LINE__, "replay an empty past window", "POST",
+	    "/v1/webhooks/${w2}/replay", ADM, NULL, JSON,
+	    "{\"since\":\"2000-01-01T00:00:00Z\","
+	    "\"until\":\"2000-01-02T00:00:00Z\"}",
+	    202, NULL, { NULL }, { "jobs=0" }, NULL },
+	{ __LINE__, "replay without since", "POST",
+	    "/v1/webhooks/${w2}/replay", ADM, NULL, JSON, "{}",
+	    400, "invalid_request", { NULL },
+	    { "errors.*=1", "errors.0.field=since" }, NULL },
+	{ __LINE__, "replay since yesterday", "POST",
+	    "/v1/webhooks/${w2}/replay", ADM, NULL, JSON,
+	    "{\"since\":\"yesterday\"}",
+	    400, "invalid_request", { NULL }, { "errors.0.field=since" },
+	    NULL },
+	{ __LINE__, "replay until before since", "POST",
+	    "/v1/webhooks/${w2}/replay", ADM, NULL, JSON,
+	    "{\"since\":\"2020-01-02T00:00:00Z\","
+	    "\"until\":\"2020-01-01T00:00:00Z\"}",
+	    400, "invalid_request", { NULL },
+	    { "errors.0.field=until", "errors.0.message~before" }, NULL },
+	{ __LINE__, "replay since = until", "POST",
+	    "/v1/webhooks/${w2}/replay", ADM, NULL, JSON,
+	    "{\"since\":\"2020-01-01T00:00:00Z\","
+	    "\"until\":\"2020-01-01T00:00:00Z\"}",
+	    400, "invalid_request", { NULL }, { "errors.0.field=until" },
+	    NULL },
+	{ __LINE__, "replay since in the future", "POST",
+	    "/v1/webhooks/${w2}/replay", ADM, NULL, JSON,
+	    "{\"since\":\"2999-01-01T00:00:00Z\"}",
+	    400, "invalid_request", { NULL }, { "errors.0.field=since" },
+	    NULL },
+	{ __LINE__, "replay with an unknown member", "POST",
+	    "/v1/webhooks/${w2}/replay", ADM, NULL, JSON,
+	    "{\"since\":\"2020-01-01T00:00:00Z\",\"types\":[]}",
+	    400, "invalid_request", { NULL }, { "errors.0.field=types" },
+	    NULL },
+	{ __LINE__, "replay as the operator", "POST",
+	    "/v1/webhooks/${w2}/replay", OPR, NULL, JSON,
+	    "{\"since\":\"2000-01-01T00:00:00Z\"}",
+	    403, "forbidden", { NULL }, { NULL }, NULL },
+	{ __LINE__, "replay another org's", "POST",
+	    "/v1/webhooks/${w2}/replay", ORGB, NULL, JSON,
+	    "{\"since\":\"2000-01-01T00:00:00Z\"}",
+	    404, "not_found", { NULL }, { NULL }, NULL },
+	{ __LINE__, "replay an unknown one", "POST",
+	    "/v1/webhooks/whk_00000000000000000000000000/replay", ADM, NULL,
+	    JSON, "{\"since\":\"2000-01-01T00:00:00Z\"}",
+	    404, "not_found", { NULL }, { NULL }, NULL },
+	{ __LINE__, "GET replay", "GET", "/v1/webhooks/${w2}/replay", ADM,
+	    NULL, NULL, NULL,
+	    405, "method_not_allowed", { "Allow=POST" }, { NULL }, NULL },
+
+	/* DELETE /v1/webhooks/:id (the 204 itself: webhook_delete()) */
+	{ __LINE__, "delete as the operator", "DELETE", "/v1/webhooks/${w1}",
+	    OPR, NULL, NULL, NULL,
+	    403, "forbidden", { NULL }, { NULL }, NULL },
+	{ __LINE__, "delete another org's", "DELETE", "/v1/webhooks/${w1}",
+	    ORGB, NULL, NULL, NULL,
+	    404, "not_found", { NULL }, { NULL }, NULL },
+	{ __LINE__, "delete an unknown one", "DELETE",
+	    "/v1/webhooks/whk_00000000000000000000000000", ADM, NULL, NULL,
+	    NULL,
+	    404, "not_found", { NULL }, { NULL }, NULL },
+};
+
+/*
+ * The sync queue (CONTRACT §4), after webhook_delete() removed ${w1}
+ * (and its ${nj} jobs): the jobs are the replay's to ${w2}.
+ */
+/*
+ * A create's kept answer holds no secret: after a rotation, replaying
+ * the create's key shows the endpoint's secret as it is now.
+ */
+static const struct tcase webhooks_kept_cases[] = {
+	{ __LINE__, "rotate the keyed endpoint's secret", "POST",
+	    "/v1/webhooks/${w2}/rotate-secret", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "secret~whsec_", "secret!=${s2}" },
+	    "s2b=secret" },
+	{ __LINE__, "the create's key replayed: the current secret", "POST",
+	    "/v1/webhooks", ADM, "Idempotency-Key: wh-1", JSON, HOOK2,
+	    201, NULL, { "Idempotent-Replayed=true",
+	    "Location=/v1/webhooks/${w2}" },
+	    { "id=${w2}", "secret=${s2b}" }, NULL },
+};
+
+static const struct tcase queue_cases[] = {
+	{ __LINE__, "the deleted endpoint is gone", "GET",
+	    "/v1/webhooks/${w1}", ADM, NULL, NULL, NULL,
+	    404, "not_found", { NULL }, { NULL }, NULL },
+	{ __LINE__, "queue", "GET", "/v1/sync/queue?limit=3", ADM, NULL, NULL,
+	    NULL,
+	    200, NULL, { NULL },
+	    { "counts.pending=${nj}", "counts.running=0", "counts.succeeded=0",
+	    "data.0.webhook_id=${w2}", "data.*=3" },
+	    "j1=data.0.id,j2=data.1.id,j3=data.2.id,e1=data.0.event_id,"
+	    "t1=data.0.event_type,q1=data.0.queue" },
+	{ __LINE__, "a job's members", "GET", "/v1/sync/queue?limit=1", ADM,
+	    NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "data.0.kind=webhook", "data.0.state=pending",
+	    "data.0.attempts=0", "data.0.max_attempts=8",
+	    "data.0.next_attempt_at" }, "qc=next_cursor" },
+	{ __LINE__, "a job's other members", "GET", "/v1/sync/queue?limit=1",
+	    ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "data.0.last_error=null", "data.0.last_status=null",
+	    "data.0.priority", "counts.failed=0", "counts.dead=0" }, NULL },
+	{ __LINE__, "queue as the operator", "GET", "/v1/sync/queue", OPR,
+	    NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "counts.pending=${nj}" }, NULL },
+	{ __LINE__, "queue as the viewer", "GET", "/v1/sync/queue", VWR, NULL,
+	    NULL, NULL,
+	    403, "forbidden", { NULL }, { NULL }, NULL },
+	{ __LINE__, "queue without a token", "GET", "/v1/sync/queue", NULL,
+	    NULL, NULL, NULL,
+	    401, "unauthorized", { NULL }, { NULL }, NULL },
+	{ __LINE__, "queue as org B", "GET", "/v1/sync/queue", ORGB, NULL,
+	    NULL, NULL,
+	    200, NULL, { NULL },
+	    { "data.*=0", "counts.pending=0", "has_more=false" }, NULL },
+	{ __LINE__, "the next page", "GET",
+	    "/v1/sync/queue?limit=1&cursor=${qc}", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "data.0.id=${j2}", "data.*=1" }, NULL },
+	{ __LINE__, "a cursor with another filter", "GET",
+	    "/v1/sync/queue?limit=1&state=pending&cursor=${qc}", ADM, NULL,
+	    NULL, NULL,
+	    400, "invalid_cursor", { NULL }, { NULL }, NULL },
+	{ __LINE__, "a garbage cursor", "GET", "/v1/sync/queue?cursor=x", ADM,
+	    NULL, NULL, NULL,
+	    400, "invalid_cursor", { NULL }, { NULL }, NULL },
+	{ __LINE__, "org A's cursor as org B", "GET",
+	    "/v1/sync/queue?limit=1&cursor=${qc}", ORGB, NULL, NULL, NULL,
+	    400, "invalid_cursor", { NULL }, { NULL }, NULL },
+	{ __LINE__, "state=pending", "GET", "/v1/sync/queue?state=pending",
+	    ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "data.0.state=pending", "counts.pending=${nj}" }, NULL },
+	{ __LINE__, "state=dead: none, counts unfiltered", "GET",
+	    "/v1/sync/queue?state=dead", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "data.*=0", "counts.pending=${nj}" }, NULL },
+	{ __LINE__, "state=bogus", "GET", "/v1/sync/queue?state=bogus", ADM,
+	    NULL, NULL, NULL,
+	    400, "invalid_request", { NULL }, { "errors.0.field=state" },
+	    NULL },
+	{ __LINE__, "event_type filter", "GET",
+	    "/v1/sync/queue?limit=1&event_type=${t1}", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "data.0.event_type=${t1}" }, NULL },
+	{ __LINE__, "event_type nothing has", "GET",
+	    "/v1/sync/queue?event_type=record.exploded", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "data.*=0" }, NULL },
+	{ __LINE__, "queue filter", "GET", "/v1/sync/queue?limit=1&queue=${q1}",
+	    ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "data.0.queue=${q1}" }, NULL },
+	{ __LINE__, "queue nothing has", "GET",
+	    "/v1/sync/queue?queue=no-such-queue", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "data.*=0" }, NULL },
+	{ __LINE__, "queue=", "GET", "/v1/sync/queue?queue=", ADM, NULL, NULL,
+	    NULL,
+	    400, "invalid_request", { NULL }, { "errors.0.field=queue" },
+	    NULL },
+	{ __LINE__, "limit=201", "GET", "/v1/sync/queue?limit=201", ADM, NULL,
+	    NULL, NULL,
+	    400, "invalid_request", { NULL }, { "errors.0.field=limit" },
+	    NULL },
+	{ __LINE__, "an unknown parameter", "GET", "/v1/sync/queue?kind=x",
+	    ADM, NULL, NULL, NULL,
+	    400, "invalid_request", { NULL }, { "detail~kind" }, NULL },
+	{ __LINE__, "POST the queue", "POST", "/v1/sync/queue", ADM, NULL,
+	    NULL, NULL,
+	    405, "method_not_allowed", { "Allow=GET, HEAD" }, { NULL }, NULL },
+
+	/* POST /v1/sync/retry/:job */
+	{ __LINE__, "retry a pending job", "POST", "/v1/sync/retry/${j1}", ADM,
+	    NULL, NULL, NULL,
+	    202, NULL, { NULL },
+	    { "id=${j1}", "state=pending", "event_id=${e1}",
+	    "webhook_id=${w2}", "kind=webhook" }, NULL },
+	{ __LINE__, "retry as the operator", "POST", "/v1/sync/retry/${j1}",
+	    OPR, NULL, NULL, NULL,
+	    202, NULL, { NULL }, { "id=${j1}" }, NULL },
+	{ __LINE__, "retry as the viewer", "POST", "/v1/sync/retry/${j1}",
+	    VWR, NULL, NULL, NULL,
+	    403, "forbidden", { NULL }, { NULL }, NULL },
+	{ __LINE__, "retry another org's job", "POST", "/v1/sync/retry/${j1}",
+	    ORGB, NULL, NULL, NULL,
+	    404, "not_found", { NULL }, { NULL }, NULL },
+	{ __LINE__, "retry the seed's job_2003", "POST",
+	    "/v1/sync/retry/job_2003", ADM, NULL, NULL, NULL,
+	    404, "not_found", { NULL }, { "detail~job_2003" }, NULL },
+	{ __LINE__, "retry with a body", "POST", "/v1/sync/retry/${j1}", ADM,
+	    NULL, JSON, "{}",
+	    400, "invalid_request", { NULL }, { NULL }, NULL },
+	{ __LINE__, "GET a retry", "GET", "/v1/sync/retry/${j1}", ADM, NULL,
+	    NULL, NULL,
+	    405, "method_not_allowed", { "Allow=POST" }, { NULL }, NULL },
+};
+
+/* After jobs_set(): ${j1} succeeded, ${j2} running, ${j3} dead. */
+static const struct tcase queue_state_cases[] = {
+	{ __LINE__, "counts by state", "GET", "/v1/sync/queue?state=dead",
+	    ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "counts.succeeded=1", "counts.running=1", "counts.dead=1",
+	    "data.0.id=${j3}", "data.*=1" }, NULL },
+	{ __LINE__, "retry a succeeded job", "POST", "/v1/sync/retry/${j1}",
+	    ADM, NULL, NULL, NULL,
+	    409, "job_not_retryable", { NULL }, { "detail~succeeded" }, NULL },
+	{ __LINE__, "retry a running job", "POST", "/v1/sync/retry/${j2}",
+	    OPR, NULL, NULL, NULL,
+	    409, "job_not_retryable", { NULL }, { "detail~running" }, NULL },
+	{ __LINE__, "retry a dead job", "POST", "/v1/sync/retry/${j3}", ADM,
+	    NULL, NULL, NULL,
+	    202, NULL, { NULL },
+	    { "id=${j3}", "state=pending" }, NULL },
+	{ __LINE__, "no dead job left", "GET", "/v1/sync/queue?state=dead",
+	    ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "counts.dead=0", "data.*=0" }, NULL },
+	{ __LINE__, "org B's seventeenth endpoint", "POST", "/v1/webhooks",
+	    ORGB, NULL, JSON, SEED_HOOK,
+	    409, "webhook_limit_reached", { "!Location" }, { "detail~16" },
+	    NULL },
+};
+
 /* A process that cannot read its secret: every routed request is 503. */
 static const struct tcase broken_cases[] = {
 	{ __LINE__, "no secret: health", "GET", "/v1/health", NULL, NULL,
@@ -1748,6 +2239,104 @@ make_key(struct rs_db *db, const unsigned char sub[RS_SECRET_BYTES],
 	sodium_memzero(key, sizeof(key));
 }
 
+/*
+ * DELETE /v1/webhooks/${w1} as the admin: a 204 has no body, which the
+ * table's checks expect of every answer. One check.
+ */
+static void
+webhook_delete(struct rs_app *app)
+{
+	char		 uri[TPLSZ], auth[TPLSZ];
+	struct answer	 a;
+
+	expand("/v1/webhooks/${w1}", uri, sizeof(uri));
+	expand(ADM, auth, sizeof(auth));
+	call(app, "DELETE", uri, auth, NULL, NULL, NULL, &a);
+	if (!TAP_OK(a.status == 204 && a.bodylen == 0 &&
+	    answer_header(&a, "Content-Type") == NULL,
+	    "DELETE /v1/webhooks/${w1}: 204, no body, no Content-Type"))
+		tap_diag("status %d, body %.200s", a.status,
+		    a.body ? a.body : "");
+	answer_free(&a);
+}
+
+/*
+ * No Idempotency-Key row holds a secret in the clear: the kept create
+ * answer has the mark where the secret was. Two checks.
+ */
+static void
+webhooks_secret_not_kept(const char *dbpath)
+{
+	sqlite3		*h;
+	sqlite3_stmt	*st;
+	int		 leaked = 0, marked = 0;
+
+	TAP_SETUP(var_get("s2") && var_get("s2b"));
+	TAP_SETUP(sqlite3_open(dbpath, &h) == SQLITE_OK);
+	TAP_SETUP(sqlite3_prepare_v2(h, "SELECT key, body FROM "
+	    "idempotency_keys", -1, &st, NULL) == SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *key = (const char *)sqlite3_column_text(st, 0);
+		const char *body = (const char *)sqlite3_column_text(st, 1);
+
+		if (strstr(body, var_get("s2")) != NULL ||
+		    strstr(body, var_get("s2b")) != NULL ||
+		    strstr(body, "whsec_") != NULL)
+			leaked++;
+		if (strcmp(key, "wh-1") == 0 &&
+		    strstr(body, "\"secret\":\"(kept sealed)\"") != NULL)
+			marked++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	TAP_IS_INT(leaked, 0, "idempotency_keys: no row holds a whsec_ secret");
+	TAP_IS_INT(marked, 1, "idempotency_keys: the create's kept answer "
+	    "has the mark instead");
+}
+
+/*
+ * Sets the replayed jobs ${j1} succeeded, ${j2} running and ${j3} dead
+ * out of attempts, as the worker would have, through a connection of
+ * its own (the queue API only reads and retries).
+ */
+static void
+jobs_set(const char *dbpath)
+{
+	sqlite3	*h;
+	char	*q;
+
+	TAP_SETUP(var_get("j1") && var_get("j2") && var_get("j3"));
+	TAP_SETUP(sqlite3_open(dbpath, &h) == SQLITE_OK);
+	q = sqlite3_mprintf("UPDATE jobs SET state = 'succeeded', "
+	    "attempts = 1, last_status = 200 WHERE id = %Q; "
+	    "UPDATE jobs SET state = 'running', attempts = 1 WHERE id = %Q; "
+	    "UPDATE jobs SET state = 'dead', attempts = 8, last_status = 500, "
+	    "last_error = 'HTTP 500' WHERE id = %Q;", var_get("j1"),
+	    var_get("j2"), var_get("j3"));
+	TAP_SETUP(q != NULL && sqlite3_exec(h, q, NULL, NULL, NULL) ==
+	    SQLITE_OK);
+	sqlite3_free(q);
+	sqlite3_close(h);
+}
+
+/* Org B makes RS_STORE_WEBHOOKS_MAX (16) endpoints. One check. */
+static void
+webhooks_fill_orgb(struct rs_app *app)
+{
+	char		 auth[TPLSZ];
+	struct answer	 a;
+	int		 i, ok = 1;
+
+	expand(ORGB, auth, sizeof(auth));
+	for (i = 0; i < 16; i++) {
+		call(app, "POST", "/v1/webhooks", auth, NULL, NULL,
+		    "{\"url\":\"https://8.8.4.4/\",\"events\":[\"*\"]}", &a);
+		ok &= a.status == 201;
+		answer_free(&a);
+	}
+	TAP_OK(ok, "POST /v1/webhooks: org B makes 16 endpoints");
+}
+
 int
 main(void)
 {
@@ -1762,6 +2351,10 @@ main(void)
 	    table_checks(records_cases, NELEM(records_cases)) +
 	    table_checks(users_cases, NELEM(users_cases)) +
 	    table_checks(policies_cases, NELEM(policies_cases)) +
+	    table_checks(webhooks_cases, NELEM(webhooks_cases)) + 1 +
+	    table_checks(webhooks_kept_cases, NELEM(webhooks_kept_cases)) + 2 +
+	    table_checks(queue_cases, NELEM(queue_cases)) + 1 +
+	    table_checks(queue_state_cases, NELEM(queue_state_cases)) +
 	    table_checks(throttle_cases, NELEM(throttle_cases)) +
 	    table_checks(broken_cases, NELEM(broken_cases)));
 
@@ -1796,6 +2389,7 @@ main(void)
 	TAP_SETUP(unsetenv("RELAYSYNC_MAX_REQUESTS") == 0);
 	TAP_SETUP(unsetenv("RELAYSYNC_TOMBSTONE_DAYS") == 0);
 	TAP_SETUP(unsetenv("RELAYSYNC_SYNCHRONOUS") == 0);
+	TAP_SETUP(unsetenv("RELAYSYNC_WEBHOOK_ALLOW_PRIVATE") == 0);
 	TAP_SETUP(setenv("RELAYSYNC_TRUSTED_PROXIES", "192.0.2.200", 1) == 0);
 	rs_app_open(&app);
 	TAP_SETUP(app.state == RS_OK);
@@ -1804,6 +2398,14 @@ main(void)
 	run_table(&app, records_cases, NELEM(records_cases));
 	run_table(&app, users_cases, NELEM(users_cases));
 	run_table(&app, policies_cases, NELEM(policies_cases));
+	run_table(&app, webhooks_cases, NELEM(webhooks_cases));
+	run_table(&app, webhooks_kept_cases, NELEM(webhooks_kept_cases));
+	webhooks_secret_not_kept(dbpath);
+	webhook_delete(&app);
+	run_table(&app, queue_cases, NELEM(queue_cases));
+	jobs_set(dbpath);
+	webhooks_fill_orgb(&app);
+	run_table(&app, queue_state_cases, NELEM(queue_state_cases));
 	run_table(&app, throttle_cases, NELEM(throttle_cases));
 
 	/* A second process whose secret is missing answers 503. */

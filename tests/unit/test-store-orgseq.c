@@ -108,15 +108,57 @@ test_orgseq_range(void)
 	rs_db_close(db);
 }
 
+/*
+ * The fan-out place (sql/0008): orgs behind their events are listed, the
+ * place moves only from where it is (a run that finds it moved changes
+ * nothing), and an org caught up is no longer listed.
+ */
+static void
+test_orgseq_fanout(void)
+{
+	struct rs_store_orgseq_fanout	 f;
+	struct rs_store_orgseq		 s;
+	char				 org[RS_ID_MAX], ids[4][RS_ID_MAX];
+	struct rs_db			*db = fixture_db_org(dir, &ndb, org);
+	int64_t				 last = -1;
+	size_t				 n = 9;
+
+	TAP_IS_INT(rs_store_orgseq_behind(db, 0, 4, ids, &n, &last), RS_OK,
+	    "test_orgseq_fanout: behind, before any event");
+	TAP_IS_INT(n, 0, "test_orgseq_fanout: no org is behind");
+	TAP_SETUP(take(db, org, 0, 3, &s) == RS_OK);
+	TAP_IS_INT(rs_store_orgseq_behind(db, 0, 4, ids, &n, &last), RS_OK,
+	    "test_orgseq_fanout: behind, after 3 events");
+	TAP_OK(n == 1 && strcmp(ids[0], org) == 0 && last == s.num,
+	    "test_orgseq_fanout: the org is listed, with its number");
+	TAP_IS_INT(rs_store_orgseq_fanout(db, org, &f), RS_OK,
+	    "test_orgseq_fanout: read the place");
+	TAP_OK(f.num == s.num && f.fanout == 0 && f.event == 3,
+	    "test_orgseq_fanout: nothing fanned out of 3");
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_IS_INT(rs_store_orgseq_fanout_set(db, org, 1, 3), RS_ERR_STATE,
+	    "test_orgseq_fanout: moving it from where it is not is refused");
+	TAP_IS_INT(rs_store_orgseq_fanout_set(db, org, 0, 3), RS_OK,
+	    "test_orgseq_fanout: moving it from where it is");
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
+	TAP_IS_INT(rs_store_orgseq_behind(db, 0, 4, ids, &n, &last), RS_OK,
+	    "test_orgseq_fanout: behind, caught up");
+	TAP_IS_INT(n, 0, "test_orgseq_fanout: a caught-up org is not listed");
+	TAP_IS_INT(rs_store_orgseq_fanout(db, "org_nope", &f), RS_ERR_NOTFOUND,
+	    "test_orgseq_fanout: an unknown org");
+	rs_db_close(db);
+}
+
 int
 main(void)
 {
-	tap_plan(17);
+	tap_plan(28);
 	fixture_start(dir, sizeof(dir), "rs-orgseq");
 
 	test_orgseq_counts();
 	test_orgseq_per_org();
 	test_orgseq_range();
+	test_orgseq_fanout();
 
 	fixture_db_cleanup(dir, ndb);
 	return tap_done();
