@@ -40,6 +40,22 @@
 #define PURGE_EVERY_MS		60000	/* purges and checkpoints, at most */
 #define HOLD_ROUNDS		4	/* leased jobs held: rounds of slots */
 #define SETTLE_TRIES		5	/* a busy database, at the end of a pass */
+/*
+ * The worker yields the CPU to the web server's pool: on a small host a
+ * backlog being delivered at full speed took half the cores from record
+ * writes (bench/README, "Webhook delivery"). Deliveries are background
+ * work; a client waiting on its write is not.
+ */
+#define DEFAULT_NICE		10
+/*
+ * The same for the database's one write lock: a write of ours that had
+ * to queue behind another writer (the API) is followed by YIELD_FACTOR
+ * times its length without one (at most YIELD_MAX_MS), so while clients
+ * write, the worker holds the lock a seventh of the time at most; alone,
+ * it never waits and never yields.
+ */
+#define YIELD_FACTOR		6
+#define YIELD_MAX_MS		250
 
 enum mode {
 	MODE_CRON,		/* passes while there is work, up to the limit */
@@ -53,6 +69,7 @@ struct opts {
 	int		 concurrency;
 	int		 timeout;	/* s */
 	int		 lease;		/* s */
+	int		 nice;		/* added to the process's niceness */
 	int		 verbose;
 };
 
@@ -72,6 +89,7 @@ struct worker {
 	int64_t			 start_until;	/* no delivery starts after */
 	int64_t			 deadline;	/* of the run; 0: none */
 	int64_t			 next_purge;
+	int64_t			 quiet_until;	/* no write of ours before */
 	struct rs_relay_tally	 tally;		/* this pass */
 	enum rs_err		 failed;	/* the error that ends the run */
 	const char		*failed_what;
@@ -84,8 +102,8 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: relaysync-worker [--once | --loop] "
 	    "[--time-limit S] [--concurrency N]\n"
-	    "                        [--timeout S] [--lease S] [--verbose] "
-	    "[--help]\n\n"
+	    "                        [--timeout S] [--lease S] [--nice N] "
+	    "[--verbose] [--help]\n\n"
 	    "Delivers RELAYSYNC_DB's webhooks: turns new events into jobs, "
 	    "sends the due\n"
 	    "ones, signed, and schedules retries; purges expired rows and "
@@ -112,6 +130,9 @@ usage(FILE *f)
 	    "s (10)\n"
 	    "  --lease S         how long a job stays leased, more than "
 	    "--timeout (60)\n"
+	    "  --nice N          lower the worker's CPU priority by N, "
+	    "0..19 (%d), so the\n"
+	    "                    web server's requests go first\n"
 	    "  --verbose         a line per pass on stderr\n\n"
 	    "Environment: RELAYSYNC_DB, RELAYSYNC_SECRET_FILE, "
 	    "RELAYSYNC_TOMBSTONE_DAYS,\n"
@@ -120,7 +141,7 @@ usage(FILE *f)
 	    "Exit status: 0 done (also when the database was busy or "
 	    "another run held the\n"
 	    "lock: the next run retries), 1 failed, 2 usage error.\n",
-	    CRON_TIME_LIMIT_S);
+	    CRON_TIME_LIMIT_S, DEFAULT_NICE);
 }
 
 /*
@@ -185,6 +206,7 @@ opts_parse(int argc, char *argv[], struct opts *o)
 	o->concurrency = 32;
 	o->timeout = 10;
 	o->lease = 60;
+	o->nice = DEFAULT_NICE;
 	for (i = 1; i < argc; i++) {
 		a = argv[i];
 		/* "--name=value" or "--name value" */
@@ -218,6 +240,9 @@ opts_parse(int argc, char *argv[], struct opts *o)
 				return -1;
 		} else if (IS("--lease")) {
 			if (opt_num("--lease", VALUE(), 2, 86400, &o->lease))
+				return -1;
+		} else if (IS("--nice")) {
+			if (opt_num("--nice", VALUE(), 0, 19, &o->nice))
 				return -1;
 		} else {
 			fprintf(stderr, "relaysync-worker: unknown argument "
@@ -309,15 +334,32 @@ note(struct worker *w, const char *what, enum rs_err rc)
 	return rc;
 }
 
+/* After our write begun at t0: when it queued behind another, yield. */
+static void
+yield_after(struct worker *w, int64_t t0)
+{
+	int64_t	 now = rs_clock_now_ms(), d;
+
+	if (!rs_db_wlock_waited(w->db))
+		return;
+	d = (now - t0) * YIELD_FACTOR;
+	if (d < 2)
+		d = 2;
+	w->quiet_until = now + (d > YIELD_MAX_MS ? YIELD_MAX_MS : d);
+}
+
 /* Keeps the outcomes collected so far (they wait when the database is busy). */
 static void
 settle(struct worker *w)
 {
+	int64_t	 t0 = rs_clock_now_ms();
+
 	if (w->nouts == 0)
 		return;
 	if (note(w, "settle", rs_relay_settle(w->db, w->outs, w->nouts,
-	    rs_clock_now_ms(), NULL, &w->tally)) == RS_OK)
+	    t0, NULL, &w->tally)) == RS_OK)
 		w->nouts = 0;
+	yield_after(w, t0);
 }
 
 /* Gives back the held jobs that will not start now. */
@@ -347,6 +389,7 @@ lease(struct worker *w)
 	    &w->tally);
 	if (note(w, "lease", rc) != RS_OK)
 		w->nheld = 0;
+	yield_after(w, w->leased_at);
 	return w->nheld > 0;
 }
 
@@ -401,6 +444,7 @@ deliver(struct worker *w)
 			release(w);
 		else {
 			if (w->next == w->nheld && !exhausted &&
+			    now >= w->quiet_until &&
 			    rs_deliver_idle(w->dl) > 0) {
 				exhausted = !lease(w);
 				now = rs_clock_now_ms();
@@ -412,6 +456,10 @@ deliver(struct worker *w)
 		}
 		if (rs_deliver_busy(w->dl) == 0 && w->next == w->nheld &&
 		    (exhausted || !may_start)) {
+			if (now < w->quiet_until && w->nouts > 0) {
+				nap(w->quiet_until - now);
+				continue;
+			}
 			settle(w);
 			/* Outcomes not kept after a few tries are given up:
 			 * their jobs come back when the lease ends. */
@@ -432,11 +480,13 @@ deliver(struct worker *w)
 		if (n > 0 && w->nouts == 0)
 			w->outs_since = now;
 		w->nouts += n;
-		/* Kept in batches: one transaction per batch, not per job. */
-		if (w->nouts > 0 && (w->nouts * 2 >= (size_t)w->o.concurrency ||
+		/* Kept in batches: one transaction per batch, not per job;
+		 * while yielding, only when the outcomes have no more room. */
+		if (w->nouts > 0 && (w->outs_max - w->nouts <
+		    (size_t)w->o.concurrency || (now >= w->quiet_until &&
+		    (w->nouts * 2 >= (size_t)w->o.concurrency ||
 		    rs_deliver_busy(w->dl) == 0 ||
-		    now - w->outs_since >= SETTLE_MS ||
-		    w->outs_max - w->nouts < (size_t)w->o.concurrency)) {
+		    now - w->outs_since >= SETTLE_MS)))) {
 			settle(w);
 			/* A success or a death lets a record's next event go. */
 			exhausted = 0;
@@ -603,6 +653,10 @@ main(int argc, char *argv[])
 			usage(stderr);
 		return st < 0 ? 2 : 0;
 	}
+	errno = 0;
+	if (w.o.nice > 0 && nice(w.o.nice) == -1 && errno != 0)
+		rs_log_warn("nice(%d): %s; running at the same priority",
+		    w.o.nice, strerror(errno));
 	if (sodium_init() < 0 || rs_config_load(&w.cfg, err, sizeof(err))) {
 		rs_log_err("configuration: %s", err);
 		return 1;

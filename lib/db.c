@@ -102,6 +102,7 @@ rs_db_wlock_poll(struct rs_db *db)
 	while (flock(db->wlock_fd, LOCK_EX | LOCK_NB) == -1) {
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return -1;
+		db->wlock_waited = 1;
 		if (rs_clock_now_ms() - start >= db->busy_limit_ms) {
 			errno = EWOULDBLOCK;
 			return -1;
@@ -120,10 +121,12 @@ rs_db_wlock(struct rs_db *db)
 
 	if (db->wlock_fd == -1 || db->wlock_held)
 		return RS_OK;
+	db->wlock_waited = 0;
 	if (db->wlock_poll)
 		rc = rs_db_wlock_poll(db);
 	else if ((rc = flock(db->wlock_fd, LOCK_EX | LOCK_NB)) == -1 &&
 	    errno == EWOULDBLOCK) {
+		db->wlock_waited = 1;
 		/* Block, with a timer to end the wait (the process's
 		 * other thread, the checkpointer, blocks SIGALRM). */
 		memset(&sa, 0, sizeof(sa));
@@ -144,6 +147,12 @@ rs_db_wlock(struct rs_db *db)
 		    RS_OK;	/* a broken queue must not stop writes */
 	db->wlock_held = 1;
 	return RS_OK;
+}
+
+int
+rs_db_wlock_waited(const struct rs_db *db)
+{
+	return db->wlock_waited;
 }
 
 void

@@ -35,6 +35,7 @@ struct rs_db {
 	int			 in_tx;
 	int			 wlock_fd;	/* the writers' queue, or -1 */
 	int			 wlock_held;
+	int			 wlock_waited;	/* the last take had to wait */
 	int			 wlock_poll;	/* poll it: no SIGALRM */
 	int			 wal_pages;	/* WAL size at the last commit */
 	int64_t			 busy_start_ms;	/* of the current wait */
@@ -94,6 +95,12 @@ enum rs_err	 rs_db_err(int sqlite_rc);
  * checkpoints: see ckpt.h).
  */
 int		 rs_db_checkpoint_due(struct rs_db *db);
+/*
+ * 1 when the last write transaction found another writer in the queue
+ * and had to wait: a background writer (the worker) backs off then, so
+ * the API's writes keep the lock most of the time.
+ */
+int		 rs_db_wlock_waited(const struct rs_db *db);
 /*
  * Waits for the writers' queue by polling instead of a SIGALRM timer:
  * for a connection used off the main thread.

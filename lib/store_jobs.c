@@ -62,11 +62,11 @@ enum {
  * earlier event of its record to that endpoint still waiting (one
  * record's events reach one endpoint in order). Shared by the read that
  * picks the due jobs and the write that leases each.
- * The order test walks jobs_chain backwards from j and stops at the
- * first waiting job: a job that waits behind another finds it in a step
- * or two. Walked forwards (as NOT EXISTS is), every job of a long chain
- * stepped over all the delivered jobs before it: 10,000 events of 100
- * records took 16 s of CPU to deliver instead of 3.
+ * The order test probes jobs_chain, which holds only waiting jobs
+ * (sql/0008): one step, however many of the record's jobs were
+ * delivered before. (Over an index of every job, NOT EXISTS stepped over
+ * all the delivered jobs before j: 10,000 events of 100 records took
+ * 16 s of CPU to deliver instead of 3.)
  */
 #define LEASABLE \
 	"j.due_at <= ?1 AND j.attempts < j.max_attempts " \
@@ -123,10 +123,10 @@ static const char *const sql[STMT__MAX] = {
 	"ELSE 'pending' END, attempts = attempts - 1, due_at = ?3, "
 	"updated_at = ?3 WHERE seq = ?1 AND state = 'running' "
 	"AND attempts = ?2",
-	/* STMT_EXPIRE */
+	/* STMT_EXPIRE: walks jobs_leased */
 	"UPDATE jobs SET state = 'dead', last_status = NULL, "
 	"last_error = 'the worker stopped during the last attempt', "
-	"updated_at = ?1 WHERE " WAITING " AND state = 'running' "
+	"updated_at = ?1 WHERE state = 'running' "
 	"AND due_at <= ?1 AND attempts >= max_attempts",
 	/* STMT_SETTLE */
 	"UPDATE jobs SET state = ?3, due_at = ?4, last_error = ?5, "

@@ -55,11 +55,19 @@ CREATE TABLE jobs (
 -- The queue API pages an org's jobs and counts them by state.
 CREATE INDEX jobs_org ON jobs(org_id, seq);
 CREATE INDEX jobs_org_state ON jobs(org_id, state);
--- The worker's due work.
-CREATE INDEX jobs_due ON jobs(due_at)
+-- The worker's due work, in the order it is taken (higher priority
+-- first, then the earliest due): a lease reads the first rows instead of
+-- sorting every waiting job.
+CREATE INDEX jobs_due ON jobs(priority DESC, due_at, seq)
     WHERE state IN ('pending', 'running', 'failed');
--- One record's jobs to one endpoint, in event order (delivery waits for
--- the earlier ones); also an endpoint's jobs, when it is deleted.
-CREATE INDEX jobs_chain ON jobs(webhook_seq, record_id, event_seq);
+-- Leases that ran out.
+CREATE INDEX jobs_leased ON jobs(due_at) WHERE state = 'running';
+-- An endpoint's jobs, when it is deleted.
+CREATE INDEX jobs_webhook ON jobs(webhook_seq);
+-- One record's unfinished jobs to one endpoint, in event order: a job
+-- waits while an earlier one is here (delivered jobs leave the index, so
+-- the check is one probe however long the record's history).
+CREATE INDEX jobs_chain ON jobs(webhook_seq, record_id, event_seq)
+    WHERE state IN ('pending', 'running', 'failed');
 -- The retention purge of finished jobs.
 CREATE INDEX jobs_done ON jobs(updated_at) WHERE state = 'succeeded';
