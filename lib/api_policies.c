@@ -57,38 +57,25 @@ rs_api_policies_name_valid(const char *s)
 
 /* ---- GET /v1/policies -------------------------------------------------- */
 
+/* A policy of a page (rs_paging_page). */
+static struct json_object *
+rs_api_policies_show(const void *row)
+{
+	return rs_api_policies_json(row);
+}
+
 /*
- * The page answer for rows[0..n), of which at most limit are shown. The
- * cursor holds the last row's place in the keyset (order, name): its
+ * The cursor holds the last row's place in the keyset (order, name): its
  * order, and its row (seq), whose name the next page reads back; a row
  * is never removed (deleting keeps a tombstone), so the place holds.
  */
-static enum rs_step
-rs_api_policies_page(struct rs_ctx *ctx, const struct rs_store_policy *rows,
-    size_t n, size_t limit)
+static void
+rs_api_policies_place(const void *row, int64_t *pos, int64_t *walk)
 {
-	struct json_object	*o, *arr, *p;
-	size_t			 i;
+	const struct rs_store_policy	*p = row;
 
-	if ((o = json_object_new_object()) == NULL)
-		return RS_FAIL;
-	if (rs_json_add(o, "data", arr = json_object_new_array()) != 0)
-		goto fail;
-	for (i = 0; i < n && i < limit; i++)
-		if ((p = rs_api_policies_json(&rows[i])) == NULL ||
-		    json_object_array_add(arr, p) != 0) {
-			json_object_put(p);
-			goto fail;
-		}
-	if (rs_json_add_bool(o, "has_more", n > limit) != 0 ||
-	    rs_paging_add_next(ctx, o, "policies", n > limit,
-	    n > limit ? rows[limit - 1].order : 0,
-	    n > limit ? rows[limit - 1].seq : 0) != 0)
-		goto fail;
-	return rs_reply_json(ctx, 200, o);
-fail:
-	json_object_put(o);
-	return RS_FAIL;
+	*pos = p->order;
+	*walk = p->seq;
 }
 
 enum rs_step
@@ -97,6 +84,7 @@ rs_api_policies_list(struct rs_ctx *ctx)
 	struct rs_valid		 v;
 	struct rs_cursor	 c;
 	struct rs_store_policy	*rows;
+	struct json_object	*o;
 	size_t			 limit, n;
 	enum rs_step		 step;
 	int			 has;
@@ -113,7 +101,10 @@ rs_api_policies_list(struct rs_ctx *ctx)
 	    ctx->who.org_id, 0, c.pos, has ? c.walk : 0, limit + 1, rows,
 	    &n) != RS_OK)
 		return RS_FAIL;
-	return rs_api_policies_page(ctx, rows, n, limit);
+	if ((o = rs_paging_page(ctx, "policies", rows, sizeof(*rows), n,
+	    limit, rs_api_policies_show, rs_api_policies_place)) == NULL)
+		return RS_FAIL;
+	return rs_reply_json(ctx, 200, o);
 }
 
 /* ---- GET /v1/policies/:name -------------------------------------------- */

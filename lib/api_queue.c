@@ -95,6 +95,21 @@ rs_api_queue_counts(const int64_t counts[RS_JOB__MAX])
 	return o;
 }
 
+/* A job of a page (rs_paging_page). */
+static struct json_object *
+rs_api_queue_show(const void *row)
+{
+	return rs_api_queue_json(row);
+}
+
+/* The place is the last job's seq: jobs are only ever added after. */
+static void
+rs_api_queue_place(const void *row, int64_t *pos, int64_t *walk)
+{
+	*pos = ((const struct rs_store_job *)row)->seq;
+	*walk = 0;
+}
+
 enum rs_step
 rs_api_queue_list(struct rs_ctx *ctx)
 {
@@ -102,9 +117,9 @@ rs_api_queue_list(struct rs_ctx *ctx)
 	struct rs_valid		 v;
 	struct rs_cursor	 cur;
 	struct rs_store_job	*rows;
-	struct json_object	*o, *arr, *j;
+	struct json_object	*o;
 	int64_t			 counts[RS_JOB__MAX];
-	size_t			 limit, n, i;
+	size_t			 limit, n;
 	enum rs_step		 step;
 	int			 has;
 
@@ -128,26 +143,14 @@ rs_api_queue_list(struct rs_ctx *ctx)
 		return RS_FAIL;
 	}
 	rs_db_commit(ctx->app->db);
-	if ((o = json_object_new_object()) == NULL)
+	if ((o = rs_paging_page(ctx, "queue", rows, sizeof(*rows), n, limit,
+	    rs_api_queue_show, rs_api_queue_place)) == NULL)
 		return RS_FAIL;
-	if (rs_json_add(o, "data", arr = json_object_new_array()) != 0)
-		goto fail;
-	for (i = 0; i < n && i < limit; i++)
-		if ((j = rs_api_queue_json(&rows[i])) == NULL ||
-		    json_object_array_add(arr, j) != 0) {
-			json_object_put(j);
-			goto fail;
-		}
-	/* The place is the last job's seq: jobs are only ever added after. */
-	if (rs_json_add_bool(o, "has_more", n > limit) != 0 ||
-	    rs_paging_add_next(ctx, o, "queue", n > limit,
-	    n > limit ? rows[limit - 1].seq : 0, 0) != 0 ||
-	    rs_json_add(o, "counts", rs_api_queue_counts(counts)) != 0)
-		goto fail;
+	if (rs_json_add(o, "counts", rs_api_queue_counts(counts)) != 0) {
+		json_object_put(o);
+		return RS_FAIL;
+	}
 	return rs_reply_json(ctx, 200, o);
-fail:
-	json_object_put(o);
-	return RS_FAIL;
 }
 
 /* ---- POST /v1/sync/retry/:job ------------------------------------------ */

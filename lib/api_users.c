@@ -56,32 +56,19 @@ rs_api_users_invite_hash(struct rs_ctx *ctx, const char *token,
 
 /* ---- GET /v1/users ----------------------------------------------------- */
 
-/* The page answer for rows[0..n), of which at most limit are shown. */
-static enum rs_step
-rs_api_users_page(struct rs_ctx *ctx, const struct rs_user *rows, size_t n,
-    size_t limit)
+/* A user of a page (rs_paging_page). */
+static struct json_object *
+rs_api_users_show(const void *row)
 {
-	struct json_object	*o, *arr, *u;
-	size_t			 i;
+	return rs_api_users_json(row);
+}
 
-	if ((o = json_object_new_object()) == NULL)
-		return RS_FAIL;
-	if (rs_json_add(o, "data", arr = json_object_new_array()) != 0)
-		goto fail;
-	for (i = 0; i < n && i < limit; i++)
-		if ((u = rs_api_users_json(&rows[i])) == NULL ||
-		    json_object_array_add(arr, u) != 0) {
-			json_object_put(u);
-			goto fail;
-		}
-	if (rs_json_add_bool(o, "has_more", n > limit) != 0 ||
-	    rs_paging_add_next(ctx, o, "users", n > limit,
-	    n > limit ? rows[limit - 1].rowid : 0, 0) != 0)
-		goto fail;
-	return rs_reply_json(ctx, 200, o);
-fail:
-	json_object_put(o);
-	return RS_FAIL;
+/* The place of a user in the list: its row. */
+static void
+rs_api_users_place(const void *row, int64_t *pos, int64_t *walk)
+{
+	*pos = ((const struct rs_user *)row)->rowid;
+	*walk = 0;
 }
 
 enum rs_step
@@ -92,6 +79,7 @@ rs_api_users_list(struct rs_ctx *ctx)
 	struct rs_valid		 v;
 	struct rs_cursor	 c;
 	struct rs_user		*rows;
+	struct json_object	*o;
 	size_t			 limit, n;
 	enum rs_step		 step;
 	int			 has;
@@ -115,7 +103,10 @@ rs_api_users_list(struct rs_ctx *ctx)
 	    rs_store_users_list(ctx->app->db, &ctx->app->arena,
 	    ctx->who.org_id, &f, c.pos, limit + 1, rows, &n) != RS_OK)
 		return RS_FAIL;
-	return rs_api_users_page(ctx, rows, n, limit);
+	if ((o = rs_paging_page(ctx, "users", rows, sizeof(*rows), n, limit,
+	    rs_api_users_show, rs_api_users_place)) == NULL)
+		return RS_FAIL;
+	return rs_reply_json(ctx, 200, o);
 }
 
 /* ---- POST /v1/users/invite -------------------------------------------- */

@@ -417,14 +417,29 @@ rs_api_webhooks_create(struct rs_ctx *ctx)
 
 /* ---- GET /v1/webhooks -------------------------------------------------- */
 
+/* An endpoint of a page (rs_paging_page): never its secret. */
+static struct json_object *
+rs_api_webhooks_show(const void *row)
+{
+	return rs_api_webhooks_json(row, NULL);
+}
+
+/* The place is the last row's seq: rows only ever go after it. */
+static void
+rs_api_webhooks_place(const void *row, int64_t *pos, int64_t *walk)
+{
+	*pos = ((const struct rs_store_webhook *)row)->seq;
+	*walk = 0;
+}
+
 enum rs_step
 rs_api_webhooks_list(struct rs_ctx *ctx)
 {
 	struct rs_valid		 v;
 	struct rs_cursor	 cur;
 	struct rs_store_webhook	*rows;
-	struct json_object	*o, *arr, *w;
-	size_t			 limit, n, i;
+	struct json_object	*o;
+	size_t			 limit, n;
 	enum rs_step		 step;
 	int			 has;
 
@@ -439,25 +454,10 @@ rs_api_webhooks_list(struct rs_ctx *ctx)
 	    rs_store_webhooks_list(ctx->app->db, &ctx->app->arena,
 	    ctx->who.org_id, cur.pos, limit + 1, rows, &n) != RS_OK)
 		return RS_FAIL;
-	if ((o = json_object_new_object()) == NULL)
+	if ((o = rs_paging_page(ctx, "webhooks", rows, sizeof(*rows), n, limit,
+	    rs_api_webhooks_show, rs_api_webhooks_place)) == NULL)
 		return RS_FAIL;
-	if (rs_json_add(o, "data", arr = json_object_new_array()) != 0)
-		goto fail;
-	for (i = 0; i < n && i < limit; i++)
-		if ((w = rs_api_webhooks_json(&rows[i], NULL)) == NULL ||
-		    json_object_array_add(arr, w) != 0) {
-			json_object_put(w);
-			goto fail;
-		}
-	/* The place is the last row's seq: rows only ever go after it. */
-	if (rs_json_add_bool(o, "has_more", n > limit) != 0 ||
-	    rs_paging_add_next(ctx, o, "webhooks", n > limit,
-	    n > limit ? rows[limit - 1].seq : 0, 0) != 0)
-		goto fail;
 	return rs_reply_json(ctx, 200, o);
-fail:
-	json_object_put(o);
-	return RS_FAIL;
 }
 
 /* ---- GET /v1/webhooks/:id ---------------------------------------------- */

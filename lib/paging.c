@@ -78,3 +78,34 @@ rs_paging_add_next(struct rs_ctx *ctx, struct json_object *o,
 	return rs_json_add(o, "next_cursor",
 	    rs_paging_next(ctx, list, pos, walk));
 }
+
+struct json_object *
+rs_paging_page(struct rs_ctx *ctx, const char *list, const void *rows,
+    size_t size, size_t n, size_t limit, rs_paging_show show,
+    rs_paging_place place)
+{
+	struct json_object	*o, *arr, *row;
+	const char		*p = rows;
+	int64_t			 pos = 0, walk = 0;
+	size_t			 i;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	if (rs_json_add(o, "data", arr = json_object_new_array()) != 0)
+		goto fail;
+	for (i = 0; i < n && i < limit; i++)
+		if ((row = show(p + i * size)) == NULL ||
+		    json_object_array_add(arr, row) != 0) {
+			json_object_put(row);
+			goto fail;
+		}
+	if (n > limit)
+		place(p + (limit - 1) * size, &pos, &walk);
+	if (rs_json_add_bool(o, "has_more", n > limit) != 0 ||
+	    rs_paging_add_next(ctx, o, list, n > limit, pos, walk) != 0)
+		goto fail;
+	return o;
+fail:
+	json_object_put(o);
+	return NULL;
+}

@@ -33,4 +33,20 @@ enum rs_step rs_paging_cursor(struct rs_ctx *ctx, const char *list,
 int	 rs_paging_add_next(struct rs_ctx *ctx, struct json_object *o,
 	    const char *list, int more, int64_t pos, int64_t walk);
 
+/* One row of a page as the API shows it (caller owns it), or NULL. */
+typedef struct json_object *(*rs_paging_show)(const void *row);
+/* The place in the list's order of a row shown last: pos and walk. */
+typedef void	(*rs_paging_place)(const void *row, int64_t *pos,
+	    int64_t *walk);
+
+/*
+ * The page {"data","has_more","next_cursor"} of list for rows[0..n), each
+ * size bytes, fetched one past limit: at most limit are shown (show);
+ * when more follow, the cursor holds the last shown row's place. The
+ * caller owns the object (and may add members); NULL on failure.
+ */
+struct json_object *rs_paging_page(struct rs_ctx *ctx, const char *list,
+	    const void *rows, size_t size, size_t n, size_t limit,
+	    rs_paging_show show, rs_paging_place place);
+
 #endif /* RS_PAGING_H */

@@ -1118,6 +1118,30 @@ def redirect_not_followed(ctx):
                      ("failed", 1, 302), "job after the redirect", resp)
 
 
+@wtest("a receiver answering 200 with a 32 MiB body: success, and the "
+       "worker reads 64 KiB of it, not the rest")
+def answer_capped(ctx):
+    with Scene(ctx) as sc:
+        rx = sc.receiver()
+        # More than both sockets' buffers can hold: if the worker read it
+        # all, the receiver's write would complete.
+        rx.answer(200, body=b"x" * (32 * 1024 * 1024))
+        sc.hook(rx.url(), ["record.created"])
+        new_record(ctx, sc.tok)
+        started = time.time()
+        worker(ctx)
+        took = time.time() - started
+        got = rx.wait_for(1, DELIVERY_WAIT)
+        expect_equal(len(got), 1, "deliveries")
+        body, resp = queue_page(ctx, sc.tok)
+        job = body["data"][0]
+        expect_equal((job["state"], job["attempts"], job["last_status"]),
+                     ("succeeded", 1, 200), "job after a huge answer", resp)
+        expect(got[0].answered is None, "the receiver wrote all 32 MiB: "
+               "the worker read the whole answer")
+        expect(took < 8, "the worker took %.1f s" % took)
+
+
 @wtest("a stalling receiver is a failure within --timeout 2")
 def stall_times_out(ctx):
     with Scene(ctx) as sc:
