@@ -163,8 +163,19 @@ rs_relay_fanout_batch(struct rs_db *db, struct rs_arena *a, const char *org,
 		goto out;
 	memset(&s, 0, sizeof(s));
 	s.num = f.num;
-	if ((rc = rs_relay_subs(db, a, org, subs, &ns)) != RS_OK ||
-	    (rc = rs_store_outbox_range(db, a,
+	if ((rc = rs_relay_subs(db, a, org, subs, &ns)) != RS_OK)
+		goto out;
+	/* No enabled endpoint: nothing to make, the place moves to the end
+	 * without reading the events (an endpoint made or enabled later
+	 * gets only the events after it). */
+	if (ns == 0) {
+		if ((rc = rs_store_orgseq_fanout_set(db, org, f.fanout,
+		    f.event)) != RS_OK)
+			goto out;
+		rc = rs_db_commit(db);
+		return rc;
+	}
+	if ((rc = rs_store_outbox_range(db, a,
 	    rs_store_orgseq_rowid(&s, f.fanout),
 	    rs_store_orgseq_rowid(&s, f.event), batch, evs, &nev)) != RS_OK)
 		goto out;
