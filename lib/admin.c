@@ -4,12 +4,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
 #include <sodium.h>
 
 #include "limits.h"
 #include "arena.h"
 #include "clock.h"
 #include "db.h"
+#include "json.h"
 #include "store_keys.h"
 #include "store_orgs.h"
 #include "store_users.h"
@@ -20,7 +22,14 @@
 /* How many rows a listing reads at a time. */
 #define RS_ADMIN_PAGE	100
 
-/* Runs change(t, arg) as one write of the CLI; its error, or RS_OK. */
+/* The audit entry's actor of every write of the CLI. */
+#define RS_ADMIN_ACTOR	"relaysync-admin"
+
+/*
+ * Runs change(t, arg) as one write of the CLI; its error, or RS_OK. The
+ * entry's actor is the CLI, with no request id nor address; the change
+ * sets the org (it may be the one it makes), action, target and detail.
+ */
 static enum rs_err
 rs_admin_write(struct rs_db *db, rs_txn_change change, void *arg)
 {
@@ -30,6 +39,8 @@ rs_admin_write(struct rs_db *db, rs_txn_change change, void *arg)
 
 	rs_arena_init(&a);
 	rs_txn_init(&t, db, &a, NULL, rs_clock_now_ms());
+	t.audit.actor_type = "system";
+	t.audit.actor_id = RS_ADMIN_ACTOR;
 	if (rs_txn_run(&t, change, arg) != RS_TXN_DONE)
 		rc = t.err != RS_OK ? t.err : RS_ERR_DB;
 	rs_arena_free(&a);
@@ -47,10 +58,23 @@ rs_admin_org_change(struct rs_txn *t, void *arg)
 {
 	struct rs_admin_org	*o = arg;
 
+	struct json_object	*d;
+
 	rs_id_new(o->id, RS_ID_MAX, "org_");
-	t->err = rs_store_orgs_create(t->db, o->id, o->name, o->rate_limit,
-	    t->now);
-	return t->err == RS_OK ? RS_TXN_COMMIT : RS_TXN_FAILED;
+	if ((t->err = rs_store_orgs_create(t->db, o->id, o->name,
+	    o->rate_limit, t->now)) != RS_OK)
+		return RS_TXN_FAILED;
+	if ((d = json_object_new_object()) == NULL ||
+	    rs_json_add_str(d, "name", o->name) != 0) {
+		json_object_put(d);
+		t->err = RS_ERR_NOMEM;
+		return RS_TXN_FAILED;
+	}
+	memcpy(t->org, o->id, sizeof(t->org));	/* both RS_ID_MAX */
+	t->audit.action = "org.create";
+	t->audit.target = o->id;
+	t->audit.detail = d;
+	return RS_TXN_COMMIT;
 }
 
 enum rs_err
@@ -107,11 +131,27 @@ rs_admin_key_change(struct rs_txn *t, void *arg)
 {
 	struct rs_admin_key	*k = arg;
 	struct rs_admin_newkey	*nk = k->nk;
+	struct json_object	*d;
 
-	if ((t->err = rs_admin_user(t, k, nk->user_id)) == RS_OK)
-		t->err = rs_store_keys_issue(t->db, k->subkey, k->org,
-		    nk->user_id, t->now, nk->key, nk->key_id);
-	return t->err == RS_OK ? RS_TXN_COMMIT : RS_TXN_FAILED;
+	/* An id too long to keep names no org. */
+	t->err = RS_ERR_NOTFOUND;
+	if (strlen(k->org) >= sizeof(t->org) ||
+	    (t->err = rs_admin_user(t, k, nk->user_id)) != RS_OK ||
+	    (t->err = rs_store_keys_issue(t->db, k->subkey, k->org,
+	    nk->user_id, t->now, nk->key, nk->key_id)) != RS_OK)
+		return RS_TXN_FAILED;
+	if ((d = json_object_new_object()) == NULL ||
+	    rs_json_add_str(d, "email", k->email) != 0 ||
+	    rs_json_add_str(d, "role", rs_role_name(k->role)) != 0) {
+		json_object_put(d);
+		t->err = RS_ERR_NOMEM;
+		return RS_TXN_FAILED;
+	}
+	strcpy(t->org, k->org);
+	t->audit.action = "key.create";
+	t->audit.target = nk->key_id;
+	t->audit.detail = d;
+	return RS_TXN_COMMIT;
 }
 
 enum rs_err
@@ -146,22 +186,65 @@ rs_admin_key_create(struct rs_db *db, const unsigned char apikey_subkey[32],
 	return rc;
 }
 
+/* A key to revoke: its id, and what the listing says of it. */
+struct rs_admin_revoke {
+	char	 id[RS_ID_MAX];
+	char	 org[RS_ID_MAX];
+	int	 found;
+	int	 revoked;		/* before */
+};
+
+/* A row of the key listing: stops at the key sought. */
+static int
+rs_admin_revoke_find(const struct rs_store_keyinfo *k, void *arg)
+{
+	struct rs_admin_revoke	*r = arg;
+
+	if (strcmp(k->id, r->id) != 0)
+		return 0;
+	memcpy(r->org, k->org_id, sizeof(r->org));
+	r->revoked = k->revoked_at != 0;
+	r->found = 1;
+	return -1;
+}
+
 static enum rs_txn_do
 rs_admin_revoke_change(struct rs_txn *t, void *arg)
 {
-	t->err = rs_store_keys_revoke(t->db, arg, t->now);
-	return t->err == RS_OK ? RS_TXN_COMMIT : RS_TXN_FAILED;
+	struct rs_admin_revoke	*r = arg;
+
+	if ((t->err = rs_store_keys_revoke(t->db, r->id, t->now)) != RS_OK)
+		return RS_TXN_FAILED;
+	memcpy(t->org, r->org, sizeof(t->org));
+	t->audit.action = "key.revoke";
+	t->audit.target = r->id;
+	t->audit.detail = NULL;			/* {} */
+	return RS_TXN_COMMIT;
 }
 
 enum rs_err
 rs_admin_key_revoke(struct rs_db *db, const char *key_id)
 {
-	char	 id[RS_ID_MAX];
+	struct rs_admin_revoke	 r;
+	enum rs_err		 rc;
 
-	if (strlen(key_id) >= sizeof(id))
+	memset(&r, 0, sizeof(r));
+	if (strlen(key_id) >= sizeof(r.id))
 		return RS_ERR_NOTFOUND;
-	strcpy(id, key_id);
-	return rs_admin_write(db, rs_admin_revoke_change, id);
+	strcpy(r.id, key_id);
+	/*
+	 * The entry goes to the key's org, which only the listing tells
+	 * (store_keys has no lookup by id): a scan, fine for a rare
+	 * operator command. A key's org never changes, so it is read before
+	 * the write lock is taken. A key revoked before is not revoked
+	 * again: idempotent, and no second entry.
+	 */
+	rc = rs_admin_key_list(db, NULL, rs_admin_revoke_find, &r);
+	if (!r.found)
+		return rc == RS_OK ? RS_ERR_NOTFOUND : rc;
+	if (r.revoked)
+		return RS_OK;
+	return rs_admin_write(db, rs_admin_revoke_change, &r);
 }
 
 enum rs_err
