@@ -388,7 +388,7 @@ def expect_tool_intact(base, api_key, count, org=None):
 def expect_tool_broken(base, api_key, seq):
     rc, out, err = tool_verify(base, api_key)
     expect(rc == 1, "audit-verify.mjs: exit %d (want 1, broken at %d): "
-           "%s%s" % (rc, out, err, seq))
+           "%s%s" % (rc, seq, out, err))
     expect(re.search(r"\bentry %d is broken\b" % seq, out),
            "audit-verify.mjs should name entry %d, printed %r%r"
            % (seq, out, err))
