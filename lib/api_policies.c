@@ -195,21 +195,22 @@ rs_api_policies_check(struct rs_ctx *ctx, const char *when, const char *then)
 }
 
 /*
- * The entry of a change of policy name: action, target the name (a
- * policy's id in the API), detail {"name"}. RS_OK or RS_ERR_NOMEM.
+ * The entry of a change of policy p: action, target its id, detail
+ * {"name"}. RS_OK or RS_ERR_NOMEM.
  */
 static enum rs_err
-rs_api_policies_audit(struct rs_txn *t, const char *action, const char *name)
+rs_api_policies_audit(struct rs_txn *t, const char *action,
+    const struct rs_store_policy *p)
 {
 	struct json_object	*o;
 
 	if ((o = json_object_new_object()) == NULL ||
-	    rs_json_add_str(o, "name", name) != 0) {
+	    rs_json_add_str(o, "name", p->name) != 0 ||
+	    (t->audit.target = rs_arena_strdup(t->arena, p->id)) == NULL) {
 		json_object_put(o);
 		return RS_ERR_NOMEM;
 	}
 	t->audit.action = action;
-	t->audit.target = name;
 	t->audit.detail = o;
 	return RS_OK;
 }
@@ -226,7 +227,7 @@ rs_api_policies_put_change(struct rs_txn *t, void *arg)
 	    (t->err = rs_txn_event(t, "policy.updated", NULL,
 	    pp->shown)) != RS_OK ||
 	    (t->err = rs_api_policies_audit(t, "policy.put",
-	    pp->p.name)) != RS_OK)
+	    &pp->p)) != RS_OK)
 		return RS_TXN_FAILED;
 	return RS_TXN_COMMIT;
 }
@@ -332,7 +333,7 @@ rs_api_policies_delete_change(struct rs_txn *t, void *arg)
 	    (t->err = rs_txn_event(t, "policy.deleted", NULL,
 	    pd->shown)) != RS_OK ||
 	    (t->err = rs_api_policies_audit(t, "policy.delete",
-	    pd->name)) != RS_OK)
+	    &p)) != RS_OK)
 		return RS_TXN_FAILED;
 	return RS_TXN_COMMIT;
 }
