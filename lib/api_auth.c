@@ -90,6 +90,7 @@ rs_api_auth_failed(struct rs_ctx *ctx, struct rs_api_auth_who *w,
 	struct rs_txn	 t;
 
 	rs_txn_init(&t, ctx->app->db, &ctx->app->arena, NULL, now_ms);
+	t.audit.bookkeeping = 1;	/* counters, no one's data */
 	if (rs_txn_run(&t, rs_api_auth_count, w) !=
 	    RS_TXN_DONE)
 		rs_log_warn("cannot record a failed key exchange: %s",

@@ -9,8 +9,7 @@
  *   runs the caller's change,
  *   numbers and appends the outbox events the change was given,
  *   keeps the answer under the key,
- *   (each change's audit entry will be appended here, in this same
- *     transaction),
+ *   appends the change's audit entry (struct rs_txn_audit),
  *   and commits; or rolls back and has changed nothing.
  *
  * It never sees a request: the org, the key and the answer to keep are
@@ -70,6 +69,13 @@ struct rs_txn_audit {
 	struct json_object	*detail;	/* what changed: names, never a
 						 * secret or a payload; t owns
 						 * it once set (NULL: {}) */
+	/*
+	 * Set (instead of an action) by the server's own bookkeeping that
+	 * no one asked for and that changes no one's data: the failed-key
+	 * counters and last_sync_at. Such a write has no entry. Stated,
+	 * never inferred, so a change that forgot its action still fails.
+	 */
+	int			 bookkeeping;
 };
 
 struct rs_txn {
