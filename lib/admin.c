@@ -1,15 +1,21 @@
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
 #include <sodium.h>
 
 #include "limits.h"
 #include "arena.h"
+#include "audit.h"
 #include "clock.h"
 #include "db.h"
+#include "json.h"
+#include "store_audit.h"
 #include "store_keys.h"
 #include "store_orgs.h"
 #include "store_users.h"
@@ -20,7 +26,14 @@
 /* How many rows a listing reads at a time. */
 #define RS_ADMIN_PAGE	100
 
-/* Runs change(t, arg) as one write of the CLI; its error, or RS_OK. */
+/* The audit entry's actor of every write of the CLI. */
+#define RS_ADMIN_ACTOR	"relaysync-admin"
+
+/*
+ * Runs change(t, arg) as one write of the CLI; its error, or RS_OK. The
+ * entry's actor is the CLI, with no request id nor address; the change
+ * sets the org (it may be the one it makes), action, target and detail.
+ */
 static enum rs_err
 rs_admin_write(struct rs_db *db, rs_txn_change change, void *arg)
 {
@@ -30,6 +43,8 @@ rs_admin_write(struct rs_db *db, rs_txn_change change, void *arg)
 
 	rs_arena_init(&a);
 	rs_txn_init(&t, db, &a, NULL, rs_clock_now_ms());
+	t.audit.actor_type = "system";
+	t.audit.actor_id = RS_ADMIN_ACTOR;
 	if (rs_txn_run(&t, change, arg) != RS_TXN_DONE)
 		rc = t.err != RS_OK ? t.err : RS_ERR_DB;
 	rs_arena_free(&a);
@@ -47,10 +62,23 @@ rs_admin_org_change(struct rs_txn *t, void *arg)
 {
 	struct rs_admin_org	*o = arg;
 
+	struct json_object	*d;
+
 	rs_id_new(o->id, RS_ID_MAX, "org_");
-	t->err = rs_store_orgs_create(t->db, o->id, o->name, o->rate_limit,
-	    t->now);
-	return t->err == RS_OK ? RS_TXN_COMMIT : RS_TXN_FAILED;
+	if ((t->err = rs_store_orgs_create(t->db, o->id, o->name,
+	    o->rate_limit, t->now)) != RS_OK)
+		return RS_TXN_FAILED;
+	if ((d = json_object_new_object()) == NULL ||
+	    rs_json_add_str(d, "name", o->name) != 0) {
+		json_object_put(d);
+		t->err = RS_ERR_NOMEM;
+		return RS_TXN_FAILED;
+	}
+	memcpy(t->org, o->id, sizeof(t->org));	/* both RS_ID_MAX */
+	t->audit.action = "org.create";
+	t->audit.target = o->id;
+	t->audit.detail = d;
+	return RS_TXN_COMMIT;
 }
 
 enum rs_err
@@ -107,11 +135,27 @@ rs_admin_key_change(struct rs_txn *t, void *arg)
 {
 	struct rs_admin_key	*k = arg;
 	struct rs_admin_newkey	*nk = k->nk;
+	struct json_object	*d;
 
-	if ((t->err = rs_admin_user(t, k, nk->user_id)) == RS_OK)
-		t->err = rs_store_keys_issue(t->db, k->subkey, k->org,
-		    nk->user_id, t->now, nk->key, nk->key_id);
-	return t->err == RS_OK ? RS_TXN_COMMIT : RS_TXN_FAILED;
+	/* An id too long to keep names no org. */
+	t->err = RS_ERR_NOTFOUND;
+	if (strlen(k->org) >= sizeof(t->org) ||
+	    (t->err = rs_admin_user(t, k, nk->user_id)) != RS_OK ||
+	    (t->err = rs_store_keys_issue(t->db, k->subkey, k->org,
+	    nk->user_id, t->now, nk->key, nk->key_id)) != RS_OK)
+		return RS_TXN_FAILED;
+	if ((d = json_object_new_object()) == NULL ||
+	    rs_json_add_str(d, "email", k->email) != 0 ||
+	    rs_json_add_str(d, "role", rs_role_name(k->role)) != 0) {
+		json_object_put(d);
+		t->err = RS_ERR_NOMEM;
+		return RS_TXN_FAILED;
+	}
+	strcpy(t->org, k->org);
+	t->audit.action = "key.create";
+	t->audit.target = nk->key_id;
+	t->audit.detail = d;
+	return RS_TXN_COMMIT;
 }
 
 enum rs_err
@@ -146,22 +190,65 @@ rs_admin_key_create(struct rs_db *db, const unsigned char apikey_subkey[32],
 	return rc;
 }
 
+/* A key to revoke: its id, and what the listing says of it. */
+struct rs_admin_revoke {
+	char	 id[RS_ID_MAX];
+	char	 org[RS_ID_MAX];
+	int	 found;
+	int	 revoked;		/* before */
+};
+
+/* A row of the key listing: stops at the key sought. */
+static int
+rs_admin_revoke_find(const struct rs_store_keyinfo *k, void *arg)
+{
+	struct rs_admin_revoke	*r = arg;
+
+	if (strcmp(k->id, r->id) != 0)
+		return 0;
+	memcpy(r->org, k->org_id, sizeof(r->org));
+	r->revoked = k->revoked_at != 0;
+	r->found = 1;
+	return -1;
+}
+
 static enum rs_txn_do
 rs_admin_revoke_change(struct rs_txn *t, void *arg)
 {
-	t->err = rs_store_keys_revoke(t->db, arg, t->now);
-	return t->err == RS_OK ? RS_TXN_COMMIT : RS_TXN_FAILED;
+	struct rs_admin_revoke	*r = arg;
+
+	if ((t->err = rs_store_keys_revoke(t->db, r->id, t->now)) != RS_OK)
+		return RS_TXN_FAILED;
+	memcpy(t->org, r->org, sizeof(t->org));
+	t->audit.action = "key.revoke";
+	t->audit.target = r->id;
+	t->audit.detail = NULL;			/* {} */
+	return RS_TXN_COMMIT;
 }
 
 enum rs_err
 rs_admin_key_revoke(struct rs_db *db, const char *key_id)
 {
-	char	 id[RS_ID_MAX];
+	struct rs_admin_revoke	 r;
+	enum rs_err		 rc;
 
-	if (strlen(key_id) >= sizeof(id))
+	memset(&r, 0, sizeof(r));
+	if (strlen(key_id) >= sizeof(r.id))
 		return RS_ERR_NOTFOUND;
-	strcpy(id, key_id);
-	return rs_admin_write(db, rs_admin_revoke_change, id);
+	strcpy(r.id, key_id);
+	/*
+	 * The entry goes to the key's org, which only the listing tells
+	 * (store_keys has no lookup by id): a scan, fine for a rare
+	 * operator command. A key's org never changes, so it is read before
+	 * the write lock is taken. A key revoked before is not revoked
+	 * again: idempotent, and no second entry.
+	 */
+	rc = rs_admin_key_list(db, NULL, rs_admin_revoke_find, &r);
+	if (!r.found)
+		return rc == RS_OK ? RS_ERR_NOTFOUND : rc;
+	if (r.revoked)
+		return RS_OK;
+	return rs_admin_write(db, rs_admin_revoke_change, &r);
 }
 
 enum rs_err
@@ -364,4 +451,170 @@ rs_admin_db_writable(const char *path, char *bad, size_t badsz)
 	/* SQLite makes -wal and -shm beside the database. */
 	return rs_admin_dir_check(path, bad, badsz, &owner) == RS_OK ? RS_OK :
 	    RS_ERR_IO;
+}
+
+/* ---- audit verify ----------------------------------------------------- */
+
+/*
+ * Says entry n of r's org is broken, why (printf-style), into r: the
+ * verification of the org stops there.
+ */
+static void	rs_admin_audit_broken(struct rs_admin_audit_result *r,
+		    int64_t n, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+static void
+rs_admin_audit_broken(struct rs_admin_audit_result *r, int64_t n,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+
+	r->broken = n;
+	va_start(ap, fmt);
+	vsnprintf(r->why, sizeof(r->why), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Checks one stored entry against the chain so far: it is entry n of
+ * the org (rowid and seq column), links to prev, and its stored hash is
+ * the one its facts make, recomputed from them (detail re-read and put
+ * in canonical form). 0 when it holds, -1 when r now names it broken;
+ * RS_ERR_NOMEM goes to *rc.
+ */
+static int
+rs_admin_audit_entry(int64_t num, const struct rs_store_audit_row *row,
+    const char *prev, int64_t n, struct rs_admin_audit_result *r,
+    enum rs_err *rc)
+{
+	struct rs_audit_entry	 e = row->e;
+	struct json_object	*detail;
+	char			*canon, err[64];
+	int64_t			 at_n = row->seq & ((1LL << RS_ORG_ROW_BITS) - 1);
+
+	if (row->seq >> RS_ORG_ROW_BITS != num || at_n != n) {
+		rs_admin_audit_broken(r, n, "missing: the next entry stored "
+		    "is %lld", (long long)at_n);
+		return -1;
+	}
+	if (e.n != n) {
+		rs_admin_audit_broken(r, n, "its seq reads %lld",
+		    (long long)e.n);
+		return -1;
+	}
+	if (strcmp(e.prev_hash, prev) != 0) {
+		rs_admin_audit_broken(r, n, "prev_hash is not the hash of "
+		    "entry %lld", (long long)(n - 1));
+		return -1;
+	}
+	if (rs_json_parse(e.detail, strlen(e.detail), &detail, err,
+	    sizeof(err)) != 0 || !json_object_is_type(detail,
+	    json_type_object)) {
+		json_object_put(detail);
+		rs_admin_audit_broken(r, n, "its detail is not a JSON object");
+		return -1;
+	}
+	*rc = rs_audit_detail(detail, &canon);
+	json_object_put(detail);
+	if (*rc == RS_ERR_NOMEM)
+		return -1;
+	if (*rc != RS_OK) {
+		*rc = RS_OK;
+		rs_admin_audit_broken(r, n, "its detail has no canonical form");
+		return -1;
+	}
+	e.detail = canon;
+	*rc = rs_audit_seal(&e);
+	free(canon);
+	if (*rc == RS_ERR_NOMEM)
+		return -1;
+	if (*rc != RS_OK || rs_audit_check(&e) != RS_OK) {
+		*rc = RS_OK;
+		rs_admin_audit_broken(r, n, "its facts make no entry");
+		return -1;
+	}
+	if (strcmp(e.hash, row->e.hash) != 0) {
+		rs_admin_audit_broken(r, n, "its hash does not match its "
+		    "contents");
+		return -1;
+	}
+	return 0;
+}
+
+/* Verifies org's chain into *r, inside the caller's read snapshot. */
+static enum rs_err
+rs_admin_audit_org(struct rs_db *db, const char *org,
+    struct rs_admin_audit_result *r)
+{
+	struct rs_store_audit_filter	 f;
+	struct rs_store_audit_row	*page;
+	struct rs_arena			 a;
+	char				 prev[RS_AUDIT_HASH_HEX + 1];
+	int64_t				 num;
+	size_t				 i, n;
+	enum rs_err			 rc;
+
+	memset(r, 0, sizeof(*r));
+	if (strlen(org) >= sizeof(r->org))
+		return RS_ERR_RANGE;
+	strcpy(r->org, org);
+	if ((rc = rs_store_audit_org_num(db, org, &num)) != RS_OK)
+		return rc;
+	if ((page = calloc(RS_ADMIN_PAGE, sizeof(*page))) == NULL)
+		return RS_ERR_NOMEM;
+	memcpy(prev, rs_audit_genesis, sizeof(prev));
+	memset(&f, 0, sizeof(f));
+	rs_arena_init(&a);
+	do {
+		rs_arena_reset(&a);
+		if ((rc = rs_store_audit_list(db, &a, org, &f, RS_ADMIN_PAGE,
+		    page, &n)) != RS_OK)
+			break;
+		for (i = 0; i < n; i++) {
+			if (rs_admin_audit_entry(num, &page[i], prev,
+			    r->entries + 1, r, &rc) != 0)
+				break;
+			memcpy(prev, page[i].e.hash, sizeof(prev));
+			r->entries++;
+		}
+		f.after_n = r->entries;
+	} while (rc == RS_OK && r->broken == 0 && n == RS_ADMIN_PAGE);
+	rs_arena_free(&a);
+	free(page);
+	return rc;
+}
+
+enum rs_err
+rs_admin_audit_verify(struct rs_db *db, const char *org,
+    rs_admin_audit_fn fn, void *arg)
+{
+	struct rs_admin_audit_result	 r;
+	struct rs_store_org		 page[RS_ADMIN_PAGE];
+	struct rs_arena			 a;
+	int64_t				 after = 0;
+	size_t				 i, n;
+	enum rs_err			 rc;
+
+	if ((rc = rs_admin_list_begin(db, org)) != RS_OK)
+		return rc;
+	rs_arena_init(&a);
+	if (org != NULL) {
+		if ((rc = rs_admin_audit_org(db, org, &r)) == RS_OK &&
+		    fn(&r, arg) == -1)
+			rc = RS_ERR_IO;
+		return rs_admin_list_end(db, &a, rc);
+	}
+	do {
+		rs_arena_reset(&a);
+		if ((rc = rs_store_orgs_list(db, &a, after, RS_ADMIN_PAGE,
+		    page, &n)) != RS_OK)
+			break;
+		for (i = 0; i < n && rc == RS_OK; i++)
+			if ((rc = rs_admin_audit_org(db, page[i].id,
+			    &r)) == RS_OK && fn(&r, arg) == -1)
+				rc = RS_ERR_IO;
+		if (n > 0)
+			after = page[n - 1].rowid;
+	} while (rc == RS_OK && n == RS_ADMIN_PAGE);
+	return rs_admin_list_end(db, &a, rc);
 }

@@ -104,4 +104,28 @@ enum rs_err	rs_admin_dir_check(const char *path, char *dir, size_t dirsz,
 enum rs_err	rs_admin_db_writable(const char *path, char *bad,
 		    size_t badsz);
 
+/* The verification of one org's audit chain. */
+struct rs_admin_audit_result {
+	char		 org[RS_ID_MAX];
+	int64_t		 entries;	/* intact entries, from seq 1 */
+	int64_t		 broken;	/* 0: intact; else the first broken
+					 * seq (entries + 1) */
+	char		 why[128];	/* what is wrong with it */
+};
+typedef int	(*rs_admin_audit_fn)(const struct rs_admin_audit_result *r,
+		    void *arg);
+
+/*
+ * Verifies the audit chain of org, or of every org (org NULL), from one
+ * snapshot, calling fn once per org (0 to go on, -1 to stop: RS_ERR_IO).
+ * Each entry's hash is recomputed from its stored facts (not trusted
+ * from the row), its prev_hash must be the previous entry's hash (the
+ * first's 64 "0"s) and its seq the previous plus one; the first entry
+ * that fails any of these is the org's broken seq. A chain cut short at
+ * its end cannot be told from a shorter one. RS_ERR_NOTFOUND: org is
+ * given and there is no such org.
+ */
+enum rs_err	rs_admin_audit_verify(struct rs_db *db, const char *org,
+		    rs_admin_audit_fn fn, void *arg);
+
 #endif /* RS_ADMIN_H */

@@ -90,6 +90,7 @@ rs_api_auth_failed(struct rs_ctx *ctx, struct rs_api_auth_who *w,
 	struct rs_txn	 t;
 
 	rs_txn_init(&t, ctx->app->db, &ctx->app->arena, NULL, now_ms);
+	t.audit.bookkeeping = 1;	/* counters, no one's data */
 	if (rs_txn_run(&t, rs_api_auth_count, w) !=
 	    RS_TXN_DONE)
 		rs_log_warn("cannot record a failed key exchange: %s",
@@ -150,6 +151,54 @@ rs_api_auth_answer(struct rs_ctx *ctx, const struct rs_token *t)
 	return rc;
 }
 
+/*
+ * Inside the transaction: an issue writes nothing but its audit entry,
+ * whose actor is the key's user (the route is public).
+ */
+static enum rs_txn_do
+rs_api_auth_issue_change(struct rs_txn *t, void *arg)
+{
+	const struct rs_store_key	*k = arg;
+	struct json_object		*o;
+
+	if ((o = json_object_new_object()) == NULL ||
+	    rs_json_add_str(o, "key_id", k->key_id) != 0) {
+		json_object_put(o);
+		t->err = RS_ERR_NOMEM;
+		return RS_TXN_FAILED;
+	}
+	t->audit.actor_id = k->user_id;
+	t->audit.action = "token.issue";
+	t->audit.target = k->key_id;
+	t->audit.detail = o;
+	return RS_TXN_COMMIT;
+}
+
+/*
+ * Issues a token for the live key k: the issue is a write (its audit
+ * entry) and the token is minted only once it has committed.
+ */
+static enum rs_step
+rs_api_auth_issue(struct rs_ctx *ctx, struct rs_store_key *k, int64_t now)
+{
+	struct rs_txn		 w;
+	struct rs_token		 t;
+	enum rs_txn_result	 res;
+
+	rs_reply_txn_init(ctx, &w);	/* public: the org is the key's */
+	memcpy(w.org, k->org_id, sizeof(w.org));
+	if ((res = rs_txn_run(&w, rs_api_auth_issue_change, k)) !=
+	    RS_TXN_DONE)
+		return rs_reply_txn(ctx, res);
+	memset(&t, 0, sizeof(t));
+	memcpy(t.key_id, k->key_id, sizeof(t.key_id));
+	memcpy(t.org_id, k->org_id, sizeof(t.org_id));
+	memcpy(t.user_id, k->user_id, sizeof(t.user_id));
+	t.role = k->role;
+	t.exp = now + ctx->app->cfg.token_ttl;
+	return rs_api_auth_answer(ctx, &t);
+}
+
 enum rs_step
 rs_api_auth_token(struct rs_ctx *ctx)
 {
@@ -157,7 +206,6 @@ rs_api_auth_token(struct rs_ctx *ctx)
 	unsigned char		 hash[RS_APIKEY_HASH_BYTES];
 	struct rs_valid		 v;
 	struct rs_store_key	 k;
-	struct rs_token		 t;
 	const char		*key;
 	int64_t			 now_ms = rs_clock_now_ms(), now = now_ms / 1000;
 	enum rs_err		 rc;
@@ -182,13 +230,7 @@ rs_api_auth_token(struct rs_ctx *ctx)
 		return rs_api_auth_refuse(ctx, key, now_ms);
 	if (rc != RS_OK)
 		return RS_FAIL;
-	memset(&t, 0, sizeof(t));
-	memcpy(t.key_id, k.key_id, sizeof(t.key_id));
-	memcpy(t.org_id, k.org_id, sizeof(t.org_id));
-	memcpy(t.user_id, k.user_id, sizeof(t.user_id));
-	t.role = k.role;
-	t.exp = now + ctx->app->cfg.token_ttl;
-	return rs_api_auth_answer(ctx, &t);
+	return rs_api_auth_issue(ctx, &k, now);
 }
 
 enum rs_step

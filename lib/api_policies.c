@@ -194,6 +194,27 @@ rs_api_policies_check(struct rs_ctx *ctx, const char *when, const char *then)
 	return rs_reply_problem_obj(ctx, RS_PROB_INVALID_POLICY, prob);
 }
 
+/*
+ * The entry of a change of policy p: action, target its id, detail
+ * {"name"}. RS_OK or RS_ERR_NOMEM.
+ */
+static enum rs_err
+rs_api_policies_audit(struct rs_txn *t, const char *action,
+    const struct rs_store_policy *p)
+{
+	struct json_object	*o;
+
+	if ((o = json_object_new_object()) == NULL ||
+	    rs_json_add_str(o, "name", p->name) != 0 ||
+	    (t->audit.target = rs_arena_strdup(t->arena, p->id)) == NULL) {
+		json_object_put(o);
+		return RS_ERR_NOMEM;
+	}
+	t->audit.action = action;
+	t->audit.detail = o;
+	return RS_OK;
+}
+
 /* Inside the transaction: stores the policy, with its event. */
 static enum rs_txn_do
 rs_api_policies_put_change(struct rs_txn *t, void *arg)
@@ -204,7 +225,9 @@ rs_api_policies_put_change(struct rs_txn *t, void *arg)
 	    t->now, &pp->created)) != RS_OK ||
 	    (pp->shown = rs_api_policies_json(&pp->p)) == NULL ||
 	    (t->err = rs_txn_event(t, "policy.updated", NULL,
-	    pp->shown)) != RS_OK)
+	    pp->shown)) != RS_OK ||
+	    (t->err = rs_api_policies_audit(t, "policy.put",
+	    &pp->p)) != RS_OK)
 		return RS_TXN_FAILED;
 	return RS_TXN_COMMIT;
 }
@@ -267,8 +290,7 @@ rs_api_policies_put(struct rs_ctx *ctx)
 	if ((step = rs_api_policies_check(ctx, pp.p.when, pp.p.then)) !=
 	    RS_NEXT)
 		return step;
-	rs_txn_init(&t, ctx->app->db, &ctx->app->arena, ctx->who.org_id,
-	    rs_clock_now_ms());
+	rs_reply_txn_init(ctx, &t);
 	if ((res = rs_txn_run(&t, rs_api_policies_put_change, &pp)) !=
 	    RS_TXN_DONE)
 		step = rs_reply_txn(ctx, res);
@@ -309,7 +331,9 @@ rs_api_policies_delete_change(struct rs_txn *t, void *arg)
 	if (t->err != RS_OK ||
 	    (pd->shown = rs_api_policies_json(&p)) == NULL ||
 	    (t->err = rs_txn_event(t, "policy.deleted", NULL,
-	    pd->shown)) != RS_OK)
+	    pd->shown)) != RS_OK ||
+	    (t->err = rs_api_policies_audit(t, "policy.delete",
+	    &p)) != RS_OK)
 		return RS_TXN_FAILED;
 	return RS_TXN_COMMIT;
 }
@@ -325,8 +349,7 @@ rs_api_policies_delete(struct rs_ctx *ctx)
 	memset(&pd, 0, sizeof(pd));
 	pd.ctx = ctx;
 	pd.name = ctx->req.params[0];
-	rs_txn_init(&t, ctx->app->db, &ctx->app->arena, ctx->who.org_id,
-	    rs_clock_now_ms());
+	rs_reply_txn_init(ctx, &t);
 	if ((res = rs_txn_run(&t, rs_api_policies_delete_change, &pd)) !=
 	    RS_TXN_DONE)
 		step = rs_reply_txn(ctx, res);

@@ -165,9 +165,16 @@ rs_api_queue_retry_change(struct rs_txn *t, void *arg)
 {
 	struct rs_retry		*r = arg;
 	struct rs_store_job	 j;
+	struct json_object	*o;
+	const char		*before = NULL;
 
-	t->err = rs_store_jobs_retry(t->db, t->arena, t->org, r->id, t->now,
-	    &j);
+	/* The state it had, for the audit entry (retry gives the after). */
+	t->err = rs_store_jobs_get(t->db, t->arena, t->org, r->id, &j);
+	if (t->err == RS_OK) {
+		before = rs_job_state_name(j.state);
+		t->err = rs_store_jobs_retry(t->db, t->arena, t->org, r->id,
+		    t->now, &j);
+	}
 	if (t->err == RS_ERR_NOTFOUND) {
 		rs_reply_problem(r->ctx, RS_PROB_NOT_FOUND, "no job %.64s",
 		    r->id);
@@ -186,6 +193,15 @@ rs_api_queue_retry_change(struct rs_txn *t, void *arg)
 		t->err = RS_ERR_NOMEM;
 		return RS_TXN_FAILED;
 	}
+	if ((o = json_object_new_object()) == NULL ||
+	    rs_json_add_str(o, "job_state_before", before) != 0 ||
+	    (t->audit.target = rs_arena_strdup(t->arena, j.id)) == NULL) {
+		json_object_put(o);
+		t->err = RS_ERR_NOMEM;
+		return RS_TXN_FAILED;
+	}
+	t->audit.action = "job.retry";
+	t->audit.detail = o;
 	return RS_TXN_COMMIT;
 }
 
@@ -199,8 +215,7 @@ rs_api_queue_retry(struct rs_ctx *ctx)
 
 	r.ctx = ctx;
 	r.id = ctx->req.params[0];
-	rs_txn_init(&t, ctx->app->db, &ctx->app->arena, ctx->who.org_id,
-	    rs_clock_now_ms());
+	rs_reply_txn_init(ctx, &t);
 	if ((res = rs_txn_run(&t, rs_api_queue_retry_change, &r)) ==
 	    RS_TXN_DONE || res == RS_TXN_DECLINED)
 		return RS_ANSWERED;

@@ -5,7 +5,6 @@
 #include <json-c/json.h>
 
 #include "limits.h"
-#include "clock.h"
 #include "idem.h"
 #include "json.h"
 #include "policy_set.h"
@@ -32,6 +31,9 @@ struct rs_write {
 	struct rs_idem		 idem;
 	struct rs_record	 rec;		/* the record, as written */
 	size_t			 nhdr;		/* headers before the answer */
+	struct json_object	*detail;	/* the entry's, built before
+						 * the lock (create); given to
+						 * t in the change */
 	struct rs_txn		 t;
 };
 
@@ -266,6 +268,80 @@ rs_api_records_prepare(struct rs_write *w, const struct rs_record *r,
 	return rc;
 }
 
+/* ---- the audit entry --------------------------------------------------- */
+
+/*
+ * The entry's detail of a create or patch: the request's member names
+ * given ("causal" is how, not what), never their values, and the
+ * version written. Caller owns it, or NULL.
+ */
+static struct json_object *
+rs_api_records_detail(const struct rs_write *w, int64_t version)
+{
+	struct json_object	*o, *fields = NULL;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	if (w->op != RS_WRITE_DELETE) {
+		if ((fields = json_object_new_array()) == NULL ||
+		    rs_json_add(o, "fields", fields) != 0)
+			goto fail;
+		json_object_object_foreach(w->ctx->body, name, val) {
+			(void)val;
+			if (strcmp(name, "causal") != 0 &&
+			    json_object_array_add(fields,
+			    json_object_new_string(name)) != 0)
+				goto fail;
+		}
+	}
+	if (rs_json_add_int(o, "version", version) != 0)
+		goto fail;
+	return o;
+fail:
+	json_object_put(o);
+	return NULL;
+}
+
+/*
+ * Inside the transaction, once the write is whole: its entry (the
+ * detail built before the lock for a create, else now). RS_OK or
+ * RS_ERR_NOMEM.
+ */
+static enum rs_err
+rs_api_records_audit(struct rs_write *w)
+{
+	static const char *const actions[] = {
+		"record.create", "record.update", "record.delete",
+	};
+
+	if (w->detail == NULL &&
+	    (w->detail = rs_api_records_detail(w, w->rec.version)) == NULL)
+		return RS_ERR_NOMEM;
+	w->t.audit.action = actions[w->op];
+	w->t.audit.target = w->rec.id;
+	w->t.audit.detail = w->detail;		/* t owns it now */
+	w->detail = NULL;
+	return RS_OK;
+}
+
+/* The entry of a lost causal check: the token sent, the current one. */
+static enum rs_err
+rs_api_records_audit_conflict(struct rs_write *w, const struct rs_record *cur)
+{
+	struct json_object	*o;
+
+	if ((o = json_object_new_object()) == NULL ||
+	    rs_json_add_str(o, "causal_sent", w->causal) != 0 ||
+	    rs_json_add_str(o, "causal_current", cur->causal) != 0) {
+		json_object_put(o);
+		return RS_ERR_NOMEM;
+	}
+	w->t.audit.action = "record.conflict";
+	w->t.audit.target = cur->id;
+	w->t.audit.detail = o;
+	return RS_OK;
+}
+
 /*
  * Inside the transaction: a lost causal check. The conflict event and
  * the 409 (412 for If-Match) are written and kept like any answer.
@@ -283,6 +359,7 @@ rs_api_records_conflict(struct rs_write *w, const struct rs_record *cur)
 	w->t.err = rs_txn_event(&w->t, "record.conflict", cur->id, shown);
 	json_object_put(shown);
 	if (w->t.err != RS_OK ||
+	    (w->t.err = rs_api_records_audit_conflict(w, cur)) != RS_OK ||
 	    rs_api_records_problem(ctx, RS_PROB_CAUSAL_CONFLICT,
 	    w->causal_header ? 412 : 409, "the record has changed since the "
 	    "causal token you sent; member current holds it as it is now",
@@ -411,9 +488,11 @@ rs_api_records_change(struct rs_txn *t, void *arg)
 	w->rec.change_seq = seq.change;
 	if (w->op == RS_WRITE_CREATE)
 		w->rec.seq = rs_store_orgseq_rowid(&seq, seq.change);
-	t->err = rs_store_records_put(t->db, &w->rec,
-	    w->op == RS_WRITE_CREATE);
-	return t->err == RS_OK ? RS_TXN_COMMIT : RS_TXN_FAILED;
+	if ((t->err = rs_store_records_put(t->db, &w->rec,
+	    w->op == RS_WRITE_CREATE)) != RS_OK ||
+	    (t->err = rs_api_records_audit(w)) != RS_OK)
+		return RS_TXN_FAILED;
+	return RS_TXN_COMMIT;
 }
 
 /*
@@ -432,10 +511,16 @@ rs_api_records_write(struct rs_write *w)
 	if (w->op == RS_WRITE_CREATE) {
 		rs_api_records_bump(&w->rec, w->t.now);
 		if (rs_api_records_choose(w, &w->rec) != RS_OK ||
-		    rs_api_records_prepare(w, &w->rec, NULL) != RS_OK)
+		    rs_api_records_prepare(w, &w->rec, NULL) != RS_OK ||
+		    (w->detail = rs_api_records_detail(w,
+		    w->rec.version)) == NULL)
 			return RS_FAIL;
 	}
-	switch ((res = rs_txn_run(&w->t, rs_api_records_change, w))) {
+	res = rs_txn_run(&w->t, rs_api_records_change, w);
+	/* Not given to t when the change did not get that far. */
+	json_object_put(w->detail);
+	w->detail = NULL;
+	switch (res) {
 	case RS_TXN_DONE:
 	case RS_TXN_DECLINED:
 		return RS_ANSWERED;
@@ -589,8 +674,7 @@ rs_api_records_begin(struct rs_write *w, struct rs_ctx *ctx,
 	memset(w, 0, sizeof(*w));
 	w->ctx = ctx;
 	w->op = op;
-	rs_txn_init(&w->t, ctx->app->db, &ctx->app->arena, ctx->who.org_id,
-	    rs_clock_now_ms());
+	rs_reply_txn_init(ctx, &w->t);
 }
 
 enum rs_step

@@ -109,6 +109,29 @@ rs_api_users_list(struct rs_ctx *ctx)
 	return rs_reply_json(ctx, 200, o);
 }
 
+/*
+ * The entry of a change of user uid: action, target uid, detail the
+ * string members given as (name, value) pairs, a NULL value left out
+ * (never an invite token or a key). RS_OK or RS_ERR_NOMEM.
+ */
+static enum rs_err
+rs_api_users_audit(struct rs_txn *t, const char *action, const char *uid,
+    const char *n1, const char *v1, const char *n2, const char *v2)
+{
+	struct json_object	*o;
+
+	if ((o = json_object_new_object()) == NULL ||
+	    (v1 != NULL && rs_json_add_str(o, n1, v1) != 0) ||
+	    (v2 != NULL && rs_json_add_str(o, n2, v2) != 0) ||
+	    (t->audit.target = rs_arena_strdup(t->arena, uid)) == NULL) {
+		json_object_put(o);
+		return RS_ERR_NOMEM;
+	}
+	t->audit.action = action;
+	t->audit.detail = o;
+	return RS_OK;
+}
+
 /* ---- POST /v1/users/invite -------------------------------------------- */
 
 struct rs_invite {
@@ -166,7 +189,9 @@ rs_api_users_invite_change(struct rs_txn *t, void *arg)
 	if (strcmp(in->u.role, role) != 0 ||
 	    (in->shown = rs_api_users_json(&in->u)) == NULL ||
 	    (t->err = rs_txn_event(t, "user.invited", NULL,
-	    in->shown)) != RS_OK)
+	    in->shown)) != RS_OK ||
+	    (t->err = rs_api_users_audit(t, "user.invite", in->u.id, "email",
+	    in->u.email, "role", in->u.role)) != RS_OK)
 		return RS_TXN_FAILED;
 	return RS_TXN_COMMIT;
 }
@@ -213,8 +238,7 @@ rs_api_users_invite(struct rs_ctx *ctx)
 		rs_valid_add(&v, "role", "must be admin, operator or viewer");
 	if (v.n > 0)
 		return rs_reply_invalid(ctx, &v);
-	rs_txn_init(&t, ctx->app->db, &ctx->app->arena, ctx->who.org_id,
-	    rs_clock_now_ms());
+	rs_reply_txn_init(ctx, &t);
 	if ((res = rs_txn_run(&t, rs_api_users_invite_change, &in)) ==
 	    RS_TXN_DONE)
 		step = rs_api_users_invited(ctx, &in, t.now);
@@ -264,8 +288,12 @@ rs_api_users_accept_change(struct rs_txn *t, void *arg)
 	    &u)) != RS_OK ||
 	    (ac->shown = rs_api_users_json(&u)) == NULL ||
 	    (t->err = rs_txn_event(t, "user.activated", NULL,
-	    ac->shown)) != RS_OK)
+	    ac->shown)) != RS_OK ||
+	    (t->err = rs_api_users_audit(t, "user.accept", uid, "key_id",
+	    ac->key_id, NULL, NULL)) != RS_OK)
 		return RS_TXN_FAILED;
+	/* The actor is the accepting user, learnt with the org. */
+	t->audit.actor_id = t->audit.target;
 	return RS_TXN_COMMIT;
 }
 
@@ -290,8 +318,7 @@ rs_api_users_accept(struct rs_ctx *ctx)
 	if (v.n > 0)
 		return rs_reply_invalid(ctx, &v);
 	rs_api_users_invite_hash(ctx, token, ac.hash);
-	rs_txn_init(&t, ctx->app->db, &ctx->app->arena, NULL,
-	    rs_clock_now_ms());
+	rs_reply_txn_init(ctx, &t);	/* public: no org nor user yet */
 	if ((res = rs_txn_run(&t, rs_api_users_accept_change, &ac)) !=
 	    RS_TXN_DONE)
 		step = rs_reply_txn(ctx, res);
@@ -315,6 +342,8 @@ struct rs_userpatch {
 	const char	*role;		/* asked for, or NULL: keep */
 	const char	*status;	/* asked for, or NULL: keep */
 	struct rs_user	 u;		/* as it is after */
+	const char	*asked_role;	/* as given, or NULL */
+	const char	*asked_status;	/* as given, or NULL */
 };
 
 /*
@@ -366,7 +395,9 @@ rs_api_users_patch_change(struct rs_txn *t, void *arg)
 	    up->status)) != RS_NEXT)
 		return step == RS_ANSWERED ? RS_TXN_DECLINE : RS_TXN_FAILED;
 	if ((t->err = rs_store_users_update(t->db, t->org, up->u.id, up->role,
-	    up->status)) != RS_OK)
+	    up->status)) != RS_OK ||
+	    (t->err = rs_api_users_audit(t, "user.update", up->u.id, "role",
+	    up->asked_role, "status", up->asked_status)) != RS_OK)
 		return RS_TXN_FAILED;
 	up->u.role = up->role;
 	up->u.status = up->status;
@@ -398,8 +429,9 @@ rs_api_users_patch(struct rs_ctx *ctx)
 		rs_valid_add(&v, "role", "send role and/or status");
 	if (v.n > 0)
 		return rs_reply_invalid(ctx, &v);
-	rs_txn_init(&t, ctx->app->db, &ctx->app->arena, ctx->who.org_id,
-	    rs_clock_now_ms());
+	up.asked_role = up.role;
+	up.asked_status = up.status;
+	rs_reply_txn_init(ctx, &t);
 	if ((res = rs_txn_run(&t, rs_api_users_patch_change, &up)) !=
 	    RS_TXN_DONE)
 		return rs_reply_txn(ctx, res);

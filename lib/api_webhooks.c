@@ -222,6 +222,63 @@ rs_api_webhooks_answer(struct rs_ctx *ctx, struct rs_txn *t, int status,
 static enum rs_txn_do rs_api_webhooks_create_change(struct rs_txn *, void *);
 
 /*
+ * Inside a change, once it is whole: its audit entry, action on endpoint
+ * id with detail (taken; NULL means it could not be made). Never a
+ * secret. RS_OK or RS_ERR_NOMEM.
+ */
+static enum rs_err
+rs_api_webhooks_audit(struct rs_txn *t, const char *action, const char *id,
+    struct json_object *detail)
+{
+	if (detail == NULL ||
+	    (t->audit.target = rs_arena_strdup(t->arena, id)) == NULL) {
+		json_object_put(detail);
+		return RS_ERR_NOMEM;
+	}
+	t->audit.action = action;
+	t->audit.detail = detail;
+	return RS_OK;
+}
+
+/* {"url","events"} of w (events as an array), or NULL. */
+static struct json_object *
+rs_api_webhooks_detail(const struct rs_store_webhook *w)
+{
+	struct json_object	*o, *ev = NULL;
+
+	if ((o = json_object_new_object()) == NULL ||
+	    rs_json_add_str(o, "url", w->url) != 0 ||
+	    rs_json_parse(w->events, strlen(w->events), &ev, NULL, 0) != 0 ||
+	    rs_json_add(o, "events", ev) != 0) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* {"fields":[the members a patch gave]}, or NULL. */
+static struct json_object *
+rs_api_webhooks_fields(struct json_object *body)
+{
+	struct json_object	*o, *a;
+
+	if ((o = json_object_new_object()) == NULL ||
+	    (a = json_object_new_array()) == NULL ||
+	    rs_json_add(o, "fields", a) != 0) {
+		json_object_put(o);
+		return NULL;
+	}
+	json_object_object_foreach(body, name, val) {
+		(void)val;
+		if (json_object_array_add(a, json_object_new_string(name))) {
+			json_object_put(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+/*
  * A create's answer is kept under its Idempotency-Key with the secret's
  * value swapped for this mark, so the secret never rests in the clear in
  * the database (only sealed, in the endpoint's row). A replay puts the
@@ -374,6 +431,9 @@ rs_api_webhooks_create_change(struct rs_txn *t, void *arg)
 		t->err = RS_ERR_NOMEM;
 		return RS_TXN_FAILED;
 	}
+	if ((t->err = rs_api_webhooks_audit(t, "webhook.create", c->w.id,
+	    rs_api_webhooks_detail(&c->w))) != RS_OK)
+		return RS_TXN_FAILED;
 	return RS_TXN_COMMIT;
 }
 
@@ -406,8 +466,7 @@ rs_api_webhooks_create(struct rs_ctx *ctx)
 	rs_whsig_secret_new(c.secret, sizeof(c.secret), key);
 	rs_whsig_seal(ctx->app->k_webhook, key, c.w.secret);
 	sodium_memzero(key, sizeof(key));
-	rs_txn_init(&t, ctx->app->db, &ctx->app->arena, ctx->who.org_id,
-	    rs_clock_now_ms());
+	rs_reply_txn_init(ctx, &t);
 	t.idem = &idem;
 	step = rs_api_webhooks_write(ctx, &t, rs_api_webhooks_create_change,
 	    &c);
@@ -516,7 +575,9 @@ rs_api_webhooks_patch_change(struct rs_txn *t, void *arg)
 	if ((t->err = rs_store_webhooks_update(t->db, t->arena, t->org, &w,
 	    t->now)) != RS_OK ||
 	    (t->err = rs_api_webhooks_answer(p->ctx, t, 200,
-	    rs_api_webhooks_json(&w, NULL))) != RS_OK)
+	    rs_api_webhooks_json(&w, NULL))) != RS_OK ||
+	    (t->err = rs_api_webhooks_audit(t, "webhook.update", w.id,
+	    rs_api_webhooks_fields(p->ctx->body))) != RS_OK)
 		return RS_TXN_FAILED;
 	return RS_TXN_COMMIT;
 }
@@ -562,8 +623,7 @@ rs_api_webhooks_patch(struct rs_ctx *ctx)
 	if (p.url != NULL && (step = rs_api_webhooks_url(ctx, p.url)) !=
 	    RS_NEXT)
 		return step;
-	rs_txn_init(&t, ctx->app->db, &ctx->app->arena, ctx->who.org_id,
-	    rs_clock_now_ms());
+	rs_reply_txn_init(ctx, &t);
 	return rs_api_webhooks_write(ctx, &t, rs_api_webhooks_patch_change,
 	    &p);
 }
@@ -581,6 +641,7 @@ rs_api_webhooks_delete_change(struct rs_txn *t, void *arg)
 {
 	struct rs_whdel		*d = arg;
 	struct rs_store_webhook	 w;
+	struct json_object	*o;
 
 	t->err = rs_store_webhooks_delete(t->db, t->arena, t->org, d->id, &w);
 	if (t->err == RS_ERR_NOTFOUND) {
@@ -589,6 +650,14 @@ rs_api_webhooks_delete_change(struct rs_txn *t, void *arg)
 	}
 	if (t->err != RS_OK ||
 	    (t->err = rs_store_jobs_drop_webhook(t->db, w.seq)) != RS_OK)
+		return RS_TXN_FAILED;
+	if ((o = json_object_new_object()) != NULL &&
+	    rs_json_add_str(o, "url", w.url) != 0) {
+		json_object_put(o);
+		o = NULL;
+	}
+	if ((t->err = rs_api_webhooks_audit(t, "webhook.delete", w.id,
+	    o)) != RS_OK)
 		return RS_TXN_FAILED;
 	/* 204: no body, no Content-Type. */
 	d->ctx->resp.status = 204;
@@ -606,8 +675,7 @@ rs_api_webhooks_delete(struct rs_ctx *ctx)
 
 	d.ctx = ctx;
 	d.id = ctx->req.params[0];
-	rs_txn_init(&t, ctx->app->db, &ctx->app->arena, ctx->who.org_id,
-	    rs_clock_now_ms());
+	rs_reply_txn_init(ctx, &t);
 	return rs_api_webhooks_write(ctx, &t, rs_api_webhooks_delete_change,
 	    &d);
 }
@@ -637,7 +705,9 @@ rs_api_webhooks_rotate_change(struct rs_txn *t, void *arg)
 	    (t->err = rs_store_webhooks_get(t->db, t->arena, t->org, r->id,
 	    &w)) != RS_OK ||
 	    (t->err = rs_api_webhooks_answer(r->ctx, t, 200,
-	    rs_api_webhooks_json(&w, r->secret))) != RS_OK)
+	    rs_api_webhooks_json(&w, r->secret))) != RS_OK ||
+	    (t->err = rs_api_webhooks_audit(t, "webhook.rotate_secret", w.id,
+	    json_object_new_object())) != RS_OK)
 		return RS_TXN_FAILED;
 	return RS_TXN_COMMIT;
 }
@@ -656,8 +726,7 @@ rs_api_webhooks_rotate(struct rs_ctx *ctx)
 	rs_whsig_secret_new(r.secret, sizeof(r.secret), key);
 	rs_whsig_seal(ctx->app->k_webhook, key, r.sealed);
 	sodium_memzero(key, sizeof(key));
-	rs_txn_init(&t, ctx->app->db, &ctx->app->arena, ctx->who.org_id,
-	    rs_clock_now_ms());
+	rs_reply_txn_init(ctx, &t);
 	step = rs_api_webhooks_write(ctx, &t, rs_api_webhooks_rotate_change,
 	    &r);
 	sodium_memzero(r.secret, sizeof(r.secret));
@@ -705,6 +774,16 @@ rs_api_webhooks_replay_change(struct rs_txn *t, void *arg)
 	}
 	if ((t->err = rs_api_webhooks_answer(r->ctx, t, 202, o)) != RS_OK)
 		return RS_TXN_FAILED;
+	if ((o = json_object_new_object()) != NULL &&
+	    (rs_json_add_time(o, "since", r->since) != 0 ||
+	    rs_json_add_time(o, "until", r->until) != 0 ||
+	    rs_json_add_int(o, "jobs", (int64_t)n) != 0)) {
+		json_object_put(o);
+		o = NULL;
+	}
+	if ((t->err = rs_api_webhooks_audit(t, "webhook.replay", w.id,
+	    o)) != RS_OK)
+		return RS_TXN_FAILED;
 	return RS_TXN_COMMIT;
 }
 
@@ -739,8 +818,7 @@ rs_api_webhooks_replay(struct rs_ctx *ctx)
 	memset(&r, 0, sizeof(r));
 	r.ctx = ctx;
 	r.id = ctx->req.params[0];
-	rs_txn_init(&t, ctx->app->db, &ctx->app->arena, ctx->who.org_id,
-	    rs_clock_now_ms());
+	rs_reply_txn_init(ctx, &t);
 	rs_valid_init(&v, &ctx->app->arena);
 	rs_valid_known(&v, ctx->body, members);
 	since = rs_api_webhooks_time(&v, ctx->body, "since", 1, &r.since);

@@ -112,6 +112,7 @@ rs_auth_touch(struct rs_ctx *ctx)
 	    now - ctx->who.last_sync_at < RS_SYNC_TOUCH_MS)
 		return;
 	rs_txn_init(&t, ctx->app->db, &ctx->app->arena, ctx->who.org_id, now);
+	t.audit.bookkeeping = 1;	/* when a user last synced: no act */
 	if (rs_txn_run(&t, rs_auth_touch_change, ctx->who.user_id) !=
 	    RS_TXN_DONE)
 		rs_log_warn("cannot record last_sync_at for %s: %s",

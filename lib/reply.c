@@ -4,6 +4,7 @@
 
 #include <json-c/json.h>
 
+#include "clock.h"
 #include "json.h"
 #include "valid.h"
 #include "reply.h"
@@ -181,4 +182,15 @@ rs_reply_replay(struct rs_ctx *ctx, const struct rs_idem_answer *ans)
 	if (rs_resp_header(&ctx->resp, "Idempotent-Replayed", "true") != 0)
 		return RS_FAIL;
 	return RS_ANSWERED;
+}
+
+void
+rs_reply_txn_init(struct rs_ctx *ctx, struct rs_txn *t)
+{
+	rs_txn_init(t, ctx->app->db, &ctx->app->arena,
+	    ctx->who.authed ? ctx->who.org_id : NULL, rs_clock_now_ms());
+	t->audit.actor_type = "user";
+	t->audit.actor_id = ctx->who.authed ? ctx->who.user_id : NULL;
+	t->audit.request_id = ctx->request_id;
+	t->audit.ip = ctx->req.remote_addr;	/* the issue: REMOTE_ADDR */
 }

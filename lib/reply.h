@@ -45,6 +45,12 @@ enum rs_step	 rs_reply_busy(struct rs_ctx *ctx);
  * is the caller's: it must discard what it built first.
  */
 enum rs_step	 rs_reply_txn(struct rs_ctx *ctx, enum rs_txn_result res);
+/*
+ * rs_txn_init() for a write by the request's caller: the org, now, and
+ * the audit entry's who and where (the caller's user, the request's id,
+ * the client's address); the change sets action, target and detail.
+ */
+void		 rs_reply_txn_init(struct rs_ctx *ctx, struct rs_txn *t);
 /* 400 invalid_request listing v's field errors. */
 enum rs_step	 rs_reply_invalid(struct rs_ctx *ctx, const struct rs_valid *v);
 /*

@@ -2,6 +2,7 @@
 
 #include "role.h"
 #include "router.h"
+#include "api_audit.h"
 #include "api_auth.h"
 #include "api_ops.h"
 #include "api_policies.h"
@@ -72,6 +73,8 @@ static const struct rs_route rs_routes[] = {
 	    rs_api_queue_list },
 	{ RS_METHOD_POST, "/v1/sync/retry/:job", WRITERS, 0, NULL,
 	    rs_api_queue_retry },
+	{ RS_METHOD_GET, "/v1/audit", ADMIN, 0, rs_api_audit_list_query,
+	    rs_api_audit_list },
 	{ RS_METHOD__MAX, NULL, 0, 0, NULL, NULL },
 };
 

@@ -1,8 +1,15 @@
 #include <string.h>
 
+#include <stdlib.h>
+
+#include <json-c/json.h>
+
 #include "limits.h"
 #include "arena.h"
+#include "audit.h"
 #include "db.h"
+#include "log.h"
+#include "store_audit.h"
 #include "store_idem.h"
 #include "txn.h"
 
@@ -81,8 +88,49 @@ rs_txn_seen(struct rs_txn *t)
 	}
 }
 
+/*
+ * Appends the change's audit entry to its org's chain. A change that
+ * commits without an action is a bug (every write has its entry):
+ * RS_ERR_INVAL, logged, and the transaction rolls back.
+ */
+static enum rs_err
+rs_txn_audit(struct rs_txn *t)
+{
+	struct rs_audit_entry	 e;
+	char			*detail;
+	enum rs_err		 rc;
+
+	if (t->audit.action == NULL) {
+		rs_log_err("org %s: a change would commit without an audit "
+		    "action; rolled back", t->org);
+		return RS_ERR_INVAL;
+	}
+	if ((rc = rs_audit_detail(t->audit.detail, &detail)) != RS_OK) {
+		rs_log_err("org %s: %s: the audit detail has no canonical "
+		    "form (%s)", t->org, t->audit.action, rs_strerror(rc));
+		return rc;
+	}
+	memset(&e, 0, sizeof(e));
+	e.at = t->now;
+	e.org_id = t->org;
+	e.actor_type = t->audit.actor_type;
+	e.actor_id = t->audit.actor_id;
+	e.action = t->audit.action;
+	e.target = t->audit.target;
+	e.request_id = t->audit.request_id;
+	e.ip = t->audit.ip;
+	e.detail = detail;
+	if ((rc = rs_store_audit_append(t->db, &e)) == RS_ERR_INVAL)
+		rs_log_err("org %s: %s: the audit entry's actor or action is "
+		    "not one (%s %s); rolled back", t->org, t->audit.action,
+		    t->audit.actor_type ? t->audit.actor_type : "(none)",
+		    t->audit.actor_id ? t->audit.actor_id : "(none)");
+	free(detail);
+	return rc;
+}
+
 /* After the change: the events not yet numbered, then every event, then
- * the answer under the key. */
+ * the answer under the key, then the audit entry. */
 static enum rs_err
 rs_txn_finish(struct rs_txn *t)
 {
@@ -105,12 +153,12 @@ rs_txn_finish(struct rs_txn *t)
 		    &t->answer)) != RS_OK)
 			return rc;
 	}
-	/* The audit entry of this change is appended here. */
-	return RS_OK;
+	return t->audit.bookkeeping ? RS_OK : rs_txn_audit(t);
 }
 
-enum rs_txn_result
-rs_txn_run(struct rs_txn *t, rs_txn_change change, void *arg)
+/* rs_txn_run() but for the release of t->audit.detail. */
+static enum rs_txn_result
+rs_txn_run1(struct rs_txn *t, rs_txn_change change, void *arg)
 {
 	enum rs_txn_result	 res;
 
@@ -140,4 +188,16 @@ rs_txn_run(struct rs_txn *t, rs_txn_change change, void *arg)
 fail:
 	rs_db_rollback(t->db);
 	return RS_TXN_ERROR;
+}
+
+enum rs_txn_result
+rs_txn_run(struct rs_txn *t, rs_txn_change change, void *arg)
+{
+	enum rs_txn_result	 res;
+
+	res = rs_txn_run1(t, change, arg);
+	/* t owns the detail however the run ended. */
+	json_object_put(t->audit.detail);
+	t->audit.detail = NULL;
+	return res;
 }

@@ -9,8 +9,7 @@
  *   runs the caller's change,
  *   numbers and appends the outbox events the change was given,
  *   keeps the answer under the key,
- *   (each change's audit entry will be appended here, in this same
- *     transaction),
+ *   appends the change's audit entry (struct rs_txn_audit),
  *   and commits; or rolls back and has changed nothing.
  *
  * It never sees a request: the org, the key and the answer to keep are
@@ -51,6 +50,34 @@ enum rs_txn_result {
 	RS_TXN_ERROR,		/* rolled back (t->err says why) */
 };
 
+/*
+ * The audit entry of the change (CONTRACT section 7), appended by
+ * rs_txn_run() in the same transaction, after the events. Who and where
+ * are filled by the edge for a request (reply.h: rs_reply_txn_init) or
+ * by the CLI; what (action, target, detail) by the change itself, which
+ * knows the ids it made. A change that commits without an action is a
+ * bug: rs_txn_run() then fails and rolls back, so no write can forget
+ * its entry. Replays and declined changes write none.
+ */
+struct rs_txn_audit {
+	const char		*actor_type;	/* "user" or "system" */
+	const char		*actor_id;	/* usr_..., or the program */
+	const char		*action;	/* "record.create", ... */
+	const char		*target;	/* an id, or NULL */
+	const char		*request_id;	/* or NULL */
+	const char		*ip;		/* the client's, or NULL */
+	struct json_object	*detail;	/* what changed: names, never a
+						 * secret or a payload; t owns
+						 * it once set (NULL: {}) */
+	/*
+	 * Set (instead of an action) by the server's own bookkeeping that
+	 * no one asked for and that changes no one's data: the failed-key
+	 * counters and last_sync_at. Such a write has no entry. Stated,
+	 * never inferred, so a change that forgot its action still fails.
+	 */
+	int			 bookkeeping;
+};
+
 struct rs_txn {
 	struct rs_db		*db;
 	struct rs_arena		*arena;
@@ -67,6 +94,7 @@ struct rs_txn {
 	struct rs_store_outbox_event ev[RS_TXN_MAX_EVENTS];
 	size_t			 nev;
 	size_t			 numbered;	/* events already numbered */
+	struct rs_txn_audit	 audit;		/* the entry (see above) */
 	enum rs_err		 err;		/* why it was busy or failed;
 						 * a failing change may set it */
 };

@@ -1043,3 +1043,71 @@ def db_run(ctx, sql, params=(), write=False):
     expect("result" in out, "database helper failed (%s): %s"
            % (sql, out.get("error", "no answer")))
     return tuple(out["result"])
+
+
+def as_db_user(ctx, func):
+    """FUNC() (returning a JSON-able value) run as the user the database
+    belongs to: here, or (when the harness runs the web server's children
+    as another user) in a forked child that drops to that user, so that
+    the files SQLite makes (-wal, -shm, copies) keep that owner. A Failure
+    when FUNC raises or takes longer than DB_TIMEOUT."""
+    ws = ctx.workspace
+    if not ws.run_as:
+        return func()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: drop to the server's user, answer on the pipe
+        try:
+            os.close(r)
+            pw = pwd.getpwnam(ws.run_as)
+            os.setgroups([])
+            os.setgid(pw.pw_gid)
+            os.setuid(pw.pw_uid)
+            out = {"result": func()}
+        except BaseException as e:  # noqa: reported to the parent
+            out = {"error": "%s: %s" % (type(e).__name__, e)}
+        data = json.dumps(out).encode("utf-8")
+        while data:
+            data = data[os.write(w, data):]
+        os._exit(0)
+    os.close(w)
+    chunks, deadline = [], time.monotonic() + DB_TIMEOUT
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([r], [], [], left)[0]:
+                os.kill(pid, signal.SIGKILL)
+                raise Failure("database helper timed out after %d s"
+                              % DB_TIMEOUT)
+            chunk = os.read(r, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(r)
+        os.waitpid(pid, 0)
+    out = json.loads(b"".join(chunks).decode("utf-8") or "{}")
+    expect("result" in out, "database helper failed: %s"
+           % out.get("error", "no answer"))
+    return out["result"]
+
+
+def db_backup(ctx, dest):
+    """A consistent copy of the run's database (WAL included) at DEST, made
+    with SQLite's online backup as the database's user (as_db_user)."""
+    src_path = ctx.workspace.db
+
+    def copy():
+        src = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(src_path),
+                              uri=True, timeout=10)
+        try:
+            src.execute("PRAGMA busy_timeout = 10000")
+            dst = sqlite3.connect(dest, timeout=10)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+        finally:
+            src.close()
+        return True
+    return as_db_user(ctx, copy)

@@ -2337,6 +2337,461 @@ webhooks_fill_orgb(struct rs_app *app)
 	TAP_OK(ok, "POST /v1/webhooks: org B makes 16 endpoints");
 }
 
+/* ---- the audit log: one entry per write -------------------------------- */
+
+/*
+ * A write and the one audit entry it must append (action NULL: none, as
+ * for a refused, declined or replayed write). target, actor, org, ip and
+ * detail are templates; target NULL is SQL NULL; detail "~text" means
+ * containing, else the canonical JSON exactly (NULL: not checked); ip
+ * NULL is 127.0.0.1, the default REMOTE_ADDR.
+ */
+struct astep {
+	int		 line;
+	const char	*label;
+	const char	*method;
+	const char	*uri;
+	const char	*auth;
+	const char	*hdrs;
+	const char	*body;
+	int		 status;
+	const char	*save;
+	const char	*action;
+	const char	*target;
+	const char	*actor;
+	const char	*detail;
+	const char	*ip;
+};
+
+#define AUD_ORG		"${orga}"
+#define AUD_REC		"{\"title\":\"audited\",\"type\":\"note\"," \
+			"\"data\":{\"pin\":\"payload-value-zz\"}}"
+#define AUD_POL		"{\"name\":\"audit_p\",\"when\":\"size>1\"," \
+			"\"then\":\"queue=a\"}"
+#define AUD_HOOK	"{\"url\":\"https://8.8.4.4/\"," \
+			"\"events\":[\"record.created\"]}"
+
+static const struct astep audit_steps[] = {
+	{ __LINE__, "who the admin is: a read", "GET", "/v1/me", ADM, NULL,
+	    NULL, 200, "uadm=user_id,kadmid=key_id", NULL, NULL, NULL, NULL,
+	    NULL },
+	{ __LINE__, "a token", "POST", "/v1/auth/token", NULL,
+	    "$REMOTE_ADDR: 198.51.100.7", "{\"api_key\":\"${kadm}\"}", 200,
+	    "atok=access_token", "token.issue", "${kadmid}", "${uadm}",
+	    "{\"key_id\":\"${kadmid}\"}", "198.51.100.7" },
+	{ __LINE__, "a wrong key", "POST", "/v1/auth/token", NULL,
+	    "$REMOTE_ADDR: 198.51.100.8", "{\"api_key\":\"" WRONG("zq") "\"}",
+	    401, NULL, NULL, NULL, NULL, NULL, NULL },
+	{ __LINE__, "a record", "POST", "/v1/records", ADM, NULL, AUD_REC,
+	    201, "ra=id,rc1=causal", "record.create", "${ra}", "${uadm}",
+	    "{\"fields\":[\"title\",\"type\",\"data\"],\"version\":1}", NULL },
+	{ __LINE__, "a bad record", "POST", "/v1/records", ADM, NULL,
+	    "{\"title\":\"\"}", 400, NULL, NULL, NULL, NULL, NULL, NULL },
+	{ __LINE__, "a patch", "PATCH", "/v1/records/${ra}", ADM, NULL,
+	    "{\"causal\":\"${rc1}\",\"status\":\"synced\"}", 200, "rc2=causal",
+	    "record.update", "${ra}", "${uadm}",
+	    "{\"fields\":[\"status\"],\"version\":2}", NULL },
+	{ __LINE__, "a stale patch", "PATCH", "/v1/records/${ra}", ADM, NULL,
+	    "{\"causal\":\"${rc1}\",\"title\":\"x\"}", 409, NULL,
+	    "record.conflict", "${ra}", "${uadm}",
+	    "{\"causal_current\":\"${rc2}\",\"causal_sent\":\"${rc1}\"}",
+	    NULL },
+	{ __LINE__, "a patch of no record", "PATCH",
+	    "/v1/records/" UNKNOWN_REC, ADM, NULL,
+	    "{\"causal\":\"" ZERO_ULID "\",\"title\":\"x\"}", 404, NULL, NULL,
+	    NULL, NULL, NULL, NULL },
+	{ __LINE__, "a record with a key", "POST", "/v1/records", ADM,
+	    "Idempotency-Key: aud-1", "{\"title\":\"idem\",\"type\":\"note\"}",
+	    201, "rb=id", "record.create", "${rb}", "${uadm}",
+	    "{\"fields\":[\"title\",\"type\"],\"version\":1}", NULL },
+	{ __LINE__, "the same again: replayed", "POST", "/v1/records", ADM,
+	    "Idempotency-Key: aud-1", "{\"title\":\"idem\",\"type\":\"note\"}",
+	    201, NULL, NULL, NULL, NULL, NULL, NULL },
+	{ __LINE__, "a delete", "DELETE", "/v1/records/${ra}", ADM, NULL, NULL,
+	    200, NULL, "record.delete", "${ra}", "${uadm}",
+	    "{\"version\":3}", NULL },
+	{ __LINE__, "the delete again: its tombstone", "DELETE",
+	    "/v1/records/${ra}", ADM, NULL, NULL, 200, NULL, NULL, NULL, NULL,
+	    NULL, NULL },
+	{ __LINE__, "a policy", "POST", "/v1/policies", ADM, NULL, AUD_POL,
+	    201, "pa=id", "policy.put", "${pa}", "${uadm}",
+	    "{\"name\":\"audit_p\"}", NULL },
+	{ __LINE__, "a bad policy", "POST", "/v1/policies", ADM, NULL,
+	    "{\"name\":\"audit_q\",\"when\":\"size>\",\"then\":\"queue=a\"}",
+	    400, NULL, NULL, NULL, NULL, NULL, NULL },
+	{ __LINE__, "the policy deleted", "DELETE", "/v1/policies/audit_p",
+	    ADM, NULL, NULL, 204, NULL, "policy.delete", "${pa}", "${uadm}",
+	    "{\"name\":\"audit_p\"}", NULL },
+	{ __LINE__, "deleted again", "DELETE", "/v1/policies/audit_p", ADM,
+	    NULL, NULL, 404, NULL, NULL, NULL, NULL, NULL, NULL },
+	{ __LINE__, "an invite", "POST", "/v1/users/invite", ADM, NULL,
+	    "{\"email\":\"audit@example.com\",\"role\":\"viewer\"}", 201,
+	    "uaud=user.id,iaud=invite_token", "user.invite", "${uaud}",
+	    "${uadm}", "{\"email\":\"audit@example.com\",\"role\":\"viewer\"}",
+	    NULL },
+	{ __LINE__, "the invite again", "POST", "/v1/users/invite", ADM, NULL,
+	    "{\"email\":\"audit@example.com\",\"role\":\"viewer\"}", 409, NULL,
+	    NULL, NULL, NULL, NULL, NULL },
+	{ __LINE__, "accepted: by the invitee", "POST", "/v1/users/accept",
+	    NULL, NULL, "{\"invite_token\":\"${iaud}\"}", 201, "kaud=api_key",
+	    "user.accept", "${uaud}", "${uaud}", "~{\"key_id\":\"key_",
+	    NULL },
+	{ __LINE__, "accepted again", "POST", "/v1/users/accept", NULL, NULL,
+	    "{\"invite_token\":\"${iaud}\"}", 410, NULL, NULL, NULL, NULL, NULL,
+	    NULL },
+	{ __LINE__, "a role changed", "PATCH", "/v1/users/${uaud}", ADM, NULL,
+	    "{\"role\":\"operator\"}", 200, NULL, "user.update", "${uaud}",
+	    "${uadm}", "{\"role\":\"operator\"}", NULL },
+	{ __LINE__, "no such user", "PATCH",
+	    "/v1/users/usr_00000000000000000000000000", ADM, NULL,
+	    "{\"role\":\"operator\"}", 404, NULL, NULL, NULL, NULL, NULL, NULL },
+	{ __LINE__, "an endpoint", "POST", "/v1/webhooks", ADM, NULL, AUD_HOOK,
+	    201, "wa=id,wsa=secret", "webhook.create", "${wa}", "${uadm}",
+	    "{\"events\":[\"record.created\"],\"url\":\"https://8.8.4.4/\"}",
+	    NULL },
+	{ __LINE__, "a bad endpoint", "POST", "/v1/webhooks", ADM, NULL,
+	    "{\"url\":\"ftp://8.8.4.4/\",\"events\":[\"*\"]}", 400, NULL, NULL,
+	    NULL, NULL, NULL, NULL },
+	{ __LINE__, "a record for it", "POST", "/v1/records", ADM, NULL,
+	    "{\"title\":\"hooked\",\"type\":\"note\"}", 201, "rh=id",
+	    "record.create", "${rh}", "${uadm}", NULL, NULL },
+	{ __LINE__, "replayed to it", "POST", "/v1/webhooks/${wa}/replay", ADM,
+	    NULL, "{\"since\":\"2020-01-01T00:00:00.000Z\"}", 202, NULL,
+	    "webhook.replay", "${wa}", "${uadm}",
+	    "~\"since\":\"2020-01-01T00:00:00.000Z\"", NULL },
+	{ __LINE__, "changed", "PATCH", "/v1/webhooks/${wa}", ADM, NULL,
+	    "{\"description\":\"audited\",\"events\":[\"record.created\","
+	    "\"record.updated\"]}", 200, NULL, "webhook.update", "${wa}",
+	    "${uadm}", "{\"fields\":[\"description\",\"events\"]}", NULL },
+	{ __LINE__, "a new secret", "POST", "/v1/webhooks/${wa}/rotate-secret",
+	    ADM, NULL, NULL, 200, "wsb=secret", "webhook.rotate_secret",
+	    "${wa}", "${uadm}", "{}", NULL },
+};
+
+static const struct astep audit_steps2[] = {
+	{ __LINE__, "a job retried", "POST", "/v1/sync/retry/${jaud}", ADM,
+	    NULL, NULL, 202, NULL, "job.retry", "${jaud}", "${uadm}",
+	    "{\"job_state_before\":\"pending\"}", NULL },
+	{ __LINE__, "no such job", "POST",
+	    "/v1/sync/retry/job_00000000000000000000000000", ADM, NULL, NULL,
+	    404, NULL, NULL, NULL, NULL, NULL, NULL },
+	{ __LINE__, "the endpoint deleted", "DELETE", "/v1/webhooks/${wa}",
+	    ADM, NULL, NULL, 204, NULL, "webhook.delete", "${wa}", "${uadm}",
+	    "{\"url\":\"https://8.8.4.4/\"}", NULL },
+	{ __LINE__, "deleted again", "DELETE", "/v1/webhooks/${wa}", ADM,
+	    NULL, NULL, 404, NULL, NULL, NULL, NULL, NULL, NULL },
+};
+
+/* An audit row as read back. */
+struct arow {
+	char	 org[64], actor_type[16], actor_id[64], action[64];
+	char	 target[64], request_id[64], ip[64], detail[1024];
+	int	 has_target, has_request_id, has_ip;
+};
+
+/* The last seq seen of each org: later entries are new. */
+static struct {
+	char		 org[64];
+	sqlite3_int64	 seq;
+}		 audit_last[16];
+static size_t	 naudit_last;
+
+static void
+audit_col(sqlite3_stmt *st, int i, char *buf, size_t bufsz, int *has)
+{
+	const unsigned char	*t = sqlite3_column_text(st, i);
+
+	if (has != NULL)
+		*has = t != NULL;
+	snprintf(buf, bufsz, "%s", t ? (const char *)t : "");
+}
+
+/*
+ * The entries appended since the last call (every org): how many, the
+ * last one in *r (when r is not NULL).
+ */
+static int
+audit_new(const char *dbpath, struct arow *r)
+{
+	sqlite3		*h;
+	sqlite3_stmt	*st;
+	sqlite3_int64	 seq;
+	const char	*org;
+	size_t		 i;
+	int		 n = 0;
+
+	TAP_SETUP(sqlite3_open(dbpath, &h) == SQLITE_OK);
+	TAP_SETUP(sqlite3_prepare_v2(h, "SELECT seq, org_id, actor_type, "
+	    "actor_id, action, target, request_id, ip, detail FROM audit "
+	    "ORDER BY seq", -1, &st, NULL) == SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		seq = sqlite3_column_int64(st, 0);
+		org = (const char *)sqlite3_column_text(st, 1);
+		for (i = 0; i < naudit_last; i++)
+			if (strcmp(audit_last[i].org, org) == 0)
+				break;
+		if (i == naudit_last) {
+			TAP_SETUP(naudit_last < NELEM(audit_last));
+			snprintf(audit_last[i].org, sizeof(audit_last[i].org),
+			    "%s", org);
+			audit_last[naudit_last++].seq = 0;
+		}
+		if (seq <= audit_last[i].seq)
+			continue;
+		audit_last[i].seq = seq;
+		n++;
+		if (r == NULL)
+			continue;
+		audit_col(st, 1, r->org, sizeof(r->org), NULL);
+		audit_col(st, 2, r->actor_type, sizeof(r->actor_type), NULL);
+		audit_col(st, 3, r->actor_id, sizeof(r->actor_id), NULL);
+		audit_col(st, 4, r->action, sizeof(r->action), NULL);
+		audit_col(st, 5, r->target, sizeof(r->target),
+		    &r->has_target);
+		audit_col(st, 6, r->request_id, sizeof(r->request_id),
+		    &r->has_request_id);
+		audit_col(st, 7, r->ip, sizeof(r->ip), &r->has_ip);
+		audit_col(st, 8, r->detail, sizeof(r->detail), NULL);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return n;
+}
+
+/* Whether got (has: not NULL) is want (NULL: SQL NULL); names it if not. */
+static int
+audit_is(const char *field, const char *got, int has, const char *want)
+{
+	char	 buf[TPLSZ];
+
+	if (want == NULL && !has)
+		return 1;
+	if (want != NULL && has) {
+		expand(want, buf, sizeof(buf));
+		if (want[0] == '~' ? strstr(got, buf + 1) != NULL :
+		    strcmp(got, buf) == 0)
+			return 1;
+	} else
+		buf[0] = '\0';
+	tap_diag("    %s: got %s, want %s", field, has ? got : "NULL",
+	    want ? buf : "NULL");
+	return 0;
+}
+
+/*
+ * One entry was appended (two checks: how many, and its fields), or
+ * none (one check), as a (with the want_* facts) says.
+ */
+static void
+audit_expect(const char *dbpath, const char *name, int line,
+    const char *action, const char *org, const char *actor_type,
+    const char *actor, const char *target, const char *request_id,
+    const char *ip, const char *detail)
+{
+	struct arow	 r;
+	char		 full[320];
+	int		 n, ok;
+
+	memset(&r, 0, sizeof(r));
+	n = audit_new(dbpath, &r);
+	snprintf(full, sizeof(full), "%s: %s", name, action ? action :
+	    "no audit entry");
+	tap_is_int(n, action ? 1 : 0, full, __FILE__, line, "entries");
+	if (action == NULL)
+		return;
+	snprintf(full, sizeof(full), "%s: the entry's facts", name);
+	ok = audit_is("action", r.action, 1, action);
+	ok &= audit_is("org_id", r.org, 1, org);
+	ok &= audit_is("actor_type", r.actor_type, 1, actor_type);
+	ok &= audit_is("actor_id", r.actor_id, 1, actor);
+	ok &= audit_is("target", r.target, r.has_target, target);
+	ok &= audit_is("request_id", r.request_id, r.has_request_id,
+	    request_id);
+	ok &= audit_is("ip", r.ip, r.has_ip, ip);
+	if (detail != NULL)
+		ok &= audit_is("detail", r.detail, 1, detail);
+	tap_result(ok, full, __FILE__, line, "entry");
+}
+
+static int
+audit_steps_checks(const struct astep *s, size_t n)
+{
+	size_t	 i;
+	int	 sum = 0;
+
+	for (i = 0; i < n; i++)
+		sum += 1 + (s[i].action ? 2 : 1);
+	return sum;
+}
+
+static void
+audit_run(struct rs_app *app, const char *dbpath, const struct astep *s,
+    size_t n)
+{
+	static char	 uri[TPLSZ], auth[TPLSZ], hdrs[TPLSZ], body[TPLSZ];
+	char		 name[256], full[320];
+	const char	*rid;
+	struct answer	 a;
+	size_t		 i;
+
+	for (i = 0; i < n; i++, s++) {
+		expand(s->uri, uri, sizeof(uri));
+		if (s->auth != NULL)
+			expand(s->auth, auth, sizeof(auth));
+		if (s->hdrs != NULL)
+			expand(s->hdrs, hdrs, sizeof(hdrs));
+		if (s->body != NULL)
+			expand(s->body, body, sizeof(body));
+		snprintf(name, sizeof(name), "audit: %s %s, %s", s->method,
+		    s->uri, s->label);
+		call(app, s->method, uri, s->auth ? auth : NULL,
+		    s->hdrs ? hdrs : NULL, NULL, s->body ? body : NULL, &a);
+		answer_save(&a, s->save, s->line);
+		snprintf(full, sizeof(full), "%s: status %d", name, s->status);
+		if (!tap_is_int(a.status, s->status, full, __FILE__, s->line,
+		    "status") && a.body != NULL)
+			tap_diag("    answer: %.400s", a.body);
+		rid = answer_header(&a, "X-Request-Id");
+		var_set("arid", rid ? rid : "(none)");
+		audit_expect(dbpath, name, s->line, s->action, AUD_ORG, "user",
+		    s->actor, s->target, "${arid}", s->ip ? s->ip :
+		    "127.0.0.1", s->detail);
+		answer_free(&a);
+	}
+}
+
+/* ${jaud}: a pending job of endpoint ${wa}, as its replay queued it. */
+static void
+audit_job(const char *dbpath)
+{
+	sqlite3		*h;
+	sqlite3_stmt	*st;
+
+	TAP_SETUP(var_get("wa") != NULL);
+	TAP_SETUP(sqlite3_open(dbpath, &h) == SQLITE_OK);
+	TAP_SETUP(sqlite3_prepare_v2(h, "SELECT j.id FROM jobs j JOIN webhooks "
+	    "w ON w.seq = j.webhook_seq WHERE w.id = ?1 AND "
+	    "j.state = 'pending' ORDER BY j.seq LIMIT 1", -1, &st, NULL) ==
+	    SQLITE_OK);
+	sqlite3_bind_text(st, 1, var_get("wa"), -1, SQLITE_STATIC);
+	TAP_SETUP(sqlite3_step(st) == SQLITE_ROW);
+	var_set("jaud", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+}
+
+#define AUDIT_CLI_CHECKS	13
+
+/*
+ * The CLI's writes (org create, key create, key revoke) have their
+ * entries, by the system actor, with no request id nor address; its
+ * refused and idempotent ones none. AUDIT_CLI_CHECKS checks.
+ */
+static void
+audit_cli(const char *dbpath, const char *secret)
+{
+	unsigned char	 master[RS_SECRET_BYTES], sub[RS_SECRET_BYTES];
+	char		 org[RS_ID_MAX], key[RS_APIKEY_LEN + 1];
+	char		 key_id[RS_ID_MAX];
+	struct rs_db	*db;
+
+	TAP_SETUP(rs_secret_load(secret, master) == RS_OK);
+	rs_secret_derive(master, RS_SECRET_APIKEY, sub);
+	sodium_memzero(master, sizeof(master));
+	TAP_SETUP(rs_db_open(dbpath, 0, 0, &db) == RS_OK);
+
+	TAP_SETUP(rs_admin_org_create(db, "Audited", 120, org) == RS_OK);
+	var_set("orgc", org);
+	audit_expect(dbpath, "audit: org create", __LINE__, "org.create",
+	    "${orgc}", "system", "relaysync-admin", "${orgc}", NULL, NULL,
+	    "{\"name\":\"Audited\"}");
+	TAP_SETUP(rs_admin_key_create(db, sub, org, "cli@example.com",
+	    RS_ROLE_ADMIN, key, key_id) == RS_OK);
+	var_set("kcli", key);
+	var_set("kcliid", key_id);
+	sodium_memzero(key, sizeof(key));
+	audit_expect(dbpath, "audit: key create", __LINE__, "key.create",
+	    "${orgc}", "system", "relaysync-admin", "${kcliid}", NULL, NULL,
+	    "{\"email\":\"cli@example.com\",\"role\":\"admin\"}");
+	TAP_OK(rs_admin_key_create(db, sub, "org_00000000000000000000000000",
+	    "cli@example.com", RS_ROLE_ADMIN, key, key_id) ==
+	    RS_ERR_NOTFOUND, "audit: key create for no org: refused");
+	audit_expect(dbpath, "audit: key create for no org", __LINE__, NULL,
+	    NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+	TAP_OK(rs_admin_key_revoke(db, var_get("kcliid")) == RS_OK,
+	    "audit: key revoke");
+	audit_expect(dbpath, "audit: key revoke", __LINE__, "key.revoke",
+	    "${orgc}", "system", "relaysync-admin", "${kcliid}", NULL, NULL,
+	    "{}");
+	TAP_OK(rs_admin_key_revoke(db, var_get("kcliid")) == RS_OK,
+	    "audit: key revoke again: idempotent");
+	audit_expect(dbpath, "audit: key revoke again", __LINE__, NULL, NULL,
+	    NULL, NULL, NULL, NULL, NULL, NULL);
+	TAP_OK(rs_admin_key_revoke(db, "key_00000000000000000000000000") ==
+	    RS_ERR_NOTFOUND, "audit: key revoke of no key");
+	audit_expect(dbpath, "audit: key revoke of no key", __LINE__, NULL,
+	    NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+	sodium_memzero(sub, sizeof(sub));
+	rs_db_close(db);
+}
+
+/*
+ * No entry's detail, target or actor holds a secret: a webhook secret,
+ * an API key, an invite token, an access token, or a record's payload.
+ * One check.
+ */
+static void
+audit_no_secret(const char *dbpath)
+{
+	static const char *const vars_secret[] = {
+		"adm", "opr", "atok", "kadm", "kaud", "kcli", "wsa", "wsb",
+		"iaud", NULL,
+	};
+	sqlite3		*h;
+	sqlite3_stmt	*st;
+	const char	*v, *d;
+	size_t		 i;
+	int		 rows = 0, bad = 0, leak;
+
+	TAP_SETUP(sqlite3_open(dbpath, &h) == SQLITE_OK);
+	TAP_SETUP(sqlite3_prepare_v2(h, "SELECT seq, coalesce(target, '') || "
+	    "' ' || actor_id || ' ' || detail FROM audit", -1, &st, NULL) ==
+	    SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		rows++;
+		d = (const char *)sqlite3_column_text(st, 1);
+		leak = strstr(d, "whsec_") || strstr(d, "rs_live_") ||
+		    strstr(d, "rsi_") || strstr(d, "payload-value-zz");
+		for (i = 0; vars_secret[i] != NULL; i++)
+			if ((v = var_get(vars_secret[i])) != NULL &&
+			    strlen(v) > 8 && strstr(d, v) != NULL)
+				leak = 1;
+		if (leak && bad++ == 0)
+			tap_diag("    entry %lld: %.300s", (long long)
+			    sqlite3_column_int64(st, 0), d);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	TAP_OK(rows > 0 && bad == 0, "audit: no entry holds a secret, key, "
+	    "token or payload value");
+}
+
+#define AUDIT_CHECKS	(audit_steps_checks(audit_steps, \
+	NELEM(audit_steps)) + audit_steps_checks(audit_steps2, \
+	NELEM(audit_steps2)) + AUDIT_CLI_CHECKS + 1)
+
+/* Every kind of write, and what the audit table holds after each. */
+static void
+audit_checks(struct rs_app *app, const char *dbpath, const char *secret)
+{
+	audit_new(dbpath, NULL);	/* what came before is not counted */
+	audit_run(app, dbpath, audit_steps, NELEM(audit_steps));
+	audit_job(dbpath);
+	audit_run(app, dbpath, audit_steps2, NELEM(audit_steps2));
+	audit_cli(dbpath, secret);
+	audit_no_secret(dbpath);
+}
+
 int
 main(void)
 {
@@ -2356,7 +2811,8 @@ main(void)
 	    table_checks(queue_cases, NELEM(queue_cases)) + 1 +
 	    table_checks(queue_state_cases, NELEM(queue_state_cases)) +
 	    table_checks(throttle_cases, NELEM(throttle_cases)) +
-	    table_checks(broken_cases, NELEM(broken_cases)));
+	    table_checks(broken_cases, NELEM(broken_cases)) +
+	    AUDIT_CHECKS);
 
 	fixture_start(dir, sizeof(dir), "test-app");
 	snprintf(secret, sizeof(secret), "%s/secret.key", dir);
@@ -2407,6 +2863,7 @@ main(void)
 	webhooks_fill_orgb(&app);
 	run_table(&app, queue_state_cases, NELEM(queue_state_cases));
 	run_table(&app, throttle_cases, NELEM(throttle_cases));
+	audit_checks(&app, dbpath, secret);
 
 	/* A second process whose secret is missing answers 503. */
 	TAP_SETUP(setenv("RELAYSYNC_SECRET_FILE", missing, 1) == 0);

@@ -5,6 +5,9 @@
  * Idempotency-Key (answer kept, replayed, reused, missing), numbering
  * inside the change, the event limit and a busy write lock. Each test
  * has its own database file in a mkdtemp directory, with one org.
+ * Every committed change appends one audit entry in the same
+ * transaction; a declined, failed or replayed one none, and one that
+ * would commit without an action fails.
  *
  * The busy tests never wait the full RS_BUSY_TIMEOUT_MS: the waiting
  * connection polls the writers' queue (rs_db_set_polling) and its
@@ -52,6 +55,7 @@ struct chg {
 	enum rs_txn_do		 say;
 	enum rs_err		 err;
 	struct json_object	*data;		/* of every event */
+	const char		*action;	/* of its audit entry, or NULL */
 	/* what it saw */
 	int			 calls;
 	struct rs_store_orgseq	 seq;
@@ -69,6 +73,15 @@ change(struct rs_txn *t, void *arg)
 	int		 n;
 
 	c->calls++;
+	/* The entry's facts, before anything can fail: t owns the
+	 * detail however the run ends. */
+	t->audit.actor_type = "user";
+	t->audit.actor_id = "usr_test";
+	t->audit.action = c->action;
+	t->audit.target = "rec_1";
+	t->audit.detail = json_object_new_object();
+	TAP_SETUP(t->audit.detail != NULL && json_object_object_add(
+	    t->audit.detail, "fields", json_object_new_string("title")) == 0);
 	if (c->email != NULL) {
 		memset(&u, 0, sizeof(u));
 		rs_id_new(u.id, sizeof(u.id), "usr_");
@@ -109,6 +122,7 @@ chg_init(struct chg *c, const char *email, struct json_object *data)
 	c->events = data != NULL;	/* an event needs data */
 	c->say = RS_TXN_COMMIT;
 	c->data = data;
+	c->action = "test.change";
 }
 
 /* The first text column of sql's first row, ?1 bound to p; NULL if none. */
@@ -140,6 +154,12 @@ static int64_t
 events(struct rs_db *db)
 {
 	return fixture_query_int(db, "SELECT count(*) FROM events", NULL);
+}
+
+static int64_t
+audits(struct rs_db *db)
+{
+	return fixture_query_int(db, "SELECT count(*) FROM audit", NULL);
 }
 
 static int64_t
@@ -266,12 +286,13 @@ test_txn_decline(void)
 	struct rs_db		*db;
 	struct json_object	*data = data_new(2);
 	char			 org[RS_ID_MAX];
-	int64_t			 u0, e0, n0;
+	int64_t			 u0, e0, n0, a0;
 
 	db = fixture_db_org(dir, &ndb, org);
 	u0 = users(db);
 	e0 = events(db);
 	n0 = counters(db, org);
+	a0 = audits(db);
 	chg_init(&c, "bob@example.com", data);
 	c.number = 1;
 	c.say = RS_TXN_DECLINE;
@@ -282,6 +303,9 @@ test_txn_decline(void)
 	TAP_IS_INT(users(db), u0,
 	    "txn decline: the row the change wrote is gone");
 	TAP_IS_INT(events(db), e0, "txn decline: no event is written");
+	TAP_IS_INT(audits(db), a0, "txn decline: no audit entry is written");
+	TAP_OK(t.audit.detail == NULL,
+	    "txn decline: the entry's detail is released");
 	TAP_IS_INT(counters(db, org), n0,
 	    "txn decline: the org's counters are as before");
 	TAP_OK(db->in_tx == 0 && db->wlock_held == 0,
@@ -298,12 +322,13 @@ test_txn_failed(void)
 	struct rs_db		*db;
 	struct json_object	*data = data_new(3);
 	char			 org[RS_ID_MAX];
-	int64_t			 u0, e0, n0;
+	int64_t			 u0, e0, n0, a0;
 
 	db = fixture_db_org(dir, &ndb, org);
 	u0 = users(db);
 	e0 = events(db);
 	n0 = counters(db, org);
+	a0 = audits(db);
 	chg_init(&c, "cat@example.com", data);
 	c.number = 1;
 	c.say = RS_TXN_FAILED;
@@ -316,6 +341,9 @@ test_txn_failed(void)
 	TAP_IS_INT(users(db), u0,
 	    "txn failed: the row the change wrote is rolled back");
 	TAP_IS_INT(events(db), e0, "txn failed: no event is written");
+	TAP_IS_INT(audits(db), a0, "txn failed: no audit entry is written");
+	TAP_OK(t.audit.detail == NULL,
+	    "txn failed: the entry's detail is released");
 	TAP_IS_INT(counters(db, org), n0,
 	    "txn failed: the numbers the change took are given back");
 	TAP_OK(db->in_tx == 0 && db->wlock_held == 0,
@@ -416,7 +444,7 @@ test_txn_idem_replay(void)
 	struct rs_db		*db;
 	struct json_object	*data = data_new(5);
 	char			 org[RS_ID_MAX];
-	int64_t			 u0, e0, k0;
+	int64_t			 u0, e0, k0, a0;
 
 	db = fixture_db_org(dir, &ndb, org);
 	idem_first(db, org, &id, data, &first);
@@ -427,6 +455,8 @@ test_txn_idem_replay(void)
 	chg_init(&c, "gus@example.com", data);
 	rs_txn_init(&t, db, &arena, org, NOW_MS + 1000);
 	t.idem = &again;
+	a0 = audits(db);
+	t.audit.detail = json_object_new_object();	/* set by the edge */
 	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_REPLAY,
 	    "txn idem replay: the same key and request replays");
 	TAP_IS_INT(c.calls, 0, "txn idem replay: the change is not called");
@@ -438,6 +468,9 @@ test_txn_idem_replay(void)
 	    "txn idem replay: the first answer's body");
 	TAP_OK(users(db) == u0 && events(db) == e0 && idem_rows(db) == k0,
 	    "txn idem replay: nothing is written");
+	TAP_IS_INT(audits(db), a0, "txn idem replay: no audit entry");
+	TAP_OK(t.audit.detail == NULL,
+	    "txn idem replay: a detail set before the run is released");
 	TAP_OK(db->in_tx == 0 && db->wlock_held == 0,
 	    "txn idem replay: the transaction and the writers' queue are "
 	    "left");
@@ -799,10 +832,79 @@ test_txn_org_too_long(void)
 	rs_db_close(db);
 }
 
+/* A committed change appends exactly one entry, with its facts. */
+static void
+test_txn_audit_one(void)
+{
+	struct rs_txn		 t;
+	struct chg		 c;
+	struct rs_db		*db;
+	char			 org[RS_ID_MAX];
+	int64_t			 a0;
+
+	db = fixture_db_org(dir, &ndb, org);
+	a0 = audits(db);
+	chg_init(&c, "oli@example.com", NULL);
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	t.audit.request_id = "req_1";
+	t.audit.ip = "203.0.113.9";
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_DONE,
+	    "txn audit: a change with its action commits");
+	TAP_IS_INT(audits(db), a0 + 1,
+	    "txn audit: exactly one entry is appended");
+	TAP_IS_STR(query_text(db, "SELECT actor_type || ' ' || actor_id || "
+	    "' ' || action || ' ' || target || ' ' || request_id || ' ' || ip "
+	    "|| ' ' || detail || ' ' || at FROM audit WHERE org_id = ?1 "
+	    "ORDER BY seq DESC LIMIT 1", org), rs_arena_printf(&arena,
+	    "user usr_test test.change rec_1 req_1 203.0.113.9 "
+	    "{\"fields\":\"title\"} %lld", (long long)NOW_MS),
+	    "txn audit: the entry holds the change's facts, detail canonical");
+	TAP_IS_INT(fixture_query_int(db, "SELECT max(n) FROM audit WHERE "
+	    "org_id = ?1", org), 2,
+	    "txn audit: it follows the org's org.create entry: seq 2");
+	TAP_OK(t.audit.detail == NULL,
+	    "txn audit: the detail is released after the commit");
+	rs_db_close(db);
+}
+
+/* A change that would commit without an action fails and changes nothing. */
+static void
+test_txn_audit_no_action(void)
+{
+	struct rs_txn		 t;
+	struct chg		 c;
+	struct rs_db		*db;
+	struct json_object	*data = data_new(13);
+	char			 org[RS_ID_MAX];
+	int64_t			 u0, e0, n0, a0;
+
+	db = fixture_db_org(dir, &ndb, org);
+	u0 = users(db);
+	e0 = events(db);
+	n0 = counters(db, org);
+	a0 = audits(db);
+	chg_init(&c, "pam@example.com", data);
+	c.number = 1;
+	c.action = NULL;
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_ERROR,
+	    "txn audit: a commit without an action is an error");
+	TAP_IS_INT(t.err, RS_ERR_INVAL, "txn audit: RS_ERR_INVAL");
+	TAP_OK(users(db) == u0 && events(db) == e0 &&
+	    counters(db, org) == n0 && audits(db) == a0,
+	    "txn audit: without an action nothing is written or numbered");
+	TAP_OK(db->in_tx == 0 && db->wlock_held == 0,
+	    "txn audit: the transaction and the writers' queue are left");
+	TAP_OK(t.audit.detail == NULL,
+	    "txn audit: the detail is released after the failure");
+	json_object_put(data);
+	rs_db_close(db);
+}
+
 int
 main(void)
 {
-	tap_plan(93);
+	tap_plan(109);
 	TAP_SETUP(fixture_start(dir, sizeof(dir), "rs-txn") == 0);
 	rs_arena_init(&arena);
 
@@ -823,6 +925,8 @@ main(void)
 	test_txn_events_max_in_change();
 	test_txn_busy_queue();
 	test_txn_busy_sqlite();
+	test_txn_audit_one();
+	test_txn_audit_no_action();
 
 	fixture_db_cleanup(dir, ndb);
 	rs_arena_free(&arena);

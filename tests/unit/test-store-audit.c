@@ -1,0 +1,368 @@
+/*
+ * test-store-audit: the audit log's store (lib/store_audit.h) over a
+ * real migrated database: the chain of appends per org (seq, prev_hash,
+ * hash, rowid range), isolation between orgs, the list's filters and
+ * paging, the triggers that refuse UPDATE and DELETE, and the verifier
+ * (admin.h: rs_admin_audit_verify) on a copy whose triggers were
+ * dropped and a row altered.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "limits.h"
+#include "admin.h"
+#include "arena.h"
+#include "audit.h"
+#include "db.h"
+#include "id.h"
+#include "store_audit.h"
+#include "store_orgs.h"
+#include "fixture.h"
+#include "tap.h"
+
+#define NOW_MS	INT64_C(1764179121000)	/* 2025-11-26T17:45:21Z */
+
+static char		 dir[64];
+static int		 ndb;
+static struct rs_arena	 arena;
+
+/* An org made by the store alone: no entry of its own. */
+static void
+org_bare(struct rs_db *db, char id[RS_ID_MAX])
+{
+	rs_id_new(id, RS_ID_MAX, "org_");
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_SETUP(rs_store_orgs_create(db, id, "Bare", 120, NOW_MS) == RS_OK);
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
+}
+
+/* Appends one entry in its own transaction into *e; the append's error. */
+static enum rs_err
+append(struct rs_db *db, const char *org, const char *action,
+    const char *actor, const char *target, struct rs_audit_entry *e)
+{
+	enum rs_err	 rc;
+
+	memset(e, 0, sizeof(*e));
+	e->at = NOW_MS;
+	e->org_id = org;
+	e->actor_type = "user";
+	e->actor_id = actor;
+	e->action = action;
+	e->target = target;
+	e->request_id = "req_1";
+	e->ip = "203.0.113.9";
+	e->detail = "{\"fields\":[\"title\"]}";
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	if ((rc = rs_store_audit_append(db, e)) == RS_OK)
+		TAP_SETUP(rs_db_commit(db) == RS_OK);
+	else
+		rs_db_rollback(db);
+	return rc;
+}
+
+static int64_t
+org_num(struct rs_db *db, const char *org)
+{
+	return fixture_query_int(db, "SELECT num FROM orgs WHERE id = ?1", org);
+}
+
+static void
+test_store_audit_chain(void)
+{
+	struct rs_audit_entry	 e1, e2, e3, chk;
+	struct rs_db		*db;
+	char			 org[RS_ID_MAX];
+	int64_t			 num;
+
+	db = fixture_db_open(dir, &ndb, 1);
+	org_bare(db, org);
+	num = org_num(db, org);
+	TAP_IS_INT(append(db, org, "record.create", "usr_a", "rec_1", &e1),
+	    RS_OK, "store audit chain: the first entry is appended");
+	TAP_IS_INT(e1.n, 1, "store audit chain: its seq is 1");
+	TAP_IS_STR(e1.prev_hash, rs_audit_genesis,
+	    "store audit chain: its prev_hash is 64 zeros");
+	chk = e1;
+	TAP_SETUP(rs_audit_seal(&chk) == RS_OK);
+	TAP_IS_STR(e1.hash, chk.hash,
+	    "store audit chain: its hash is its facts' (audit.h)");
+	TAP_IS_INT(fixture_query_int(db, "SELECT seq FROM audit WHERE n = 1 "
+	    "AND org_id = ?1", org), (num << RS_ORG_ROW_BITS) | 1,
+	    "store audit chain: its rowid is num << 40 | 1");
+	TAP_SETUP(append(db, org, "record.update", "usr_a", "rec_1", &e2) ==
+	    RS_OK);
+	TAP_SETUP(append(db, org, "record.delete", "usr_b", "rec_1", &e3) ==
+	    RS_OK);
+	TAP_OK(e2.n == 2 && e3.n == 3, "store audit chain: seq 2, 3");
+	TAP_OK(strcmp(e2.prev_hash, e1.hash) == 0 &&
+	    strcmp(e3.prev_hash, e2.hash) == 0,
+	    "store audit chain: each prev_hash is the previous hash");
+	TAP_IS_INT(fixture_query_int(db, "SELECT count(*) FROM audit WHERE "
+	    "org_id = ?1 AND length(hash) = 64 AND hash = lower(hash)", org),
+	    3, "store audit chain: hashes stored as lower-case hex");
+	rs_db_close(db);
+}
+
+static void
+test_store_audit_orgs(void)
+{
+	struct rs_audit_entry	 e;
+	struct rs_db		*db;
+	char			 a[RS_ID_MAX], b[RS_ID_MAX];
+
+	db = fixture_db_open(dir, &ndb, 1);
+	org_bare(db, a);
+	org_bare(db, b);
+	TAP_SETUP(append(db, a, "policy.put", "usr_a", NULL, &e) == RS_OK);
+	TAP_SETUP(append(db, a, "policy.put", "usr_a", NULL, &e) == RS_OK);
+	TAP_SETUP(append(db, b, "policy.put", "usr_b", NULL, &e) == RS_OK);
+	TAP_OK(e.n == 1 && strcmp(e.prev_hash, rs_audit_genesis) == 0,
+	    "store audit orgs: another org's chain starts at 1 from zeros");
+	TAP_SETUP(append(db, a, "policy.delete", "usr_a", NULL, &e) == RS_OK);
+	TAP_IS_INT(e.n, 3, "store audit orgs: and the first org's goes on");
+	TAP_IS_INT(append(db, "org_nobody", "policy.put", "usr_a", NULL, &e),
+	    RS_ERR_NOTFOUND, "store audit orgs: an unknown org is NOTFOUND");
+	TAP_IS_INT(append(db, a, NULL, "usr_a", NULL, &e), RS_ERR_INVAL,
+	    "store audit: an entry without an action is RS_ERR_INVAL");
+	TAP_IS_INT(append(db, a, "policy.put", NULL, NULL, &e), RS_ERR_INVAL,
+	    "store audit: an entry without an actor is RS_ERR_INVAL");
+	TAP_IS_INT(fixture_query_int(db, "SELECT count(*) FROM audit WHERE "
+	    "org_id = ?1", a), 3, "store audit: refused entries leave no row");
+	rs_db_close(db);
+}
+
+/* The seqs of a list, "1,2,3", in the arena. */
+static const char *
+seqs(struct rs_db *db, const char *org, const struct rs_store_audit_filter *f,
+    size_t max)
+{
+	struct rs_store_audit_row	 rows[16];
+	size_t				 n, i;
+	char				*s = "";
+
+	if (rs_store_audit_list(db, &arena, org, f, max, rows, &n) != RS_OK)
+		return "error";
+	for (i = 0; i < n; i++)
+		s = rs_arena_printf(&arena, "%s%s%lld", s, i ? "," : "",
+		    (long long)rows[i].e.n);
+	return s;
+}
+
+static void
+test_store_audit_list(void)
+{
+	struct rs_store_audit_filter	 f;
+	struct rs_store_audit_row	 rows[4];
+	struct rs_audit_entry		 e;
+	struct rs_db			*db;
+	char				 a[RS_ID_MAX], b[RS_ID_MAX];
+	size_t				 n;
+
+	db = fixture_db_open(dir, &ndb, 1);
+	org_bare(db, a);
+	org_bare(db, b);
+	/* a: 1 create rec_1 ann, 2 update rec_1 bob, 3 create rec_2 ann,
+	 * 4 policy.put ann (no target), 5 update rec_2 bob */
+	TAP_SETUP(append(db, a, "record.create", "usr_ann", "rec_1", &e) == 0);
+	TAP_SETUP(append(db, a, "record.update", "usr_bob", "rec_1", &e) == 0);
+	TAP_SETUP(append(db, b, "record.create", "usr_ann", "rec_1", &e) == 0);
+	TAP_SETUP(append(db, a, "record.create", "usr_ann", "rec_2", &e) == 0);
+	TAP_SETUP(append(db, a, "policy.put", "usr_ann", NULL, &e) == 0);
+	TAP_SETUP(append(db, a, "record.update", "usr_bob", "rec_2", &e) == 0);
+	memset(&f, 0, sizeof(f));
+	TAP_IS_STR(seqs(db, a, &f, 16), "1,2,3,4,5",
+	    "store audit list: the org's entries, oldest first");
+	TAP_IS_STR(seqs(db, b, &f, 16), "1",
+	    "store audit list: another org's are not seen");
+	f.action = "record.create";
+	TAP_IS_STR(seqs(db, a, &f, 16), "1,3", "store audit list: by action");
+	f.action = NULL;
+	f.actor = "usr_bob";
+	TAP_IS_STR(seqs(db, a, &f, 16), "2,5", "store audit list: by actor");
+	f.actor = NULL;
+	f.target = "rec_1";
+	TAP_IS_STR(seqs(db, a, &f, 16), "1,2", "store audit list: by target");
+	f.action = "record.update";
+	TAP_IS_STR(seqs(db, a, &f, 16), "2",
+	    "store audit list: target and action together");
+	f.target = NULL;
+	f.actor = "usr_bob";
+	f.after_n = 2;
+	TAP_IS_STR(seqs(db, a, &f, 16), "5",
+	    "store audit list: actor, action and after_seq together");
+	memset(&f, 0, sizeof(f));
+	f.after_n = 1;
+	TAP_IS_STR(seqs(db, a, &f, 2), "2,3",
+	    "store audit list: after_seq and max make a page");
+	f.after_n = 3;
+	TAP_IS_STR(seqs(db, a, &f, 2), "4,5", "store audit list: the next page");
+	f.after_n = 5;
+	TAP_IS_STR(seqs(db, a, &f, 2), "", "store audit list: past the end");
+	memset(&f, 0, sizeof(f));
+	f.after_n = 3;
+	TAP_SETUP(rs_store_audit_list(db, &arena, a, &f, 4, rows, &n) ==
+	    RS_OK && n == 2);
+	TAP_OK(rows[0].e.target == NULL && rows[0].e.ip != NULL &&
+	    strcmp(rows[0].e.ip, "203.0.113.9") == 0 &&
+	    strcmp(rows[0].e.detail, "{\"fields\":[\"title\"]}") == 0 &&
+	    strcmp(rows[0].e.action, "policy.put") == 0 &&
+	    rows[0].e.at == NOW_MS,
+	    "store audit list: a row's facts as appended (no target: NULL)");
+	rs_db_close(db);
+}
+
+static void
+test_store_audit_plan(void)
+{
+	struct rs_db	*db;
+	sqlite3_stmt	*st;
+	char		*plan = NULL;
+	const char	*q = "EXPLAIN QUERY PLAN SELECT seq FROM audit WHERE "
+	    "target = 'rec_1' AND seq > 5 AND seq < 100 ORDER BY seq";
+
+	db = fixture_db_open(dir, &ndb, 1);
+	TAP_SETUP(sqlite3_prepare_v2(db->h, q, -1, &st, NULL) == SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		plan = rs_arena_printf(&arena, "%s|%s", plan ? plan : "",
+		    (const char *)sqlite3_column_text(st, 3));
+	sqlite3_finalize(st);
+	TAP_HAS_STR(plan, "USING COVERING INDEX audit_target (target=? AND "
+	    "rowid>? AND rowid<?)",
+	    "store audit plan: a target filter reads its index within the "
+	    "org's range, no sort");
+	rs_db_close(db);
+}
+
+static void
+test_store_audit_triggers(void)
+{
+	struct rs_audit_entry	 e;
+	struct rs_db		*db;
+	char			 org[RS_ID_MAX];
+
+	db = fixture_db_open(dir, &ndb, 1);
+	org_bare(db, org);
+	TAP_SETUP(append(db, org, "record.create", "usr_a", "rec_1", &e) ==
+	    RS_OK);
+	TAP_OK(rs_db_exec(db, "UPDATE audit SET action = 'record.delete'") !=
+	    RS_OK, "store audit: the database refuses an UPDATE");
+	TAP_OK(rs_db_exec(db, "DELETE FROM audit") != RS_OK,
+	    "store audit: the database refuses a DELETE");
+	TAP_IS_INT(fixture_query_int(db, "SELECT count(*) FROM audit WHERE "
+	    "action = 'record.create' AND hash = ?1", e.hash), 1,
+	    "store audit: the entry is as it was");
+	rs_db_close(db);
+}
+
+/* What verify reported, one org. */
+struct seen {
+	int			 calls;
+	struct rs_admin_audit_result r[4];
+};
+
+static int
+seen_fn(const struct rs_admin_audit_result *r, void *arg)
+{
+	struct seen	*s = arg;
+
+	if (s->calls < 4)
+		s->r[s->calls] = *r;
+	s->calls++;
+	return 0;
+}
+
+static void
+test_store_audit_verify(void)
+{
+	struct rs_audit_entry	 e;
+	struct seen		 s;
+	struct rs_db		*db;
+	char			 org[RS_ID_MAX], other[RS_ID_MAX];
+	int			 i;
+
+	/* Orgs made the CLI's way have their org.create entry: seq 1. */
+	db = fixture_db_org(dir, &ndb, org);
+	TAP_SETUP(rs_admin_org_create(db, "Other", 120, other) == RS_OK);
+	for (i = 0; i < 5; i++)
+		TAP_SETUP(append(db, org, "record.create", "usr_a", "rec_1",
+		    &e) == RS_OK);
+	memset(&s, 0, sizeof(s));
+	TAP_IS_INT(rs_admin_audit_verify(db, NULL, seen_fn, &s), RS_OK,
+	    "audit verify: runs over every org");
+	TAP_OK(s.calls == 2 && strcmp(s.r[0].org, org) == 0 &&
+	    s.r[0].entries == 6 && s.r[0].broken == 0 &&
+	    s.r[1].entries == 1 && s.r[1].broken == 0,
+	    "audit verify: both chains intact, with their counts");
+	memset(&s, 0, sizeof(s));
+	TAP_IS_INT(rs_admin_audit_verify(db, "org_nobody", seen_fn, &s),
+	    RS_ERR_NOTFOUND, "audit verify: an unknown --org is NOTFOUND");
+
+	/* The tamper: on this copy the triggers are dropped. */
+	TAP_SETUP(rs_db_exec(db, "DROP TRIGGER audit_no_update") == RS_OK);
+	TAP_SETUP(rs_db_exec(db, "DROP TRIGGER audit_no_delete") == RS_OK);
+	TAP_SETUP(rs_db_exec(db, rs_arena_printf(&arena, "UPDATE audit SET "
+	    "target = 'rec_9' WHERE org_id = '%s' AND n = 4", org)) == RS_OK);
+	memset(&s, 0, sizeof(s));
+	TAP_IS_INT(rs_admin_audit_verify(db, org, seen_fn, &s), RS_OK,
+	    "audit verify: a tampered chain is verified");
+	TAP_OK(s.calls == 1 && s.r[0].broken == 4 && s.r[0].entries == 3,
+	    "audit verify: an altered fact breaks that entry, seq 4");
+	TAP_HAS_STR(s.r[0].why, "hash", "audit verify: says its hash fails");
+
+	/* Rehash it to hide the change: the next link breaks instead. */
+	TAP_SETUP(rs_db_exec(db, rs_arena_printf(&arena, "UPDATE audit SET "
+	    "target = 'rec_1' WHERE org_id = '%s' AND n = 4", org)) == RS_OK);
+	TAP_SETUP(rs_db_exec(db, rs_arena_printf(&arena, "UPDATE audit SET "
+	    "hash = '%s' WHERE org_id = '%s' AND n = 2",
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	    org)) == RS_OK);
+	memset(&s, 0, sizeof(s));
+	TAP_SETUP(rs_admin_audit_verify(db, org, seen_fn, &s) == RS_OK);
+	TAP_OK(s.r[0].broken == 2,
+	    "audit verify: a stored hash not its facts' breaks seq 2");
+	TAP_SETUP(rs_db_exec(db, rs_arena_printf(&arena, "UPDATE audit SET "
+	    "hash = prev_hash WHERE org_id = '%s' AND n = 2", org)) == RS_OK);
+
+	/* Put the true hash of 2 back from 3's link, then delete 3. */
+	TAP_SETUP(rs_db_exec(db, rs_arena_printf(&arena, "UPDATE audit SET "
+	    "hash = (SELECT prev_hash FROM audit WHERE org_id = '%s' AND "
+	    "n = 3) WHERE org_id = '%s' AND n = 2", org, org)) == RS_OK);
+	memset(&s, 0, sizeof(s));
+	TAP_SETUP(rs_admin_audit_verify(db, org, seen_fn, &s) == RS_OK);
+	TAP_OK(s.r[0].broken == 0 && s.r[0].entries == 6,
+	    "audit verify: restored, the chain is intact again");
+	TAP_SETUP(rs_db_exec(db, rs_arena_printf(&arena, "DELETE FROM audit "
+	    "WHERE org_id = '%s' AND n = 3", org)) == RS_OK);
+	memset(&s, 0, sizeof(s));
+	TAP_SETUP(rs_admin_audit_verify(db, org, seen_fn, &s) == RS_OK);
+	TAP_OK(s.r[0].broken == 3 && s.r[0].entries == 2,
+	    "audit verify: a removed entry breaks its seq, 3");
+	TAP_HAS_STR(s.r[0].why, "missing", "audit verify: says it is missing");
+	rs_db_close(db);
+}
+
+int
+main(void)
+{
+	tap_plan(39);
+	TAP_SETUP(fixture_start(dir, sizeof(dir), "rs-store-audit") == 0);
+	rs_arena_init(&arena);
+
+	test_store_audit_chain();
+	test_store_audit_orgs();
+	test_store_audit_list();
+	test_store_audit_plan();
+	test_store_audit_triggers();
+	test_store_audit_verify();
+
+	fixture_db_cleanup(dir, ndb);
+	rs_arena_free(&arena);
+	return tap_done();
+}
