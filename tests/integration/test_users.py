@@ -739,6 +739,7 @@ ROUTES = {
     ("POST", "/v1/webhooks/{id}/replay"): ADMIN,
     ("GET", "/v1/sync/queue"): WRITERS,
     ("POST", "/v1/sync/retry/{id}"): WRITERS,
+    ("GET", "/v1/audit"): ADMIN,
 }
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch",
