@@ -194,23 +194,7 @@ rs_admin_key_create(struct rs_db *db, const unsigned char apikey_subkey[32],
 struct rs_admin_revoke {
 	char	 id[RS_ID_MAX];
 	char	 org[RS_ID_MAX];
-	int	 found;
-	int	 revoked;		/* before */
 };
-
-/* A row of the key listing: stops at the key sought. */
-static int
-rs_admin_revoke_find(const struct rs_store_keyinfo *k, void *arg)
-{
-	struct rs_admin_revoke	*r = arg;
-
-	if (strcmp(k->id, r->id) != 0)
-		return 0;
-	memcpy(r->org, k->org_id, sizeof(r->org));
-	r->revoked = k->revoked_at != 0;
-	r->found = 1;
-	return -1;
-}
 
 static enum rs_txn_do
 rs_admin_revoke_change(struct rs_txn *t, void *arg)
@@ -230,6 +214,8 @@ enum rs_err
 rs_admin_key_revoke(struct rs_db *db, const char *key_id)
 {
 	struct rs_admin_revoke	 r;
+	struct rs_store_keyinfo	 k;
+	struct rs_arena		 a;
 	enum rs_err		 rc;
 
 	memset(&r, 0, sizeof(r));
@@ -237,17 +223,18 @@ rs_admin_key_revoke(struct rs_db *db, const char *key_id)
 		return RS_ERR_NOTFOUND;
 	strcpy(r.id, key_id);
 	/*
-	 * The entry goes to the key's org, which only the listing tells
-	 * (store_keys has no lookup by id): a scan, fine for a rare
-	 * operator command. A key's org never changes, so it is read before
-	 * the write lock is taken. A key revoked before is not revoked
-	 * again: idempotent, and no second entry.
+	 * The entry goes to the key's org. A key's org never changes, so it
+	 * is read before the write lock is taken. A key revoked before is
+	 * not revoked again: idempotent, and no second entry.
 	 */
-	rc = rs_admin_key_list(db, NULL, rs_admin_revoke_find, &r);
-	if (!r.found)
-		return rc == RS_OK ? RS_ERR_NOTFOUND : rc;
-	if (r.revoked)
+	rs_arena_init(&a);
+	rc = rs_store_keys_info(db, &a, key_id, &k);
+	rs_arena_free(&a);
+	if (rc != RS_OK)
+		return rc;
+	if (k.revoked_at != 0)
 		return RS_OK;
+	memcpy(r.org, k.org_id, sizeof(r.org));
 	return rs_admin_write(db, rs_admin_revoke_change, &r);
 }
 

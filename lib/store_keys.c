@@ -15,6 +15,7 @@ enum {
 	STMT_REVOKE,
 	STMT_EXISTS,
 	STMT_LIST,
+	STMT_INFO,
 	STMT__MAX
 };
 
@@ -42,6 +43,10 @@ static const char *const sql[STMT__MAX] = {
 	"JOIN users u ON u.id = k.user_id "
 	"WHERE (?1 IS NULL OR k.org_id = ?1) AND k.rowid > ?2 "
 	"ORDER BY k.rowid LIMIT ?3",
+	/* STMT_INFO: one key as the listing shows it */
+	"SELECT k.rowid, k.id, k.org_id, k.user_id, u.email, u.role, "
+	"k.created_at, k.revoked_at FROM api_keys k "
+	"JOIN users u ON u.id = k.user_id WHERE k.id = ?1",
 };
 
 enum rs_err
@@ -192,6 +197,25 @@ rs_store_keys_list(struct rs_db *db, struct rs_arena *a, const char *org,
 			break;
 	if (rc == RS_OK && *n < max && step != SQLITE_DONE)
 		rc = rs_db_err(step);
+	rs_db_done(st);
+	return rc;
+}
+
+enum rs_err
+rs_store_keys_info(struct rs_db *db, struct rs_arena *a, const char *key_id,
+    struct rs_store_keyinfo *k)
+{
+	sqlite3_stmt	*st;
+	enum rs_err	 rc;
+	int		 step;
+
+	if ((st = rs_db_stmt(db, sql[STMT_INFO])) == NULL)
+		return RS_ERR_DB;
+	sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+	if ((step = sqlite3_step(st)) == SQLITE_ROW)
+		rc = rs_store_keys_row(a, st, k);
+	else
+		rc = step == SQLITE_DONE ? RS_ERR_NOTFOUND : rs_db_err(step);
 	rs_db_done(st);
 	return rc;
 }

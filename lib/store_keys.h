@@ -82,5 +82,8 @@ struct rs_store_keyinfo {
 enum rs_err	rs_store_keys_list(struct rs_db *db, struct rs_arena *a,
 		    const char *org, int64_t after, size_t max,
 		    struct rs_store_keyinfo *out, size_t *n);
+/* Key key_id (revoked or not) into *k, its email in a; RS_ERR_NOTFOUND. */
+enum rs_err	rs_store_keys_info(struct rs_db *db, struct rs_arena *a,
+		    const char *key_id, struct rs_store_keyinfo *k);
 
 #endif /* RS_STORE_KEYS_H */

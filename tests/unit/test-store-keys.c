@@ -252,6 +252,31 @@ test_keys_revoke(void)
 	rs_db_close(db);
 }
 
+/* A key by id, live or revoked, with its org: what the CLI's revoke needs. */
+static void
+test_keys_info(void)
+{
+	struct rs_store_keyinfo	 k;
+	char			 org[RS_ID_MAX], kid[RS_ID_MAX],
+				 key[RS_APIKEY_LEN + 1], unknown[RS_ID_MAX];
+	struct rs_db		*db = db_new(org);
+
+	key_new(db, org, "bo@x.io", RS_ROLE_VIEWER, key, kid);
+	TAP_IS_INT(rs_store_keys_info(db, &arena, kid, &k), RS_OK,
+	    "keys info: a live key is found");
+	TAP_IS_STR(k.org_id, org, "keys info: its org");
+	TAP_IS_INT(k.revoked_at, 0, "keys info: live");
+	TAP_IS_INT(key_revoke(db, kid, NOW_MS + 5), RS_OK,
+	    "keys info: revoke it");
+	TAP_IS_INT(rs_store_keys_info(db, &arena, kid, &k), RS_OK,
+	    "keys info: a revoked key is still found");
+	TAP_IS_INT(k.revoked_at, NOW_MS + 5, "keys info: with its revocation");
+	rs_id_new(unknown, sizeof(unknown), "key_");
+	TAP_IS_INT(rs_store_keys_info(db, &arena, unknown, &k),
+	    RS_ERR_NOTFOUND, "keys info: an unknown key is NOTFOUND");
+	rs_db_close(db);
+}
+
 static void
 test_keys_revoke_unknown(void)
 {
@@ -352,7 +377,7 @@ test_keys_holder_mismatch(void)
 int
 main(void)
 {
-	tap_plan(43);
+	tap_plan(50);
 	TAP_SETUP(fixture_start(dir, sizeof(dir), "rs-keys") == 0);
 	TAP_SETUP(fixture_subkey(master, RS_SECRET_APIKEY, subkey) == 0);
 	rs_arena_init(&arena);
@@ -363,6 +388,7 @@ main(void)
 	test_keys_issue_store();
 	test_keys_find_wrong_hash();
 	test_keys_revoke();
+	test_keys_info();
 	test_keys_revoke_unknown();
 	test_keys_disabled_user();
 	test_keys_holder();
