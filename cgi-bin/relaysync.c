@@ -29,9 +29,12 @@ fcgi_read(void *ctx, char *buf, int n)
 	return FCGX_GetStr(buf, n, ctx);
 }
 
+/* buf NULL: send what libfcgi holds now (an event stream's frames). */
 static int
 fcgi_write(void *ctx, const char *buf, size_t n)
 {
+	if (buf == NULL)
+		return FCGX_FFlush(ctx) == 0 ? 0 : -1;
 	return FCGX_PutStr(buf, (int)n, ctx) == (int)n ? 0 : -1;
 }
 
@@ -58,7 +61,9 @@ main(void)
 	signal(SIGPIPE, SIG_IGN);
 	/* The database is opened after FCGX_Init, never before a fork. */
 	rs_app_open(&app);
+	app.stop = &stopping;
 	while (!stopping && FCGX_Accept_r(&req) >= 0) {
+		app.conn_fd = req.ipcFd;
 		rs_app_handle(&app, req.envp, fcgi_read, req.in, fcgi_write,
 		    req.out);
 		FCGX_Finish_r(&req);

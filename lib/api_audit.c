@@ -9,12 +9,17 @@
 #include "num.h"
 #include "paging.h"
 #include "reply.h"
+#include "sse.h"
 #include "store_audit.h"
 #include "valid.h"
 #include "api_audit.h"
 
 const char *const rs_api_audit_list_query[] = {
 	"action", "actor", "target", "after_seq", "limit", "cursor", NULL,
+};
+
+const char *const rs_api_audit_stream_query[] = {
+	"last_event_id", "after_seq", NULL,
 };
 
 /* The last entry number an org can have (its rowid range). */
@@ -137,4 +142,65 @@ rs_api_audit_list(struct rs_ctx *ctx)
 	    rs_api_audit_show, rs_api_audit_place)) == NULL)
 		return RS_FAIL;
 	return rs_reply_json(ctx, 200, o);
+}
+
+/* Whose entries a stream follows. */
+struct rs_api_audit_follow {
+	struct rs_db	*db;
+	const char	*org;
+};
+
+/* The stream's reader (sse.h): entries as GET /v1/audit shows them. */
+static enum rs_err
+rs_api_audit_read(void *arg, struct rs_arena *a, int64_t after, size_t max,
+    struct rs_sse_frame *out, size_t *n, int64_t *scanned)
+{
+	const struct rs_api_audit_follow *f = arg;
+	struct rs_store_audit_filter	 flt;
+	struct rs_store_audit_row	*rows;
+	struct json_object		*o;
+	const char			*s;
+	size_t				 i, got;
+	enum rs_err			 rc;
+
+	*n = 0;
+	memset(&flt, 0, sizeof(flt));
+	flt.after_n = after;
+	if ((rows = rs_arena_calloc(a, max, sizeof(*rows))) == NULL)
+		return RS_ERR_NOMEM;
+	if ((rc = rs_store_audit_list(f->db, a, f->org, &flt, max, rows,
+	    &got)) != RS_OK)
+		return rc;
+	for (i = 0; i < got; i++) {
+		if ((o = rs_api_audit_json(&rows[i].e)) == NULL)
+			return RS_ERR_NOMEM;
+		s = rs_json_compact(o);
+		out[i].data = s != NULL ? rs_arena_strdup(a, s) : NULL;
+		json_object_put(o);
+		if (out[i].data == NULL)
+			return RS_ERR_NOMEM;
+		out[i].id = rows[i].e.n;
+		out[i].event = "audit";
+		*scanned = rows[i].e.n;
+		(*n)++;
+	}
+	return RS_OK;
+}
+
+enum rs_step
+rs_api_audit_stream(struct rs_ctx *ctx)
+{
+	struct rs_api_audit_follow	*f;
+	enum rs_step			 step;
+	int64_t				 after;
+
+	if ((step = rs_sse_start(ctx, &after)) != RS_NEXT)
+		return step;
+	if ((f = rs_arena_calloc(&ctx->app->arena, 1, sizeof(*f))) == NULL)
+		return RS_FAIL;
+	f->db = ctx->app->db;
+	f->org = ctx->who.org_id;
+	if (after < 0 && rs_store_audit_last(f->db, f->org, &after) != RS_OK)
+		return RS_FAIL;
+	return rs_sse_answer(ctx, rs_api_audit_read, f, after);
 }

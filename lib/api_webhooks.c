@@ -13,6 +13,7 @@
 #include "paging.h"
 #include "reply.h"
 #include "store_jobs.h"
+#include "store_outbox.h"
 #include "store_webhooks.h"
 #include "txn.h"
 #include "valid.h"
@@ -22,17 +23,6 @@
 const char *const rs_api_webhooks_list_query[] = {
 	"limit", "cursor", NULL,
 };
-
-/* The event types an endpoint may name (CONTRACT §3, §6, §8). */
-static const char *const rs_api_webhooks_types[] = {
-	"record.created", "record.updated", "record.deleted", "record.synced",
-	"record.conflict", "user.invited", "user.activated", "policy.updated",
-	"policy.deleted", NULL,
-};
-
-#define RS_API_WEBHOOKS_TYPES	"record.created, record.updated, " \
-	"record.deleted, record.synced, record.conflict, user.invited, " \
-	"user.activated, policy.updated, policy.deleted"
 
 /*
  * w as the API shows it, with secret (its text) when not NULL: only the
@@ -87,7 +77,7 @@ rs_api_webhooks_events(struct rs_valid *v, struct json_object *body,
 {
 	struct json_object	*arr, *e;
 	const char		*s, *out;
-	size_t			 n, i, j, k;
+	size_t			 n, i, j;
 
 	if (!json_object_object_get_ex(body, "events", &arr)) {
 		if (required)
@@ -114,12 +104,9 @@ rs_api_webhooks_events(struct rs_valid *v, struct json_object *body,
 			    "member");
 			return NULL;
 		}
-		for (k = 0; rs_api_webhooks_types[k] != NULL; k++)
-			if (strcmp(s, rs_api_webhooks_types[k]) == 0)
-				break;
-		if (rs_api_webhooks_types[k] == NULL) {
+		if (!rs_store_outbox_type_known(s)) {
 			rs_valid_add(v, "events", "\"%.64s\" is not an event "
-			    "type; use " RS_API_WEBHOOKS_TYPES ", or \"*\"", s);
+			    "type; use " RS_STORE_OUTBOX_TYPES ", or \"*\"", s);
 			return NULL;
 		}
 		for (j = 0; j < i; j++)

@@ -26,6 +26,7 @@ rs_app_open(struct rs_app *app)
 
 	memset(app, 0, sizeof(*app));
 	app->schema_logged = -1;
+	app->conn_fd = -1;
 	rs_arena_init(&app->arena);
 	app->state = RS_ERR_INVAL;
 	if (sodium_init() < 0) {
@@ -323,7 +324,10 @@ rs_app_head(struct rs_ctx *ctx)
 {
 	char	 len[32];
 
-	if (ctx->req.method != RS_METHOD_HEAD || ctx->resp.body == NULL)
+	if (ctx->req.method != RS_METHOD_HEAD)
+		return;
+	rs_resp_finish(&ctx->resp);	/* a stream's headers, no stream */
+	if (ctx->resp.body == NULL)
 		return;
 	if (ctx->resp.status != 204) {
 		snprintf(len, sizeof(len), "%zu", ctx->resp.bodylen);
@@ -360,6 +364,7 @@ rs_app_handle(struct rs_app *app, char *const *envp, rs_http_reader rd,
 	if (step != RS_ANSWERED || ctx.resp.status == 0) {
 		/* RS_NEXT here would be a handler that forgot to answer. */
 		rs_db_reset(app->db);
+		rs_resp_finish(&ctx.resp);
 		rs_resp_init(&ctx.resp);
 		if (rs_reply_problem(&ctx, RS_PROB_INTERNAL,
 		    "the request failed; it changed nothing") != RS_ANSWERED)
@@ -371,6 +376,7 @@ rs_app_handle(struct rs_app *app, char *const *envp, rs_http_reader rd,
 	rs_app_head(&ctx);
 	if (rs_resp_write(&ctx.resp, wr, wrctx) != 0)
 		rs_log_info("client went away before the answer was sent");
+	rs_resp_finish(&ctx.resp);
 	json_object_put(ctx.body);
 	rs_db_reset(app->db);
 	rs_arena_reset(&app->arena);

@@ -119,6 +119,32 @@ rs_config_proxies(struct rs_config *cfg, char *err, size_t errsz)
 	return 0;
 }
 
+/* The event streams' settings (limits.h has why the bounds are these). */
+static int
+rs_config_streams(struct rs_config *cfg, char *err, size_t errsz)
+{
+	long long	 v;
+
+	if (rs_config_getnum("RELAYSYNC_STREAM_LIFETIME", 1,
+	    RS_STREAM_LIFETIME_MAX, RS_STREAM_LIFETIME_DEFAULT, &v, err, errsz))
+		return -1;
+	cfg->stream_lifetime = (int)v;
+	if (rs_config_getnum("RELAYSYNC_STREAM_HEARTBEAT", 1,
+	    RS_STREAM_HEARTBEAT_MAX, RS_STREAM_HEARTBEAT_DEFAULT, &v, err,
+	    errsz))
+		return -1;
+	cfg->stream_heartbeat = (int)v;
+	if (rs_config_getnum("RELAYSYNC_STREAMS", 0, RS_STREAMS_MAX,
+	    RS_STREAMS_DEFAULT, &v, err, errsz))
+		return -1;
+	cfg->streams_max = (int)v;
+	if (rs_config_getnum("RELAYSYNC_STREAMS_PER_ORG", 1, RS_STREAMS_MAX,
+	    RS_STREAMS_PER_ORG_DEFAULT, &v, err, errsz))
+		return -1;
+	cfg->streams_per_org = (int)v;
+	return 0;
+}
+
 int
 rs_config_load(struct rs_config *cfg, char *err, size_t errsz)
 {
@@ -146,7 +172,8 @@ rs_config_load(struct rs_config *cfg, char *err, size_t errsz)
 	    RS_TOMBSTONE_DAYS_DEFAULT, &v, err, errsz))
 		return -1;
 	cfg->tombstone_days = (int)v;
-	if (rs_config_proxies(cfg, err, errsz) != 0)
+	if (rs_config_streams(cfg, err, errsz) != 0 ||
+	    rs_config_proxies(cfg, err, errsz) != 0)
 		return -1;
 	/* NORMAL survives application crashes; FULL also power loss. */
 	s = rs_config_str("RELAYSYNC_SYNCHRONOUS", "normal");

@@ -25,6 +25,11 @@ struct rs_config {
 	long		 max_requests;	/* RELAYSYNC_MAX_REQUESTS, 0: no limit */
 	int		 webhook_allow_private; /* RELAYSYNC_WEBHOOK_ALLOW_PRIVATE */
 	int		 tombstone_days; /* RELAYSYNC_TOMBSTONE_DAYS */
+	/* Event streams (sse.h): seconds, and how many may be open. */
+	int		 stream_lifetime; /* RELAYSYNC_STREAM_LIFETIME */
+	int		 stream_heartbeat; /* RELAYSYNC_STREAM_HEARTBEAT */
+	int		 streams_max;	/* RELAYSYNC_STREAMS, the whole pool */
+	int		 streams_per_org; /* RELAYSYNC_STREAMS_PER_ORG */
 	struct rs_ip	 trusted[RS_MAX_TRUSTED_PROXIES];
 	size_t		 ntrusted;	/* RELAYSYNC_TRUSTED_PROXIES */
 };

@@ -11,6 +11,7 @@
 #ifndef RS_CTX_H
 #define RS_CTX_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,6 +66,11 @@ struct rs_app {
 	struct rs_policy_set *policies;	/* compiled, per org (policy_set.h) */
 	struct rs_arena	 arena;		/* reset after every request */
 	long		 served;
+	/* Set (by a signal) when the process should stop: a stream ends. */
+	const volatile sig_atomic_t *stop;
+	/* The web server's connection for the request in hand, or -1: a
+	 * stream watches it to end as soon as the server hangs up. */
+	int		 conn_fd;
 	int		 schema_logged;	/* the mismatch last logged, or -1 */
 };
 

@@ -67,6 +67,24 @@
 
 #define RS_BUSY_TIMEOUT_MS	5000		/* waiting for a SQLite writer */
 
+/*
+ * Event streams (sse.h). A stream must write something at least every
+ * heartbeat seconds, below mod_fcgid's 40 s idle-read timeout, and end
+ * before its 300 s busy timeout kills it; each holds one pool process, so
+ * the pool's streams are capped (RELAYSYNC_STREAMS, 0: no streams).
+ */
+#define RS_STREAM_LIFETIME_DEFAULT 55		/* s */
+#define RS_STREAM_LIFETIME_MAX	280
+#define RS_STREAM_HEARTBEAT_DEFAULT 15		/* s */
+#define RS_STREAM_HEARTBEAT_MAX	35
+#define RS_STREAMS_DEFAULT	2		/* the whole pool's: below
+						 * the smallest pool (4) */
+#define RS_STREAMS_PER_ORG_DEFAULT 2
+#define RS_STREAMS_MAX		1000
+#define RS_STREAM_POLL_MS	500		/* new rows within 2 s */
+#define RS_STREAM_BATCH		100		/* rows read per poll */
+#define RS_STREAM_RETRY_AFTER	"5"		/* s, on 429 and 503 */
+
 /* Rowids of records and events: the org's number << 40 | a count within
  * the org (sql/0004), so one org's rows are one range, in order. */
 #define RS_ORG_ROW_BITS		40

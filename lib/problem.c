@@ -36,6 +36,7 @@ static const struct {
 	{ "invalid_webhook_url", "Invalid webhook URL", 400 },
 	{ "webhook_limit_reached", "Webhook limit reached", 409 },
 	{ "job_not_retryable", "Job not retryable", 409 },
+	{ "too_many_streams", "Too many streams", 429 },
 	{ "request_timeout", "Request timeout", 408 },
 	{ "length_required", "Length required", 411 },
 	{ "uri_too_long", "URI too long", 414 },

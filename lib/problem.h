@@ -36,6 +36,7 @@ enum rs_problem {
 	RS_PROB_INVALID_WEBHOOK_URL,	/* a webhook URL netguard.h refuses */
 	RS_PROB_WEBHOOK_LIMIT,		/* an org's endpoints are all used */
 	RS_PROB_JOB_NOT_RETRYABLE,	/* a succeeded or running job */
+	RS_PROB_TOO_MANY_STREAMS,	/* the org's event streams, 429 */
 	RS_PROB_REQUEST_TIMEOUT,	/* the web server's own errors */
 	RS_PROB_LENGTH_REQUIRED,
 	RS_PROB_URI_TOO_LONG,

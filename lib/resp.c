@@ -100,7 +100,18 @@ rs_resp_write(const struct rs_resp *r, rs_resp_writer w, void *ctx)
 	}
 	if (w(ctx, "\r\n", 2))
 		return -1;
+	if (r->stream.run != NULL)
+		return w(ctx, NULL, 0) != 0 ? -1 :
+		    r->stream.run(r->stream.arg, w, ctx);
 	if (r->body != NULL && r->bodylen > 0 && r->status != 204)
 		return w(ctx, r->body, r->bodylen);
 	return 0;
+}
+
+void
+rs_resp_finish(struct rs_resp *r)
+{
+	if (r->stream.done != NULL)
+		r->stream.done(r->stream.arg);
+	memset(&r->stream, 0, sizeof(r->stream));
 }

@@ -4,6 +4,7 @@
 #include "router.h"
 #include "api_audit.h"
 #include "api_auth.h"
+#include "api_events.h"
 #include "api_ops.h"
 #include "api_policies.h"
 #include "api_queue.h"
@@ -75,6 +76,10 @@ static const struct rs_route rs_routes[] = {
 	    rs_api_queue_retry },
 	{ RS_METHOD_GET, "/v1/audit", ADMIN, 0, rs_api_audit_list_query,
 	    rs_api_audit_list },
+	{ RS_METHOD_GET, "/v1/audit/stream", ADMIN, 0,
+	    rs_api_audit_stream_query, rs_api_audit_stream },
+	{ RS_METHOD_GET, "/v1/events/stream", ANY, 0,
+	    rs_api_events_stream_query, rs_api_events_stream },
 	{ RS_METHOD__MAX, NULL, 0, 0, NULL, NULL },
 };
 

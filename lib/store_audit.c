@@ -219,6 +219,15 @@ rs_store_audit_list(struct rs_db *db, struct rs_arena *a, const char *org,
 }
 
 enum rs_err
+rs_store_audit_last(struct rs_db *db, const char *org, int64_t *n)
+{
+	char	 hash[RS_AUDIT_HASH_HEX + 1];
+	int64_t	 num;
+
+	return rs_store_audit_head(db, org, &num, n, hash);
+}
+
+enum rs_err
 rs_store_audit_org_num(struct rs_db *db, const char *org, int64_t *num)
 {
 	sqlite3_stmt	*st;

@@ -52,6 +52,9 @@ enum rs_err	rs_store_audit_append(struct rs_db *db, struct rs_audit_entry *e);
 enum rs_err	rs_store_audit_list(struct rs_db *db, struct rs_arena *a,
 		    const char *org, const struct rs_store_audit_filter *f,
 		    size_t max, struct rs_store_audit_row *out, size_t *n);
+/* The seq of org's last entry (0 before the first), or RS_ERR_NOTFOUND. */
+enum rs_err	rs_store_audit_last(struct rs_db *db, const char *org,
+		    int64_t *n);
 /* The org's number (its rows' range), or RS_ERR_NOTFOUND. */
 enum rs_err	rs_store_audit_org_num(struct rs_db *db, const char *org,
 		    int64_t *num);

@@ -20,6 +20,30 @@ static const char sql_range[] =
 	"not_before FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq "
 	"LIMIT ?3";
 
+static const char sql_follow[] =
+	"SELECT seq, type, payload FROM events "
+	"WHERE seq > (SELECT (num << " RS_STR(RS_ORG_ROW_BITS) ") + ?2 "
+	"FROM orgs WHERE id = ?1) "
+	"AND seq < (SELECT (num + 1) << " RS_STR(RS_ORG_ROW_BITS) " "
+	"FROM orgs WHERE id = ?1) ORDER BY seq LIMIT ?3";
+
+const char *const rs_store_outbox_types[] = {
+	"record.created", "record.updated", "record.deleted", "record.synced",
+	"record.conflict", "user.invited", "user.activated", "policy.updated",
+	"policy.deleted", NULL,
+};
+
+int
+rs_store_outbox_type_known(const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; rs_store_outbox_types[i] != NULL; i++)
+		if (strcmp(s, rs_store_outbox_types[i]) == 0)
+			return 1;
+	return 0;
+}
+
 enum rs_err
 rs_store_outbox_event(struct rs_arena *a, struct rs_store_outbox_event *ev,
     const char *org, const char *type, const char *record_id,
@@ -113,6 +137,38 @@ rs_store_outbox_range(struct rs_db *db, struct rs_arena *a, int64_t after,
 	while (*n < max && (step = sqlite3_step(st)) == SQLITE_ROW)
 		if ((rc = rs_store_outbox_row(a, st, &out[(*n)++])) != RS_OK)
 			break;
+	if (rc == RS_OK && step != SQLITE_DONE && step != SQLITE_ROW)
+		rc = rs_db_err(step);
+	rs_db_done(st);
+	return rc;
+}
+
+enum rs_err
+rs_store_outbox_follow(struct rs_db *db, struct rs_arena *a, const char *org,
+    int64_t after_n, size_t max, struct rs_store_outbox_follow *out,
+    size_t *n)
+{
+	sqlite3_stmt	*st;
+	enum rs_err	 rc = RS_OK;
+	int		 step = SQLITE_DONE;
+
+	*n = 0;
+	if ((st = rs_db_stmt(db, sql_follow)) == NULL)
+		return RS_ERR_DB;
+	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, after_n);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	while (*n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		out[*n].n = sqlite3_column_int64(st, 0) &
+		    ((1LL << RS_ORG_ROW_BITS) - 1);
+		out[*n].type = rs_db_column_dup(st, 1, a);
+		out[*n].payload = rs_db_column_dup(st, 2, a);
+		if (out[*n].type == NULL || out[*n].payload == NULL) {
+			rc = RS_ERR_NOMEM;
+			break;
+		}
+		(*n)++;
+	}
 	if (rc == RS_OK && step != SQLITE_DONE && step != SQLITE_ROW)
 		rc = rs_db_err(step);
 	rs_db_done(st);

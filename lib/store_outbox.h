@@ -20,6 +20,16 @@ struct json_object;
 struct rs_arena;
 struct rs_db;
 
+/* Every event type there is (CONTRACT §3, §6, §8), NULL-ended, and
+ * the same as one line of text for error messages. */
+extern const char *const rs_store_outbox_types[];
+#define RS_STORE_OUTBOX_TYPES	"record.created, record.updated, " \
+	"record.deleted, record.synced, record.conflict, user.invited, " \
+	"user.activated, policy.updated, policy.deleted"
+
+/* 1 when s names an event type, else 0. */
+int		rs_store_outbox_type_known(const char *s);
+
 struct rs_store_outbox_event {
 	int64_t		 seq;			/* rowid, store_orgseq.h */
 	char		 id[RS_ID_MAX];		/* evt_... */
@@ -56,4 +66,20 @@ enum rs_err	rs_store_outbox_put(struct rs_db *db, const char *org,
 enum rs_err	rs_store_outbox_range(struct rs_db *db, struct rs_arena *a,
 		    int64_t after, int64_t upto, size_t max,
 		    struct rs_store_outbox_event *out, size_t *n);
+
+/* An event as the event stream shows it. */
+struct rs_store_outbox_follow {
+	int64_t		 n;		/* its number within the org */
+	const char	*type;		/* in the arena */
+	const char	*payload;	/* in the arena */
+};
+
+/*
+ * Up to max of org's events numbered after after_n, in order, into out
+ * (*n of them), strings in a. RS_ERR_NOTFOUND for an unknown org is not
+ * told apart: it has no events.
+ */
+enum rs_err	rs_store_outbox_follow(struct rs_db *db, struct rs_arena *a,
+		    const char *org, int64_t after_n, size_t max,
+		    struct rs_store_outbox_follow *out, size_t *n);
 #endif /* RS_STORE_OUTBOX_H */

@@ -91,6 +91,15 @@ def test(name, last=False):
     return register
 
 
+_TEARDOWN = []
+
+
+def at_teardown(func):
+    """Call FUNC() when the run ends (before its server stops), e.g. to
+    stop a side server that several tests share."""
+    _TEARDOWN.append(func)
+
+
 def selected_tests(substring=None):
     chosen = [t for t in _TESTS if not substring or substring in t.name]
     return [t for t in chosen if not t.last] + [t for t in chosen if t.last]
@@ -327,6 +336,318 @@ def free_port():
 
 
 # --------------------------------------------------------------------------
+# Event streams (text/event-stream): a raw streaming GET, read with timeouts
+# --------------------------------------------------------------------------
+
+class SSEFrame:
+    """One event-stream block (the lines up to a blank line): LINES as
+    sent, T the monotonic time the block's blank line arrived. id, event,
+    data (data lines joined by \\n), retry: the last value of each field
+    (None when absent); comments: the text after ':' of comment lines."""
+
+    def __init__(self, lines, t):
+        self.lines = list(lines)
+        self.t = t
+        self.id = self.event = self.data = self.retry = None
+        self.comments = []
+        data = []
+        for line in self.lines:
+            if line.startswith(":"):
+                self.comments.append(line[1:].lstrip(" "))
+                continue
+            name, _, value = line.partition(":")
+            if value.startswith(" "):
+                value = value[1:]
+            if name == "data":
+                data.append(value)
+            elif name in ("id", "event", "retry"):
+                setattr(self, name, value)
+        if data:
+            self.data = "\n".join(data)
+
+    def is_heartbeat(self):
+        return self.lines == [": heartbeat"]
+
+    def is_retry(self):
+        """A place block: `retry: 1000` and the stream's `id:`, no event,
+        no data (what a stream sends first and last)."""
+        return (self.retry == "1000" and self.event is None
+                and self.data is None and not self.comments
+                and all(l == "retry: 1000" or l.startswith("id: ")
+                        for l in self.lines))
+
+    def json(self):
+        """data as JSON; a Failure when it is not."""
+        try:
+            return json.loads(self.data or "")
+        except ValueError as e:
+            raise Failure("event data is not JSON (%s): %r" % (e, self.data))
+
+    def __repr__(self):
+        return "SSEFrame(%r)" % (self.lines,)
+
+
+class SSEStream:
+    """A GET on a fresh connection to 127.0.0.1:PORT whose answer is read
+    as it arrives: status, headers (Headers), then the body's lines with
+    their arrival times (chunked, Content-Length or close-delimited bodies
+    are all decoded). Every wait has a deadline; nothing here blocks past
+    it. A non-200 answer is read whole by open_stream."""
+
+    def __init__(self, port, path, headers=None, token=None,
+                 timeout=HTTP_TIMEOUT, source=None):
+        self.port = port
+        self.path = path
+        self.req_headers = request_headers(None, headers, token)
+        self.status = None
+        self.headers = Headers([])
+        self.body = b""          # decoded body so far
+        self.ended = False       # the answer's end was read
+        self.eof = False         # the server closed the connection
+        self.opened_at = None    # monotonic time the head was complete
+        self.ended_at = None
+        self._raw = b""          # transport bytes not decoded yet
+        self._text = b""         # decoded bytes not yet split into lines
+        self._lines = []         # (line, time) not yet taken
+        self._frame = []         # lines of the frame being assembled
+        self._chunked = False
+        self._left = None        # bytes of a Content-Length body still due
+        deadline = time.monotonic() + timeout
+        self.sock = None
+        req = ["GET %s HTTP/1.1" % path, "Host: 127.0.0.1:%d" % port]
+        have = {k.lower() for k in self.req_headers}
+        if "accept" not in have:
+            req.append("Accept: text/event-stream")
+        req += ["%s: %s" % kv for kv in self.req_headers.items()]
+        try:
+            self.sock = socket.create_connection(
+                ("127.0.0.1", port), timeout=timeout,
+                source_address=(source, 0) if source else None)
+            self.sock.sendall(("\r\n".join(req) + "\r\n\r\n").encode("utf-8"))
+            self._read_head(deadline)
+        except OSError as e:
+            self.close()
+            raise Failure("GET %s: no HTTP answer: %s: %s"
+                          % (path, type(e).__name__, e), self.response())
+        except Failure:
+            self.close()
+            raise
+
+    # -- transport ------------------------------------------------------
+    def _recv(self, deadline):
+        """One recv, waiting at most until DEADLINE: True when bytes (or
+        the connection's end) came, False at the deadline."""
+        if self.eof:
+            return False
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([self.sock], [], [], left)[0]:
+            return False
+        try:
+            data = self.sock.recv(65536)
+        except (ConnectionResetError, BrokenPipeError):
+            data = b""
+        now = time.monotonic()
+        if not data:
+            self.eof = True
+        self._raw += data
+        if self.status is not None:
+            self._decode(now)
+        return True
+
+    def _read_head(self, deadline):
+        while b"\r\n\r\n" not in self._raw:
+            if not self._recv(deadline):
+                raise Failure("GET %s: no complete answer head within the "
+                              "deadline (got %r)" % (self.path, self._raw[:200]),
+                              self.response())
+            if self.eof and b"\r\n\r\n" not in self._raw:
+                raise Failure("GET %s: connection closed before the answer "
+                              "head (got %r)" % (self.path, self._raw[:200]),
+                              self.response())
+        head, self._raw = self._raw.split(b"\r\n\r\n", 1)
+        lines = head.decode("iso-8859-1").split("\r\n")
+        parts = lines[0].split(" ", 2)
+        self.status = int(parts[1])
+        pairs = []
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            pairs.append((name.strip(), value.strip()))
+        self.headers = Headers(pairs)
+        self.opened_at = time.monotonic()
+        te = (self.headers.get("Transfer-Encoding") or "").lower()
+        self._chunked = "chunked" in te
+        if not self._chunked and self.headers.get("Content-Length"):
+            self._left = int(self.headers.get("Content-Length"))
+        self._decode(self.opened_at)
+
+    def _decode(self, now):
+        """Moves what _raw holds of the body into body/_text/_lines."""
+        out = b""
+        while not self.ended:
+            if self._chunked:
+                if b"\r\n" not in self._raw:
+                    break
+                size_line, rest = self._raw.split(b"\r\n", 1)
+                try:
+                    size = int(size_line.split(b";")[0].strip(), 16)
+                except ValueError:
+                    raise Failure("GET %s: bad chunk size line %r"
+                                  % (self.path, size_line), self.response())
+                if size == 0:
+                    # the last chunk, then trailers up to a blank line
+                    if rest.startswith(b"\r\n") or b"\r\n\r\n" in rest:
+                        self.ended = True
+                        self._raw = b""
+                    break
+                if len(rest) < size + 2:
+                    break
+                out += rest[:size]
+                self._raw = rest[size + 2:]
+            elif self._left is not None:
+                take = self._raw[:self._left]
+                out += take
+                self._raw = self._raw[len(take):]
+                self._left -= len(take)
+                if self._left == 0:
+                    self.ended = True
+                break
+            else:
+                out += self._raw
+                self._raw = b""
+                if self.eof:
+                    self.ended = True
+                break
+        if self.eof and not self.ended:
+            self.ended = True    # cut short: what came is all there is
+        if self.ended and self.ended_at is None:
+            self.ended_at = now
+        if out:
+            self.body += out
+            self._text += out
+            while b"\n" in self._text:
+                line, self._text = self._text.split(b"\n", 1)
+                if line.endswith(b"\r"):
+                    line = line[:-1]
+                self._lines.append((line.decode("utf-8", "replace"), now))
+
+    # -- what tests use -------------------------------------------------
+    def read_all(self, timeout):
+        """Reads until the answer ends or TIMEOUT passes: True when it
+        ended."""
+        deadline = time.monotonic() + timeout
+        while not self.ended and self._recv(deadline):
+            pass
+        return self.ended
+
+    def next_line(self, timeout):
+        """The next body line and its arrival time, or None when TIMEOUT
+        passes (or the answer ended) first."""
+        deadline = time.monotonic() + timeout
+        while not self._lines:
+            if self.ended or not self._recv(deadline):
+                return None
+        return self._lines.pop(0)
+
+    def next_frame(self, timeout):
+        """The next event-stream block (SSEFrame), or None when TIMEOUT
+        passes (or the answer ends) before its blank line."""
+        deadline = time.monotonic() + timeout
+        while True:
+            got = self.next_line(max(0.0, deadline - time.monotonic()))
+            if got is None:
+                return None
+            line, t = got
+            if line == "":
+                if self._frame:
+                    frame, self._frame = SSEFrame(self._frame, t), []
+                    return frame
+                continue
+            self._frame.append(line)
+
+    def frames(self, timeout):
+        """Every block that arrives within TIMEOUT (or until the end)."""
+        out, deadline = [], time.monotonic() + timeout
+        while True:
+            f = self.next_frame(max(0.0, deadline - time.monotonic()))
+            if f is None:
+                return out
+            out.append(f)
+
+    def response(self):
+        """The exchange so far as a Response (for diagnostics and
+        expect_problem)."""
+        return Response("GET", self.path, self.req_headers, None,
+                        self.status, self.headers, self.body)
+
+    def close(self):
+        try:
+            if self.sock is not None:
+                self.sock.close()
+        except OSError:
+            pass
+
+    def abort(self):
+        """Closes the connection abruptly (a RST, as a client that dies)."""
+        try:
+            if self.sock is not None:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                     struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def open_stream(port, path, token=None, headers=None, timeout=HTTP_TIMEOUT,
+                source=None):
+    """GET PATH as an event stream -> SSEStream with its head read; a
+    non-200 answer is read whole (its body in .body, .response() for
+    expect_problem) and its connection closed."""
+    s = SSEStream(port, path, headers, token, timeout, source)
+    if s.status != 200:
+        s.read_all(timeout)
+        s.close()
+    return s
+
+
+def stream_slot_holders(db):
+    """Process ids holding a flock on a file under "<DB>-streams/" (the
+    event streams' slot files, STREAMS.md), from /proc/locks: one per open
+    stream. Read-only: it takes no lock itself."""
+    top = db + "-streams"
+    inodes = set()
+    for root, dirs, files in os.walk(top):
+        for name in files:
+            try:
+                inodes.add(os.stat(os.path.join(root, name)).st_ino)
+            except OSError:
+                pass
+    holders = set()
+    try:
+        with open("/proc/locks") as f:
+            for line in f:
+                parts = line.split()
+                if "->" in parts:
+                    continue   # a waiter, not a holder
+                if len(parts) < 6 or parts[1] != "FLOCK":
+                    continue
+                try:
+                    ino = int(parts[5].split(":")[2])
+                except (IndexError, ValueError):
+                    continue
+                if ino in inodes:
+                    holders.add(int(parts[4]))
+    except OSError:
+        pass
+    return holders
+
+
+# --------------------------------------------------------------------------
 # Tokens (format in tests/integration/README.md)
 # --------------------------------------------------------------------------
 
@@ -516,16 +837,29 @@ class Server:
     name = "?"
 
     def __init__(self, ws, port, fcgi=None, extra=(), form="server",
-                 defines=(), app_env=None):
+                 defines=(), app_env=None, streams=False, procs=None):
         """FCGI: the program to run (default: the prefix's); EXTRA: config
         lines added after the includes (to override a setting); FORM
         (Apache): "server" includes relaysync.conf at server level,
         "vhost" inside a <VirtualHost>; DEFINES (Apache): (name, value)
         pairs Defined before the includes; APP_ENV: changes to the
         program's environment over the run's APP_ENV (a value of None
-        removes a name)."""
+        removes a name). STREAMS (Apache): also listen on stream_port
+        (a free port), served by a <VirtualHost> that Defines
+        RELAYSYNC_STREAMING around its Include of relaysync.conf (the
+        event streams' unbuffered vhost); lighttpd streams on its one
+        port, so there stream_port is port. buffered_port: where streams
+        run in buffered mode (Apache: port, whose vhost keeps mod_fcgid's
+        buffer; lighttpd with STREAMS: a second listener that sets
+        RELAYSYNC_STREAM=buffered with mod_setenv, as a site behind a
+        buffering proxy would). PROCS (lighttpd): max-procs (default
+        POOL_SIZE)."""
         self.ws = ws
         self.port = port
+        self.streams = streams
+        self.stream_port = None
+        self.buffered_port = None
+        self.procs = procs or POOL_SIZE
         self.proc = None
         self.output = ws.path(self.name + ".out")
         self.fcgi = fcgi or os.path.join(ws.prefix,
@@ -588,6 +922,12 @@ class Server:
 class Lighttpd(Server):
     name = "lighttpd"
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stream_port = self.port   # one port: the include scopes it
+        if self.streams:
+            self.buffered_port = free_port()
+
     def config_path(self):
         return self.ws.path("lighttpd.conf")
 
@@ -619,7 +959,9 @@ class Lighttpd(Server):
             'var.relaysync_db := "%s"' % ws.db,
             'var.relaysync_secret_file := "%s"' % ws.secret_file,
             'var.relaysync_socket := "%s"' % ws.path("fcgi.sock"),
-            "var.relaysync_procs := %d" % POOL_SIZE,
+            "var.relaysync_procs := %d" % self.procs,
+        ]
+        lines += [
             'include "%s"' % os.path.join(conf, "relaysync.conf"),
         ]
         # The optional mod_magnet include (lighttpd-modules-lua, which
@@ -627,12 +969,25 @@ class Lighttpd(Server):
         if os.path.exists(LIGHTTPD_MAGNET):
             lines.append('include "%s"'
                          % os.path.join(conf, "relaysync-magnet.conf"))
+        if self.buffered_port:
+            lines += ['server.modules += ( "mod_setenv" )',
+                      '$SERVER["socket"] == "127.0.0.1:%d" {'
+                      % self.buffered_port,
+                      '    setenv.add-environment = ( "RELAYSYNC_STREAM" '
+                      '=> "buffered" )',
+                      '}']
         lines += self.extra
         write_file(self.config_path(), "\n".join(lines) + "\n")
 
 
 class Apache(Server):
     name = "apache"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.buffered_port = self.port
+        if self.streams:
+            self.stream_port = free_port()
 
     def config_path(self):
         return self.ws.path("apache.conf")
@@ -652,6 +1007,8 @@ class Apache(Server):
                  "LogLevel warn",
                  "Listen 127.0.0.1:%d" % self.port,
                  "ServerName 127.0.0.1"]
+        if self.stream_port:
+            lines.append("Listen 127.0.0.1:%d" % self.stream_port)
         for mod in ("mpm_event", "authz_core", "alias", "mime", "env",
                     "fcgid", "headers", "unique_id", "reqtimeout"):
             lines.append('LoadModule %s_module "%s/mod_%s.so"'
@@ -694,6 +1051,16 @@ class Apache(Server):
             lines.append("</VirtualHost>")
         else:
             lines += api
+        # The event streams' vhost: relaysync.conf with RELAYSYNC_STREAMING
+        # Defined (no output buffer there), in either form.
+        if self.stream_port:
+            lines.append("<VirtualHost 127.0.0.1:%d>" % self.stream_port)
+            lines += ["    ServerName 127.0.0.1",
+                      '    DocumentRoot "%s"' % ws.www,
+                      "    Define RELAYSYNC_STREAMING"]
+            lines += ["    " + l for l in api]
+            lines += ["    UnDefine RELAYSYNC_STREAMING",
+                      "</VirtualHost>"]
         lines += self.extra
         write_file(self.config_path(), "\n".join(lines) + "\n")
 
@@ -802,6 +1169,7 @@ class Context:
         self.server = SERVERS[self.server_name](
             self.workspace, self.port, form=APACHE_FORM,
             defines=[("RELAYSYNC_MAX_CONN_PER_IP", RUN_MAX_CONN_PER_IP)])
+        self.stream_port = self.server.stream_port
         self.logs = LogWatch(self.server.log_files())
         self.server.start()
         self.wait_healthy()
@@ -837,6 +1205,11 @@ class Context:
                          % (START_TIMEOUT, last))
 
     def teardown(self):
+        while _TEARDOWN:   # what tests started (side servers), newest first
+            try:
+                _TEARDOWN.pop()()
+            except Exception as e:  # noqa: the run's server still stops
+                print("# teardown: %s: %s" % (type(e).__name__, e))
         if self.server:
             self.server.stop()
         if os.environ.get("KEEP") == "1":

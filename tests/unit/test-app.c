@@ -32,6 +32,7 @@
 #include "problem.h"
 #include "role.h"
 #include "secret.h"
+#include "slot.h"
 #include "fixture.h"
 #include "tap.h"
 
@@ -1618,6 +1619,51 @@ static const struct tcase queue_state_cases[] = {
 	    NULL },
 };
 
+/* Event streams' refusals: roles, where they start, types, unknown query. */
+static const struct tcase stream_cases[] = {
+	{ __LINE__, "audit stream: a viewer may not", "GET", "/v1/audit/stream",
+	    VWR, NULL, NULL, NULL,
+	    403, "forbidden", { NULL }, { NULL }, NULL },
+	{ __LINE__, "audit stream: no token", "GET", "/v1/audit/stream",
+	    NULL, NULL, NULL, NULL,
+	    401, "unauthorized", { NULL }, { NULL }, NULL },
+	{ __LINE__, "audit stream: Last-Event-ID not a number", "GET",
+	    "/v1/audit/stream", ADM, "Last-Event-ID: abc", NULL, NULL,
+	    400, "invalid_request", { "!Retry-After" },
+	    { "detail~Last-Event-ID" }, NULL },
+	{ __LINE__, "audit stream: the header wins over a good query", "GET",
+	    "/v1/audit/stream?after_seq=1", ADM, "Last-Event-ID: -1", NULL,
+	    NULL,
+	    400, "invalid_request", { NULL }, { "detail~Last-Event-ID" },
+	    NULL },
+	{ __LINE__, "audit stream: after_seq negative", "GET",
+	    "/v1/audit/stream?after_seq=-1", ADM, NULL, NULL, NULL,
+	    400, "invalid_request", { NULL }, { "detail~after_seq" }, NULL },
+	{ __LINE__, "audit stream: last_event_id past 2^40", "GET",
+	    "/v1/audit/stream?last_event_id=1099511627776", ADM, NULL, NULL,
+	    NULL,
+	    400, "invalid_request", { NULL }, { "detail~last_event_id" },
+	    NULL },
+	{ __LINE__, "audit stream: unknown parameter", "GET",
+	    "/v1/audit/stream?types=record.created", ADM, NULL, NULL, NULL,
+	    400, "invalid_request", { NULL }, { "detail~types" }, NULL },
+	{ __LINE__, "event stream: unknown type", "GET",
+	    "/v1/events/stream?types=record.created,record.bogus", VWR, NULL,
+	    NULL, NULL,
+	    400, "invalid_request", { NULL }, { "detail~record.bogus" },
+	    NULL },
+	{ __LINE__, "event stream: an empty type", "GET",
+	    "/v1/events/stream?types=record.created,", VWR, NULL, NULL, NULL,
+	    400, "invalid_request", { NULL }, { "detail~not an event type" },
+	    NULL },
+	{ __LINE__, "event stream: no token", "GET", "/v1/events/stream",
+	    NULL, NULL, NULL, NULL,
+	    401, "unauthorized", { NULL }, { NULL }, NULL },
+	{ __LINE__, "event stream: POST", "POST", "/v1/events/stream",
+	    VWR, NULL, JSON, "{}",
+	    405, "method_not_allowed", { "Allow=GET, HEAD" }, { NULL }, NULL },
+};
+
 /* A process that cannot read its secret: every routed request is 503. */
 static const struct tcase broken_cases[] = {
 	{ __LINE__, "no secret: health", "GET", "/v1/health", NULL, NULL,
@@ -1742,6 +1788,7 @@ struct answer {
 	}			 h[MAXRESPHDR];
 	struct json_object	*json;	/* the body parsed, or NULL */
 	size_t			 body_read; /* request body bytes read */
+	int			 flushes; /* writes with no bytes (streams) */
 };
 
 struct reqbody {
@@ -1770,6 +1817,10 @@ answer_write(void *ctx, const char *buf, size_t n)
 	char		*p;
 	size_t		 cap;
 
+	if (buf == NULL) {		/* a flush */
+		a->flushes++;
+		return 0;
+	}
 	if (a->len + n + 1 > a->cap) {
 		cap = a->cap ? a->cap : 4096;
 		while (cap < a->len + n + 1)
@@ -2223,6 +2274,127 @@ run_table(struct rs_app *app, const struct tcase *t, size_t n)
 }
 
 #define NELEM(t)	(sizeof(t) / sizeof((t)[0]))
+
+/* ---- event streams: answers that run ------------------------------------ */
+
+#define STREAM_CHECKS	(9 + 3 + 3 + 4 + 2)
+
+/* GET uri as auth in buffered mode (it ends once it has sent something). */
+static void
+stream_call(struct rs_app *app, const char *uri, const char *auth,
+    struct answer *a)
+{
+	char	 au[TPLSZ];
+
+	expand(auth, au, sizeof(au));
+	call(app, "GET", uri, au, "$RELAYSYNC_STREAM: buffered", NULL, NULL, a);
+}
+
+/* Is every "event: " line of body the event type? */
+static int
+stream_only(const char *body, const char *type)
+{
+	const char	*p;
+	size_t		 n = strlen(type);
+	int		 seen = 0;
+
+	for (p = body; (p = strstr(p, "\nevent: ")) != NULL; p += 8) {
+		if (strncmp(p + 8, type, n) != 0 || p[8 + n] != '\n')
+			return 0;
+		seen++;
+	}
+	return seen > 0;
+}
+
+static void
+stream_checks(struct rs_app *app, const char *dbpath)
+{
+	struct rs_slot	 held[2];
+	struct answer	 a;
+	char		 dir[256];
+	size_t		 blen;
+
+	/* The audit stream from the start: the org's first entries. */
+	stream_call(app, "/v1/audit/stream?after_seq=0", ADM, &a);
+	blen = a.body ? strlen(a.body) : 0;
+	TAP_IS_INT(a.status, 200, "stream: audit from the start, 200");
+	TAP_IS_STR(answer_header(&a, "Content-Type"), "text/event-stream",
+	    "stream: text/event-stream");
+	TAP_OK(answer_header(&a, "Content-Length") == NULL,
+	    "stream: no Content-Length");
+	TAP_IS_STR(answer_header(&a, "X-Accel-Buffering"), "no",
+	    "stream: X-Accel-Buffering: no");
+	TAP_IS_STR(answer_header(&a, "Cache-Control"), "no-store",
+	    "stream: Cache-Control: no-store");
+	TAP_OK(a.body && strncmp(a.body, "retry: 1000\nid: 0\n\nid: 1\n"
+	    "event: audit\ndata: {\"seq\":1,", 53) == 0,
+	    "stream: retry, then entry 1 as GET /v1/audit shows it");
+	TAP_OK(blen > 13 && strcmp(a.body + blen - 13, "retry: 1000\n\n") == 0 &&
+	    strstr(a.body, "\nid: 1\nretry: 1000\n\n") == NULL,
+	    "stream: ends with its place and retry");
+	TAP_OK(stream_only(a.body ? a.body : "", "audit"),
+	    "stream: every frame an audit entry");
+	TAP_OK(a.flushes >= 2, "stream: flushed as it went");
+	answer_free(&a);
+
+	/* Events of one type, for a viewer. */
+	stream_call(app, "/v1/events/stream?after_seq=0&types=record.updated",
+	    VWR, &a);
+	TAP_IS_INT(a.status, 200, "stream: events for a viewer, 200");
+	TAP_OK(a.body && strstr(a.body, "\nid: ") != NULL &&
+	    strstr(a.body, "data: {\"id\":\"evt_") != NULL,
+	    "stream: events with their webhook body");
+	TAP_OK(stream_only(a.body ? a.body : "", "record.updated"),
+	    "stream: only the type asked for");
+	answer_free(&a);
+
+	/* HEAD: the headers, and no stream is run. */
+	call(app, "HEAD", "/v1/audit/stream", NULL, NULL, NULL, NULL, &a);
+	TAP_IS_INT(a.status, 401, "stream: HEAD without a token is 401");
+	answer_free(&a);
+	{
+		char	 au[TPLSZ];
+
+		expand(ADM, au, sizeof(au));
+		call(app, "HEAD", "/v1/audit/stream", au, NULL, NULL, NULL,
+		    &a);
+	}
+	TAP_IS_INT(a.status, 200, "stream: HEAD is 200");
+	TAP_OK(a.bodylen == 0 && a.flushes == 0, "stream: HEAD runs no "
+	    "stream");
+	answer_free(&a);
+
+	/* Caps: what other processes hold, taken here. */
+	snprintf(dir, sizeof(dir), "%s-streams", dbpath);
+	rs_slot_init(&held[0]);
+	rs_slot_init(&held[1]);
+	TAP_SETUP(rs_slot_take(&held[0], dir, var_get("orga"), 2) == RS_OK);
+	TAP_SETUP(rs_slot_take(&held[1], dir, var_get("orga"), 2) == RS_OK);
+	stream_call(app, "/v1/events/stream", VWR, &a);
+	TAP_IS_INT(a.status, 429, "stream: the org's 2 places held: 429");
+	TAP_OK(answer_header(&a, "Retry-After") != NULL && a.json != NULL &&
+	    strcmp(json_object_get_string(json_object_object_get(a.json,
+	    "code")), "too_many_streams") == 0,
+	    "stream: too_many_streams with Retry-After");
+	answer_free(&a);
+	stream_call(app, "/v1/audit/stream?after_seq=0", ORGB, &a);
+	TAP_IS_INT(a.status, 200, "stream: another org still streams");
+	answer_free(&a);
+	call(app, "GET", "/v1/records", NULL, NULL, NULL, NULL, &a);
+	TAP_IS_INT(a.status, 401, "stream: and ordinary requests go on");
+	answer_free(&a);
+	rs_slot_release(&held[0]);
+	rs_slot_release(&held[1]);
+	TAP_SETUP(rs_slot_take(&held[0], dir, "pool", 2) == RS_OK);
+	TAP_SETUP(rs_slot_take(&held[1], dir, "pool", 2) == RS_OK);
+	stream_call(app, "/v1/audit/stream", ADM, &a);
+	TAP_IS_INT(a.status, 503, "stream: the pool's 2 places held: 503");
+	TAP_OK(answer_header(&a, "Retry-After") != NULL,
+	    "stream: with Retry-After");
+	answer_free(&a);
+	rs_slot_release(&held[0]);
+	rs_slot_release(&held[1]);
+}
 
 /* ---- setup ------------------------------------------------------------- */
 
@@ -2812,7 +2984,8 @@ main(void)
 	    table_checks(queue_state_cases, NELEM(queue_state_cases)) +
 	    table_checks(throttle_cases, NELEM(throttle_cases)) +
 	    table_checks(broken_cases, NELEM(broken_cases)) +
-	    AUDIT_CHECKS);
+	    AUDIT_CHECKS +
+	    table_checks(stream_cases, NELEM(stream_cases)) + STREAM_CHECKS);
 
 	fixture_start(dir, sizeof(dir), "test-app");
 	snprintf(secret, sizeof(secret), "%s/secret.key", dir);
@@ -2864,6 +3037,8 @@ main(void)
 	run_table(&app, queue_state_cases, NELEM(queue_state_cases));
 	run_table(&app, throttle_cases, NELEM(throttle_cases));
 	audit_checks(&app, dbpath, secret);
+	run_table(&app, stream_cases, NELEM(stream_cases));
+	stream_checks(&app, dbpath);
 
 	/* A second process whose secret is missing answers 503. */
 	TAP_SETUP(setenv("RELAYSYNC_SECRET_FILE", missing, 1) == 0);
