@@ -13,6 +13,7 @@
 #include "json.h"
 #include "log.h"
 #include "relay.h"
+#include "store_audit.h"
 #include "store_idem.h"
 #include "store_jobs.h"
 #include "store_orgseq.h"
@@ -599,4 +600,32 @@ rs_relay_purge(struct rs_db *db, const struct rs_relay_purge_cfg *c,
 			t->purged += n;
 		} while (n == RS_RELAY_PURGE_BATCH);
 	return RS_OK;
+}
+
+/* Audit entries added to the target lookup per write transaction. */
+#define RS_RELAY_INDEX_BATCH	2000
+
+enum rs_err
+rs_relay_index(struct rs_db *db, int64_t deadline, struct rs_relay_tally *t)
+{
+	enum rs_err	 rc;
+	int64_t		 num = 0;
+	size_t		 n;
+
+	while ((rc = rs_store_audit_org_next(db, num, &num)) == RS_OK)
+		do {
+			if (deadline != 0 && rs_clock_now_ms() >= deadline)
+				return RS_OK;
+			if ((rc = rs_db_begin(db)) != RS_OK)
+				return rc;
+			if ((rc = rs_store_audit_index(db, num,
+			    RS_RELAY_INDEX_BATCH, &n)) != RS_OK) {
+				rs_db_rollback(db);
+				return rc;
+			}
+			if ((rc = rs_db_commit(db)) != RS_OK)
+				return rc;
+			t->indexed += n;
+		} while (n == RS_RELAY_INDEX_BATCH);
+	return rc == RS_ERR_NOTFOUND ? RS_OK : rc;
 }

@@ -79,7 +79,17 @@ struct rs_relay_tally {
 	size_t		 expired;		/* leases that ran out on the
 						 * last attempt: dead */
 	size_t		 purged;		/* rows of every kind */
+	size_t		 indexed;		/* audit entries added to the
+						 * target lookup */
 };
+
+/*
+ * Adds every org's audit entries not in the target lookup yet
+ * (store_audit.h), a batch of one org per short write transaction, until
+ * none is left or deadline (ms, 0: none) passes. Adds to t->indexed.
+ */
+enum rs_err	rs_relay_index(struct rs_db *db, int64_t deadline,
+		    struct rs_relay_tally *t);
 
 /* What the purge keeps. */
 struct rs_relay_purge_cfg {

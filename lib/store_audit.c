@@ -16,6 +16,8 @@ enum {
 	STMT_LIST_ACTION,
 	STMT_LIST_ACTOR,
 	STMT_LIST_TARGET,
+	STMT_ORG_NEXT,
+	STMT_INDEX,
 	STMT__MAX
 };
 
@@ -56,8 +58,35 @@ static const char *const sql[STMT__MAX] = {
 	LIST("action = ?3 AND "),
 	/* STMT_LIST_ACTOR */
 	LIST("actor_id = ?4 AND "),
-	/* STMT_LIST_TARGET */
-	LIST("target = ?5 AND "),
+	/*
+	 * STMT_LIST_TARGET: the org's entries of target ?5 that
+	 * audit_targets holds (up to its last row in the org's range, the
+	 * worker's place), then those past it, read from the log itself.
+	 */
+	"WITH r(lo, hi) AS (SELECT (num << 40) + ?2, (num + 1) << 40 "
+	"FROM orgs WHERE id = ?1), "
+	"w(done) AS (SELECT coalesce((SELECT max(t.seq) FROM audit_targets t "
+	"WHERE t.seq > r.lo AND t.seq < r.hi), r.lo) FROM r) "
+	"SELECT " ACOLS " FROM audit WHERE seq IN (SELECT t.seq FROM r, w, "
+	"audit_targets t WHERE t.target = ?5 AND t.seq > r.lo "
+	"AND t.seq <= w.done) "
+	"AND (?3 IS NULL OR action = ?3) AND (?4 IS NULL OR actor_id = ?4) "
+	"UNION ALL "
+	"SELECT " ACOLS " FROM audit WHERE "
+	"seq > (SELECT max(r.lo, w.done) FROM r, w) "
+	"AND seq < (SELECT hi FROM r) AND target = ?5 "
+	"AND (?3 IS NULL OR action = ?3) AND (?4 IS NULL OR actor_id = ?4) "
+	"ORDER BY seq LIMIT ?6",
+	/* STMT_ORG_NEXT: the next org's number after ?1. */
+	"SELECT num FROM orgs WHERE num > ?1 ORDER BY num LIMIT 1",
+	/*
+	 * STMT_INDEX: up to ?2 entries of org number ?1 past the last one
+	 * audit_targets holds, in order (so its last row stays the place).
+	 */
+	"INSERT INTO audit_targets (seq, target) SELECT seq, target FROM audit "
+	"WHERE seq > (SELECT coalesce(max(seq), ?1 << 40) FROM audit_targets "
+	"WHERE seq >= ?1 << 40 AND seq < (?1 + 1) << 40) "
+	"AND seq < (?1 + 1) << 40 ORDER BY seq LIMIT ?2",
 };
 
 /* Binds text s to parameter i, or NULL. */
@@ -242,4 +271,38 @@ rs_store_audit_org_num(struct rs_db *db, const char *org, int64_t *num)
 	if (step != SQLITE_ROW)
 		return step == SQLITE_DONE ? RS_ERR_NOTFOUND : rs_db_err(step);
 	return RS_OK;
+}
+
+enum rs_err
+rs_store_audit_org_next(struct rs_db *db, int64_t after, int64_t *num)
+{
+	sqlite3_stmt	*st;
+	int		 step;
+
+	if ((st = rs_db_stmt(db, sql[STMT_ORG_NEXT])) == NULL)
+		return RS_ERR_DB;
+	sqlite3_bind_int64(st, 1, after);
+	if ((step = sqlite3_step(st)) == SQLITE_ROW)
+		*num = sqlite3_column_int64(st, 0);
+	rs_db_done(st);
+	if (step != SQLITE_ROW)
+		return step == SQLITE_DONE ? RS_ERR_NOTFOUND : rs_db_err(step);
+	return RS_OK;
+}
+
+enum rs_err
+rs_store_audit_index(struct rs_db *db, int64_t num, size_t max, size_t *n)
+{
+	sqlite3_stmt	*st;
+	int		 step;
+
+	*n = 0;
+	if ((st = rs_db_stmt(db, sql[STMT_INDEX])) == NULL)
+		return RS_ERR_DB;
+	sqlite3_bind_int64(st, 1, num);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	if ((step = sqlite3_step(st)) == SQLITE_DONE)
+		*n = (size_t)sqlite3_changes(sqlite3_db_handle(st));
+	rs_db_done(st);
+	return step == SQLITE_DONE ? RS_OK : rs_db_err(step);
 }

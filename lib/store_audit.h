@@ -6,7 +6,10 @@
  * the org's rowid range (num << RS_ORG_ROW_BITS | n), so the chain's head
  * is the range's last row: one probe, no second copy to keep in step.
  * Writers take turns on the one write lock (db.h), which is what
- * serialises them on each org's head. A store never sees a request; the
+ * serialises them on each org's head. The lookup by target is kept off
+ * that path: audit_targets (sql/0010) is filled in afterwards, in
+ * batches (rs_store_audit_index, run by the worker), and a list by
+ * target reads it as far as it goes and the log itself past that. A store never sees a request; the
  * strings of the entries it reads live in the arena given.
  */
 #ifndef RS_STORE_AUDIT_H
@@ -55,6 +58,17 @@ enum rs_err	rs_store_audit_list(struct rs_db *db, struct rs_arena *a,
 /* The seq of org's last entry (0 before the first), or RS_ERR_NOTFOUND. */
 enum rs_err	rs_store_audit_last(struct rs_db *db, const char *org,
 		    int64_t *n);
+/* The number of the first org numbered after after: RS_OK and *num,
+ * or RS_ERR_NOTFOUND past the last. */
+enum rs_err	rs_store_audit_org_next(struct rs_db *db, int64_t after,
+		    int64_t *num);
+/*
+ * Inside a write transaction: adds up to max of org number num's
+ * entries, the first not there yet, to the target lookup; *n of them
+ * (fewer than max: it has all of them now).
+ */
+enum rs_err	rs_store_audit_index(struct rs_db *db, int64_t num, size_t max,
+		    size_t *n);
 /* The org's number (its rows' range), or RS_ERR_NOTFOUND. */
 enum rs_err	rs_store_audit_org_num(struct rs_db *db, const char *org,
 		    int64_t *num);

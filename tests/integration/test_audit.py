@@ -768,6 +768,48 @@ def cli_and_token_entries(ctx):
 # GET /v1/audit
 # ==========================================================================
 
+@atest("the lookup by target: the same answer before the worker fills it "
+       "in (read from the log) and after it did, with an entry written "
+       "since; the worker adds every entry, each once")
+def target_lookup(ctx):
+    o = Org(ctx, "aud-target")
+    rec = expect_json(ctx.call("POST", "/v1/records",
+                               {"title": "t0", "type": "aud"}, token=o.tok),
+                      201)
+    causal = rec["causal"]
+    for i in range(3):
+        got = expect_json(ctx.call("PATCH", "/v1/records/" + rec["id"],
+                                   {"title": "t%d" % (i + 1),
+                                    "causal": causal}, token=o.tok), 200)
+        causal = got["causal"]
+    want = [e["seq"] for e in o.entries() if e.get("target") == rec["id"]]
+    expect_equal(len(want), 4, "the record's entries")
+    for params in ({}, {"after_seq": want[1]}):
+        got = [e["seq"] for e in o.entries(target=rec["id"], **params)]
+        expect_equal(got, [s for s in want if s > params.get("after_seq", 0)],
+                     "by target %r, before the worker" % params)
+    rc, out, err, _ = ctx.worker(["--once"])
+    expect(rc == 0, "relaysync-worker --once: exit %d: %s%s" % (rc, out, err))
+    rows, _ = db_run(ctx, "SELECT count(*) FROM audit WHERE seq NOT IN "
+                     "(SELECT seq FROM audit_targets)")
+    expect_equal(rows[0][0], 0, "entries the worker left out of the lookup")
+    rows, _ = db_run(ctx, "SELECT count(*) - count(DISTINCT seq) FROM "
+                     "audit_targets")
+    expect_equal(rows[0][0], 0, "entries in the lookup twice")
+    # one more after the worker: part from the lookup, part from the log
+    expect_json(ctx.call("PATCH", "/v1/records/" + rec["id"],
+                         {"title": "t9", "causal": causal}, token=o.tok), 200)
+    want = [e["seq"] for e in o.entries() if e.get("target") == rec["id"]]
+    expect_equal(len(want), 5, "the record's entries, one more")
+    for params in ({}, {"after_seq": want[2]}, {"limit": 2}):
+        body, _ = audit_page(ctx, o.tok, dict(params, target=rec["id"]))
+        got = [e["seq"] for e in body["data"]]
+        lo = params.get("after_seq", 0)
+        expect_equal(got, [s for s in want if s > lo][:params.get("limit",
+                                                                    50)],
+                     "by target %r, after the worker" % params)
+
+
 @atest("GET /v1/audit filters by action, actor, target and after_seq (alone "
        "and together), pages oldest first with the cursor, shows only the "
        "caller's org, is admin only, and refuses bad parameters")

@@ -870,10 +870,36 @@ test_relay_purge(void)
 	rs_db_close(db);
 }
 
+static void
+test_relay_index(void)
+{
+	struct rs_relay_tally	 t;
+	struct rs_db		*db;
+	char			 org[RS_ID_MAX], other[RS_ID_MAX];
+	int64_t			 n;
+
+	db = db_new(org);
+	TAP_SETUP(rs_admin_org_create(db, "Other", 120, other) == RS_OK);
+	n = q(db, "SELECT count(*) FROM audit", NULL);
+	TAP_SETUP(n >= 2);
+	memset(&t, 0, sizeof(t));
+	TAP_IS_INT(rs_relay_index(db, NOW_MS, &t), RS_OK,
+	    "test_relay_index: a deadline passed already");
+	TAP_IS_INT(t.indexed, 0, "test_relay_index: then nothing is done");
+	TAP_IS_INT(rs_relay_index(db, 0, &t), RS_OK, "test_relay_index: run");
+	TAP_IS_INT(t.indexed * 1000 + q(db, "SELECT count(*) FROM "
+	    "audit_targets", NULL), n * 1000 + n,
+	    "test_relay_index: every org's entries, each once");
+	memset(&t, 0, sizeof(t));
+	TAP_IS_INT(rs_relay_index(db, 0, &t) == RS_OK && t.indexed == 0, 1,
+	    "test_relay_index: again, nothing left");
+	rs_db_close(db);
+}
+
 int
 main(void)
 {
-	tap_plan(95);
+	tap_plan(95 + 5);
 	TAP_SETUP(fixture_start(dir, sizeof(dir), "rs-relay") == 0);
 	TAP_SETUP(fixture_subkey(master, RS_SECRET_WEBHOOK, sealkey) == 0);
 	randombytes_buf(hookkey, sizeof(hookkey));
@@ -892,6 +918,7 @@ main(void)
 	test_relay_settle_schedule();
 	test_relay_release();
 	test_relay_purge();
+	test_relay_index();
 
 	fixture_db_cleanup(dir, ndb);
 	rs_arena_free(&arena);

@@ -224,8 +224,8 @@ test_store_audit_plan(void)
 	struct rs_db	*db;
 	sqlite3_stmt	*st;
 	char		*plan = NULL;
-	const char	*q = "EXPLAIN QUERY PLAN SELECT seq FROM audit WHERE "
-	    "target = 'rec_1' AND seq > 5 AND seq < 100 ORDER BY seq";
+	const char	*q = "EXPLAIN QUERY PLAN SELECT seq FROM audit_targets "
+	    "WHERE target = 'rec_1' AND seq > 5 AND seq < 100 ORDER BY seq";
 
 	db = fixture_db_open(dir, &ndb, 1);
 	TAP_SETUP(sqlite3_prepare_v2(db->h, q, -1, &st, NULL) == SQLITE_OK);
@@ -233,10 +233,89 @@ test_store_audit_plan(void)
 		plan = rs_arena_printf(&arena, "%s|%s", plan ? plan : "",
 		    (const char *)sqlite3_column_text(st, 3));
 	sqlite3_finalize(st);
-	TAP_HAS_STR(plan, "USING COVERING INDEX audit_target (target=? AND "
-	    "rowid>? AND rowid<?)",
-	    "store audit plan: a target filter reads its index within the "
+	TAP_HAS_STR(plan, "USING COVERING INDEX audit_targets_target "
+	    "(target=? AND rowid>? AND rowid<?)",
+	    "store audit plan: the target lookup reads its index within the "
 	    "org's range, no sort");
+	/* An append writes one B-tree: the log's own, nothing else. */
+	TAP_IS_INT(fixture_query_int(db, "SELECT count(*) FROM sqlite_master "
+	    "WHERE type = 'index' AND tbl_name = ?1", "audit"), 0,
+	    "store audit plan: the log itself has no index to keep up");
+	rs_db_close(db);
+}
+
+/* Org number num's target lookup brought up to date, max at a time. */
+static size_t
+index_org(struct rs_db *db, int64_t num, size_t max)
+{
+	size_t	 n = 0;
+
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_SETUP(rs_store_audit_index(db, num, max, &n) == RS_OK);
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
+	return n;
+}
+
+static void
+test_store_audit_index(void)
+{
+	struct rs_store_audit_filter	 f;
+	struct rs_audit_entry		 e;
+	struct rs_db			*db;
+	char				 a[RS_ID_MAX], b[RS_ID_MAX];
+	int64_t				 na, nb, num;
+
+	db = fixture_db_open(dir, &ndb, 1);
+	org_bare(db, a);
+	org_bare(db, b);
+	na = org_num(db, a);
+	nb = org_num(db, b);
+	/* a: 1 rec_1, 2 rec_1, 3 none, 4 rec_2, 5 rec_2, 6 rec_1; b: 1 rec_1 */
+	TAP_SETUP(append(db, a, "record.create", "usr_ann", "rec_1", &e) == 0);
+	TAP_SETUP(append(db, a, "record.update", "usr_bob", "rec_1", &e) == 0);
+	TAP_SETUP(append(db, a, "policy.put", "usr_ann", NULL, &e) == 0);
+	TAP_SETUP(append(db, a, "record.create", "usr_ann", "rec_2", &e) == 0);
+	TAP_SETUP(append(db, a, "record.update", "usr_ann", "rec_2", &e) == 0);
+	TAP_SETUP(append(db, a, "record.update", "usr_bob", "rec_1", &e) == 0);
+	TAP_SETUP(append(db, b, "record.create", "usr_ann", "rec_1", &e) == 0);
+	memset(&f, 0, sizeof(f));
+	f.target = "rec_1";
+	TAP_IS_STR(seqs(db, a, &f, 16), "1,2,6",
+	    "store audit index: nothing indexed, the log itself is read");
+	TAP_IS_INT(index_org(db, na, 3), 3,
+	    "store audit index: a batch of an org's first entries");
+	TAP_IS_STR(seqs(db, a, &f, 16), "1,2,6",
+	    "store audit index: half indexed, the lookup and the rest agree");
+	f.after_n = 1;
+	TAP_IS_STR(seqs(db, a, &f, 16), "2,6",
+	    "store audit index: after_seq inside the indexed part");
+	f.after_n = 4;
+	TAP_IS_STR(seqs(db, a, &f, 16), "6",
+	    "store audit index: after_seq past the indexed part");
+	f.after_n = 0;
+	TAP_IS_STR(seqs(db, a, &f, 1), "1", "store audit index: max holds");
+	f.action = "record.update";
+	TAP_IS_STR(seqs(db, a, &f, 16), "2,6",
+	    "store audit index: other filters apply on both parts");
+	f.action = NULL;
+	TAP_IS_INT(index_org(db, na, 3), 3, "store audit index: the next "
+	    "batch goes on from the last row");
+	TAP_IS_INT(index_org(db, na, 3), 0, "store audit index: then nothing "
+	    "is left (an entry with no target counts too)");
+	TAP_IS_STR(seqs(db, a, &f, 16), "1,2,6",
+	    "store audit index: all indexed, the same answer");
+	TAP_SETUP(append(db, a, "record.delete", "usr_ann", "rec_1", &e) == 0);
+	TAP_IS_STR(seqs(db, a, &f, 16), "1,2,6,7",
+	    "store audit index: an entry appended since is found too");
+	TAP_IS_STR(seqs(db, b, &f, 16), "1",
+	    "store audit index: another org's entries, not indexed, found");
+	TAP_IS_INT(fixture_query_int(db, "SELECT count(*) FROM audit_targets "
+	    "WHERE seq >> 40 = (SELECT num FROM orgs WHERE id = ?1)", b), 0,
+	    "store audit index: and indexing one org leaves another alone");
+	TAP_IS_INT(rs_store_audit_org_next(db, 0, &num) == RS_OK &&
+	    num == (na < nb ? na : nb), 1, "store audit index: the first org");
+	TAP_IS_INT(rs_store_audit_org_next(db, na > nb ? na : nb, &num),
+	    RS_ERR_NOTFOUND, "store audit index: none after the last");
 	rs_db_close(db);
 }
 
@@ -351,7 +430,7 @@ test_store_audit_verify(void)
 int
 main(void)
 {
-	tap_plan(39);
+	tap_plan(39 + 1 + 15);
 	TAP_SETUP(fixture_start(dir, sizeof(dir), "rs-store-audit") == 0);
 	rs_arena_init(&arena);
 
@@ -359,6 +438,7 @@ main(void)
 	test_store_audit_orgs();
 	test_store_audit_list();
 	test_store_audit_plan();
+	test_store_audit_index();
 	test_store_audit_triggers();
 	test_store_audit_verify();
 
