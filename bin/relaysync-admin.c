@@ -22,7 +22,7 @@
 #include "json.h"
 
 #define EXIT_USAGE	2
-#define MAX_POS		1	/* positional arguments of any command */
+#define MAX_POS		2	/* positional arguments of any command */
 #define PATH_BUF	4096
 
 /* Every option of every command; a command admits some of them. */
@@ -71,6 +71,7 @@ static int	run_init(const struct rs_config *, const struct args *);
 static int	run_migrate(const struct rs_config *, const struct args *);
 static int	run_org_create(const struct rs_config *, const struct args *);
 static int	run_org_list(const struct rs_config *, const struct args *);
+static int	run_org_rate(const struct rs_config *, const struct args *);
 static int	run_key_create(const struct rs_config *, const struct args *);
 static int	run_key_list(const struct rs_config *, const struct args *);
 static int	run_key_revoke(const struct rs_config *, const struct args *);
@@ -97,6 +98,12 @@ static const struct cmd cmds[] = {
 	  "  --json          print {\"org_id\",\"name\",\"rate_limit\"}\n"
 	  "                  instead\n",
 	  O(OPT_RATE) | O(OPT_JSON), 0, 1, 1, "NAME", run_org_create },
+	{ "org set-rate-limit", "ORG N [--json]",
+	  "  Sets ORG's rate limit to N requests per second (1 to 1000000;\n"
+	  "  the bucket holds N, refilled over one second). Every process\n"
+	  "  applies it to the org's next request.\n"
+	  "  --json  print {\"org_id\",\"rate_limit\"}\n",
+	  O(OPT_JSON), 0, 2, 2, "ORG N", run_org_rate },
 	{ "org list", "[--json]",
 	  "  Lists the orgs, oldest first: a table with a header row (ID,\n"
 	  "  CREATED, RATE, USERS, KEYS (live), NAME).\n"
@@ -530,6 +537,39 @@ run_org_create(const struct rs_config *cfg, const struct args *a)
 		printf("%s\n", id);
 	else {
 		printf("{\"org_id\":\"%s\",\"name\":", id);
+		put_json_str(a->pos[0]);
+		printf(",\"rate_limit\":%lld}\n", limit);
+	}
+	return flush_out();
+}
+
+static int
+run_org_rate(const struct rs_config *cfg, const struct args *a)
+{
+	struct rs_db	*db;
+	long long	 limit;
+	const char	*errstr;
+	enum rs_err	 rc;
+
+	limit = rs_num_parse(a->pos[1], 1, RS_RATE_LIMIT_MAX, &errstr);
+	if (errstr != NULL) {
+		fprintf(stderr, "relaysync-admin: N must be a number from 1 to "
+		    "%d\n", RS_RATE_LIMIT_MAX);
+		return EXIT_USAGE;
+	}
+	if ((db = open_current(cfg)) == NULL)
+		return 1;
+	rc = rs_admin_org_set_rate(db, a->pos[0], (int)limit);
+	rs_db_close(db);
+	if (rc == RS_ERR_NOTFOUND || rc == RS_ERR_INVAL) {
+		fprintf(stderr, "relaysync-admin: no org %s (see org list)\n",
+		    a->pos[0]);
+		return 1;
+	}
+	if (rc != RS_OK)
+		return fail("org set-rate-limit", rc);
+	if (a->opt[OPT_JSON] != NULL) {
+		printf("{\"org_id\":");
 		put_json_str(a->pos[0]);
 		printf(",\"rate_limit\":%lld}\n", limit);
 	}

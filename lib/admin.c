@@ -93,6 +93,44 @@ rs_admin_org_create(struct rs_db *db, const char *name, int rate_limit,
 	return rs_admin_write(db, rs_admin_org_change, &o);
 }
 
+struct rs_admin_rate {
+	const char	*org;
+	int		 rate_limit;
+};
+
+static enum rs_txn_do
+rs_admin_rate_change(struct rs_txn *t, void *arg)
+{
+	struct rs_admin_rate	*r = arg;
+	struct json_object	*d;
+
+	if ((t->err = rs_store_orgs_set_rate(t->db, r->org,
+	    r->rate_limit)) != RS_OK)
+		return RS_TXN_FAILED;
+	if ((d = json_object_new_object()) == NULL ||
+	    rs_json_add_int(d, "rate_limit", r->rate_limit) != 0) {
+		json_object_put(d);
+		t->err = RS_ERR_NOMEM;
+		return RS_TXN_FAILED;
+	}
+	snprintf(t->org, sizeof(t->org), "%s", r->org);
+	t->audit.action = "org.rate_limit";
+	t->audit.target = r->org;
+	t->audit.detail = d;
+	return RS_TXN_COMMIT;
+}
+
+enum rs_err
+rs_admin_org_set_rate(struct rs_db *db, const char *org, int rate_limit)
+{
+	struct rs_admin_rate	 r = { org, rate_limit };
+
+	if (org == NULL || strlen(org) >= RS_ID_MAX || rate_limit < 1 ||
+	    rate_limit > RS_RATE_LIMIT_MAX)
+		return RS_ERR_INVAL;
+	return rs_admin_write(db, rs_admin_rate_change, &r);
+}
+
 struct rs_admin_key {
 	const unsigned char	*subkey;
 	const char		*org;

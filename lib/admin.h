@@ -36,6 +36,13 @@ struct rs_admin_stats {
 enum rs_err	rs_admin_org_create(struct rs_db *db, const char *name,
 		    int rate_limit, char id[RS_ID_MAX]);
 /*
+ * Sets org's rate limit (requests/s); every process applies it to the
+ * org's next request. RS_ERR_NOTFOUND: no such org; RS_ERR_INVAL: a
+ * limit out of 1..RS_RATE_LIMIT_MAX.
+ */
+enum rs_err	rs_admin_org_set_rate(struct rs_db *db, const char *org,
+		    int rate_limit);
+/*
  * Creates an API key for email in org (creating the user, active, with
  * role, when new). RS_ERR_NOTFOUND: no such org; RS_ERR_EXISTS: the user
  * exists with another role; RS_ERR_INVAL: bad email or role.

@@ -1,9 +1,9 @@
 /*
  * app.h: the request pipeline, for the programs only (cgi-bin/, tests).
  * One FastCGI process's state is a struct rs_app (ctx.h); each request
- * runs parse -> request id -> route -> service state -> bearer and role
- * gate -> query and body checks -> caller's bookkeeping -> handler ->
- * answer -> reset. Every step returns enum rs_step.
+ * runs parse -> request id -> route -> service state -> bearer, rate
+ * limit and role gate -> query and body checks -> caller's bookkeeping
+ * -> handler -> answer -> reset. Every step returns enum rs_step.
  *
  * Nothing below the pipeline includes this header (scripts/test checks):
  * handlers see struct rs_ctx and answer through reply.h.

@@ -84,6 +84,7 @@ rs_auth_bearer(struct rs_ctx *ctx)
 	ctx->who.email = who.email;
 	ctx->who.role = who.role;
 	ctx->who.last_sync_at = who.last_sync_at;
+	ctx->who.rate_limit = who.rate_limit;
 	memcpy(ctx->who.org_id, t.org_id, sizeof(t.org_id));
 	memcpy(ctx->who.user_id, t.user_id, sizeof(t.user_id));
 	memcpy(ctx->who.key_id, t.key_id, sizeof(t.key_id));

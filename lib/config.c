@@ -119,6 +119,28 @@ rs_config_proxies(struct rs_config *cfg, char *err, size_t errsz)
 	return 0;
 }
 
+/*
+ * Setting name, one of two words (any case): *out 0 for no, 1 for yes;
+ * unset, def. 0, or -1 with the reason in err.
+ */
+static int
+rs_config_either(const char *name, const char *no, const char *yes, int def,
+    int *out, char *err, size_t errsz)
+{
+	const char	*s = rs_config_str(name, def ? yes : no);
+
+	if (strcasecmp(s, no) == 0)
+		*out = 0;
+	else if (strcasecmp(s, yes) == 0)
+		*out = 1;
+	else {
+		snprintf(err, errsz, "%s must be \"%s\" or \"%s\"", name, no,
+		    yes);
+		return -1;
+	}
+	return 0;
+}
+
 /* The event streams' settings (limits.h has why the bounds are these). */
 static int
 rs_config_streams(struct rs_config *cfg, char *err, size_t errsz)
@@ -149,7 +171,6 @@ int
 rs_config_load(struct rs_config *cfg, char *err, size_t errsz)
 {
 	long long	 v;
-	const char	*s;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->db_path = rs_config_str("RELAYSYNC_DB",
@@ -175,16 +196,12 @@ rs_config_load(struct rs_config *cfg, char *err, size_t errsz)
 	if (rs_config_streams(cfg, err, errsz) != 0 ||
 	    rs_config_proxies(cfg, err, errsz) != 0)
 		return -1;
-	/* NORMAL survives application crashes; FULL also power loss. */
-	s = rs_config_str("RELAYSYNC_SYNCHRONOUS", "normal");
-	if (strcasecmp(s, "normal") == 0)
-		cfg->sync_full = 0;
-	else if (strcasecmp(s, "full") == 0)
-		cfg->sync_full = 1;
-	else {
-		snprintf(err, errsz,
-		    "RELAYSYNC_SYNCHRONOUS must be \"normal\" or \"full\"");
+	if (rs_config_either("RELAYSYNC_RATE_LIMITS", "off", "on", 1,
+	    &cfg->rate_limits, err, errsz) != 0)
 		return -1;
-	}
+	/* NORMAL survives application crashes; FULL also power loss. */
+	if (rs_config_either("RELAYSYNC_SYNCHRONOUS", "normal", "full", 0,
+	    &cfg->sync_full, err, errsz) != 0)
+		return -1;
 	return 0;
 }

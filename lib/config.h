@@ -30,6 +30,7 @@ struct rs_config {
 	int		 stream_heartbeat; /* RELAYSYNC_STREAM_HEARTBEAT */
 	int		 streams_max;	/* RELAYSYNC_STREAMS, the whole pool */
 	int		 streams_per_org; /* RELAYSYNC_STREAMS_PER_ORG */
+	int		 rate_limits;	/* RELAYSYNC_RATE_LIMITS: on (1), off */
 	struct rs_ip	 trusted[RS_MAX_TRUSTED_PROXIES];
 	size_t		 ntrusted;	/* RELAYSYNC_TRUSTED_PROXIES */
 };

@@ -30,6 +30,7 @@ struct json_object;
 struct rs_ckpt;
 struct rs_db;
 struct rs_policy_set;
+struct rs_ratelimit;
 struct rs_route;
 
 /*
@@ -71,6 +72,9 @@ struct rs_app {
 	/* The web server's connection for the request in hand, or -1: a
 	 * stream watches it to end as soon as the server hangs up. */
 	int		 conn_fd;
+	struct rs_ratelimit *limits;	/* the pool's buckets, or NULL */
+	int		 limits_tried;	/* opened (or failed, logged) once */
+	int		 limits_warned;	/* a bucket was missing: logged */
 	int		 schema_logged;	/* the mismatch last logged, or -1 */
 };
 
@@ -84,6 +88,7 @@ struct rs_principal {
 	enum rs_role	 role;		/* as the database says now */
 	int64_t		 token_exp;	/* Unix seconds */
 	int64_t		 last_sync_at;	/* ms, 0: never */
+	int		 rate_limit;	/* the org's, requests/s */
 };
 
 struct rs_ctx {
@@ -94,6 +99,10 @@ struct rs_ctx {
 	struct rs_principal	 who;
 	const char		*request_id;
 	struct json_object	*body;	/* the JSON object body, or NULL */
+	/* The org's bucket as this request left it (RateLimit headers). */
+	int			 limited;	/* 1: the headers are due */
+	int64_t			 limit_left;
+	int64_t			 limit_reset_ms;
 };
 
 #endif /* RS_CTX_H */

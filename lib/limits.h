@@ -20,7 +20,7 @@
 #define RS_MAX_API_KEY		128		/* an API key as sent */
 #define RS_MAX_EMAIL		254		/* RFC 5321 path limit */
 #define RS_MAX_NAME		200		/* org names, titles, types */
-#define RS_MAX_RESP_HEADERS	16		/* extra headers on one answer */
+#define RS_MAX_RESP_HEADERS	24		/* extra headers on one answer */
 #define RS_MAX_POLICY_TEXT	1024		/* a policy's when or then, characters */
 #define RS_POLICY_DEFAULT_PRIORITY 5		/* when no policy matches */
 #define RS_MAX_POLICY_DEPTH	32		/* nesting in a policy's when */

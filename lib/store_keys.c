@@ -25,8 +25,8 @@ static const char *const sql[STMT__MAX] = {
 	"FROM api_keys k JOIN users u ON u.id = k.user_id "
 	"WHERE k.hash = ?1 AND k.revoked_at IS NULL",
 	/* STMT_HOLDER */
-	"SELECT u.email, u.role, u.last_sync_at FROM api_keys k "
-	"JOIN users u ON u.id = k.user_id "
+	"SELECT u.email, u.role, u.last_sync_at, o.rate_limit FROM api_keys k "
+	"JOIN users u ON u.id = k.user_id JOIN orgs o ON o.id = k.org_id "
 	"WHERE k.id = ?1 AND k.org_id = ?2 AND k.user_id = ?3 "
 	"AND k.revoked_at IS NULL AND u.status = 'active'",
 	/* STMT_INSERT */
@@ -100,6 +100,7 @@ rs_store_keys_holder(struct rs_db *db, struct rs_arena *a, const char *key_id,
 		h->role = rs_role_parse(
 		    (const char *)sqlite3_column_text(st, 1));
 		h->last_sync_at = sqlite3_column_int64(st, 2);
+		h->rate_limit = sqlite3_column_int(st, 3);
 	} else
 		rc = step == SQLITE_DONE ? RS_ERR_NOTFOUND : rs_db_err(step);
 	rs_db_done(st);

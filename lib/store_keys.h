@@ -30,6 +30,7 @@ struct rs_store_holder {
 	const char	*email;		/* arena */
 	enum rs_role	 role;
 	int64_t		 last_sync_at;	/* ms, 0: never */
+	int		 rate_limit;	/* the org's, requests/s */
 };
 
 /*

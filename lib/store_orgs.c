@@ -11,6 +11,7 @@ enum {
 	STMT_STATS,
 	STMT_PING,
 	STMT_LIST,
+	STMT_RATE,
 	STMT__MAX
 };
 
@@ -33,6 +34,8 @@ static const char *const sql[STMT__MAX] = {
 	"(SELECT count(*) FROM api_keys k WHERE k.org_id = o.id "
 	"AND k.revoked_at IS NULL), o.created_at "
 	"FROM orgs o WHERE o.rowid > ?1 ORDER BY o.rowid LIMIT ?2",
+	/* STMT_RATE */
+	"UPDATE orgs SET rate_limit = ?2 WHERE id = ?1",
 };
 
 enum rs_err
@@ -48,6 +51,22 @@ rs_store_orgs_create(struct rs_db *db, const char *id, const char *name,
 	sqlite3_bind_int(st, 3, rate_limit);
 	sqlite3_bind_int64(st, 4, now);
 	return rs_db_run(st);
+}
+
+enum rs_err
+rs_store_orgs_set_rate(struct rs_db *db, const char *id, int rate_limit)
+{
+	sqlite3_stmt	*st;
+	enum rs_err	 rc;
+
+	if ((st = rs_db_stmt(db, sql[STMT_RATE])) == NULL)
+		return RS_ERR_DB;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, rate_limit);
+	if ((rc = rs_db_run(st)) != RS_OK)
+		return rc;
+	return sqlite3_changes(sqlite3_db_handle(st)) == 1 ? RS_OK :
+	    RS_ERR_NOTFOUND;
 }
 
 enum rs_err

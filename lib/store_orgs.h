@@ -26,6 +26,9 @@ enum rs_err	rs_store_orgs_create(struct rs_db *db, const char *id,
 		    const char *name, int rate_limit, int64_t now);
 /* RS_OK when org id exists, RS_ERR_NOTFOUND, or an error. */
 enum rs_err	rs_store_orgs_exists(struct rs_db *db, const char *id);
+/* Sets org id's rate limit: RS_OK, or RS_ERR_NOTFOUND. */
+enum rs_err	rs_store_orgs_set_rate(struct rs_db *db, const char *id,
+		    int rate_limit);
 /* A real read of the orgs table: RS_OK when the database answers. */
 enum rs_err	rs_store_orgs_ping(struct rs_db *db);
 /* How many orgs, users and keys there are (a real read of each table). */

@@ -49,6 +49,7 @@ LIGHTTPD_BIN = "lighttpd"
 LIGHTTPD_MAGNET = "/usr/lib/lighttpd/mod_magnet.so"
 RUN_MAX_CONN_PER_IP = 1000   # Apache + mod_qos: the run's per-address cap
 POOL_SIZE = 4            # lighttpd's max-procs (Apache starts this many)
+SHARED_ORG_RATE = "1000000"  # --rate-limit of the run's orgs "demo" and "other"
 
 # How the Apache config includes relaysync.conf: "server" (at server level)
 # or "vhost" (inside a <VirtualHost>); run.py --apache-form sets it.
@@ -1154,11 +1155,16 @@ class Context:
     # -- setup --------------------------------------------------------
     def setup(self):
         self.cli_ok(["init"])
-        self.org_id = self.cli_ok(["org", "create", "demo"]).strip()
+        # The run's shared orgs get a rate limit no test reaches (issue 13:
+        # a per-org token bucket; the default of 120/s would throttle the
+        # tests that write fast); tests of the limiter make orgs of their own.
+        self.org_id = self.cli_ok(["org", "create", "demo", "--rate-limit",
+                                   SHARED_ORG_RATE]).strip()
         self.admin_key = json.loads(self.cli_ok(
             ["key", "create", "--org", self.org_id, "--email",
              "admin@example.com", "--role", "admin", "--json"]))["api_key"]
-        self.org_b_id = self.cli_ok(["org", "create", "other"]).strip()
+        self.org_b_id = self.cli_ok(["org", "create", "other", "--rate-limit",
+                                     SHARED_ORG_RATE]).strip()
         self.org_b_key = json.loads(self.cli_ok(
             ["key", "create", "--org", self.org_b_id, "--email",
              "admin@other.example.com", "--role", "admin",

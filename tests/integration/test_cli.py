@@ -21,7 +21,8 @@ ORG_ROW = {"id", "name", "rate_limit", "users", "keys", "created_at"}
 KEY_ROW = {"id", "org_id", "user_id", "email", "role", "created_at",
            "revoked_at"}
 USER_ROW = {"id", "email", "role", "status", "last_sync_at", "created_at"}
-COMMANDS = ["init", "migrate", "org", "org create", "org list", "key",
+COMMANDS = ["init", "migrate", "org", "org create", "org set-rate-limit",
+            "org list", "key",
             "key create", "key list", "key revoke", "user", "user list",
             "stats"]
 

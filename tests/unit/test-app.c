@@ -26,6 +26,7 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
+#include "limits.h"
 #include "admin.h"
 #include "app.h"
 #include "db.h"
@@ -36,7 +37,7 @@
 #include "fixture.h"
 #include "tap.h"
 
-#define MAXHDR		4	/* header checks of one row */
+#define MAXHDR		6	/* header checks of one row */
 #define MAXMEM		5	/* member checks of one row */
 #define MAXENV		16
 #define ENVSZ		2048
@@ -1664,6 +1665,55 @@ static const struct tcase stream_cases[] = {
 	    405, "method_not_allowed", { "Allow=GET, HEAD" }, { NULL }, NULL },
 };
 
+/* Rate limits: the headers of an org's answers, its empty bucket. */
+static const struct tcase limit_cases[] = {
+	{ __LINE__, "no limit headers without a token", "GET", "/v1/health",
+	    NULL, NULL, NULL, NULL,
+	    200, NULL, { "!RateLimit-Limit", "!RateLimit" }, { NULL }, NULL },
+	{ __LINE__, "no limit headers on a 401", "GET", "/v1/me",
+	    "Bearer nope", NULL, NULL, NULL,
+	    401, "unauthorized", { "!RateLimit-Limit", "!RateLimit-Policy" },
+	    { NULL }, NULL },
+	{ __LINE__, "an org's answers carry its limit", "GET", "/v1/me", ADM,
+	    NULL, NULL, NULL,
+	    200, NULL, { "RateLimit-Limit=1000000",
+	    "RateLimit-Policy=\"org\";q=1000000;w=1", "RateLimit-Remaining",
+	    "RateLimit-Reset", "RateLimit~\"org\";r=" }, { NULL }, NULL },
+	{ __LINE__, "token for the slow org (no limit on the exchange)", "POST",
+	    "/v1/auth/token", NULL, NULL, JSON, "{\"api_key\":\"${kslow}\"}",
+	    200, NULL, { "!RateLimit-Limit" }, { "role=admin" },
+	    "slow=access_token" },
+	{ __LINE__, "slow org: the first of 2", "GET", "/v1/me",
+	    "Bearer ${slow}", NULL, NULL, NULL,
+	    200, NULL, { "RateLimit-Limit=2", "RateLimit-Remaining=1",
+	    "RateLimit-Reset=1", "RateLimit-Policy=\"org\";q=2;w=1",
+	    "RateLimit=\"org\";r=1;t=1" }, { NULL }, NULL },
+	{ __LINE__, "slow org: the second, an answer of any status counts",
+	    "GET", "/v1/users", "Bearer ${slow}", NULL, NULL, NULL,
+	    200, NULL, { "RateLimit-Remaining=0", "RateLimit=\"org\";r=0;t=1" },
+	    { NULL }, NULL },
+	{ __LINE__, "slow org: empty", "GET", "/v1/me", "Bearer ${slow}", NULL,
+	    NULL, NULL,
+	    429, "rate_limited", { "Retry-After=1", "RateLimit-Limit=2",
+	    "RateLimit-Remaining=0", "RateLimit-Reset=1" },
+	    { "detail~2 requests a second" }, NULL },
+	{ __LINE__, "slow org: a write is refused before it is read", "POST",
+	    "/v1/records", "Bearer ${slow}", NULL, JSON, "{\"title\":",
+	    429, "rate_limited", { "Retry-After" }, { NULL }, NULL },
+	{ __LINE__, "another org goes on", "GET", "/v1/me", ORGB, NULL, NULL,
+	    NULL,
+	    200, NULL, { "RateLimit-Limit=1000000" }, { NULL }, NULL },
+};
+
+/* The slow org's limit changed (relaysync-admin org set-rate-limit). */
+static const struct tcase limit_changed_cases[] = {
+	{ __LINE__, "slow org: the new limit at once, the level as it was "
+	    "(empty)", "GET", "/v1/me", "Bearer ${slow}", NULL, NULL, NULL,
+	    429, "rate_limited", { "RateLimit-Limit=50",
+	    "RateLimit-Policy=\"org\";q=50;w=1", "Retry-After=1" },
+	    { "detail~50 requests a second" }, NULL },
+};
+
 /* A process that cannot read its secret: every routed request is 503. */
 static const struct tcase broken_cases[] = {
 	{ __LINE__, "no secret: health", "GET", "/v1/health", NULL, NULL,
@@ -2968,7 +3018,7 @@ int
 main(void)
 {
 	char		 dir[64], secret[128], dbpath[128], missing[128];
-	char		 orga[RS_ID_MAX], orgb[RS_ID_MAX];
+	char		 orga[RS_ID_MAX], orgb[RS_ID_MAX], orgslow[RS_ID_MAX];
 	unsigned char	 master[RS_SECRET_BYTES], sub[RS_SECRET_BYTES];
 	struct rs_app	 app, broken;
 	struct rs_db	*db;
@@ -2985,7 +3035,9 @@ main(void)
 	    table_checks(throttle_cases, NELEM(throttle_cases)) +
 	    table_checks(broken_cases, NELEM(broken_cases)) +
 	    AUDIT_CHECKS +
-	    table_checks(stream_cases, NELEM(stream_cases)) + STREAM_CHECKS);
+	    table_checks(stream_cases, NELEM(stream_cases)) + STREAM_CHECKS +
+	    table_checks(limit_cases, NELEM(limit_cases)) +
+	    table_checks(limit_changed_cases, NELEM(limit_changed_cases)));
 
 	fixture_start(dir, sizeof(dir), "test-app");
 	snprintf(secret, sizeof(secret), "%s/secret.key", dir);
@@ -2998,8 +3050,12 @@ main(void)
 	/* Org A with an admin, an operator and a viewer; org B, an admin. */
 	db = fixture_db_open(dir, &ndb, 1);
 	fixture_db_path(dbpath, sizeof(dbpath), dir, ndb, "");
-	TAP_SETUP(rs_admin_org_create(db, "Acme", 120, orga) == RS_OK);
-	TAP_SETUP(rs_admin_org_create(db, "Other", 120, orgb) == RS_OK);
+	/* Limits these tables never reach; one org limited to 2/s. */
+	TAP_SETUP(rs_admin_org_create(db, "Acme", RS_RATE_LIMIT_MAX, orga) ==
+	    RS_OK);
+	TAP_SETUP(rs_admin_org_create(db, "Other", RS_RATE_LIMIT_MAX, orgb) ==
+	    RS_OK);
+	TAP_SETUP(rs_admin_org_create(db, "Slow", 2, orgslow) == RS_OK);
 	var_set("orga", orga);
 	var_set("orgbid", orgb);
 	make_key(db, sub, orga, "admin@example.com", RS_ROLE_ADMIN, "kadm");
@@ -3008,6 +3064,8 @@ main(void)
 	make_key(db, sub, orga, "viewer@example.com", RS_ROLE_VIEWER, "kvwr");
 	make_key(db, sub, orgb, "admin@other.example.com", RS_ROLE_ADMIN,
 	    "korgb");
+	make_key(db, sub, orgslow, "admin@slow.example.com", RS_ROLE_ADMIN,
+	    "kslow");
 	sodium_memzero(sub, sizeof(sub));
 	rs_db_close(db);
 
@@ -3039,6 +3097,9 @@ main(void)
 	audit_checks(&app, dbpath, secret);
 	run_table(&app, stream_cases, NELEM(stream_cases));
 	stream_checks(&app, dbpath);
+	run_table(&app, limit_cases, NELEM(limit_cases));
+	TAP_SETUP(rs_admin_org_set_rate(app.db, orgslow, 50) == RS_OK);
+	run_table(&app, limit_changed_cases, NELEM(limit_changed_cases));
 
 	/* A second process whose secret is missing answers 503. */
 	TAP_SETUP(setenv("RELAYSYNC_SECRET_FILE", missing, 1) == 0);

@@ -1,0 +1,186 @@
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ratelimit.h"
+
+/* The level refills by this many units a millisecond: full in 1 s. */
+#define RS_RL_PER_MS	(RS_RATELIMIT_FULL / 1000)
+#define RS_RL_UNITS	24
+#define RS_RL_UNIT_MASK	((1ULL << RS_RL_UNITS) - 1)
+#define RS_RL_TIME_MASK	((1ULL << (64 - RS_RL_UNITS)) - 1)
+#define RS_RL_CAS_TRIES	1000
+
+struct rs_rl_slot {
+	_Atomic uint64_t	 key;	/* 0: free */
+	_Atomic uint64_t	 state;	/* 0: unused, a full bucket */
+};
+
+struct rs_ratelimit {
+	struct rs_rl_slot	*slots;
+	size_t			 len;
+};
+
+int64_t
+rs_ratelimit_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
+uint64_t
+rs_ratelimit_step(uint64_t state, int64_t now_ms, int rate,
+    struct rs_ratelimit_result *r)
+{
+	uint64_t	 now = (uint64_t)now_ms & RS_RL_TIME_MASK, last, units;
+	uint64_t	 elapsed, need, rt = (uint64_t)rate;
+
+	if (state == 0) {
+		last = now;
+		units = RS_RATELIMIT_FULL;
+	} else {
+		last = state >> RS_RL_UNITS;
+		units = state & RS_RL_UNIT_MASK;
+	}
+	/* A clock that went back (another boot) refills nothing. Past a
+	 * second the bucket is full: the product cannot overflow. */
+	elapsed = now > last ? now - last : 0;
+	if (elapsed >= 1000 || units + elapsed * RS_RL_PER_MS >=
+	    RS_RATELIMIT_FULL)
+		units = RS_RATELIMIT_FULL;
+	else
+		units += elapsed * RS_RL_PER_MS;
+	memset(r, 0, sizeof(*r));
+	/* A request's cost rounds up: never more than the rate gets in. */
+	need = (RS_RATELIMIT_FULL + rt - 1) / rt;
+	if (units >= need) {
+		units -= need;
+		r->allowed = 1;
+	} else
+		r->retry_ms = (int64_t)((need - units + RS_RL_PER_MS - 1) /
+		    RS_RL_PER_MS);
+	r->remaining = (int64_t)(units * rt / RS_RATELIMIT_FULL);
+	r->reset_ms = (int64_t)((RS_RATELIMIT_FULL - units + RS_RL_PER_MS -
+	    1) / RS_RL_PER_MS);
+	/* Never 0: that means unused. */
+	state = (now << RS_RL_UNITS) | units;
+	return state != 0 ? state : 1;
+}
+
+enum rs_err
+rs_ratelimit_open(const char *path, struct rs_ratelimit **out)
+{
+	struct rs_ratelimit	*rl;
+	struct stat		 sb;
+	size_t			 len = RS_RATELIMIT_SLOTS * sizeof(struct rs_rl_slot);
+	void			*p;
+	int			 fd, e;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1)
+		return RS_ERR_IO;
+	/* A shorter file (new, or cut) grows with zeros: free slots. */
+	if (fstat(fd, &sb) == -1 || ((size_t)sb.st_size < len &&
+	    ftruncate(fd, (off_t)len) == -1))
+		goto fail;
+	if ((p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+	    0)) == MAP_FAILED)
+		goto fail;
+	close(fd);
+	if ((rl = calloc(1, sizeof(*rl))) == NULL) {
+		munmap(p, len);
+		return RS_ERR_NOMEM;
+	}
+	rl->slots = p;
+	rl->len = len;
+	*out = rl;
+	return RS_OK;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return RS_ERR_IO;
+}
+
+void
+rs_ratelimit_close(struct rs_ratelimit *rl)
+{
+	if (rl == NULL)
+		return;
+	munmap(rl->slots, rl->len);
+	free(rl);
+}
+
+/* FNV-1a, 64 bits; never 0 (a free slot). */
+static uint64_t
+rs_rl_hash(const char *s)
+{
+	uint64_t	 h = 0xcbf29ce484222325ULL;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h != 0 ? h : 1;
+}
+
+/* key's slot, claimed when it has none yet; NULL when none is left. */
+static struct rs_rl_slot *
+rs_rl_slot(struct rs_ratelimit *rl, uint64_t h)
+{
+	struct rs_rl_slot	*s;
+	uint64_t		 seen;
+	size_t			 i, k;
+
+	for (k = 0; k < RS_RATELIMIT_PROBE; k++) {
+		i = (size_t)((h + k) % RS_RATELIMIT_SLOTS);
+		s = &rl->slots[i];
+		seen = atomic_load(&s->key);
+		if (seen == h)
+			return s;
+		if (seen != 0)
+			continue;
+		/* Free: claim it, unless another process just did. */
+		if (atomic_compare_exchange_strong(&s->key, &seen, h) ||
+		    seen == h)
+			return s;
+	}
+	return NULL;
+}
+
+enum rs_err
+rs_ratelimit_take(struct rs_ratelimit *rl, const char *key, int rate,
+    int64_t now_ms, struct rs_ratelimit_result *r)
+{
+	struct rs_rl_slot	*s;
+	uint64_t		 old, next;
+	int			 n;
+
+	if ((s = rs_rl_slot(rl, rs_rl_hash(key))) == NULL)
+		return RS_ERR_RANGE;
+	old = atomic_load(&s->state);
+	for (n = 0; n < RS_RL_CAS_TRIES; n++) {
+		next = rs_ratelimit_step(old, now_ms, rate, r);
+		if (atomic_compare_exchange_weak(&s->state, &old, next))
+			return RS_OK;
+	}
+	return RS_ERR_BUSY;
+}
+
+int
+rs_ratelimit_collide(const char *a, const char *b)
+{
+	return rs_rl_hash(a) % RS_RATELIMIT_SLOTS ==
+	    rs_rl_hash(b) % RS_RATELIMIT_SLOTS;
+}
