@@ -1,4 +1,3 @@
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +12,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "policy_set.h"
+#include "rate.h"
 #include "ratelimit.h"
 #include "num.h"
 #include "reply.h"
@@ -231,94 +231,6 @@ rs_app_serving(struct rs_ctx *ctx)
 	return RS_NEXT;
 }
 
-/* The pool's buckets, mapped at the first need; NULL: let all through. */
-static struct rs_ratelimit *
-rs_app_limits(struct rs_app *app)
-{
-	char		 path[4096];
-	enum rs_err	 rc;
-
-	if (app->limits_tried)
-		return app->limits;
-	app->limits_tried = 1;
-	if ((size_t)snprintf(path, sizeof(path), "%s.ratelimit",
-	    app->cfg.db_path) >= sizeof(path))
-		rc = RS_ERR_RANGE;
-	else
-		rc = rs_ratelimit_open(path, &app->limits);
-	if (rc != RS_OK)
-		rs_log_err("%s: cannot use the rate limits' table (%s); this "
-		    "process lets every request through", path,
-		    rc == RS_ERR_IO ? strerror(errno) : rs_strerror(rc));
-	return app->limits;
-}
-
-/*
- * Takes a request from the caller's org's bucket: RS_NEXT, or
- * RS_ANSWERED (429). No database work: the org's rate came with the
- * token's holder. A table that cannot be used lets the request through.
- */
-static enum rs_step
-rs_app_limit(struct rs_ctx *ctx)
-{
-	struct rs_app			*app = ctx->app;
-	struct rs_ratelimit		*rl;
-	struct rs_ratelimit_result	 r;
-	enum rs_err			 rc;
-	char				 after[32];
-
-	if (!app->cfg.rate_limits || (rl = rs_app_limits(app)) == NULL)
-		return RS_NEXT;
-	if ((rc = rs_ratelimit_take(rl, ctx->who.org_id, ctx->who.rate_limit,
-	    rs_ratelimit_now(), &r)) != RS_OK) {
-		if (!app->limits_warned)
-			rs_log_warn("org %s: no rate limit bucket (%s); let "
-			    "through", ctx->who.org_id, rc == RS_ERR_RANGE ?
-			    "the table is full" : "it kept changing");
-		app->limits_warned = 1;
-		return RS_NEXT;
-	}
-	ctx->limited = 1;
-	ctx->limit_left = r.remaining;
-	ctx->limit_reset_ms = r.reset_ms;
-	if (r.allowed)
-		return RS_NEXT;
-	snprintf(after, sizeof(after), "%lld",
-	    (long long)((r.retry_ms + 999) / 1000));
-	if (rs_reply_header(ctx, "Retry-After", after) != RS_OK)
-		return RS_FAIL;
-	return rs_reply_problem(ctx, RS_PROB_RATE_LIMITED, "this org may make "
-	    "%d requests a second; retry in %s s", ctx->who.rate_limit,
-	    after);
-}
-
-/* The RateLimit headers of an answer to an org's request. */
-static void
-rs_app_limit_headers(struct rs_ctx *ctx)
-{
-	struct rs_arena	*a = &ctx->app->arena;
-	long long	 q = ctx->who.rate_limit, r = ctx->limit_left;
-	long long	 t = (ctx->limit_reset_ms + 999) / 1000;
-	const char	*v[5];
-	size_t		 i;
-	static const char *const names[5] = { "RateLimit-Limit",
-	    "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy",
-	    "RateLimit" };
-
-	if (!ctx->limited)
-		return;
-	v[0] = rs_arena_printf(a, "%lld", q);
-	v[1] = rs_arena_printf(a, "%lld", r);
-	v[2] = rs_arena_printf(a, "%lld", t);
-	v[3] = rs_arena_printf(a, "\"org\";q=%lld;w=1", q);
-	v[4] = rs_arena_printf(a, "\"org\";r=%lld;t=%lld", r, t);
-	for (i = 0; i < 5; i++)
-		if (v[i] == NULL || rs_resp_header(&ctx->resp, names[i],
-		    v[i]) != 0)
-			rs_log_warn("an answer without its %s header",
-			    names[i]);
-}
-
 /* Who is asking, and may they? RS_NEXT, or RS_ANSWERED (401, 403, 429). */
 static enum rs_step
 rs_app_allowed(struct rs_ctx *ctx)
@@ -328,7 +240,7 @@ rs_app_allowed(struct rs_ctx *ctx)
 	if (ctx->route->roles == RS_ROLES_NONE)
 		return RS_NEXT;
 	if ((step = rs_auth_bearer(ctx)) != RS_NEXT ||
-	    (step = rs_app_limit(ctx)) != RS_NEXT)
+	    (step = rs_rate_check(ctx)) != RS_NEXT)
 		return step;
 	if ((ctx->route->roles & ctx->who.role) == 0)
 		return rs_reply_problem(ctx, RS_PROB_FORBIDDEN,
@@ -465,10 +377,12 @@ rs_app_handle(struct rs_app *app, char *const *envp, rs_http_reader rd,
 	}
 	rs_resp_header(&ctx.resp, "X-Request-Id", ctx.request_id ?
 	    ctx.request_id : "-");
-	rs_app_limit_headers(&ctx);
+	rs_rate_headers(&ctx);
 	rs_resp_header(&ctx.resp, "Cache-Control", "no-store");
 	rs_app_head(&ctx);
-	if (rs_resp_write(&ctx.resp, wr, wrctx) != 0)
+	/* A stream says so itself (sse.h). */
+	if (rs_resp_write(&ctx.resp, wr, wrctx) != 0 &&
+	    ctx.resp.stream.run == NULL)
 		rs_log_info("client went away before the answer was sent");
 	rs_resp_finish(&ctx.resp);
 	json_object_put(ctx.body);
