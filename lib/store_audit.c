@@ -256,17 +256,17 @@ rs_store_audit_last(struct rs_db *db, const char *org, int64_t *n)
 	return rs_store_audit_head(db, org, &num, n, hash);
 }
 
-enum rs_err
-rs_store_audit_org_num(struct rs_db *db, const char *org, int64_t *num)
+/*
+ * Steps st, bound, for one integer: RS_OK and *out, RS_ERR_NOTFOUND when
+ * there is no row, or an error. Resets st.
+ */
+static enum rs_err
+rs_store_audit_one(sqlite3_stmt *st, int64_t *out)
 {
-	sqlite3_stmt	*st;
-	int		 step;
+	int	 step;
 
-	if ((st = rs_db_stmt(db, sql[STMT_NUM])) == NULL)
-		return RS_ERR_DB;
-	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
 	if ((step = sqlite3_step(st)) == SQLITE_ROW)
-		*num = sqlite3_column_int64(st, 0);
+		*out = sqlite3_column_int64(st, 0);
 	rs_db_done(st);
 	if (step != SQLITE_ROW)
 		return step == SQLITE_DONE ? RS_ERR_NOTFOUND : rs_db_err(step);
@@ -274,20 +274,25 @@ rs_store_audit_org_num(struct rs_db *db, const char *org, int64_t *num)
 }
 
 enum rs_err
+rs_store_audit_org_num(struct rs_db *db, const char *org, int64_t *num)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = rs_db_stmt(db, sql[STMT_NUM])) == NULL)
+		return RS_ERR_DB;
+	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
+	return rs_store_audit_one(st, num);
+}
+
+enum rs_err
 rs_store_audit_org_next(struct rs_db *db, int64_t after, int64_t *num)
 {
 	sqlite3_stmt	*st;
-	int		 step;
 
 	if ((st = rs_db_stmt(db, sql[STMT_ORG_NEXT])) == NULL)
 		return RS_ERR_DB;
 	sqlite3_bind_int64(st, 1, after);
-	if ((step = sqlite3_step(st)) == SQLITE_ROW)
-		*num = sqlite3_column_int64(st, 0);
-	rs_db_done(st);
-	if (step != SQLITE_ROW)
-		return step == SQLITE_DONE ? RS_ERR_NOTFOUND : rs_db_err(step);
-	return RS_OK;
+	return rs_store_audit_one(st, num);
 }
 
 enum rs_err
