@@ -506,7 +506,6 @@ housekeeping(struct worker *w, int force)
 		return;
 	w->next_purge = now + PURGE_EVERY_MS;
 	c.tombstone_days = w->cfg.tombstone_days;
-	c.failure_window = RS_AUTH_FAIL_WINDOW;
 	if (note(w, "purge", rs_relay_purge(w->db, &c, now, w->deadline,
 	    &w->tally)) != RS_OK && w->failed != RS_OK)
 		return;

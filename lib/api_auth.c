@@ -9,110 +9,73 @@
 #include "clock.h"
 #include "json.h"
 #include "log.h"
+#include "shm.h"
 #include "reply.h"
-#include "codec.h"
 #include "store_keys.h"
-#include "store_throttle.h"
 #include "token.h"
 #include "txn.h"
 #include "valid.h"
 #include "api_auth.h"
 
 /*
- * What a failed exchange is counted under: the client's address
- * (http.h says which, behind a trusted proxy) and the first
- * RS_AUTH_KEY_PREFIX characters of the key presented, as a keyed hash,
- * so that the table never holds a part of a real key someone mistyped.
+ * What a failed exchange is counted under, in the pool's shared table
+ * (shm.h): the client's address (http.h says which, behind a trusted
+ * proxy) and the first RS_AUTH_KEY_PREFIX characters of the key
+ * presented, each as a keyed hash, so that the table holds neither an
+ * address nor a part of a real key someone mistyped, and no one can
+ * choose an address that shares another's counter.
  */
-struct rs_api_auth_who {
-	const char	*k[RS_THROTTLE__MAX];
-	char		 prefix[2 * 16 + 1];
+enum rs_api_auth_kind {
+	RS_API_AUTH_ADDR,
+	RS_API_AUTH_PREFIX,
+	RS_API_AUTH__MAX
 };
+
+static uint64_t
+rs_api_auth_key(struct rs_ctx *ctx, const char *kind, const char *s,
+    int len)
+{
+	char		 p[sizeof("throttle-prefix:") + RS_MAX_API_KEY + 64];
+	unsigned char	 hash[RS_APIKEY_HASH_BYTES];
+	uint64_t	 k = 0;
+	int		 i;
+
+	snprintf(p, sizeof(p), "throttle-%s:%.*s", kind, len, s);
+	rs_apikey_hash(ctx->app->k_apikey, p, hash);
+	for (i = 0; i < 8; i++)
+		k = k << 8 | hash[i];
+	sodium_memzero(p, sizeof(p));
+	sodium_memzero(hash, sizeof(hash));
+	return k;
+}
 
 static void
 rs_api_auth_who(struct rs_ctx *ctx, const char *key,
-    struct rs_api_auth_who *w)
+    uint64_t k[RS_API_AUTH__MAX])
 {
-	char		 p[sizeof("throttle:") + RS_AUTH_KEY_PREFIX];
-	unsigned char	 hash[RS_APIKEY_HASH_BYTES];
+	const char	*addr = rs_http_client(&ctx->req, &ctx->app->cfg);
 
-	snprintf(p, sizeof(p), "throttle:%.*s", RS_AUTH_KEY_PREFIX, key);
-	rs_apikey_hash(ctx->app->k_apikey, p, hash);
-	rs_codec_hex_encode(w->prefix, sizeof(w->prefix), hash, 16);
-	sodium_memzero(p, sizeof(p));
-	sodium_memzero(hash, sizeof(hash));
-	w->k[RS_THROTTLE_ADDR] = rs_http_client(&ctx->req, &ctx->app->cfg);
-	w->k[RS_THROTTLE_KEY] = w->prefix;
-}
-
-/*
- * Seconds until w may fail again without being refused: 0 when neither
- * its address nor its key prefix has RS_AUTH_FAIL_BURST failures in an
- * open window, else the longer wait; -1 on error.
- */
-static int
-rs_api_auth_throttled(struct rs_ctx *ctx, const struct rs_api_auth_who *w,
-    int64_t now)
-{
-	int	 i, fails, left, wait = 0;
-
-	for (i = 0; i < RS_THROTTLE__MAX; i++) {
-		if (rs_store_throttle_get(ctx->app->db,
-		    (enum rs_throttle_kind)i, w->k[i], now,
-		    RS_AUTH_FAIL_WINDOW, &fails, &left) != RS_OK)
-			return -1;
-		if (fails >= RS_AUTH_FAIL_BURST && left > wait)
-			wait = left;
-	}
-	return wait;
-}
-
-static enum rs_txn_do
-rs_api_auth_count(struct rs_txn *t, void *arg)
-{
-	struct rs_api_auth_who	*w = arg;
-	int			 i;
-
-	for (i = 0; i < RS_THROTTLE__MAX; i++)
-		if ((t->err = rs_store_throttle_hit(t->db,
-		    (enum rs_throttle_kind)i, w->k[i], t->now / 1000,
-		    RS_AUTH_FAIL_WINDOW)) != RS_OK)
-			return RS_TXN_FAILED;
-	return RS_TXN_COMMIT;
-}
-
-/* Counts a failed exchange under w's address and key prefix; logged if
- * lost. */
-static void
-rs_api_auth_failed(struct rs_ctx *ctx, struct rs_api_auth_who *w,
-    int64_t now_ms)
-{
-	struct rs_txn	 t;
-
-	rs_txn_init(&t, ctx->app->db, &ctx->app->arena, NULL, now_ms);
-	t.audit.bookkeeping = 1;	/* counters, no one's data */
-	if (rs_txn_run(&t, rs_api_auth_count, w) !=
-	    RS_TXN_DONE)
-		rs_log_warn("cannot record a failed key exchange: %s",
-		    rs_strerror(t.err));
+	k[RS_API_AUTH_ADDR] = rs_api_auth_key(ctx, "addr", addr,
+	    (int)strlen(addr));
+	k[RS_API_AUTH_PREFIX] = rs_api_auth_key(ctx, "prefix", key,
+	    RS_AUTH_KEY_PREFIX);
 }
 
 /*
  * The answer to a key that is not a live key: 401, or 429 while its
- * address or its key prefix has too many failures (then nothing is
- * counted: a flood of guesses costs no writes).
+ * address or its key prefix has RS_AUTH_FAIL_BURST failures in an open
+ * window (then nothing is counted). Neither writes to the database.
  */
 static enum rs_step
-rs_api_auth_refuse(struct rs_ctx *ctx, const char *key, int64_t now_ms)
+rs_api_auth_refuse(struct rs_ctx *ctx, const char *key)
 {
-	struct rs_api_auth_who	 w;
-	char			 wait[16];
-	int			 secs;
+	uint64_t	 k[RS_API_AUTH__MAX];
+	char		 wait[16];
+	int		 secs;
 
-	rs_api_auth_who(ctx, key, &w);
-	if ((secs = rs_api_auth_throttled(ctx, &w, now_ms / 1000)) < 0)
-		return RS_FAIL;
-	if (secs > 0) {
+	rs_api_auth_who(ctx, key, k);
+	if ((secs = rs_shm_fail_wait(ctx, k, RS_API_AUTH__MAX,
+	    RS_AUTH_FAIL_BURST, RS_AUTH_FAIL_WINDOW)) > 0) {
 		snprintf(wait, sizeof(wait), "%d", secs);
 		if (rs_reply_header(ctx, "Retry-After", wait) != RS_OK)
 			return RS_FAIL;
@@ -120,7 +83,7 @@ rs_api_auth_refuse(struct rs_ctx *ctx, const char *key, int64_t now_ms)
 		    "too many failed key exchanges from this address or for "
 		    "this key; retry in %d s", secs);
 	}
-	rs_api_auth_failed(ctx, &w, now_ms);
+	rs_shm_fail_count(ctx, k, RS_API_AUTH__MAX, RS_AUTH_FAIL_WINDOW);
 	return rs_reply_problem(ctx, RS_PROB_INVALID_API_KEY,
 	    "the API key is unknown, revoked, or its user is disabled");
 }
@@ -207,7 +170,7 @@ rs_api_auth_token(struct rs_ctx *ctx)
 	struct rs_valid		 v;
 	struct rs_store_key	 k;
 	const char		*key;
-	int64_t			 now_ms = rs_clock_now_ms(), now = now_ms / 1000;
+	int64_t			 now = rs_clock_now_ms() / 1000;
 	enum rs_err		 rc;
 
 	rs_valid_init(&v, &ctx->app->arena);
@@ -227,7 +190,7 @@ rs_api_auth_token(struct rs_ctx *ctx)
 		sodium_memzero(hash, sizeof(hash));
 	}
 	if (rc == RS_ERR_NOTFOUND)
-		return rs_api_auth_refuse(ctx, key, now_ms);
+		return rs_api_auth_refuse(ctx, key);
 	if (rc != RS_OK)
 		return RS_FAIL;
 	return rs_api_auth_issue(ctx, &k, now);

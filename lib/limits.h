@@ -50,8 +50,6 @@
 						 * prefix, per window (s) */
 #define RS_AUTH_KEY_PREFIX	16		/* "rs_live_" + 8: the part of a
 						 * wrong key counted */
-#define RS_AUTH_FAIL_PURGE	4		/* closed windows removed per
-						 * failure counted */
 #define RS_MAX_TRUSTED_PROXIES	16		/* RELAYSYNC_TRUSTED_PROXIES */
 #define RS_MAX_FORWARDED_HOPS	16		/* X-Forwarded-For hops read */
 

@@ -1,33 +1,11 @@
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "log.h"
 #include "ratelimit.h"
+#include "shm.h"
 #include "reply.h"
 #include "rate.h"
-
-/* The pool's buckets, mapped at the first need; NULL: let all through. */
-static struct rs_ratelimit *
-rs_rate_table(struct rs_app *app)
-{
-	char		 path[4096];
-	enum rs_err	 rc;
-
-	if (app->limits_tried)
-		return app->limits;
-	app->limits_tried = 1;
-	if ((size_t)snprintf(path, sizeof(path), "%s.ratelimit",
-	    app->cfg.db_path) >= sizeof(path))
-		rc = RS_ERR_RANGE;
-	else
-		rc = rs_ratelimit_open(path, &app->limits);
-	if (rc != RS_OK)
-		rs_log_err("%s: cannot use the rate limits' table (%s); this "
-		    "process lets every request through", path,
-		    rc == RS_ERR_IO ? strerror(errno) : rs_strerror(rc));
-	return app->limits;
-}
 
 enum rs_step
 rs_rate_check(struct rs_ctx *ctx)
@@ -38,7 +16,7 @@ rs_rate_check(struct rs_ctx *ctx)
 	enum rs_err			 rc;
 	char				 after[32];
 
-	if (!app->cfg.rate_limits || (rl = rs_rate_table(app)) == NULL)
+	if (!app->cfg.rate_limits || (rl = rs_shm_table(app)) == NULL)
 		return RS_NEXT;
 	if ((rc = rs_ratelimit_take(rl, ctx->who.org_id, ctx->who.rate_limit,
 	    rs_ratelimit_now(), &r)) != RS_OK) {

@@ -4,8 +4,8 @@
  * process's mapping of the pool's table, made at the first need), and
  * every answer to it says where the bucket stands (the RateLimit
  * headers). No database work: the org's rate came with the token's
- * holder (auth.h). A table that cannot be used lets every request
- * through, said once per process. Called only by app.c.
+ * holder (auth.h). The table is the process's mapping (shm.h); one
+ * that cannot be used lets every request through. Called only by app.c.
  */
 #ifndef RS_RATE_H
 #define RS_RATE_H

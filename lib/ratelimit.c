@@ -17,15 +17,29 @@
 #define RS_RL_UNIT_MASK	((1ULL << RS_RL_UNITS) - 1)
 #define RS_RL_TIME_MASK	((1ULL << (64 - RS_RL_UNITS)) - 1)
 #define RS_RL_CAS_TRIES	1000
+/* The file's first word: its layout ("RSLimit1"). */
+#define RS_RL_MAGIC	0x52534c696d697431ULL
+/* A failure counter: key tag 16 | window start (s) 24 | count 24. */
+#define RS_RL_F_BITS	24
+#define RS_RL_F_MASK	((1ULL << RS_RL_F_BITS) - 1)
 
 struct rs_rl_slot {
 	_Atomic uint64_t	 key;	/* 0: free */
 	_Atomic uint64_t	 state;	/* 0: unused, a full bucket */
 };
 
+/* The file. Zeros are a valid empty table: a new file needs no writing
+ * but its first word. */
+struct rs_rl_file {
+	_Atomic uint64_t	 magic;
+	uint64_t		 reserved[7];
+	struct rs_rl_slot	 slots[RS_RATELIMIT_SLOTS];
+	_Atomic uint64_t	 fails[RS_RATELIMIT_FAIL_SLOTS];
+};
+
 struct rs_ratelimit {
+	struct rs_rl_file	*f;
 	struct rs_rl_slot	*slots;
-	size_t			 len;
 };
 
 int64_t
@@ -81,8 +95,9 @@ enum rs_err
 rs_ratelimit_open(const char *path, struct rs_ratelimit **out)
 {
 	struct rs_ratelimit	*rl;
+	struct rs_rl_file	*f;
 	struct stat		 sb;
-	size_t			 len = RS_RATELIMIT_SLOTS * sizeof(struct rs_rl_slot);
+	uint64_t		 seen = 0;
 	void			*p;
 	int			 fd, e;
 
@@ -91,19 +106,27 @@ rs_ratelimit_open(const char *path, struct rs_ratelimit **out)
 	    0600)) == -1)
 		return RS_ERR_IO;
 	/* A shorter file (new, or cut) grows with zeros: free slots. */
-	if (fstat(fd, &sb) == -1 || ((size_t)sb.st_size < len &&
-	    ftruncate(fd, (off_t)len) == -1))
+	if (fstat(fd, &sb) == -1 || ((size_t)sb.st_size < sizeof(*f) &&
+	    ftruncate(fd, (off_t)sizeof(*f)) == -1))
 		goto fail;
-	if ((p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-	    0)) == MAP_FAILED)
+	if ((p = mmap(NULL, sizeof(*f), PROT_READ | PROT_WRITE, MAP_SHARED,
+	    fd, 0)) == MAP_FAILED)
 		goto fail;
 	close(fd);
+	f = p;
+	/* Processes starting together race to name a new file: one word,
+	 * so none sees it half named. */
+	if (!atomic_compare_exchange_strong(&f->magic, &seen, RS_RL_MAGIC) &&
+	    seen != RS_RL_MAGIC) {
+		munmap(p, sizeof(*f));
+		return RS_ERR_STATE;
+	}
 	if ((rl = calloc(1, sizeof(*rl))) == NULL) {
-		munmap(p, len);
+		munmap(p, sizeof(*f));
 		return RS_ERR_NOMEM;
 	}
-	rl->slots = p;
-	rl->len = len;
+	rl->f = f;
+	rl->slots = f->slots;
 	*out = rl;
 	return RS_OK;
 fail:
@@ -118,7 +141,7 @@ rs_ratelimit_close(struct rs_ratelimit *rl)
 {
 	if (rl == NULL)
 		return;
-	munmap(rl->slots, rl->len);
+	munmap(rl->f, sizeof(*rl->f));
 	free(rl);
 }
 
@@ -183,4 +206,115 @@ rs_ratelimit_collide(const char *a, const char *b)
 {
 	return rs_rl_hash(a) % RS_RATELIMIT_SLOTS ==
 	    rs_rl_hash(b) % RS_RATELIMIT_SLOTS;
+}
+
+/* Failure counters. */
+
+static uint64_t
+rs_rl_fail_word(uint64_t tag, uint64_t start, uint64_t count)
+{
+	return tag << (2 * RS_RL_F_BITS) | (start & RS_RL_F_MASK) <<
+	    RS_RL_F_BITS | count;
+}
+
+/*
+ * Seconds w's window has been open at now_s, modulo 2^24 (194 days): a
+ * counter that old, or from before a reboot, may look open again, and
+ * then lasts at most one window.
+ */
+static uint64_t
+rs_rl_fail_age(uint64_t w, uint64_t now_s)
+{
+	return (now_s - (w >> RS_RL_F_BITS)) & RS_RL_F_MASK;
+}
+
+static int
+rs_rl_fail_live(uint64_t w, uint64_t now_s, int window_s)
+{
+	return w != 0 && rs_rl_fail_age(w, now_s) < (uint64_t)window_s;
+}
+
+static _Atomic uint64_t *
+rs_rl_fail_at(struct rs_ratelimit *rl, uint64_t key, size_t k)
+{
+	return &rl->f->fails[(key + k) % RS_RATELIMIT_FAIL_SLOTS];
+}
+
+void
+rs_ratelimit_fail_get(struct rs_ratelimit *rl, uint64_t key, int64_t now_ms,
+    int window_s, int *fails, int *left_s)
+{
+	uint64_t	 now_s = (uint64_t)(now_ms / 1000), tag = key >> 48, w;
+	uint64_t	 n = 0, left = 0, l;
+	size_t		 k;
+
+	/* Two slots of one key (two processes claimed at once) add up. */
+	for (k = 0; k < RS_RATELIMIT_FAIL_PROBE; k++) {
+		w = atomic_load(rs_rl_fail_at(rl, key, k));
+		if (w >> (2 * RS_RL_F_BITS) != tag ||
+		    !rs_rl_fail_live(w, now_s, window_s))
+			continue;
+		n += w & RS_RL_F_MASK;
+		l = (uint64_t)window_s - rs_rl_fail_age(w, now_s);
+		if (l > left)
+			left = l;
+	}
+	*fails = n > RS_RATELIMIT_FAIL_MAX ? RS_RATELIMIT_FAIL_MAX : (int)n;
+	*left_s = (int)left;
+}
+
+/*
+ * One look along key's slots at now_s: 1 when the failure was counted,
+ * 0 when a slot changed under it (look again).
+ */
+static int
+rs_rl_fail_try(struct rs_ratelimit *rl, uint64_t key, uint64_t now_s,
+    int window_s)
+{
+	_Atomic uint64_t	*s, *give = NULL;
+	uint64_t		 tag = key >> 48, w, n, old = 0, fewest = 0;
+	uint64_t		 fresh = rs_rl_fail_word(tag, now_s, 1);
+	size_t			 k;
+
+	for (k = 0; k < RS_RATELIMIT_FAIL_PROBE; k++) {
+		s = rs_rl_fail_at(rl, key, k);
+		w = atomic_load(s);
+		if (w != 0 && w >> (2 * RS_RL_F_BITS) == tag) {
+			if (!rs_rl_fail_live(w, now_s, window_s))
+				return atomic_compare_exchange_strong(s, &w,
+				    fresh);
+			if ((n = w & RS_RL_F_MASK) >= RS_RATELIMIT_FAIL_MAX)
+				return 1;
+			return atomic_compare_exchange_strong(s, &w, w + 1);
+		}
+		/* The slot to take if key has none: a free or closed one
+		 * first, else the live one with the fewest failures. */
+		n = rs_rl_fail_live(w, now_s, window_s) ?
+		    w & RS_RL_F_MASK : 0;
+		if (give == NULL || n < fewest) {
+			give = s;
+			old = w;
+			fewest = n;
+		}
+	}
+	return atomic_compare_exchange_strong(give, &old, fresh);
+}
+
+enum rs_err
+rs_ratelimit_fail_hit(struct rs_ratelimit *rl, uint64_t key, int64_t now_ms,
+    int window_s)
+{
+	int	 n;
+
+	for (n = 0; n < RS_RL_CAS_TRIES; n++)
+		if (rs_rl_fail_try(rl, key, (uint64_t)(now_ms / 1000),
+		    window_s))
+			return RS_OK;
+	return RS_ERR_BUSY;
+}
+
+int
+rs_ratelimit_fail_collide(uint64_t a, uint64_t b)
+{
+	return a % RS_RATELIMIT_FAIL_SLOTS == b % RS_RATELIMIT_FAIL_SLOTS;
 }

@@ -22,7 +22,24 @@
  *
  * A slot, once an org's, stays its (an org's key is never removed: orgs
  * are few; a full table, or an unusable file, lets requests through and
- * says so once). Core: no request, no database.
+ * says so once).
+ *
+ * The same file holds the failure counters (rs_ratelimit_fail_*): how
+ * many failed attempts a key (a keyed hash of a client address or a key
+ * prefix, chosen by the caller) made in a fixed window from its first
+ * failure. Each counter is one 64-bit word too (16 bits of the key, the
+ * window's start in seconds, the count), so a counter is claimed,
+ * counted, restarted or given to another key by one compare-and-swap.
+ * Keys come and go (every address that ever failed), so a counter whose
+ * window closed is free again, and when a key's few slots are all live
+ * the one with the fewest failures gives way: a flood of one-off
+ * failures cannot push out a persistent guesser's count. Two keys
+ * sharing 16 bits and a slot count together (about 1 in 65,536 per
+ * neighbour; the keys are keyed hashes, so no one can aim at another's).
+ *
+ * The file opens with one word naming its layout, set by the first
+ * process that maps it; a file with another word (damaged, or of
+ * another version) is not used. Core: no request, no database.
  */
 #ifndef RS_RATELIMIT_H
 #define RS_RATELIMIT_H
@@ -36,6 +53,9 @@
 #define RS_RATELIMIT_FULL	11088000ULL
 #define RS_RATELIMIT_SLOTS	4096		/* orgs the table holds */
 #define RS_RATELIMIT_PROBE	64		/* slots looked at per org */
+#define RS_RATELIMIT_FAIL_SLOTS	16384		/* failure counters */
+#define RS_RATELIMIT_FAIL_PROBE	8		/* slots looked at per key */
+#define RS_RATELIMIT_FAIL_MAX	((1 << 24) - 1)	/* a counter's ceiling */
 
 struct rs_ratelimit;
 
@@ -49,7 +69,8 @@ struct rs_ratelimit_result {
 
 /*
  * Maps the table in file path (made, mode 0600, when missing): RS_OK and
- * *out, or RS_ERR_IO (errno kept) when it cannot be used.
+ * *out, RS_ERR_IO (errno kept) when it cannot be used, RS_ERR_STATE when
+ * the file is not such a table (another layout, or damaged).
  */
 enum rs_err	rs_ratelimit_open(const char *path, struct rs_ratelimit **out);
 void		rs_ratelimit_close(struct rs_ratelimit *rl);
@@ -68,8 +89,24 @@ enum rs_err	rs_ratelimit_take(struct rs_ratelimit *rl, const char *key,
  */
 uint64_t	rs_ratelimit_step(uint64_t state, int64_t now_ms, int rate,
 		    struct rs_ratelimit_result *r);
+/*
+ * The failures counted under key in its window of window_s seconds
+ * (1..2^23), if that is still open at now_ms: *fails, and *left_s, the
+ * whole seconds until it closes (both 0 with no open window).
+ */
+void		rs_ratelimit_fail_get(struct rs_ratelimit *rl, uint64_t key,
+		    int64_t now_ms, int window_s, int *fails, int *left_s);
+/*
+ * Counts one failure under key at now_ms, in its open window or in a new
+ * one starting now: RS_OK, or RS_ERR_BUSY when its slots kept changing
+ * under it (not counted).
+ */
+enum rs_err	rs_ratelimit_fail_hit(struct rs_ratelimit *rl, uint64_t key,
+		    int64_t now_ms, int window_s);
 /* 1 when keys a and b start their probe at the same slot (for tests). */
 int		rs_ratelimit_collide(const char *a, const char *b);
+/* The same for two failure counter keys. */
+int		rs_ratelimit_fail_collide(uint64_t a, uint64_t b);
 /* CLOCK_MONOTONIC in ms: the clock every process of a machine shares. */
 int64_t		rs_ratelimit_now(void);
 

@@ -19,7 +19,6 @@
 #include "store_orgseq.h"
 #include "store_outbox.h"
 #include "store_records.h"
-#include "store_throttle.h"
 #include "store_webhooks.h"
 
 #define RS_RELAY_ORGS_BATCH	64	/* orgs read at a time */
@@ -533,7 +532,6 @@ rs_relay_settle(struct rs_db *db, const struct rs_relay_outcome *o, size_t n,
 enum rs_relay_purge_kind {
 	RS_RELAY_PURGE_IDEM,
 	RS_RELAY_PURGE_TOMBSTONES,
-	RS_RELAY_PURGE_THROTTLE,
 	RS_RELAY_PURGE_SUCCEEDED,
 	RS_RELAY_PURGE_DEAD,
 	RS_RELAY_PURGE__MAX
@@ -559,10 +557,6 @@ rs_relay_purge_one(struct rs_db *db, const struct rs_relay_purge_cfg *c,
 		rc = rs_store_records_purge(db, now -
 		    (int64_t)c->tombstone_days * RS_RELAY_DAY_MS,
 		    RS_RELAY_PURGE_BATCH, n);
-		break;
-	case RS_RELAY_PURGE_THROTTLE:
-		rc = rs_store_throttle_purge(db, now / 1000,
-		    c->failure_window, RS_RELAY_PURGE_BATCH, n);
 		break;
 	case RS_RELAY_PURGE_SUCCEEDED:
 		rc = rs_store_jobs_purge(db, RS_JOB_SUCCEEDED, now -

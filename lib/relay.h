@@ -15,7 +15,7 @@
  *             Retry-After), dead after the last attempt or on 410 Gone
  *             (which also disables the endpoint);
  *   purge     expired idempotency keys, tombstones past the horizon,
- *             closed failed-login windows, old finished jobs.
+ *             old finished jobs.
  *
  * Each step is one short write transaction (BEGIN IMMEDIATE, db.h) or
  * several; none is ever held across a delivery. It never makes a
@@ -94,7 +94,6 @@ enum rs_err	rs_relay_index(struct rs_db *db, int64_t deadline,
 /* What the purge keeps. */
 struct rs_relay_purge_cfg {
 	int		 tombstone_days;	/* cfg.tombstone_days */
-	int		 failure_window;	/* s, RS_AUTH_FAIL_WINDOW */
 };
 
 /*
@@ -153,7 +152,7 @@ int64_t		rs_relay_retry_after(const char *value, int64_t now);
 /*
  * Purges at now what is past its horizon, RS_RELAY_PURGE_BATCH rows per
  * transaction: expired idempotency keys, tombstones older than
- * c->tombstone_days, closed failed-login windows, succeeded jobs older
+ * c->tombstone_days, succeeded jobs older
  * than RS_RELAY_SUCCEEDED_DAYS and dead ones older than
  * RS_RELAY_DEAD_DAYS. Adds to t->purged. Stops early (RS_OK) at
  * deadline (ms, 0: none) so a run keeps to its time.

@@ -26,6 +26,7 @@ test.
 import json
 import math
 import os
+import pwd
 import re
 import secrets
 import signal
@@ -929,5 +930,34 @@ def shared_file_unusable(ctx):
         expect(len(lines) <= max(len(pids), harness.POOL_SIZE) + 2,
                "%d log lines about the shared file from %d processes (one "
                "a process): %s" % (len(lines), len(pids), lines[:6]))
+    finally:
+        side.stop()
+
+
+@rtest("a shared file found damaged at start (not a table of this "
+       "version): requests get through without RateLimit headers, and the "
+       "log names the file and says to delete it")
+def shared_file_damaged(ctx):
+    def damage(side):
+        with open(side.shared_file, "wb") as f:
+            f.write(os.urandom(256 * 1024))
+        if side.ws.run_as:  # the server's user may open it: not a
+            pw = pwd.getpwnam(side.ws.run_as)  # permission problem
+            os.chown(side.shared_file, pw.pw_uid, pw.pw_gid)
+    side = Side(ctx, before_start=damage)
+    try:
+        org = Org(side.ws, side.port, "damaged", rate=1)
+        shots = flood(me_calls(org, 12))
+        for i, s in enumerate(shots):
+            expect(s.resp is not None, "request %d: no answer: %s"
+                   % (i + 1, s.err))
+            expect_json(s.resp, 200)
+            expect_no_rl(s.resp, "damaged shared file, request %d"
+                         % (i + 1))
+        lines = [l for l in side.log_text().splitlines()
+                 if side.shared_file in l and "delete" in l]
+        expect(lines, "no log line naming the damaged shared file %s and "
+               "what to do (log tail: %s)"
+               % (side.shared_file, side.log_tail()))
     finally:
         side.stop()

@@ -11,8 +11,10 @@ throttle nor are throttled by the tests that use 127.0.0.1.
 """
 
 import http.client
+import os
 import re
 import secrets
+import time
 
 from harness import (Failure, Headers, Response, encode_body, expect,
                      expect_equal, expect_json, expect_problem,
@@ -233,3 +235,29 @@ def throttle_forwarded_ignored(ctx):
     expect_problem(exchange_from(ctx, "127.0.0.6", wrong_key(),
                                  {"X-Forwarded-For": "127.0.0.5"}),
                    401, "invalid_api_key")
+
+
+def wal_state(ctx):
+    """(size, mtime) of the database's WAL: what any commit changes."""
+    try:
+        st = os.stat(ctx.workspace.db + "-wal")
+    except FileNotFoundError:
+        return None
+    return (st.st_size, st.st_mtime_ns)
+
+
+@test("a flood of wrong keys writes nothing to the database")
+def throttle_no_writes(ctx):
+    # Counted in the shared table beside the database, not in SQLite: a
+    # commit (a row per failure, as before) would grow or touch the WAL.
+    src = "127.0.0.8"
+    time.sleep(0.05)
+    before = wal_state(ctx)
+    for i in range(BURST + 15):
+        resp = exchange_from(ctx, src, wrong_key())
+        if i < BURST:
+            expect_problem(resp, 401, "invalid_api_key")
+        else:
+            expect_throttled(resp)
+    expect_equal(wal_state(ctx), before,
+                 "the WAL (size, mtime) after 25 wrong keys")

@@ -2,7 +2,10 @@
  * test-ratelimit: the shared token buckets (lib/ratelimit.h): the bucket
  * arithmetic (burst, refill, a clock that goes back, a long idle, a rate
  * that changes), the table (a collision, a full table, a second mapping),
- * and processes taking from one bucket at once, summing exactly.
+ * and processes taking from one bucket at once, summing exactly; the
+ * failure counters (a window, its end, keys apart, a flood that cannot
+ * push out a persistent count, processes counting at once); the file's
+ * layout word (a damaged or foreign file is not used).
  */
 #include <sys/wait.h>
 
@@ -177,16 +180,149 @@ test_ratelimit_processes(const char *dir)
 	    "bucket of 8,000: exactly 8,000 through");
 }
 
+/* Counts n failures of key at now_ms; the count it then reads. */
+static int
+fails(struct rs_ratelimit *rl, uint64_t key, int n, int64_t now_ms,
+    int *left)
+{
+	int	 f, i;
+
+	for (i = 0; i < n; i++)
+		if (rs_ratelimit_fail_hit(rl, key, now_ms, 60) != RS_OK)
+			return -1;
+	rs_ratelimit_fail_get(rl, key, now_ms, 60, &f, left);
+	return f;
+}
+
+static void
+test_ratelimit_fails(const char *dir)
+{
+	struct rs_ratelimit	*rl;
+	char			 path[256];
+	int			 f, left, i, got;
+	uint64_t		 a = 0x1234567890abcdefULL, b, c, flood;
+	int64_t			 t = 9000000;
+
+	snprintf(path, sizeof(path), "%s/fails.ratelimit", dir);
+	TAP_SETUP(rs_ratelimit_open(path, &rl) == RS_OK);
+	rs_ratelimit_fail_get(rl, a, t, 60, &f, &left);
+	TAP_OK(f == 0 && left == 0, "fails: a key never seen: none, no "
+	    "window");
+	TAP_OK(fails(rl, a, 3, t, &left) == 3 && left == 60,
+	    "fails: three failures open a 60 s window");
+	TAP_OK(fails(rl, a, 2, t + 59500, &left) == 5 && left == 1,
+	    "fails: counted in the window until its last second");
+	rs_ratelimit_fail_get(rl, a, t + 60000, 60, &f, &left);
+	TAP_OK(f == 0 && left == 0, "fails: the window closes 60 s after "
+	    "its first failure");
+	TAP_OK(fails(rl, a, 1, t + 61000, &left) == 1 && left == 60,
+	    "fails: the next failure opens a new window");
+	/* Another key on a's first slot, and one that shares its tag too
+	 * but not its slots, are counted apart. */
+	b = a + RS_RATELIMIT_FAIL_SLOTS;
+	b ^= 0xffffULL << 48;
+	TAP_SETUP(rs_ratelimit_fail_collide(a, b));
+	c = a + 1000;
+	TAP_OK(fails(rl, b, 4, t + 61000, &left) == 4 &&
+	    fails(rl, c, 2, t + 61000, &left) == 2 &&
+	    fails(rl, a, 0, t + 61000, &left) == 1, "fails: keys on one "
+	    "probe chain, or with the same tag elsewhere, apart");
+	/* A flood of one-off keys over a's slots: its count of 10 stays,
+	 * the flood's counts of 1 give way to each other. */
+	TAP_SETUP(fails(rl, a, 9, t + 61000, &left) == 10);
+	for (i = 0, got = 1; i < 20000; i++) {
+		flood = a + (uint64_t)(i % RS_RATELIMIT_FAIL_PROBE) +
+		    ((uint64_t)(i + 1) << 48) * 7;
+		flood = (flood & ~(0xffffULL << 48)) | ((uint64_t)(i + 1) &
+		    0xffff) << 48;
+		if ((flood >> 48) == (a >> 48))
+			continue;
+		if (rs_ratelimit_fail_hit(rl, flood, t + 62000, 60) != RS_OK)
+			got = 0;
+	}
+	TAP_OK(got && fails(rl, a, 0, t + 62000, &left) == 10 &&
+	    fails(rl, b, 0, t + 62000, &left) == 4, "fails: 20,000 one-off "
+	    "keys over the same slots do not push out counts of 10 and 4");
+	rs_ratelimit_close(rl);
+}
+
+/* Four processes count 2,500 failures each under one key at once. */
+static void
+test_ratelimit_fail_processes(const char *dir)
+{
+	struct rs_ratelimit	*rl;
+	char			 path[256];
+	int			 i, k, st, f, left, ok = 1;
+	pid_t			 pid[4];
+
+	snprintf(path, sizeof(path), "%s/fprocs.ratelimit", dir);
+	for (k = 0; k < 4; k++) {
+		if ((pid[k] = fork()) == 0) {
+			if (rs_ratelimit_open(path, &rl) != RS_OK)
+				_exit(1);
+			for (i = 0; i < 2500; i++)
+				if (rs_ratelimit_fail_hit(rl, 0xabcdefULL <<
+				    20, 123000, 60) != RS_OK)
+					_exit(1);
+			_exit(0);
+		}
+		TAP_SETUP(pid[k] > 0);
+	}
+	for (k = 0; k < 4; k++)
+		if (waitpid(pid[k], &st, 0) != pid[k] || !WIFEXITED(st) ||
+		    WEXITSTATUS(st) != 0)
+			ok = 0;
+	TAP_SETUP(ok && rs_ratelimit_open(path, &rl) == RS_OK);
+	rs_ratelimit_fail_get(rl, 0xabcdefULL << 20, 123000, 60, &f, &left);
+	TAP_IS_INT(f, 10000, "fails: four processes counting at once: "
+	    "exactly 10,000");
+	rs_ratelimit_close(rl);
+}
+
+/* The layout word: a new file gets it, a foreign one is refused. */
+static void
+test_ratelimit_file(const char *dir)
+{
+	struct rs_ratelimit		*rl;
+	struct rs_ratelimit_result	 r;
+	char				 path[256], junk[4096];
+	FILE				*fp;
+
+	snprintf(path, sizeof(path), "%s/junk.ratelimit", dir);
+	memset(junk, 0x5a, sizeof(junk));
+	TAP_SETUP((fp = fopen(path, "w")) != NULL);
+	TAP_SETUP(fwrite(junk, 1, sizeof(junk), fp) == sizeof(junk));
+	fclose(fp);
+	TAP_IS_INT(rs_ratelimit_open(path, &rl), RS_ERR_STATE,
+	    "file: one that is not such a table is not used");
+	snprintf(path, sizeof(path), "%s/short.ratelimit", dir);
+	TAP_SETUP((fp = fopen(path, "w")) != NULL);
+	fclose(fp);
+	TAP_OK(rs_ratelimit_open(path, &rl) == RS_OK &&
+	    rs_ratelimit_take(rl, "org_z", 2, 1000, &r) == RS_OK &&
+	    r.allowed && r.remaining == 1, "file: an empty one becomes a "
+	    "table");
+	rs_ratelimit_close(rl);
+	TAP_OK(rs_ratelimit_open(path, &rl) == RS_OK &&
+	    rs_ratelimit_take(rl, "org_z", 2, 1000, &r) == RS_OK &&
+	    r.allowed && r.remaining == 0, "file: and is the same table when "
+	    "opened again");
+	rs_ratelimit_close(rl);
+}
+
 int
 main(void)
 {
 	char	 tmpl[] = "/tmp/test-ratelimit-XXXXXX", cmd[300];
 
-	tap_plan(14 + 8 + 1);
+	tap_plan(14 + 8 + 1 + 7 + 1 + 3);
 	TAP_SETUP(mkdtemp(tmpl) != NULL);
 	test_ratelimit_step();
 	test_ratelimit_table(tmpl);
 	test_ratelimit_processes(tmpl);
+	test_ratelimit_fails(tmpl);
+	test_ratelimit_fail_processes(tmpl);
+	test_ratelimit_file(tmpl);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpl);
 	if (system(cmd) != 0)
 		tap_diag("could not remove %s", tmpl);

@@ -825,12 +825,6 @@ test_relay_purge(void)
 	record(db, org, 1, now - 91 * DAY_MS);
 	record(db, org, 2, now - 90 * DAY_MS + 1);
 	record(db, org, 3, 0);
-	/* Failed-login windows (s): closed and open. */
-	snprintf(sql, sizeof(sql), "INSERT INTO throttle VALUES "
-	    "('addr', 'a', %lld, 3), ('addr', 'b', %lld, 3), "
-	    "('key', 'c', %lld, 1)", (long long)(now / 1000 - 61),
-	    (long long)(now / 1000 - 60), (long long)(now / 1000 - 59));
-	x(db, sql);
 	/* Jobs: succeeded 8 and 6 days ago, dead 31 and 29, failed 40. */
 	for (i = 0; i < 5; i++) {
 		snprintf(sql, sizeof(sql), "INSERT INTO jobs (id, org_id, "
@@ -845,7 +839,6 @@ test_relay_purge(void)
 		x(db, sql);
 	}
 	c.tombstone_days = 90;
-	c.failure_window = 60;
 	memset(&t, 0, sizeof(t));
 	TAP_IS_INT(rs_relay_purge(db, &c, now, 0, &t), RS_OK,
 	    "test_relay_purge: purge");
@@ -858,14 +851,11 @@ test_relay_purge(void)
 	    "'rec_3')", NULL) * 10 + q(db, "SELECT count(*) FROM records",
 	    NULL), 22, "test_relay_purge: tombstones past the horizon gone, "
 	    "newer ones and live records kept");
-	TAP_IS_INT(q(db, "SELECT count(*) FROM throttle WHERE k = 'c'", NULL) *
-	    10 + q(db, "SELECT count(*) FROM throttle", NULL), 11,
-	    "test_relay_purge: closed windows gone, the open one kept");
 	TAP_IS_INT(q(db, "SELECT count(*) FROM jobs WHERE id IN ('job_1', "
 	    "'job_3', 'job_4')", NULL) * 10 + q(db, "SELECT count(*) FROM "
 	    "jobs", NULL), 33, "test_relay_purge: succeeded after 7 days and "
 	    "dead after 30 gone; newer and waiting ones kept");
-	TAP_IS_INT(t.purged, 3 + 1 + 2 + 1 + 1,
+	TAP_IS_INT(t.purged, 3 + 1 + 1 + 1,
 	    "test_relay_purge: the rows counted");
 	rs_db_close(db);
 }
@@ -899,7 +889,7 @@ test_relay_index(void)
 int
 main(void)
 {
-	tap_plan(95 + 5);
+	tap_plan(94 + 5);
 	TAP_SETUP(fixture_start(dir, sizeof(dir), "rs-relay") == 0);
 	TAP_SETUP(fixture_subkey(master, RS_SECRET_WEBHOOK, sealkey) == 0);
 	randombytes_buf(hookkey, sizeof(hookkey));
