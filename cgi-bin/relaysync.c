@@ -1,12 +1,16 @@
 /*
  * relaysync.fcgi: the FastCGI accept loop, and nothing else.
  * Apache (mod_fcgid) or lighttpd (mod_fastcgi) starts a pool of these;
- * each is single-threaded with one SQLite connection.
+ * each is single-threaded with one SQLite connection. Started as a plain
+ * CGI program (mod_cgi, a shared host without FastCGI), it answers the
+ * one request in its environment and exits.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <fcgiapp.h>
 
@@ -38,6 +42,49 @@ fcgi_write(void *ctx, const char *buf, size_t n)
 	return FCGX_PutStr(buf, (int)n, ctx) == (int)n ? 0 : -1;
 }
 
+/* Plain CGI: the body on stdin, the answer on stdout. */
+static int
+cgi_read(void *ctx, char *buf, int n)
+{
+	ssize_t	 got;
+
+	(void)ctx;
+	while ((got = read(STDIN_FILENO, buf, (size_t)n)) == -1 &&
+	    errno == EINTR)
+		continue;
+	return (int)got;
+}
+
+static int
+cgi_write(void *ctx, const char *buf, size_t n)
+{
+	(void)ctx;
+	if (buf == NULL)
+		return fflush(stdout) == 0 ? 0 : -1;
+	return fwrite(buf, 1, n, stdout) == n ? 0 : -1;
+}
+
+extern char **environ;
+
+/* One request, then the due checkpoint once the answer has gone out. */
+static int
+serve_cgi(void)
+{
+	struct rs_app	 app;
+
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	rs_app_open(&app);
+	app.cgi = 1;
+	app.stop = &stopping;
+	rs_app_handle(&app, environ, cgi_read, NULL, cgi_write, NULL);
+	if (fflush(stdout) != 0)
+		rs_log_info("client went away before the answer was sent");
+	fclose(stdout);
+	rs_app_idle(&app);
+	rs_app_close(&app);
+	return 0;
+}
+
 int
 main(void)
 {
@@ -46,10 +93,6 @@ main(void)
 	struct sigaction	 sa;
 
 	rs_log_set_name("relaysync.fcgi");
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&req, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
-		rs_log_err("FastCGI initialisation failed");
-		return 1;
-	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -59,6 +102,13 @@ main(void)
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* stdin is the web server's listening socket, or this is a CGI. */
+	if (FCGX_IsCGI())
+		return serve_cgi();
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&req, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		rs_log_err("FastCGI initialisation failed");
+		return 1;
+	}
 	/* The database is opened after FCGX_Init, never before a fork. */
 	rs_app_open(&app);
 	app.stop = &stopping;

@@ -294,9 +294,8 @@ rs_api_policies_put(struct rs_ctx *ctx)
 	if ((res = rs_txn_run(&t, rs_api_policies_put_change, &pp)) !=
 	    RS_TXN_DONE)
 		step = rs_reply_txn(ctx, res);
-	else if (pp.created && rs_reply_header(ctx, "Location",
-	    rs_arena_printf(&ctx->app->arena, "/v1/policies/%s",
-	    pp.p.name)) != RS_OK)
+	else if (pp.created && rs_reply_location(ctx, "/v1/policies/%s",
+	    pp.p.name) != RS_OK)
 		step = RS_FAIL;
 	else
 		step = rs_reply_json(ctx, pp.created ? 201 : 200,

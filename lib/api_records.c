@@ -156,9 +156,8 @@ static enum rs_step
 rs_api_records_answer(struct rs_ctx *ctx, const struct rs_write *w,
     const struct rs_record *r, struct json_object *shown)
 {
-	if ((w->op == RS_WRITE_CREATE && rs_resp_header(&ctx->resp,
-	    "Location", rs_arena_printf(&ctx->app->arena, "/v1/records/%s",
-	    r->id)) != 0) ||
+	if ((w->op == RS_WRITE_CREATE && rs_reply_location(ctx,
+	    "/v1/records/%s", r->id) != RS_OK) ||
 	    rs_resp_header(&ctx->resp, "ETag",
 	    rs_api_records_etag(ctx, r)) != 0) {
 		json_object_put(shown);

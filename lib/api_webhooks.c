@@ -396,7 +396,6 @@ rs_api_webhooks_create_change(struct rs_txn *t, void *arg)
 {
 	struct rs_whcreate	*c = arg;
 	struct rs_ctx		*ctx = c->ctx;
-	const char		*loc;
 
 	t->err = rs_store_webhooks_create(t->db, t->org, &c->w, t->now);
 	if (t->err == RS_ERR_RANGE) {
@@ -407,9 +406,8 @@ rs_api_webhooks_create_change(struct rs_txn *t, void *arg)
 	}
 	if (t->err != RS_OK)
 		return RS_TXN_FAILED;
-	if ((loc = rs_arena_printf(t->arena, "/v1/webhooks/%s",
-	    c->w.id)) == NULL ||
-	    (t->err = rs_reply_header(ctx, "Location", loc)) != RS_OK ||
+	if ((t->err = rs_reply_location(ctx, "/v1/webhooks/%s",
+	    c->w.id)) != RS_OK ||
 	    (t->err = rs_api_webhooks_answer(ctx, t, 201,
 	    rs_api_webhooks_json(&c->w, c->secret))) != RS_OK)
 		return RS_TXN_FAILED;

@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -8,6 +9,7 @@
 #include "auth.h"
 #include "ckpt.h"
 #include "db.h"
+#include "install.h"
 #include "json.h"
 #include "log.h"
 #include "migrate.h"
@@ -19,22 +21,17 @@
 #include "router.h"
 #include "app.h"
 
-void
-rs_app_open(struct rs_app *app)
+/*
+ * The settings, the secret, the database and its schema, once: what goes
+ * wrong is logged and kept in app->state.
+ */
+static void
+rs_app_setup(struct rs_app *app)
 {
 	unsigned char	 master[RS_SECRET_BYTES];
 	char		 err[256];
 	enum rs_err	 rc;
 
-	memset(app, 0, sizeof(*app));
-	app->schema_logged = -1;
-	app->conn_fd = -1;
-	rs_arena_init(&app->arena);
-	app->state = RS_ERR_INVAL;
-	if (sodium_init() < 0) {
-		rs_log_err("libsodium failed to initialise");
-		return;
-	}
 	if (rs_config_load(&app->cfg, err, sizeof(err)) != 0) {
 		rs_log_err("configuration: %s", err);
 		return;
@@ -72,10 +69,67 @@ rs_app_open(struct rs_app *app)
 }
 
 void
+rs_app_open(struct rs_app *app)
+{
+	memset(app, 0, sizeof(*app));
+	app->schema_logged = -1;
+	app->conn_fd = -1;
+	rs_arena_init(&app->arena);
+	app->state = RS_ERR_INVAL;
+	if (sodium_init() < 0) {
+		rs_log_err("libsodium failed to initialise");
+		return;
+	}
+	/* No database named: an .htaccess SetEnv names it in the first
+	 * request (install.h). */
+	if (rs_install_pending()) {
+		app->pending = 1;
+		return;
+	}
+	rs_app_setup(app);
+}
+
+/*
+ * Before a request is routed: at the first, the settings it carries that
+ * the environment lacks (install.h), and the setup when it waited for
+ * them; then the mount point.
+ */
+static void
+rs_app_settle(struct rs_ctx *ctx)
+{
+	struct rs_app	*app = ctx->app;
+
+	char		 err[256];
+
+	if (!app->settled) {
+		app->settled = 1;
+		if (rs_install_take(&app->install, &ctx->req) != RS_OK)
+			app->state = RS_ERR_INVAL;
+		else if (app->pending)
+			rs_app_setup(app);
+		else if (app->install.ntaken > 0 && app->state == RS_OK &&
+		    rs_config_load(&app->cfg, err, sizeof(err)) != 0) {
+			/* The environment named the database; the request
+			 * added what it did not set. */
+			rs_log_err("configuration: %s", err);
+			app->state = RS_ERR_INVAL;
+		}
+		app->pending = 0;
+	}
+	rs_http_mount(&ctx->req, app->state == RS_OK ?
+	    app->cfg.base_path : NULL);
+}
+
+void
 rs_app_idle(struct rs_app *app)
 {
 	if (app->db == NULL || !rs_db_checkpoint_due(app->db))
 		return;
+	/* One request a process: no thread to leave behind. */
+	if (app->cgi) {
+		rs_db_checkpoint(app->db);
+		return;
+	}
 	/* A process that never writes never starts the thread. */
 	if (app->ckpt == NULL && rs_ckpt_start(app->cfg.db_path,
 	    app->cfg.sync_full, &app->ckpt) != RS_OK) {
@@ -96,6 +150,10 @@ rs_app_close(struct rs_app *app)
 	app->db = NULL;
 	rs_policy_set_free(app->policies);
 	app->policies = NULL;
+	rs_install_free(&app->install);
+	free(app->openapi);
+	free(app->openapi_mount);
+	app->openapi = app->openapi_mount = NULL;
 	rs_arena_free(&app->arena);
 	sodium_memzero(app->k_apikey, sizeof(app->k_apikey));
 	sodium_memzero(app->k_token, sizeof(app->k_token));
@@ -201,6 +259,9 @@ rs_app_route(struct rs_ctx *ctx)
 {
 	char	 allow[64];
 
+	if (ctx->req.outside)	/* not under RELAYSYNC_BASE_PATH */
+		return rs_reply_problem(ctx, RS_PROB_NOT_FOUND,
+		    "no such resource: %.200s", ctx->req.path);
 	switch (rs_router_match(&ctx->req, &ctx->route, allow,
 	    sizeof(allow))) {
 	case RS_MATCH_OK:
@@ -221,9 +282,21 @@ rs_app_route(struct rs_ctx *ctx)
 static enum rs_step
 rs_app_serving(struct rs_ctx *ctx)
 {
-	if (ctx->app->state != RS_OK)
+	struct rs_app	*app = ctx->app;
+	const char	*roots[2];
+
+	if (app->state != RS_OK)
 		return rs_reply_problem(ctx, RS_PROB_UNAVAILABLE,
 		    "the service cannot use its database or secret now");
+	if (rs_install_same(&app->install, &ctx->req) != RS_OK)
+		return rs_reply_problem(ctx, RS_PROB_UNAVAILABLE, "this "
+		    "process serves another installation; see the log");
+	roots[0] = rs_http_env(&ctx->req, "DOCUMENT_ROOT");
+	roots[1] = rs_http_env(&ctx->req, "CONTEXT_DOCUMENT_ROOT");
+	if (rs_install_docroot(&app->install, &app->cfg, roots, 2) != RS_OK)
+		return rs_reply_problem(ctx, RS_PROB_UNAVAILABLE, "the "
+		    "service is configured unsafely (its files are under the "
+		    "document root); see the log");
 	if (rs_app_schema(ctx->app) != RS_OK)
 		return rs_reply_problem(ctx, RS_PROB_UNAVAILABLE, "the "
 		    "database is not at the schema this program knows (%d); "
@@ -355,7 +428,8 @@ rs_app_handle(struct rs_app *app, char *const *envp, rs_http_reader rd,
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.app = app;
 	rs_resp_init(&ctx.resp);
-	parsed = rs_http_parse(&ctx.req, &app->arena, envp, &fail);
+	if ((parsed = rs_http_parse(&ctx.req, &app->arena, envp, &fail)) == 0)
+		rs_app_settle(&ctx);
 	ctx.request_id = rs_app_request_id(&ctx);
 	/* The web server's own error comes first: even its path may be
 	 * one we would refuse. */

@@ -141,6 +141,44 @@ rs_config_either(const char *name, const char *no, const char *yes, int def,
 	return 0;
 }
 
+/*
+ * RELAYSYNC_BASE_PATH: unset or empty, NULL (the mount is found per
+ * request); else "/" and segments of URL path characters, none empty,
+ * "." or "..", no trailing "/", bounded. 0, or -1 with the reason in err.
+ */
+static int
+rs_config_base(struct rs_config *cfg, char *err, size_t errsz)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@";
+	const char	*s = rs_config_str("RELAYSYNC_BASE_PATH", NULL), *p;
+	size_t		 len, nseg = 0;
+
+	cfg->base_path = NULL;
+	if (s == NULL)
+		return 0;
+	if (strlen(s) > RS_MAX_BASE_PATH)
+		goto bad;
+	for (p = s; *p == '/'; p += len) {
+		p++;
+		len = strspn(p, ok);
+		if (len == 0 || (len == 1 && p[0] == '.') ||
+		    (len == 2 && p[0] == '.' && p[1] == '.') ||
+		    ++nseg > RS_MAX_BASE_SEGMENTS)
+			goto bad;
+	}
+	if (*p != '\0' || p == s)
+		goto bad;
+	cfg->base_path = s;
+	return 0;
+bad:
+	snprintf(err, errsz, "RELAYSYNC_BASE_PATH must be a URL path such as "
+	    "/~crew/relaysync: \"/\" and up to %d segments of letters, digits "
+	    "and -._~!$&'()*+,;=:@, no trailing \"/\", at most %d bytes",
+	    RS_MAX_BASE_SEGMENTS, RS_MAX_BASE_PATH);
+	return -1;
+}
+
 /* The event streams' settings (limits.h has why the bounds are these). */
 static int
 rs_config_streams(struct rs_config *cfg, char *err, size_t errsz)
@@ -194,7 +232,8 @@ rs_config_load(struct rs_config *cfg, char *err, size_t errsz)
 		return -1;
 	cfg->tombstone_days = (int)v;
 	if (rs_config_streams(cfg, err, errsz) != 0 ||
-	    rs_config_proxies(cfg, err, errsz) != 0)
+	    rs_config_proxies(cfg, err, errsz) != 0 ||
+	    rs_config_base(cfg, err, errsz) != 0)
 		return -1;
 	if (rs_config_either("RELAYSYNC_RATE_LIMITS", "off", "on", 1,
 	    &cfg->rate_limits, err, errsz) != 0)

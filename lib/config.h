@@ -1,6 +1,8 @@
 /*
  * config.h: settings from the process environment (FcgidInitialEnv,
- * lighttpd's bin-environment, or the shell for the CLI and the worker).
+ * lighttpd's bin-environment, the CGI environment, or the shell for the
+ * CLI and the worker; app.c adds a FastCGI process's first request's
+ * RELAYSYNC_* parameters to it first, without replacing any).
  * Strings point into the environment and live as long as the process.
  */
 #ifndef RS_CONFIG_H
@@ -20,6 +22,9 @@ struct rs_ip {
 struct rs_config {
 	const char	*db_path;	/* RELAYSYNC_DB */
 	const char	*secret_path;	/* RELAYSYNC_SECRET_FILE */
+	const char	*base_path;	/* RELAYSYNC_BASE_PATH: the mount
+					 * point ("/~crew/relaysync"), or
+					 * NULL: found per request */
 	int		 token_ttl;	/* RELAYSYNC_TOKEN_TTL, seconds */
 	int		 sync_full;	/* RELAYSYNC_SYNCHRONOUS=full */
 	long		 max_requests;	/* RELAYSYNC_MAX_REQUESTS, 0: no limit */

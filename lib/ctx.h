@@ -21,6 +21,7 @@
 #include "err.h"
 #include "http.h"
 #include "id.h"
+#include "install.h"
 #include "resp.h"
 #include "role.h"
 #include "secret.h"
@@ -76,6 +77,16 @@ struct rs_app {
 	int		 limits_tried;	/* opened (or failed, logged) once */
 	int		 limits_warned;	/* a bucket was missing: logged */
 	int		 schema_logged;	/* the mismatch last logged, or -1 */
+	/* The installation served (install.h). pending: no database named
+	 * yet, everything waits for the first request; settled: its
+	 * settings were taken. */
+	struct rs_install install;
+	int		 pending;
+	int		 settled;
+	int		 cgi;		/* plain CGI: one request, no thread */
+	char		*openapi;	/* the document for openapi_mount */
+	size_t		 openapi_len;
+	char		*openapi_mount;
 };
 
 /* Who is asking: filled from a verified bearer token and the database. */

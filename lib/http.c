@@ -268,6 +268,109 @@ rs_http_parse(struct rs_req *req, struct rs_arena *a, char *const *envp,
 	return 0;
 }
 
+/*
+ * How many leading segments of req are those of the path base[0..len)
+ * ("/a/b"), compared decoded; -1 when req does not start with them all.
+ */
+static int
+rs_http_prefix(const struct rs_req *req, const char *base, size_t len)
+{
+	const char	*p = base, *end = base + len, *e;
+	size_t		 i = 0, n;
+
+	while (p < end && *p == '/') {
+		p++;
+		for (e = p; e < end && *e != '/'; e++)
+			continue;
+		n = (size_t)(e - p);
+		if (i >= req->nseg || i >= RS_MAX_PATH_SEGMENTS ||
+		    strlen(req->seg[i]) != n || memcmp(req->seg[i], p, n) != 0)
+			return -1;
+		i++;
+		p = e;
+	}
+	return (int)i;
+}
+
+/* "v" and digits: the first segment of every route. */
+static int
+rs_http_version(const char *s)
+{
+	return s[0] == 'v' && s[1] != '\0' &&
+	    strspn(s + 1, "0123456789") == strlen(s + 1);
+}
+
+/*
+ * 1 when script[0..len) is a mount of req: a plain URL path (a Location
+ * is made from it) whose *k segments begin req's, a version following.
+ */
+static int
+rs_http_mounted(const struct rs_req *req, const char *script, size_t len,
+    int *k)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@/";
+
+	return len > 0 && len <= RS_MAX_BASE_PATH &&
+	    strspn(script, ok) >= len &&
+	    (*k = rs_http_prefix(req, script, len)) > 0 &&
+	    (size_t)*k < req->nseg && *k < RS_MAX_PATH_SEGMENTS &&
+	    rs_http_version(req->seg[*k]);
+}
+
+/*
+ * The mount point SCRIPT_NAME gives: SCRIPT_NAME itself (a program
+ * mapped at the mount, PATH_INFO the API path: lighttpd's mod_cgi, an
+ * Apache ScriptAlias), else its directory (a rewrite to the program in
+ * the mount's directory: an .htaccess install); NULL when neither is
+ * followed by a version. *k: its segments.
+ */
+static const char *
+rs_http_script_mount(struct rs_req *req, int *k)
+{
+	const char	*script = rs_http_env(req, "SCRIPT_NAME"), *slash;
+	size_t		 len;
+
+	if (script == NULL)
+		return NULL;
+	len = strlen(script);
+	if (!rs_http_mounted(req, script, len, k)) {
+		if ((slash = strrchr(script, '/')) == NULL)
+			return NULL;
+		len = (size_t)(slash - script);
+		if (!rs_http_mounted(req, script, len, k))
+			return NULL;
+	}
+	return rs_arena_strndup(req->arena, script, len);
+}
+
+void
+rs_http_mount(struct rs_req *req, const char *base)
+{
+	const char	*m = NULL;
+	int		 k = 0;
+
+	req->mount = "";
+	if (base != NULL) {
+		if ((k = rs_http_prefix(req, base, strlen(base))) < 0) {
+			req->outside = 1;
+			return;
+		}
+		m = base;
+	} else if ((m = rs_http_script_mount(req, &k)) == NULL)
+		return;
+	req->mount = m;
+	if (req->nseg > RS_MAX_PATH_SEGMENTS) {
+		/* Segments were not kept: too long before and after. */
+		if ((req->nseg -= (size_t)k) <= RS_MAX_PATH_SEGMENTS)
+			req->nseg = RS_MAX_PATH_SEGMENTS + 1;
+		return;
+	}
+	memmove(req->seg, req->seg + k, (req->nseg - (size_t)k) *
+	    sizeof(req->seg[0]));
+	req->nseg -= (size_t)k;
+}
+
 int
 rs_http_read_body(struct rs_req *req, rs_http_reader rd, void *ctx,
     struct rs_http_fail *fail)

@@ -43,9 +43,14 @@ struct rs_req {
 					 * printable ASCII %-encoded. Also
 					 * set (bounded) when the parse
 					 * fails: a problem's instance */
-	const char	 *seg[RS_MAX_PATH_SEGMENTS]; /* decoded segments */
+	const char	 *seg[RS_MAX_PATH_SEGMENTS]; /* decoded segments,
+					 * after the mount point's */
 	size_t		  nseg;		/* segments in the path; past
 					 * RS_MAX_PATH_SEGMENTS not kept */
+	const char	 *mount;	/* the mount point: "" at the root,
+					 * else "/~crew/relaysync" */
+	int		  outside;	/* the path is not under the mount
+					 * point set: no route matches */
 	const char	 *query_err;	/* why the query was refused, or NULL */
 	struct rs_query	  query;
 	const char	 *remote_addr;
@@ -76,6 +81,14 @@ struct rs_http_fail {
  */
 int	 rs_http_parse(struct rs_req *req, struct rs_arena *a,
 	    char *const *envp, struct rs_http_fail *fail);
+/*
+ * Takes the mount point off a parsed req's segments: base (from
+ * RELAYSYNC_BASE_PATH) when not NULL, and a path not under it is
+ * outside; else SCRIPT_NAME or its directory, when the path starts with
+ * it and a version segment ("v1") follows; else the root. Sets
+ * req->mount.
+ */
+void	 rs_http_mount(struct rs_req *req, const char *base);
 /*
  * Reads the body announced by CONTENT_LENGTH into req->body.
  * Over RS_MAX_BODY it reads and discards it instead and fails with

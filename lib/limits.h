@@ -8,8 +8,11 @@
 #define RS_MAX_BODY		(1024 * 1024)	/* request body, bytes */
 #define RS_MAX_JSON_DEPTH	32		/* nesting of arrays/objects */
 #define RS_MAX_URI		8192		/* REQUEST_URI, bytes */
-#define RS_MAX_PATH_SEGMENTS	8		/* path segments kept; a longer
+#define RS_MAX_PATH_SEGMENTS	16		/* path segments kept, the mount
+						 * point's included; a longer
 						 * path matches no route */
+#define RS_MAX_BASE_PATH	256		/* RELAYSYNC_BASE_PATH, bytes */
+#define RS_MAX_BASE_SEGMENTS	8		/* ... and its segments */
 #define RS_MAX_INSTANCE		512		/* a problem's instance made
 						 * from a path we refused */
 #define RS_MAX_QUERY_PARAMS	32		/* name=value pairs in a query */

@@ -130,6 +130,26 @@ rs_reply_header(struct rs_ctx *ctx, const char *name, const char *value)
 	    RS_ERR_RANGE;
 }
 
+enum rs_err
+rs_reply_location(struct rs_ctx *ctx, const char *fmt, ...)
+{
+	char		 path[512];
+	const char	*v;
+	va_list		 ap;
+	int		 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return RS_ERR_RANGE;
+	if ((v = rs_arena_printf(&ctx->app->arena, "%s%s", ctx->req.mount ?
+	    ctx->req.mount : "", path)) == NULL)
+		return RS_ERR_NOMEM;
+	return rs_resp_header(&ctx->resp, "Location", v) == 0 ? RS_OK :
+	    RS_ERR_RANGE;
+}
+
 void
 rs_reply_clear(struct rs_ctx *ctx, size_t nhdr)
 {

@@ -59,6 +59,12 @@ enum rs_step	 rs_reply_invalid(struct rs_ctx *ctx, const struct rs_valid *v);
  */
 enum rs_err	 rs_reply_header(struct rs_ctx *ctx, const char *name,
 		    const char *value);
+/*
+ * Adds Location: the request's mount point ("" at the root) followed by
+ * the printf-style path ("/v1/records/%s"). RS_OK or as rs_reply_header().
+ */
+enum rs_err	 rs_reply_location(struct rs_ctx *ctx, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
 /* Forgets an answer built in advance, keeping the first nhdr headers. */
 void		 rs_reply_clear(struct rs_ctx *ctx, size_t nhdr);
 /*

@@ -147,22 +147,30 @@ fixture_db_org(const char *dir, int *ndb, char org[RS_ID_MAX])
 
 /*
  * Removes the ndb databases fixture_db_open() made in dir, with their
- * -wal, -shm, -journal and .wlock (the writers' queue) files, then dir itself (a diagnostic when it
- * cannot).
+ * -wal, -shm, -journal, .wlock (the writers' queue) and .ratelimit files
+ * and -streams directory, then dir itself (a diagnostic when it cannot).
  */
 static inline void
 fixture_db_cleanup(const char *dir, int ndb)
 {
 	static const char *const suffix[] = { "", "-wal", "-shm",
-	    "-journal", ".wlock" };
+	    "-journal", ".wlock", ".ratelimit" };
 	char	 p[128];
 	size_t	 i;
 	int	 n;
 
-	for (n = 1; n <= ndb; n++)
+	char	 cmd[200];
+
+	for (n = 1; n <= ndb; n++) {
 		for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++)
 			unlink(fixture_db_path(p, sizeof(p), dir, n,
 			    suffix[i]));
+		/* The event streams' slot files (slot.h). */
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'",
+		    fixture_db_path(p, sizeof(p), dir, n, "-streams"));
+		if (system(cmd) != 0)
+			tap_diag("cannot run %s", cmd);
+	}
 	if (rmdir(dir) != 0)
 		tap_diag("cannot remove %s", dir);
 }

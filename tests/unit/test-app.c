@@ -1705,6 +1705,54 @@ static const struct tcase limit_cases[] = {
 	    200, NULL, { "RateLimit-Limit=1000000" }, { NULL }, NULL },
 };
 
+/*
+ * Mounted under a sub-path (an .htaccess install at /crew/rs): the mount
+ * is SCRIPT_NAME's directory when a version follows it; routes, Location,
+ * instance and the OpenAPI servers follow it.
+ */
+#define MOUNT	"$SCRIPT_NAME: /crew/rs/relaysync.cgi"
+static const struct tcase mount_cases[] = {
+	{ __LINE__, "mounted: create, Location under the mount", "POST",
+	    "/crew/rs/v1/records", ADM, MOUNT, JSON,
+	    "{\"title\":\"Mounted\",\"type\":\"note\"}",
+	    201, NULL, { "Location=/crew/rs/v1/records/${mr1}" },
+	    { "title=Mounted" }, "mr1=id" },
+	{ __LINE__, "mounted: read it at its Location", "GET",
+	    "/crew/rs/v1/records/${mr1}", ADM, MOUNT, NULL, NULL,
+	    200, NULL, { NULL }, { "id=${mr1}" }, NULL },
+	{ __LINE__, "mounted: a policy's Location", "POST",
+	    "/crew/rs/v1/policies", ADM, MOUNT, JSON,
+	    "{\"name\":\"mounted\",\"when\":\"size>999999\","
+	    "\"then\":\"queue=q\"}",
+	    201, NULL, { "Location=/crew/rs/v1/policies/mounted" }, { NULL },
+	    NULL },
+	{ __LINE__, "mounted: the OpenAPI servers URL is the mount's", "GET",
+	    "/crew/rs/v1/openapi.json", NULL, MOUNT, NULL, NULL,
+	    200, NULL, { NULL }, { "servers.0.url=/crew/rs/",
+	    "openapi=3.1.0" }, NULL },
+	{ __LINE__, "mounted: an unknown path's instance is the whole path",
+	    "GET", "/crew/rs/v1/nothing", NULL, MOUNT, NULL, NULL,
+	    404, "not_found", { NULL }, { "instance=/crew/rs/v1/nothing" },
+	    NULL },
+	{ __LINE__, "mounted: the mount matches decoded (%7E is ~)", "GET",
+	    "/%7Ecrew/rs/v1/health", NULL,
+	    "$SCRIPT_NAME: /~crew/rs/relaysync.cgi", NULL, NULL,
+	    200, NULL, { NULL }, { "status=ok" }, NULL },
+	{ __LINE__, "mounted: a path SCRIPT_NAME's directory does not begin "
+	    "is not routed", "GET", "/crew/rs/v1/health", NULL,
+	    "$SCRIPT_NAME: /other/relaysync.cgi", NULL, NULL,
+	    404, "not_found", { NULL }, { NULL }, NULL },
+	{ __LINE__, "mounted: no version after the directory: not a mount",
+	    "GET", "/crew/rs/x/v1/health", NULL, MOUNT, NULL, NULL,
+	    404, "not_found", { NULL }, { NULL }, NULL },
+	{ __LINE__, "mounted: too many segments after the mount", "GET",
+	    "/crew/rs/v1/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o", NULL, MOUNT, NULL,
+	    NULL, 404, "not_found", { NULL }, { NULL }, NULL },
+	{ __LINE__, "at the root, the root's OpenAPI servers URL", "GET",
+	    "/v1/openapi.json", NULL, "$SCRIPT_NAME: /v1/openapi.json", NULL,
+	    NULL, 200, NULL, { NULL }, { "servers.0.url=/" }, NULL },
+};
+
 /* The slow org's limit changed (relaysync-admin org set-rate-limit). */
 static const struct tcase limit_changed_cases[] = {
 	{ __LINE__, "slow org: the new limit at once, the level as it was "
@@ -3037,7 +3085,8 @@ main(void)
 	    AUDIT_CHECKS +
 	    table_checks(stream_cases, NELEM(stream_cases)) + STREAM_CHECKS +
 	    table_checks(limit_cases, NELEM(limit_cases)) +
-	    table_checks(limit_changed_cases, NELEM(limit_changed_cases)));
+	    table_checks(limit_changed_cases, NELEM(limit_changed_cases)) +
+	    table_checks(mount_cases, NELEM(mount_cases)));
 
 	fixture_start(dir, sizeof(dir), "test-app");
 	snprintf(secret, sizeof(secret), "%s/secret.key", dir);
@@ -3100,6 +3149,7 @@ main(void)
 	run_table(&app, limit_cases, NELEM(limit_cases));
 	TAP_SETUP(rs_admin_org_set_rate(app.db, orgslow, 50) == RS_OK);
 	run_table(&app, limit_changed_cases, NELEM(limit_changed_cases));
+	run_table(&app, mount_cases, NELEM(mount_cases));
 
 	/* A second process whose secret is missing answers 503. */
 	TAP_SETUP(setenv("RELAYSYNC_SECRET_FILE", missing, 1) == 0);

@@ -199,7 +199,7 @@ test_http_parse_segments(void)
 		{ __LINE__, "//v1", 2, "v1" },
 		{ __LINE__, "/v1/%2e%2e", 2, ".." },
 		{ __LINE__, "/a/b/c/d/e/f/g/h", 8, "h" },
-		{ __LINE__, "/a/b/c/d/e/f/g/h/i/j", 10, "h" },
+		{ __LINE__, "/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r", 18, "p" },
 	};
 	struct rs_req		 req;
 	struct rs_http_fail	 fail;
