@@ -216,7 +216,11 @@ print_help(FILE *f, const char *word, const char *sub)
 		fprintf(f, "\nHelp on one command: relaysync-admin help "
 		    "COMMAND (or COMMAND --help).\n"
 		    "Environment: RELAYSYNC_DB (the SQLite file),\n"
-		    "RELAYSYNC_SECRET_FILE (the server secret).\n"
+		    "RELAYSYNC_SECRET_FILE (the server secret). Before any "
+		    "command,\n"
+		    "--env-file FILE reads settings (RELAYSYNC_NAME=value "
+		    "lines) the\n"
+		    "environment lacks from FILE.\n"
 		    "Exit status: 0 done, 1 failed, 2 usage error.\n");
 		return 0;
 	}
@@ -998,10 +1002,31 @@ main(int argc, char *argv[])
 	const struct cmd	*c;
 	struct rs_config	 cfg;
 	struct args		 a;
+	const char		*file;
 	char			 err[256];
-	int			 words, rc;
+	int			 words, rc, shift;
 
 	rs_log_set_name("relaysync-admin");
+	/* --env-file FILE before the command: settings where the
+	 * environment has none (config.h). */
+	if (argc >= 2 && (strcmp(argv[1], "--env-file") == 0 ||
+	    strncmp(argv[1], "--env-file=", 11) == 0)) {
+		file = argv[1][10] == '=' ? argv[1] + 11 : argc >= 3 ?
+		    argv[2] : NULL;
+		if (file == NULL || *file == '\0') {
+			fprintf(stderr, "relaysync-admin: --env-file needs a "
+			    "file\n");
+			return EXIT_USAGE;
+		}
+		if (rs_config_file(file, err, sizeof(err)) != 0) {
+			fprintf(stderr, "relaysync-admin: %s\n", err);
+			return EXIT_USAGE;
+		}
+		shift = argv[1][10] == '=' ? 1 : 2;
+		argv[shift] = argv[0];
+		argv += shift;
+		argc -= shift;
+	}
 	if (argc < 2) {
 		print_usage(stderr, NULL, NULL);
 		fprintf(stderr, "Try relaysync-admin --help\n");

@@ -71,6 +71,7 @@ struct opts {
 	int		 lease;		/* s */
 	int		 nice;		/* added to the process's niceness */
 	int		 verbose;
+	const char	*env_file;	/* settings file (config.h), or NULL */
 };
 
 struct worker {
@@ -103,7 +104,8 @@ usage(FILE *f)
 	fprintf(f, "usage: relaysync-worker [--once | --loop] "
 	    "[--time-limit S] [--concurrency N]\n"
 	    "                        [--timeout S] [--lease S] [--nice N] "
-	    "[--verbose] [--help]\n\n"
+	    "[--env-file FILE]\n"
+	    "                        [--verbose] [--help]\n\n"
 	    "Delivers RELAYSYNC_DB's webhooks: turns new events into jobs, "
 	    "sends the due\n"
 	    "ones, signed, and schedules retries; purges expired rows and "
@@ -133,14 +135,19 @@ usage(FILE *f)
 	    "  --nice N          lower the worker's CPU priority by N, "
 	    "0..19 (%d), so the\n"
 	    "                    web server's requests go first\n"
-	    "  --verbose         a line per pass on stderr\n\n"
+	    "  --verbose         a line per pass on stderr\n"
+	    "  --env-file FILE   settings from FILE (RELAYSYNC_NAME=value "
+	    "lines, # comments)\n"
+	    "                    where the environment has none: for a "
+	    "hosting panel's cron\n\n"
 	    "Environment: RELAYSYNC_DB, RELAYSYNC_SECRET_FILE, "
 	    "RELAYSYNC_TOMBSTONE_DAYS,\n"
 	    "RELAYSYNC_WEBHOOK_ALLOW_PRIVATE=1 (http:// and private "
 	    "addresses, for tests).\n\n"
 	    "Exit status: 0 done (also when the database was busy or "
 	    "another run held the\n"
-	    "lock: the next run retries), 1 failed, 2 usage error.\n",
+	    "lock: the next run retries), 1 failed, 2 usage error (or an "
+	    "unusable\n--env-file).\n",
 	    CRON_TIME_LIMIT_S, DEFAULT_NICE);
 }
 
@@ -241,6 +248,13 @@ opts_parse(int argc, char *argv[], struct opts *o)
 		} else if (IS("--lease")) {
 			if (opt_num("--lease", VALUE(), 2, 86400, &o->lease))
 				return -1;
+		} else if (IS("--env-file")) {
+			if ((o->env_file = VALUE()) == NULL || *o->env_file ==
+			    '\0') {
+				fprintf(stderr, "relaysync-worker: --env-file "
+				    "needs a file\n");
+				return -1;
+			}
 		} else if (IS("--nice")) {
 			if (opt_num("--nice", VALUE(), 0, 19, &o->nice))
 				return -1;
@@ -660,6 +674,11 @@ main(int argc, char *argv[])
 	if (w.o.nice > 0 && nice(w.o.nice) == -1 && errno != 0)
 		rs_log_warn("nice(%d): %s; running at the same priority",
 		    w.o.nice, strerror(errno));
+	if (w.o.env_file != NULL &&
+	    rs_config_file(w.o.env_file, err, sizeof(err)) != 0) {
+		rs_log_err("settings: %s", err);
+		return 2;
+	}
 	if (sodium_init() < 0 || rs_config_load(&w.cfg, err, sizeof(err))) {
 		rs_log_err("configuration: %s", err);
 		return 1;

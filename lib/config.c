@@ -244,3 +244,100 @@ rs_config_load(struct rs_config *cfg, char *err, size_t errsz)
 		return -1;
 	return 0;
 }
+
+/*
+ * One line of a settings file (s[0..len), no newline): 0 and *name,
+ * *nlen, *val, *vlen (*nlen 0: nothing to set), or -1 with the reason.
+ */
+static int
+rs_config_line(const char *s, size_t len, const char **name, size_t *nlen,
+    const char **val, size_t *vlen, const char **why)
+{
+	static const char upper[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_";
+	const char	*eq;
+
+	*nlen = 0;
+	if (len > 0 && s[len - 1] == '\r')
+		len--;
+	if (len == 0 || s[0] == '#')
+		return 0;
+	if ((eq = memchr(s, '=', len)) == NULL) {
+		*why = "not NAME=value";
+		return -1;
+	}
+	*name = s;
+	*nlen = (size_t)(eq - s);
+	if (*nlen <= strlen("RELAYSYNC_") || strncmp(s, "RELAYSYNC_",
+	    strlen("RELAYSYNC_")) != 0 || strspn(s, upper) != *nlen) {
+		*why = "not a RELAYSYNC_ setting";
+		return -1;
+	}
+	*val = eq + 1;
+	*vlen = len - *nlen - 1;
+	if (memchr(*val, '\0', *vlen) != NULL) {
+		*why = "a NUL byte in the value";
+		return -1;
+	}
+	return 0;
+}
+
+int
+rs_config_file(const char *path, char *err, size_t errsz)
+{
+	FILE		*f;
+	char		*buf, *names[RS_CONFIG_FILE_LINES];
+	char		*vals[RS_CONFIG_FILE_LINES];
+	const char	*p, *e, *name, *val, *why = NULL;
+	size_t		 got, nlen, vlen, n = 0, i, line = 0;
+	int		 rc = -1;
+
+	if ((buf = malloc(RS_CONFIG_FILE_MAX + 1)) == NULL) {
+		snprintf(err, errsz, "%s: out of memory", path);
+		return -1;
+	}
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		free(buf);
+		return -1;
+	}
+	got = fread(buf, 1, RS_CONFIG_FILE_MAX + 1, f);
+	if (ferror(f) || got > RS_CONFIG_FILE_MAX) {
+		snprintf(err, errsz, "%s: %s", path, ferror(f) ?
+		    "cannot be read" : "longer than 64 KiB");
+		goto out;
+	}
+	/* Every line checked before any is set: a bad file sets nothing. */
+	for (p = buf; p < buf + got; p = e + 1) {
+		line++;
+		if ((e = memchr(p, '\n', (size_t)(buf + got - p))) == NULL)
+			e = buf + got;
+		if (rs_config_line(p, (size_t)(e - p), &name, &nlen, &val,
+		    &vlen, &why) != 0)
+			goto bad;
+		if (nlen == 0)
+			continue;
+		if (n == RS_CONFIG_FILE_LINES) {
+			why = "too many settings";
+			goto bad;
+		}
+		names[n] = buf + (name - buf);
+		vals[n] = buf + (val - buf);
+		names[n][nlen] = '\0';
+		vals[n][vlen] = '\0';
+		n++;
+	}
+	for (i = 0; i < n; i++)
+		if (setenv(names[i], vals[i], 0) != 0) {
+			snprintf(err, errsz, "%s: %s: %s", path, names[i],
+			    strerror(errno));
+			goto out;
+		}
+	rc = 0;
+	goto out;
+bad:
+	snprintf(err, errsz, "%s: line %zu: %s", path, line, why);
+out:
+	fclose(f);
+	free(buf);
+	return rc;
+}

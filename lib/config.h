@@ -19,6 +19,9 @@ struct rs_ip {
 	unsigned char	 b[16];
 };
 
+#define RS_CONFIG_FILE_MAX	65536	/* a settings file, bytes */
+#define RS_CONFIG_FILE_LINES	64	/* ... and its settings */
+
 struct rs_config {
 	const char	*db_path;	/* RELAYSYNC_DB */
 	const char	*secret_path;	/* RELAYSYNC_SECRET_FILE */
@@ -45,6 +48,15 @@ struct rs_config {
  * Returns 0, or -1 with a reason in err naming the bad variable.
  */
 int	rs_config_load(struct rs_config *cfg, char *err, size_t errsz);
+/*
+ * Adds the settings of the file at path (lines "RELAYSYNC_NAME=value",
+ * blank lines and "#" comments; the value verbatim to the end of the
+ * line, a trailing CR dropped; at most RS_CONFIG_FILE_MAX bytes) to the
+ * environment, each unless the environment has it already: the
+ * environment wins. Returns 0, or -1 with a reason in err naming the
+ * file and line (nothing added then).
+ */
+int	rs_config_file(const char *path, char *err, size_t errsz);
 /*
  * Parses the IP literal s[0..len) ("192.0.2.1", "2001:db8::1"; no port,
  * no brackets, no prefix length) into *ip: 0, or -1 when it is not one.

@@ -1011,7 +1011,8 @@ class Apache(Server):
         if self.stream_port:
             lines.append("Listen 127.0.0.1:%d" % self.stream_port)
         for mod in ("mpm_event", "authz_core", "alias", "mime", "env",
-                    "fcgid", "headers", "unique_id", "reqtimeout"):
+                    "fcgid", "headers", "unique_id", "reqtimeout",
+                    "filter", "deflate"):
             lines.append('LoadModule %s_module "%s/mod_%s.so"'
                          % (mod, APACHE_MODULES, mod))
         # mod_qos (libapache2-mod-qos, which scripts/test installs): the

@@ -14,10 +14,20 @@ no FcgidInitialEnv: the program's settings come only from the .htaccess
 with mod_cgi, or under mpm_event with mod_cgid (the pairings Debian's
 a2enmod makes).
 
+The programs and the example come from the install prefix and the source
+tree, or (HostedApache(..., bundle=DIR), test_hosting_bundle.py) from an
+unpacked upload bundle (`make bundle`): DIR/relaysync.fcgi,
+DIR/relaysync-admin, DIR/relaysync-worker, DIR/htaccess.example and
+DIR/relaysync.env.example (without a bundle: PREFIX/bin's programs,
+PREFIX/etc/relaysync/relaysync.env.example). A site made with a settings
+file (add_site(..., env_example=PATH and/or env_settings={...})) gets it as
+home/crew/data/<name>/relaysync.env, and its relaysync-admin runs with
+`--env-file` it and no RELAYSYNC_* in its environment.
+
 Layout of the temp dir (a harness.Workspace):
     www/                          the vhost's DocumentRoot
     home/crew/public_html/<name>  a directory reached as /~crew/<name>
-    home/crew/data/<name>/        its database and secret
+    home/crew/data/<name>/        its database and secret (and relaysync.env)
 """
 
 import json
@@ -42,6 +52,12 @@ EXAMPLE_SECRET_LINE = ("SetEnv RELAYSYNC_SECRET_FILE %s/relaysync.key"
 EXAMPLE_BASE_LINE = "#RewriteBase /~crew/relaysync/"
 EXAMPLE_PASSAUTH_LINE = "CGIPassAuth On"
 PROGRAM = "relaysync.fcgi"
+ADMIN = "relaysync-admin"
+WORKER = "relaysync-worker"
+# What an upload bundle holds besides the programs.
+BUNDLE_EXAMPLE = "htaccess.example"
+BUNDLE_ENV_EXAMPLE = "relaysync.env.example"
+ENV_FILE = "relaysync.env"
 MODULES = {
     # The modules a host would have loaded, per way of running programs.
     "fcgid": ("mpm_event", "fcgid"),
@@ -65,19 +81,19 @@ def find_program(prefix):
                   "first)" % (PROGRAM, prefix))
 
 
-def example_text():
-    with open(EXAMPLE, encoding="utf-8") as f:
+def example_text(example=EXAMPLE):
+    with open(example, encoding="utf-8") as f:
         return f.read()
 
 
-def replace_line(text, old, new):
+def replace_line(text, old, new, source=EXAMPLE):
     """TEXT with its one line OLD replaced by NEW (a Failure when the
-    example no longer has exactly one such line: the tests fill what the
-    example says)."""
+    example (SOURCE) no longer has exactly one such line: the tests fill
+    what the example says)."""
     lines = text.split("\n")
     hits = [i for i, line in enumerate(lines) if line.strip() == old]
     expect(len(hits) == 1, "%s: expected exactly one line %r, found %d"
-           % (EXAMPLE, old, len(hits)))
+           % (source, old, len(hits)))
     if new is None:
         del lines[hits[0]]
     else:
@@ -85,29 +101,64 @@ def replace_line(text, old, new):
     return "\n".join(lines)
 
 
-def htaccess(db, secret, rewrite_base=None, pass_auth=True):
-    """The shipped example with its placeholders filled: the database and
-    secret paths; REWRITE_BASE (e.g. "/~crew/relaysync/") uncomments the
-    RewriteBase line with that value; PASS_AUTH=False deletes the
-    CGIPassAuth line (a host that refuses it), leaving the RewriteRule
-    fallback alone to pass Authorization."""
-    text = example_text()
-    text = replace_line(text, EXAMPLE_DB_LINE, "SetEnv RELAYSYNC_DB " + db)
+def htaccess(db, secret, rewrite_base=None, pass_auth=True,
+             example=EXAMPLE):
+    """The shipped example (EXAMPLE: its path) with its placeholders
+    filled: the database and secret paths; REWRITE_BASE (e.g.
+    "/~crew/relaysync/") uncomments the RewriteBase line with that value;
+    PASS_AUTH=False deletes the CGIPassAuth line (a host that refuses it),
+    leaving the RewriteRule fallback alone to pass Authorization."""
+    text = example_text(example)
+    text = replace_line(text, EXAMPLE_DB_LINE, "SetEnv RELAYSYNC_DB " + db,
+                        example)
     text = replace_line(text, EXAMPLE_SECRET_LINE,
-                        "SetEnv RELAYSYNC_SECRET_FILE " + secret)
+                        "SetEnv RELAYSYNC_SECRET_FILE " + secret, example)
     if rewrite_base is not None:
         text = replace_line(text, EXAMPLE_BASE_LINE,
-                            "RewriteBase " + rewrite_base)
+                            "RewriteBase " + rewrite_base, example)
     if not pass_auth:
-        text = replace_line(text, EXAMPLE_PASSAUTH_LINE, None)
+        text = replace_line(text, EXAMPLE_PASSAUTH_LINE, None, example)
     return text
+
+
+def env_file_text(example, settings):
+    """The settings file example (relaysync.env.example, at path EXAMPLE)
+    filled in: each of its `RELAYSYNC_NAME=value` lines whose NAME is in
+    SETTINGS (a dict) gets that value, the others are kept; a name of
+    SETTINGS the example does not set is added at the end. The example
+    must set RELAYSYNC_DB and RELAYSYNC_SECRET_FILE exactly once each (the
+    placeholders a user fills; a Failure otherwise)."""
+    try:
+        with open(example, encoding="utf-8") as f:
+            lines = f.read().split("\n")
+    except OSError as e:
+        raise Failure("the settings file example: %s" % e)
+    seen = {}
+    for i, line in enumerate(lines):
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, eq, _ = line.partition("=")
+        expect(eq and re.match(r"^RELAYSYNC_[A-Z0-9_]+$", name),
+               "%s line %d is neither a comment nor RELAYSYNC_NAME=value: "
+               "%r" % (example, i + 1, line))
+        seen[name] = seen.get(name, 0) + 1
+        if name in settings:
+            lines[i] = "%s=%s" % (name, settings[name])
+    for name in ("RELAYSYNC_DB", "RELAYSYNC_SECRET_FILE"):
+        expect(seen.get(name) == 1, "%s: expected exactly one line %s=..., "
+               "found %d" % (example, name, seen.get(name, 0)))
+    if lines and lines[-1] == "":
+        lines.pop()
+    lines += ["%s=%s" % (n, v) for n, v in settings.items() if n not in seen]
+    return "\n".join(lines) + "\n"
 
 
 class Site:
     """One directory of the user's web space with RelaySync in it.
 
     name, url ("/~crew/<name>"), dir, db, secret, program (its path),
-    org, key (an admin API key of the org made at init)."""
+    org, key (an admin API key of the org made at init), env_file (its
+    settings file for --env-file, or None)."""
 
     def __init__(self, host, name, db, secret, dir=None):
         self.host = host
@@ -118,11 +169,14 @@ class Site:
         self.secret = secret
         self.program = os.path.join(self.dir, PROGRAM)
         self.org = self.key = None
+        self.env_file = None
 
     def admin(self, args):
-        """PREFIX/bin/relaysync-admin ARGS on this site's database, as the
-        web server's user -> (rc, stdout, stderr)."""
-        return self.host.admin(self.db, self.secret, args)
+        """relaysync-admin ARGS (the prefix's or the bundle's) on this
+        site's database, as the web server's user -> (rc, stdout, stderr):
+        configured by `--env-file` when the site has a settings file, else
+        by RELAYSYNC_DB and RELAYSYNC_SECRET_FILE in its environment."""
+        return self.host.admin(self.db, self.secret, args, self.env_file)
 
     def admin_ok(self, args):
         rc, out, err = self.admin(args)
@@ -152,17 +206,35 @@ class Site:
 
 class HostedApache:
     """A private Apache (MODULE "fcgid", "cgi" or "cgid") with the user's
-    sites.
+    sites: the installed programs and the source tree's example, or with
+    BUNDLE (an unpacked upload bundle's directory) the bundle's.
     add_site() before start(); stop() always (it removes the temp dir
     unless KEEP=1)."""
 
-    def __init__(self, ctx, module, extra_modules=()):
+    def __init__(self, ctx, module, extra_modules=(), bundle=None):
         expect(module in MODULES, "unknown module %r" % module)
         self.ctx = ctx
         self.module = module
         self.extra_modules = tuple(extra_modules)
         self.prefix = ctx.prefix
-        self.installed = find_program(ctx.prefix)
+        self.bundle = bundle
+        if bundle is None:
+            self.installed = find_program(ctx.prefix)
+            self.admin_bin = os.path.join(self.prefix, "bin", ADMIN)
+            self.worker_bin = os.path.join(self.prefix, "bin", WORKER)
+            self.example = EXAMPLE
+            # `make install` puts it in $(sysconfdir)/relaysync.
+            self.env_example = os.path.join(self.prefix, "etc", "relaysync",
+                                            BUNDLE_ENV_EXAMPLE)
+        else:
+            self.installed = os.path.join(bundle, PROGRAM)
+            self.admin_bin = os.path.join(bundle, ADMIN)
+            self.worker_bin = os.path.join(bundle, WORKER)
+            self.example = os.path.join(bundle, BUNDLE_EXAMPLE)
+            self.env_example = os.path.join(bundle, BUNDLE_ENV_EXAMPLE)
+        for path in (self.installed, self.admin_bin, self.worker_bin):
+            expect(os.path.isfile(path) and os.access(path, os.X_OK),
+                   "%s is missing or not executable" % path)
         self.run_as = ctx.workspace.run_as
         self.ws = harness.Workspace(ctx.prefix, self.run_as)
         for d in ("home/crew/public_html", "home/crew/data", "www"):
@@ -176,13 +248,20 @@ class HostedApache:
         self.log_files = [self.error_log, self.output]
 
     # -- the user's side ------------------------------------------------
-    def admin(self, db, secret, args):
-        argv = [os.path.join(self.prefix, "bin", "relaysync-admin")] + args
+    def admin(self, db, secret, args, env_file=None):
+        """relaysync-admin ARGS as the web server's user, on DB and SECRET
+        (RELAYSYNC_DB, RELAYSYNC_SECRET_FILE), or with ENV_FILE
+        (`--env-file ENV_FILE ARGS`, no RELAYSYNC_* in the environment:
+        the file alone configures it) -> (rc, stdout, stderr)."""
+        argv = [self.admin_bin] + args
         env = dict(os.environ)
         for name in [n for n in env if n.startswith("RELAYSYNC_")]:
             del env[name]
-        env["RELAYSYNC_DB"] = db
-        env["RELAYSYNC_SECRET_FILE"] = secret
+        if env_file is None:
+            env["RELAYSYNC_DB"] = db
+            env["RELAYSYNC_SECRET_FILE"] = secret
+        else:
+            argv = [self.admin_bin, "--env-file", env_file] + args
         extra = {}
         if self.run_as:
             extra = {"user": self.run_as, "group": self.run_as,
@@ -205,7 +284,8 @@ class HostedApache:
 
     def add_site(self, name, data_dir=None, db=None, secret=None,
                  program_from=None, rewrite_base=None, pass_auth=True,
-                 org_name=None, rate=None, init=True, more_htaccess=""):
+                 org_name=None, rate=None, init=True, more_htaccess="",
+                 env_example=None, env_settings=None):
         """A directory /~crew/NAME: the installed program copied in (or,
         with PROGRAM_FROM, a hard link to another site's program: one
         inode, one mod_fcgid class), the example as .htaccess naming DB and
@@ -213,7 +293,11 @@ class HostedApache:
         home/crew/data/NAME), made with `relaysync-admin init`, with an org
         (ORG_NAME, default NAME; RATE: its --rate-limit) and an admin key
         in site.org, site.key. MORE_HTACCESS: lines added at the end of
-        the .htaccess."""
+        the .htaccess. ENV_EXAMPLE (a relaysync.env.example's path) or
+        ENV_SETTINGS (a dict) make the settings file DATA_DIR/relaysync.env
+        (site.env_file): the example filled in with DB, SECRET and
+        ENV_SETTINGS, or without an example just those lines; the site's
+        relaysync-admin then runs with --env-file it."""
         data_dir = data_dir or self.ws.path("home", "crew", "data", name)
         os.makedirs(data_dir, exist_ok=True)
         site = Site(self, name, db or os.path.join(data_dir, "relaysync.db"),
@@ -228,7 +312,18 @@ class HostedApache:
             os.link(program_from.program, site.program)
         harness.write_file(os.path.join(site.dir, ".htaccess"),
                            htaccess(site.db, site.secret, rewrite_base,
-                                    pass_auth) + more_htaccess)
+                                    pass_auth, self.example) + more_htaccess)
+        if env_example is not None or env_settings is not None:
+            settings = {"RELAYSYNC_DB": site.db,
+                        "RELAYSYNC_SECRET_FILE": site.secret}
+            settings.update(env_settings or {})
+            if env_example is not None:
+                text = env_file_text(env_example, settings)
+            else:
+                text = "# (test) %s's settings\n\n" % name + "".join(
+                    "%s=%s\n" % kv for kv in settings.items())
+            site.env_file = os.path.join(data_dir, ENV_FILE)
+            harness.write_file(site.env_file, text)
         return self._init(site, init, org_name, rate)
 
     def add_alias(self, name, of, data_dir=None):
