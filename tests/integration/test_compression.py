@@ -386,6 +386,29 @@ def records_list_gzip(ctx):
     expect_equal(got, want, "decoded JSON without sync_token", gz)
 
 
+@ctest("no answer varies on a request header it does not depend on: "
+       "Vary never names Content-Length (GET, POST, a problem)")
+def vary_no_content_length(ctx):
+    # Apache adds every request header an <If> reads through %{HTTP:...}
+    # to Vary; the include's body-size guard must read it without that.
+    o = ctx_org(ctx, "cmp-vary")
+    answers = [("GET /v1/health", fetch(ctx.port, "GET", "/v1/health")),
+               ("GET /v1/records", fetch(ctx.port, "GET",
+                                         "/v1/records?limit=1", o.tok,
+                                         ae="gzip")),
+               ("POST /v1/records", fetch(ctx.port, "POST", "/v1/records",
+                                          o.tok, body={"title": "vary",
+                                                       "type": "cmp"})),
+               ("GET /v1/nothing-here", fetch(ctx.port, "GET",
+                                              "/v1/nothing-here"))]
+    for what, resp in answers:
+        expect(resp.status is not None and resp.status < 500,
+               "%s: status %r" % (what, resp.status), resp)
+        expect("content-length" not in vary_tokens(resp),
+               "%s: Vary names Content-Length: %r"
+               % (what, resp.headers.get_all("Vary")), resp)
+
+
 @ctest("br where the include offers it (lighttpd: br and gzip; Apache: gzip "
        "only): Accept-Encoding: br gets br under lighttpd and identity under "
        "Apache; br, gzip gets one of the offered; both decode to the "
