@@ -98,7 +98,6 @@ static void
 rs_app_settle(struct rs_ctx *ctx)
 {
 	struct rs_app	*app = ctx->app;
-
 	char		 err[256];
 
 	if (!app->settled) {

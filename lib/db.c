@@ -410,11 +410,24 @@ rs_db_step(struct rs_db *db, const char *sql)
 	return RS_OK;
 }
 
+/* Inside a nest: a savepoint of the outer transaction. */
+static enum rs_err
+rs_db_savepoint(struct rs_db *db)
+{
+	enum rs_err	 rc;
+
+	if ((rc = rs_db_exec(db, "SAVEPOINT rs_nest")) == RS_OK)
+		db->depth++;
+	return rc;
+}
+
 enum rs_err
 rs_db_begin(struct rs_db *db)
 {
 	enum rs_err	 rc;
 
+	if (db->nest)
+		return rs_db_savepoint(db);
 	if ((rc = rs_db_wlock(db)) != RS_OK)
 		return rc;
 	if ((rc = rs_db_step(db, rs_db_sql_begin)) == RS_OK)
@@ -429,6 +442,8 @@ rs_db_begin_read(struct rs_db *db)
 {
 	enum rs_err	 rc;
 
+	if (db->nest)
+		return rs_db_savepoint(db);
 	if ((rc = rs_db_exec(db, "BEGIN")) == RS_OK)
 		db->in_tx = 1;
 	return rc;
@@ -439,6 +454,20 @@ rs_db_commit(struct rs_db *db)
 {
 	enum rs_err	 rc;
 
+	if (db->nest && db->depth > 0) {
+		if ((rc = rs_db_exec(db, "RELEASE rs_nest")) == RS_OK)
+			db->depth--;
+		else
+			rs_db_rollback(db);
+		return rc;
+	}
+	if (db->nest) {
+		/* Only rs_db_nest_commit() ends the outer transaction. */
+		rs_log_err("a commit with no savepoint open in a nested "
+		    "transaction; all of it is rolled back");
+		rs_db_nest_rollback(db);
+		return RS_ERR_STATE;
+	}
 	if ((rc = rs_db_step(db, rs_db_sql_commit)) == RS_OK) {
 		db->in_tx = 0;
 		rs_db_wunlock(db);
@@ -450,10 +479,55 @@ rs_db_commit(struct rs_db *db)
 void
 rs_db_rollback(struct rs_db *db)
 {
+	/* A savepoint's undo keeps the outer transaction, lock and all. */
+	if (db->nest && db->depth > 0) {
+		if (rs_db_exec(db, "ROLLBACK TO rs_nest") == RS_OK &&
+		    rs_db_exec(db, "RELEASE rs_nest") == RS_OK) {
+			db->depth--;
+			return;
+		}
+		rs_log_err("a savepoint could not be undone; the whole "
+		    "transaction is");
+	}
+	db->nest = 0;
+	db->depth = 0;
 	if (!sqlite3_get_autocommit(db->h))
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 	db->in_tx = 0;
 	rs_db_wunlock(db);
+}
+
+enum rs_err
+rs_db_nest_begin(struct rs_db *db)
+{
+	enum rs_err	 rc;
+
+	if (db->nest || db->in_tx)
+		return RS_ERR_STATE;
+	if ((rc = rs_db_begin(db)) == RS_OK) {
+		db->nest = 1;
+		db->depth = 0;
+	}
+	return rc;
+}
+
+enum rs_err
+rs_db_nest_commit(struct rs_db *db)
+{
+	if (!db->nest || db->depth != 0) {
+		rs_db_nest_rollback(db);
+		return RS_ERR_STATE;
+	}
+	db->nest = 0;
+	return rs_db_commit(db);
+}
+
+void
+rs_db_nest_rollback(struct rs_db *db)
+{
+	db->nest = 0;
+	db->depth = 0;
+	rs_db_rollback(db);
 }
 
 void
@@ -463,7 +537,7 @@ rs_db_reset(struct rs_db *db)
 
 	if (db == NULL)
 		return;
-	rs_db_rollback(db);
+	rs_db_nest_rollback(db);
 	for (i = 0; i < db->nstmt; i++)
 		rs_db_done(db->stmts[i].st);
 }

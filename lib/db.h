@@ -38,6 +38,9 @@ struct rs_db {
 	int			 wlock_waited;	/* the last take had to wait */
 	int			 wlock_poll;	/* poll it: no SIGALRM */
 	int			 wal_pages;	/* WAL size at the last commit */
+	int			 nest;		/* an outer write transaction is
+						 * open (rs_db_nest_begin) */
+	int			 depth;		/* savepoints open in it */
 	int64_t			 busy_start_ms;	/* of the current wait */
 	int64_t			 busy_limit_ms;	/* how long a wait may last */
 	size_t			 nstmt;
@@ -85,6 +88,17 @@ enum rs_err	 rs_db_begin(struct rs_db *db);	/* BEGIN IMMEDIATE */
 enum rs_err	 rs_db_begin_read(struct rs_db *db);
 enum rs_err	 rs_db_commit(struct rs_db *db);
 void		 rs_db_rollback(struct rs_db *db);
+/*
+ * One write transaction around many (a batch: one lock, one commit).
+ * While it is open, rs_db_begin() and rs_db_begin_read() open a
+ * savepoint instead, rs_db_commit() releases it and rs_db_rollback()
+ * undoes what was done since it, so each inner writer runs unchanged and
+ * one that fails leaves nothing. rs_db_nest_commit() commits the whole,
+ * rs_db_nest_rollback() (and rs_db_reset()) undoes it.
+ */
+enum rs_err	 rs_db_nest_begin(struct rs_db *db);
+enum rs_err	 rs_db_nest_commit(struct rs_db *db);
+void		 rs_db_nest_rollback(struct rs_db *db);
 /* End of request: roll back what is open and reset every statement. */
 void		 rs_db_reset(struct rs_db *db);
 /* The error an SQLite result code stands for. */

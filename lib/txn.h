@@ -3,7 +3,8 @@
  * invites, keys and tokens, the admin CLI) changes the database through
  * rs_txn_run(), which:
  *
- *   takes the write lock (BEGIN IMMEDIATE behind the writers' queue),
+ *   takes the write lock (BEGIN IMMEDIATE behind the writers' queue;
+ *     inside a nest, db.h, a savepoint of the outer transaction),
  *   checks the Idempotency-Key, if any (a replay or a reused key ends
  *     here, changing nothing),
  *   runs the caller's change,

@@ -901,10 +901,118 @@ test_txn_audit_no_action(void)
 	rs_db_close(db);
 }
 
+
+/*
+ * A nest (db.h): one outer write transaction, each change in a savepoint
+ * of it. A change that commits is kept, one that fails leaves nothing
+ * (row, events, numbers, audit entry, key), a key kept by one is seen by
+ * the next, nothing is visible to another connection until the whole
+ * commits, and a rolled-back nest leaves nothing at all.
+ */
+static void
+test_txn_nest(void)
+{
+	struct rs_idem		 ka, kb;
+	struct rs_txn		 t;
+	struct chg		 c;
+	struct rs_db		*db, *db2;
+	struct json_object	*data = data_new(3);
+	char			 org[RS_ID_MAX], p[128];
+	int64_t			 u0, e0, a0, i0, n1, e1, a1;
+
+	db = fixture_db_org(dir, &ndb, org);
+	TAP_SETUP(rs_db_open(fixture_db_path(p, sizeof(p), dir, ndb, ""), 0,
+	    0, &db2) == RS_OK);
+	u0 = users(db);
+	e0 = events(db);
+	a0 = audits(db);
+	i0 = idem_rows(db);
+	TAP_IS_INT(rs_db_nest_begin(db), RS_OK, "txn nest: begin");
+	TAP_IS_INT(rs_db_nest_begin(db), RS_ERR_STATE, "txn nest: not twice");
+	/* A: commits, with a key. */
+	chg_init(&c, "nest-a@example.com", data);
+	c.number = 1;
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	idem_set(&ka, "nest-key", 7);
+	t.idem = &ka;
+	answer_set(&t);
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_DONE, "txn nest: a "
+	    "change that commits is done");
+	TAP_OK(db->in_tx == 1 && db->nest == 1 && db->depth == 0 &&
+	    db->wlock_held == 1, "txn nest: its savepoint released, the "
+	    "outer transaction and the lock kept");
+	n1 = counters(db, org);
+	e1 = events(db);
+	a1 = audits(db);
+	TAP_OK(users(db) == u0 + 1 && e1 == e0 + 1 && a1 == a0 + 1 &&
+	    idem_rows(db) == i0 + 1, "txn nest: its row, event, audit entry "
+	    "and key are there");
+	/* B: writes a row, events and numbers, then fails. */
+	chg_init(&c, "nest-b@example.com", data);
+	c.number = 1;
+	c.say = RS_TXN_FAILED;
+	c.err = RS_ERR_INVAL;
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	idem_set(&kb, "nest-key-b", 8);
+	t.idem = &kb;
+	answer_set(&t);
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_ERROR, "txn nest: a "
+	    "change that fails is an error");
+	TAP_OK(users(db) == u0 + 1 && events(db) == e1 && audits(db) == a1 &&
+	    counters(db, org) == n1 && idem_rows(db) == i0 + 1,
+	    "txn nest: it leaves nothing: no row, event, number, audit entry "
+	    "or key");
+	TAP_OK(db->in_tx == 1 && db->nest == 1 && db->depth == 0,
+	    "txn nest: and the outer transaction goes on");
+	/* C: A's key again, the same request: a replay. */
+	chg_init(&c, "nest-c@example.com", data);
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	t.idem = &ka;
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_REPLAY, "txn nest: a "
+	    "key kept by an earlier change replays");
+	TAP_IS_INT(c.calls, 0, "txn nest: ... without running the change");
+	/* A read in the nest. */
+	TAP_OK(rs_db_begin_read(db) == RS_OK && db->depth == 1 &&
+	    rs_db_commit(db) == RS_OK && db->depth == 0, "txn nest: a read "
+	    "transaction is a savepoint too");
+	TAP_IS_INT(fixture_query_int(db2, "SELECT count(*) FROM users WHERE "
+	    "email = ?1", "nest-a@example.com"), 0, "txn nest: another "
+	    "connection sees nothing before the commit");
+	TAP_IS_INT(rs_db_nest_commit(db), RS_OK, "txn nest: commit");
+	TAP_OK(db->in_tx == 0 && db->nest == 0 && db->wlock_held == 0,
+	    "txn nest: the transaction and the writers' queue are left");
+	TAP_OK(fixture_query_int(db2, "SELECT count(*) FROM users WHERE "
+	    "email = ?1", "nest-a@example.com") == 1 &&
+	    fixture_query_int(db2, "SELECT count(*) FROM users WHERE "
+	    "email = ?1", "nest-b@example.com") == 0 &&
+	    fixture_query_int(db2, "SELECT count(*) FROM audit", NULL) ==
+	    a0 + 1, "txn nest: committed: A's row and entry, nothing of B");
+	/* A nest rolled back (all or nothing): nothing of its changes. */
+	u0 = users(db);
+	a0 = audits(db);
+	TAP_SETUP(rs_db_nest_begin(db) == RS_OK);
+	chg_init(&c, "nest-d@example.com", data);
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	TAP_SETUP(rs_txn_run(&t, change, &c) == RS_TXN_DONE);
+	rs_db_nest_rollback(db);
+	TAP_OK(users(db) == u0 && audits(db) == a0 && db->in_tx == 0 &&
+	    db->wlock_held == 0, "txn nest: rolled back, even its committed "
+	    "changes leave nothing");
+	/* Only rs_db_nest_commit() ends a nest. */
+	TAP_SETUP(rs_db_nest_begin(db) == RS_OK);
+	TAP_IS_INT(rs_db_commit(db), RS_ERR_STATE, "txn nest: a commit "
+	    "without a savepoint is refused ...");
+	TAP_OK(db->in_tx == 0 && db->nest == 0 && db->wlock_held == 0,
+	    "txn nest: ... and the whole is rolled back");
+	json_object_put(data);
+	rs_db_close(db2);
+	rs_db_close(db);
+}
+
 int
 main(void)
 {
-	tap_plan(109);
+	tap_plan(109 + 18);
 	TAP_SETUP(fixture_start(dir, sizeof(dir), "rs-txn") == 0);
 	rs_arena_init(&arena);
 
@@ -927,6 +1035,7 @@ main(void)
 	test_txn_busy_sqlite();
 	test_txn_audit_one();
 	test_txn_audit_no_action();
+	test_txn_nest();
 
 	fixture_db_cleanup(dir, ndb);
 	rs_arena_free(&arena);
