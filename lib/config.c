@@ -149,8 +149,7 @@ rs_config_either(const char *name, const char *no, const char *yes, int def,
 static int
 rs_config_base(struct rs_config *cfg, char *err, size_t errsz)
 {
-	static const char ok[] = "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@";
+	static const char ok[] = RS_CONFIG_SEGMENT_CHARS;
 	const char	*s = rs_config_str("RELAYSYNC_BASE_PATH", NULL), *p;
 	size_t		 len, nseg = 0;
 

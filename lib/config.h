@@ -22,6 +22,11 @@ struct rs_ip {
 #define RS_CONFIG_FILE_MAX	65536	/* a settings file, bytes */
 #define RS_CONFIG_FILE_LINES	64	/* ... and its settings */
 
+/* The characters of a mount point's segments (RELAYSYNC_BASE_PATH, and
+ * the one http.h derives from SCRIPT_NAME): RFC 3986 pchar without %. */
+#define RS_CONFIG_SEGMENT_CHARS	"abcdefghijklmnopqrstuvwxyz" \
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@"
+
 struct rs_config {
 	const char	*db_path;	/* RELAYSYNC_DB */
 	const char	*secret_path;	/* RELAYSYNC_SECRET_FILE */

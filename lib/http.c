@@ -308,8 +308,7 @@ static int
 rs_http_mounted(const struct rs_req *req, const char *script, size_t len,
     int *k)
 {
-	static const char ok[] = "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@/";
+	static const char ok[] = RS_CONFIG_SEGMENT_CHARS "/";
 
 	return len > 0 && len <= RS_MAX_BASE_PATH &&
 	    strspn(script, ok) >= len &&

@@ -31,6 +31,20 @@ rs_install_named(const struct rs_install *in, const char *kv)
 	return NULL;
 }
 
+/* kv's name into name[namesz]: 0, or -1 when it does not fit (no
+ * setting has such a name). */
+static int
+rs_install_name(const char *kv, char *name, size_t namesz)
+{
+	size_t	 len = (size_t)(strchr(kv, '=') - kv);
+
+	if (len >= namesz)
+		return -1;
+	memcpy(name, kv, len);
+	name[len] = '\0';
+	return 0;
+}
+
 int
 rs_install_pending(void)
 {
@@ -43,18 +57,15 @@ enum rs_err
 rs_install_take(struct rs_install *in, const struct rs_req *req)
 {
 	char		 name[128];
-	const char	*kv, *eq;
-	size_t		 i, len;
+	const char	*kv;
+	size_t		 i;
 
 	for (i = 0; i < req->nenv; i++) {
 		kv = req->env[i];
 		if (!rs_install_setting(kv))
 			continue;
-		eq = strchr(kv, '=');
-		if ((len = (size_t)(eq - kv)) >= sizeof(name))
-			continue;	/* no setting has such a name */
-		memcpy(name, kv, len);
-		name[len] = '\0';
+		if (rs_install_name(kv, name, sizeof(name)) != 0)
+			continue;
 		if (getenv(name) != NULL)
 			continue;	/* the environment wins */
 		if (in->ntaken == RS_INSTALL_MAX_TAKEN) {
@@ -64,7 +75,7 @@ rs_install_take(struct rs_install *in, const struct rs_req *req)
 			return RS_ERR_RANGE;
 		}
 		if ((in->taken[in->ntaken] = strdup(kv)) == NULL ||
-		    setenv(name, eq + 1, 0) != 0) {
+		    setenv(name, strchr(kv, '=') + 1, 0) != 0) {
 			free(in->taken[in->ntaken]);
 			in->taken[in->ntaken] = NULL;
 			rs_log_err("cannot take the setting %s: %s", name,
@@ -81,7 +92,7 @@ rs_install_same(struct rs_install *in, const struct rs_req *req)
 {
 	const char	*kv, *t = NULL;
 	char		 name[128];
-	size_t		 i, len, same = 0;
+	size_t		 i, same = 0;
 
 	for (i = 0; i < req->nenv; i++) {
 		kv = req->env[i];
@@ -94,11 +105,8 @@ rs_install_same(struct rs_install *in, const struct rs_req *req)
 			continue;
 		}
 		/* Not taken: the environment's (which wins), or new. */
-		len = (size_t)(strchr(kv, '=') - kv);
-		if (len >= sizeof(name))
+		if (rs_install_name(kv, name, sizeof(name)) != 0)
 			continue;
-		memcpy(name, kv, len);
-		name[len] = '\0';
 		if (getenv(name) == NULL)
 			goto foreign;
 	}
