@@ -542,25 +542,6 @@ rs_api_records_write(struct rs_write *w)
 
 /* ---- request-level checks -------------------------------------------- */
 
-/* Reads Idempotency-Key into w: RS_NEXT, RS_ANSWERED (400), RS_FAIL. */
-static enum rs_step
-rs_api_records_idem(struct rs_write *w)
-{
-	struct rs_ctx	*ctx = w->ctx;
-	const char	*h = rs_http_header(&ctx->req, "Idempotency-Key");
-
-	if (h == NULL)
-		return RS_NEXT;
-	if ((w->idem.key = rs_idem_key(&ctx->app->arena, h)) == NULL)
-		return rs_reply_problem(ctx, RS_PROB_INVALID_REQUEST,
-		    "Idempotency-Key must be 1 to %d visible ASCII "
-		    "characters", RS_MAX_IDEM_KEY);
-	if (rs_idem_hash(&w->idem, ctx->req.method_name, ctx->req.path,
-	    rs_http_header(&ctx->req, "If-Match"), ctx->body) != RS_OK)
-		return RS_FAIL;
-	return RS_NEXT;
-}
-
 /*
  * The causal token from If-Match and/or the body member "causal" into
  * w->causal (which may stay NULL): RS_NEXT, or RS_ANSWERED (400).
@@ -684,7 +665,7 @@ rs_api_records_create(struct rs_ctx *ctx)
 
 	rs_api_records_begin(&w, ctx, RS_WRITE_CREATE);
 	if ((step = rs_api_records_check_body(&w)) != RS_NEXT ||
-	    (step = rs_api_records_idem(&w)) != RS_NEXT)
+	    (step = rs_reply_idem(ctx, &w.idem)) != RS_NEXT)
 		return step;
 	return rs_api_records_write(&w);
 }
@@ -699,7 +680,7 @@ rs_api_records_patch(struct rs_ctx *ctx)
 	if ((step = rs_api_records_id(&w)) != RS_NEXT ||
 	    (step = rs_api_records_causal(&w)) != RS_NEXT ||
 	    (step = rs_api_records_check_body(&w)) != RS_NEXT ||
-	    (step = rs_api_records_idem(&w)) != RS_NEXT)
+	    (step = rs_reply_idem(ctx, &w.idem)) != RS_NEXT)
 		return step;
 	if (w.causal == NULL)
 		return rs_reply_problem(ctx, RS_PROB_CAUSAL_REQUIRED,
@@ -717,7 +698,7 @@ rs_api_records_delete(struct rs_ctx *ctx)
 	rs_api_records_begin(&w, ctx, RS_WRITE_DELETE);
 	if ((step = rs_api_records_id(&w)) != RS_NEXT ||
 	    (step = rs_api_records_causal(&w)) != RS_NEXT ||
-	    (step = rs_api_records_idem(&w)) != RS_NEXT)
+	    (step = rs_reply_idem(ctx, &w.idem)) != RS_NEXT)
 		return step;
 	/* DELETE has no 412 form: a stale If-Match is a 409 here. */
 	w.causal_header = 0;

@@ -172,25 +172,6 @@ rs_api_webhooks_url(struct rs_ctx *ctx, const char *url)
 	return RS_NEXT;
 }
 
-/* Reads Idempotency-Key into idem: RS_NEXT, RS_ANSWERED (400), RS_FAIL. */
-static enum rs_step
-rs_api_webhooks_idem(struct rs_ctx *ctx, struct rs_idem *idem)
-{
-	const char	*h = rs_http_header(&ctx->req, "Idempotency-Key");
-
-	memset(idem, 0, sizeof(*idem));
-	if (h == NULL)
-		return RS_NEXT;
-	if ((idem->key = rs_idem_key(&ctx->app->arena, h)) == NULL)
-		return rs_reply_problem(ctx, RS_PROB_INVALID_REQUEST,
-		    "Idempotency-Key must be 1 to %d visible ASCII "
-		    "characters", RS_MAX_IDEM_KEY);
-	if (rs_idem_hash(idem, ctx->req.method_name, ctx->req.path, NULL,
-	    ctx->body) != RS_OK)
-		return RS_FAIL;
-	return RS_NEXT;
-}
-
 /*
  * Inside a change: answers status with obj (taken) and, when the write
  * has an Idempotency-Key, keeps the answer for it. RS_OK or an error.
@@ -446,7 +427,7 @@ rs_api_webhooks_create(struct rs_ctx *ctx)
 	if (v.n > 0)
 		return rs_reply_invalid(ctx, &v);
 	if ((step = rs_api_webhooks_url(ctx, c.w.url)) != RS_NEXT ||
-	    (step = rs_api_webhooks_idem(ctx, &idem)) != RS_NEXT)
+	    (step = rs_reply_idem(ctx, &idem)) != RS_NEXT)
 		return step;
 	rs_whsig_secret_new(c.secret, sizeof(c.secret), key);
 	rs_whsig_seal(ctx->app->k_webhook, key, c.w.secret);
@@ -816,7 +797,7 @@ rs_api_webhooks_replay(struct rs_ctx *ctx)
 		    "empty: since must be before until (by default, now)");
 	if (v.n > 0)
 		return rs_reply_invalid(ctx, &v);
-	if ((step = rs_api_webhooks_idem(ctx, &idem)) != RS_NEXT)
+	if ((step = rs_reply_idem(ctx, &idem)) != RS_NEXT)
 		return step;
 	t.idem = &idem;
 	return rs_api_webhooks_write(ctx, &t, rs_api_webhooks_replay_change,

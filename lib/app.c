@@ -9,8 +9,8 @@
 #include "auth.h"
 #include "ckpt.h"
 #include "db.h"
+#include "gate.h"
 #include "install.h"
-#include "json.h"
 #include "log.h"
 #include "migrate.h"
 #include "policy_set.h"
@@ -192,44 +192,6 @@ rs_app_request_id(struct rs_ctx *ctx)
 	    rs_id_new(id, sizeof(id), "req_"));	/* NULL: shown as "-" */
 }
 
-/* Reads and parses the body the route takes: RS_NEXT or RS_ANSWERED. */
-static enum rs_step
-rs_app_body(struct rs_ctx *ctx, rs_http_reader rd, void *rdctx)
-{
-	struct rs_http_fail	 fail;
-	char			 err[200];
-	struct json_object	*obj;
-	int			 wants = ctx->route->flags & RS_ROUTE_BODY;
-
-	if (ctx->req.content_length == 0)
-		return !wants ? RS_NEXT : rs_reply_problem(ctx,
-		    RS_PROB_INVALID_REQUEST,
-		    "a JSON object request body is required");
-	if (!rs_http_json_type(ctx->req.content_type))
-		return rs_reply_problem(ctx, RS_PROB_UNSUPPORTED_MEDIA_TYPE,
-		    "request bodies must be application/json in UTF-8, not "
-		    "%.100s", ctx->req.content_type ? ctx->req.content_type :
-		    "untyped");
-	if (rs_http_read_body(&ctx->req, rd, rdctx, &fail) != 0)
-		return rs_reply_problem(ctx, fail.code, "%s",
-		    fail.detail ? fail.detail : "cannot read the body");
-	if (!wants)
-		return rs_reply_problem(ctx, RS_PROB_INVALID_REQUEST,
-		    "%s %s takes no request body", ctx->req.method_name,
-		    ctx->route->pattern);
-	if (rs_json_parse(ctx->req.body, ctx->req.bodylen, &obj, err,
-	    sizeof(err)) != 0)
-		return rs_reply_problem(ctx, RS_PROB_INVALID_JSON,
-		    "malformed JSON %s", err);
-	if (!json_object_is_type(obj, json_type_object)) {
-		json_object_put(obj);
-		return rs_reply_problem(ctx, RS_PROB_INVALID_REQUEST,
-		    "the request body must be a JSON object");
-	}
-	ctx->body = obj;
-	return RS_NEXT;
-}
-
 /*
  * Is the database still at the schema this program knows? An upgrade
  * may have migrated it under a running pool: then refuse to serve rather
@@ -250,31 +212,6 @@ rs_app_schema(struct rs_app *app)
 		    rs_migrate_latest());
 	app->schema_logged = have;
 	return RS_ERR_SCHEMA;
-}
-
-/* Routes the request: RS_NEXT with ctx->route set, or RS_ANSWERED. */
-static enum rs_step
-rs_app_route(struct rs_ctx *ctx)
-{
-	char	 allow[64];
-
-	if (ctx->req.outside)	/* not under RELAYSYNC_BASE_PATH */
-		return rs_reply_problem(ctx, RS_PROB_NOT_FOUND,
-		    "no such resource: %.200s", ctx->req.path);
-	switch (rs_router_match(&ctx->req, &ctx->route, allow,
-	    sizeof(allow))) {
-	case RS_MATCH_OK:
-		return RS_NEXT;
-	case RS_MATCH_BAD_METHOD:
-		if (rs_reply_header(ctx, "Allow", allow) != RS_OK)
-			return RS_FAIL;
-		return rs_reply_problem(ctx, RS_PROB_METHOD_NOT_ALLOWED,
-		    "%s is not allowed here; allowed: %s",
-		    ctx->req.method_name, allow);
-	default:
-		return rs_reply_problem(ctx, RS_PROB_NOT_FOUND,
-		    "no such resource: %.200s", ctx->req.path);
-	}
 }
 
 /* Can this process serve at all? RS_NEXT, or RS_ANSWERED (503). */
@@ -303,39 +240,6 @@ rs_app_serving(struct rs_ctx *ctx)
 	return RS_NEXT;
 }
 
-/* Who is asking, and may they? RS_NEXT, or RS_ANSWERED (401, 403, 429). */
-static enum rs_step
-rs_app_allowed(struct rs_ctx *ctx)
-{
-	enum rs_step	 step;
-
-	if (ctx->route->roles == RS_ROLES_NONE)
-		return RS_NEXT;
-	if ((step = rs_auth_bearer(ctx)) != RS_NEXT ||
-	    (step = rs_rate_check(ctx)) != RS_NEXT)
-		return step;
-	if ((ctx->route->roles & ctx->who.role) == 0)
-		return rs_reply_problem(ctx, RS_PROB_FORBIDDEN,
-		    "the %s role may not %s %s", rs_role_name(ctx->who.role),
-		    ctx->req.method_name, ctx->route->pattern);
-	return RS_NEXT;
-}
-
-/* The query the route admits: RS_NEXT, or RS_ANSWERED (400). */
-static enum rs_step
-rs_app_query(struct rs_ctx *ctx)
-{
-	const char	*bad;
-
-	if (ctx->req.query_err != NULL)
-		return rs_reply_problem(ctx, RS_PROB_INVALID_REQUEST, "%s",
-		    ctx->req.query_err);
-	if ((bad = rs_query_unknown(&ctx->req.query, ctx->route->query)))
-		return rs_reply_problem(ctx, RS_PROB_INVALID_REQUEST,
-		    "unknown query parameter \"%.64s\"", bad);
-	return RS_NEXT;
-}
-
 /*
  * Every step before the handler, in order; the first that does not say
  * RS_NEXT ends the request. Who is asking comes before the query and the
@@ -346,11 +250,11 @@ rs_app_gate(struct rs_ctx *ctx, rs_http_reader rd, void *rdctx)
 {
 	enum rs_step	 step;
 
-	if ((step = rs_app_route(ctx)) != RS_NEXT ||
+	if ((step = rs_gate_route(ctx)) != RS_NEXT ||
 	    (step = rs_app_serving(ctx)) != RS_NEXT ||
-	    (step = rs_app_allowed(ctx)) != RS_NEXT ||
-	    (step = rs_app_query(ctx)) != RS_NEXT ||
-	    (step = rs_app_body(ctx, rd, rdctx)) != RS_NEXT)
+	    (step = rs_gate_who(ctx)) != RS_NEXT ||
+	    (step = rs_gate_query(ctx)) != RS_NEXT ||
+	    (step = rs_gate_body(ctx, rd, rdctx)) != RS_NEXT)
 		return step;
 	if (ctx->route->flags & RS_ROUTE_SYNC)
 		rs_auth_touch(ctx);

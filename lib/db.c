@@ -242,6 +242,12 @@ rs_db_checkpoint_due(struct rs_db *db)
 	return 1;
 }
 
+/*
+ * temp_store=MEMORY: a savepoint keeps the pages it changes in a
+ * sub-journal, a temporary file once it passes 64 KiB, and a batch
+ * (one savepoint per item) rewrote every page it touched into that file
+ * for each item; in memory it is a copy, bounded by the batch's bounds.
+ */
 static enum rs_err
 rs_db_pragmas(struct rs_db *db, int sync_full)
 {
@@ -251,10 +257,28 @@ rs_db_pragmas(struct rs_db *db, int sync_full)
 	    (rc = rs_db_exec(db, sync_full ? "PRAGMA synchronous=FULL" :
 	    "PRAGMA synchronous=NORMAL")) != RS_OK ||
 	    (rc = rs_db_exec(db, "PRAGMA foreign_keys=ON")) != RS_OK ||
+	    (rc = rs_db_exec(db, "PRAGMA temp_store=MEMORY")) != RS_OK ||
 	    (rc = rs_db_exec(db, "PRAGMA journal_size_limit="
 	    RS_DB_WAL_LIMIT)) != RS_OK)
 		return rc;
 	return RS_OK;
+}
+
+/*
+ * Once per process, before SQLite initialises: no memory statistics,
+ * which would take a global mutex on every allocation SQLite makes (we
+ * never read them). Later calls, and a library some other code already
+ * initialised, change nothing.
+ */
+static void
+rs_db_configure(void)
+{
+	static int	 done;
+
+	if (done)
+		return;
+	done = 1;
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
 enum rs_err
@@ -265,6 +289,7 @@ rs_db_open(const char *path, int create, int sync_full, struct rs_db **out)
 	int		 flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 
 	*out = NULL;
+	rs_db_configure();
 	if (create)
 		flags |= SQLITE_OPEN_CREATE;
 	if ((db = calloc(1, sizeof(*db))) == NULL)
@@ -389,8 +414,13 @@ rs_db_exec(struct rs_db *db, const char *sql)
 	return RS_OK;
 }
 
+/* Cached like any statement: a batch opens savepoints by the hundred. */
 static const char rs_db_sql_begin[] = "BEGIN IMMEDIATE";
+static const char rs_db_sql_begin_read[] = "BEGIN";
 static const char rs_db_sql_commit[] = "COMMIT";
+static const char rs_db_sql_savepoint[] = "SAVEPOINT rs_nest";
+static const char rs_db_sql_release[] = "RELEASE rs_nest";
+static const char rs_db_sql_undo[] = "ROLLBACK TO rs_nest";
 
 /* Runs one cached statement without results (BEGIN, COMMIT). */
 static enum rs_err
@@ -416,7 +446,7 @@ rs_db_savepoint(struct rs_db *db)
 {
 	enum rs_err	 rc;
 
-	if ((rc = rs_db_exec(db, "SAVEPOINT rs_nest")) == RS_OK)
+	if ((rc = rs_db_step(db, rs_db_sql_savepoint)) == RS_OK)
 		db->depth++;
 	return rc;
 }
@@ -444,7 +474,7 @@ rs_db_begin_read(struct rs_db *db)
 
 	if (db->nest)
 		return rs_db_savepoint(db);
-	if ((rc = rs_db_exec(db, "BEGIN")) == RS_OK)
+	if ((rc = rs_db_step(db, rs_db_sql_begin_read)) == RS_OK)
 		db->in_tx = 1;
 	return rc;
 }
@@ -455,7 +485,7 @@ rs_db_commit(struct rs_db *db)
 	enum rs_err	 rc;
 
 	if (db->nest && db->depth > 0) {
-		if ((rc = rs_db_exec(db, "RELEASE rs_nest")) == RS_OK)
+		if ((rc = rs_db_step(db, rs_db_sql_release)) == RS_OK)
 			db->depth--;
 		else
 			rs_db_rollback(db);
@@ -481,8 +511,8 @@ rs_db_rollback(struct rs_db *db)
 {
 	/* A savepoint's undo keeps the outer transaction, lock and all. */
 	if (db->nest && db->depth > 0) {
-		if (rs_db_exec(db, "ROLLBACK TO rs_nest") == RS_OK &&
-		    rs_db_exec(db, "RELEASE rs_nest") == RS_OK) {
+		if (rs_db_step(db, rs_db_sql_undo) == RS_OK &&
+		    rs_db_step(db, rs_db_sql_release) == RS_OK) {
 			db->depth--;
 			return;
 		}
@@ -528,6 +558,19 @@ rs_db_nest_rollback(struct rs_db *db)
 	db->nest = 0;
 	db->depth = 0;
 	rs_db_rollback(db);
+}
+
+int
+rs_db_nest_depth(const struct rs_db *db)
+{
+	return db->nest ? db->depth : -1;
+}
+
+void
+rs_db_nest_unwind(struct rs_db *db, int depth)
+{
+	while (db->nest && db->depth > depth)
+		rs_db_rollback(db);
 }
 
 void

@@ -99,6 +99,14 @@ void		 rs_db_rollback(struct rs_db *db);
 enum rs_err	 rs_db_nest_begin(struct rs_db *db);
 enum rs_err	 rs_db_nest_commit(struct rs_db *db);
 void		 rs_db_nest_rollback(struct rs_db *db);
+/*
+ * The savepoints open inside the nest, or -1 when no nest is open (it
+ * was never begun, or a savepoint that could not be undone took it
+ * down). rs_db_nest_unwind() undoes the savepoints above depth that a
+ * failed inner writer left open.
+ */
+int		 rs_db_nest_depth(const struct rs_db *db);
+void		 rs_db_nest_unwind(struct rs_db *db, int depth);
 /* End of request: roll back what is open and reset every statement. */
 void		 rs_db_reset(struct rs_db *db);
 /* The error an SQLite result code stands for. */

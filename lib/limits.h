@@ -56,6 +56,10 @@
 #define RS_MAX_TRUSTED_PROXIES	16		/* RELAYSYNC_TRUSTED_PROXIES */
 #define RS_MAX_FORWARDED_HOPS	16		/* X-Forwarded-For hops read */
 
+#define RS_MAX_BATCH_ITEMS	100		/* requests in one batch */
+#define RS_MAX_BATCH_ANSWER	(16 * 1024 * 1024) /* a batch's answer bodies,
+						   bytes: GET items past it
+						   are refused */
 #define RS_MAX_RECORD_DATA	(64 * 1024)	/* a record's data, compact */
 #define RS_MAX_FIELD_CHARS	200		/* title, type, site */
 #define RS_PAGE_DEFAULT		50		/* list limit */

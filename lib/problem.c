@@ -37,6 +37,7 @@ static const struct {
 	{ "webhook_limit_reached", "Webhook limit reached", 409 },
 	{ "job_not_retryable", "Job not retryable", 409 },
 	{ "too_many_streams", "Too many streams", 429 },
+	{ "batch_failed", "Batch failed", 409 },
 	{ "request_timeout", "Request timeout", 408 },
 	{ "length_required", "Length required", 411 },
 	{ "uri_too_long", "URI too long", 414 },

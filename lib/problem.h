@@ -37,6 +37,7 @@ enum rs_problem {
 	RS_PROB_WEBHOOK_LIMIT,		/* an org's endpoints are all used */
 	RS_PROB_JOB_NOT_RETRYABLE,	/* a succeeded or running job */
 	RS_PROB_TOO_MANY_STREAMS,	/* the org's event streams, 429 */
+	RS_PROB_BATCH_FAILED,		/* an atomic batch rolled back */
 	RS_PROB_REQUEST_TIMEOUT,	/* the web server's own errors */
 	RS_PROB_LENGTH_REQUIRED,
 	RS_PROB_URI_TOO_LONG,

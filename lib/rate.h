@@ -5,7 +5,8 @@
  * every answer to it says where the bucket stands (the RateLimit
  * headers). No database work: the org's rate came with the token's
  * holder (auth.h). The table is the process's mapping (shm.h); one
- * that cannot be used lets every request through. Called only by app.c.
+ * that cannot be used lets every request through. Called only by
+ * gate.c and batch.c (each item of a batch takes from the bucket too).
  */
 #ifndef RS_RATE_H
 #define RS_RATE_H

@@ -160,6 +160,24 @@ rs_reply_clear(struct rs_ctx *ctx, size_t nhdr)
 	ctx->resp.bodylen = 0;
 }
 
+enum rs_step
+rs_reply_idem(struct rs_ctx *ctx, struct rs_idem *idem)
+{
+	const char	*h = rs_http_header(&ctx->req, "Idempotency-Key");
+
+	memset(idem, 0, sizeof(*idem));
+	if (h == NULL)
+		return RS_NEXT;
+	if ((idem->key = rs_idem_key(&ctx->app->arena, h)) == NULL)
+		return rs_reply_problem(ctx, RS_PROB_INVALID_REQUEST,
+		    "Idempotency-Key must be 1 to %d visible ASCII "
+		    "characters", RS_MAX_IDEM_KEY);
+	if (rs_idem_hash(idem, ctx->req.method_name, ctx->req.path,
+	    rs_http_header(&ctx->req, "If-Match"), ctx->body) != RS_OK)
+		return RS_FAIL;
+	return RS_NEXT;
+}
+
 enum rs_err
 rs_reply_remember(struct rs_ctx *ctx, struct rs_idem_answer *ans)
 {

@@ -74,6 +74,12 @@ void		 rs_reply_clear(struct rs_ctx *ctx, size_t nhdr);
  */
 enum rs_err	 rs_reply_remember(struct rs_ctx *ctx,
 		    struct rs_idem_answer *ans);
+/*
+ * Reads the request's Idempotency-Key into *idem (key NULL: none) with
+ * the hash of what it guards: method, path, If-Match and the canonical
+ * body. RS_NEXT, RS_ANSWERED (400 for a malformed key) or RS_FAIL.
+ */
+enum rs_step	 rs_reply_idem(struct rs_ctx *ctx, struct rs_idem *idem);
 /* Answers with a kept answer, marked Idempotent-Replayed. */
 enum rs_step	 rs_reply_replay(struct rs_ctx *ctx,
 		    const struct rs_idem_answer *ans);

@@ -12,12 +12,14 @@
 #include "api_recsync.h"
 #include "api_users.h"
 #include "api_webhooks.h"
+#include "batch.h"
 
 #define ANY	RS_ROLES_ANY
 #define WRITERS	(RS_ROLE_ADMIN | RS_ROLE_OPERATOR)
 
 #define BODY	RS_ROUTE_BODY
 #define SYNC	RS_ROUTE_SYNC
+#define ITEM	RS_ROUTE_ITEM
 #define ADMIN	RS_ROLE_ADMIN
 
 /* One row per route: method, path, roles admitted, flags, query, handler. */
@@ -29,32 +31,33 @@ static const struct rs_route rs_routes[] = {
 	{ RS_METHOD_POST, "/v1/auth/token", RS_ROLES_NONE, BODY, NULL,
 	    rs_api_auth_token },
 	{ RS_METHOD_GET, "/v1/me", ANY, 0, NULL, rs_api_auth_me },
-	{ RS_METHOD_POST, "/v1/records", WRITERS, BODY | SYNC, NULL,
+	{ RS_METHOD_POST, "/v1/records", WRITERS, BODY | SYNC | ITEM, NULL,
 	    rs_api_records_create },
-	{ RS_METHOD_GET, "/v1/records", ANY, SYNC, rs_api_recsync_list_query,
-	    rs_api_recsync_list },
-	{ RS_METHOD_GET, "/v1/records/:id", ANY, SYNC, NULL, rs_api_records_get },
-	{ RS_METHOD_PATCH, "/v1/records/:id", WRITERS, BODY | SYNC, NULL,
+	{ RS_METHOD_GET, "/v1/records", ANY, SYNC | ITEM,
+	    rs_api_recsync_list_query, rs_api_recsync_list },
+	{ RS_METHOD_GET, "/v1/records/:id", ANY, SYNC | ITEM, NULL,
+	    rs_api_records_get },
+	{ RS_METHOD_PATCH, "/v1/records/:id", WRITERS, BODY | SYNC | ITEM, NULL,
 	    rs_api_records_patch },
-	{ RS_METHOD_DELETE, "/v1/records/:id", WRITERS, SYNC, NULL,
+	{ RS_METHOD_DELETE, "/v1/records/:id", WRITERS, SYNC | ITEM, NULL,
 	    rs_api_records_delete },
-	{ RS_METHOD_GET, "/v1/users", ADMIN, 0, rs_api_users_list_query,
+	{ RS_METHOD_GET, "/v1/users", ADMIN, ITEM, rs_api_users_list_query,
 	    rs_api_users_list },
-	{ RS_METHOD_POST, "/v1/users/invite", ADMIN, BODY, NULL,
+	{ RS_METHOD_POST, "/v1/users/invite", ADMIN, BODY | ITEM, NULL,
 	    rs_api_users_invite },
 	{ RS_METHOD_POST, "/v1/users/accept", RS_ROLES_NONE, BODY, NULL,
 	    rs_api_users_accept },
-	{ RS_METHOD_PATCH, "/v1/users/:id", ADMIN, BODY, NULL,
+	{ RS_METHOD_PATCH, "/v1/users/:id", ADMIN, BODY | ITEM, NULL,
 	    rs_api_users_patch },
-	{ RS_METHOD_POST, "/v1/policies", ADMIN, BODY, NULL,
+	{ RS_METHOD_POST, "/v1/policies", ADMIN, BODY | ITEM, NULL,
 	    rs_api_policies_put },
-	{ RS_METHOD_GET, "/v1/policies", ANY, 0, rs_api_policies_list_query,
+	{ RS_METHOD_GET, "/v1/policies", ANY, ITEM, rs_api_policies_list_query,
 	    rs_api_policies_list },
-	{ RS_METHOD_POST, "/v1/policies/evaluate", ANY, BODY, NULL,
+	{ RS_METHOD_POST, "/v1/policies/evaluate", ANY, BODY | ITEM, NULL,
 	    rs_api_policies_evaluate },
-	{ RS_METHOD_GET, "/v1/policies/:name", ANY, 0, NULL,
+	{ RS_METHOD_GET, "/v1/policies/:name", ANY, ITEM, NULL,
 	    rs_api_policies_get },
-	{ RS_METHOD_DELETE, "/v1/policies/:name", ADMIN, 0, NULL,
+	{ RS_METHOD_DELETE, "/v1/policies/:name", ADMIN, ITEM, NULL,
 	    rs_api_policies_delete },
 	{ RS_METHOD_POST, "/v1/webhooks", ADMIN, BODY, NULL,
 	    rs_api_webhooks_create },
@@ -80,6 +83,8 @@ static const struct rs_route rs_routes[] = {
 	    rs_api_audit_stream_query, rs_api_audit_stream },
 	{ RS_METHOD_GET, "/v1/events/stream", ANY, 0,
 	    rs_api_events_stream_query, rs_api_events_stream },
+	{ RS_METHOD_POST, "/v1/batch", ANY, BODY | SYNC, NULL,
+	    rs_batch_handle },
 	{ RS_METHOD__MAX, NULL, 0, 0, NULL, NULL },
 };
 

@@ -20,6 +20,7 @@ typedef enum rs_step	(*rs_handler)(struct rs_ctx *ctx);
 
 #define RS_ROUTE_BODY	0x01	/* takes a JSON object body */
 #define RS_ROUTE_SYNC	0x02	/* counts as the user syncing (last_sync_at) */
+#define RS_ROUTE_ITEM	0x04	/* may be an item of a batch (batch.h) */
 
 struct rs_route {
 	enum rs_method	 method;

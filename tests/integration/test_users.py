@@ -742,6 +742,7 @@ ROUTES = {
     ("GET", "/v1/audit"): ADMIN,
     ("GET", "/v1/audit/stream"): ADMIN,
     ("GET", "/v1/events/stream"): ANY,
+    ("POST", "/v1/batch"): ANY,
 }
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch",
@@ -818,6 +819,8 @@ def route_request(ctx, method, path, role, fx):
                                    "then": "queue=matrix"},
         ("POST", "/v1/policies/evaluate"): {"record": {"title": "t",
                                                        "type": "note"}},
+        # no items: admitted is 400, and nothing runs
+        ("POST", "/v1/batch"): {"requests": []},
         # an unknown event name: admitted is 400, and no endpoint is made
         # (one would get the demo org's events)
         ("POST", "/v1/webhooks"): {"url": "https://8.8.8.8/matrix",

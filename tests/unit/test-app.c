@@ -1753,6 +1753,167 @@ static const struct tcase mount_cases[] = {
 	    NULL, 200, NULL, { NULL }, { "servers.0.url=/" }, NULL },
 };
 
+/* POST /v1/batch: items answered as alone, in one transaction. */
+#define ITEM_NEW(t)	"{\"method\":\"POST\",\"path\":\"/v1/records\"," \
+	"\"body\":{\"title\":\"" t "\",\"type\":\"note\"}"
+static const struct tcase batch_cases[] = {
+	{ __LINE__, "batch: two creates with keys", "POST", "/v1/batch", OPR,
+	    NULL, JSON, "{\"requests\":[" ITEM_NEW("B1") ",\"headers\":"
+	    "{\"Idempotency-Key\":\"bk-1\"}}," ITEM_NEW("B2") ",\"headers\":"
+	    "{\"idempotency-key\":\"bk-2\"}}]}",
+	    200, NULL, { "!Idempotent-Replayed" },
+	    { "responses.*=2", "responses.0.status=201",
+	    "responses.0.headers.Location=/v1/records/${b1}",
+	    "responses.1.body.title=B2", "!responses.0.failed" },
+	    "b1=responses.0.body.id,bc1=responses.0.body.causal" },
+	{ __LINE__, "batch: the same items again replay, item by item",
+	    "POST", "/v1/batch", OPR, NULL, JSON, "{\"requests\":["
+	    ITEM_NEW("B1") ",\"headers\":{\"Idempotency-Key\":\"bk-1\"}},"
+	    ITEM_NEW("B2") ",\"headers\":{\"Idempotency-Key\":\"bk-2\"}}]}",
+	    200, NULL, { "!Idempotent-Replayed" },
+	    { "responses.0.status=201", "responses.0.body.id=${b1}",
+	    "responses.0.headers.Idempotent-Replayed=true",
+	    "responses.1.headers.Idempotent-Replayed=true" }, NULL },
+	{ __LINE__, "batch: an item's key replays when sent alone", "POST",
+	    "/v1/records", OPR, "Idempotency-Key: bk-1", JSON,
+	    "{\"title\":\"B1\",\"type\":\"note\"}",
+	    201, NULL, { "Idempotent-Replayed=true",
+	    "Location=/v1/records/${b1}" }, { "id=${b1}" }, NULL },
+	{ __LINE__, "batch: independent items, one invalid", "POST",
+	    "/v1/batch", OPR, NULL, JSON, "{\"requests\":[" ITEM_NEW("B3")
+	    "}," "{\"method\":\"POST\",\"path\":\"/v1/records\",\"body\":"
+	    "{\"title\":\"no type\"}},{\"method\":\"GET\",\"path\":"
+	    "\"/v1/records/" UNKNOWN_REC "\"}]}",
+	    200, NULL, { NULL },
+	    { "responses.0.status=201", "responses.1.status=400",
+	    "responses.1.body.errors.0.field=type",
+	    "responses.2.body.code=not_found",
+	    "responses.2.body.instance=/v1/records/" UNKNOWN_REC },
+	    "b3=responses.0.body.id" },
+	{ __LINE__, "batch: the independent item stayed", "GET",
+	    "/v1/records/${b3}", OPR, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "title=B3" }, NULL },
+	{ __LINE__, "batch: atomic, one item fails: nothing stays", "POST",
+	    "/v1/batch", OPR, NULL, JSON, "{\"atomic\":true,\"requests\":["
+	    ITEM_NEW("B4") ",\"headers\":{\"Idempotency-Key\":\"bk-4\"}},"
+	    "{\"method\":\"PATCH\",\"path\":\"/v1/records/${b1}\",\"headers\":"
+	    "{\"If-Match\":\"\\\"" ZERO_ULID "\\\"\"},\"body\":{\"title\":"
+	    "\"x\"}}]}",
+	    409, "batch_failed", { NULL },
+	    { "responses.0.status=201", "!responses.0.failed",
+	    "responses.1.status=412", "responses.1.failed=true",
+	    "responses.1.body.code=causal_conflict" },
+	    "b4=responses.0.body.id" },
+	{ __LINE__, "batch: the atomic batch's create is gone", "GET",
+	    "/v1/records/${b4}", OPR, NULL, NULL, NULL,
+	    404, "not_found", { NULL }, { NULL }, NULL },
+	{ __LINE__, "batch: nor is its item's key kept", "POST",
+	    "/v1/records", OPR, "Idempotency-Key: bk-4", JSON,
+	    "{\"title\":\"B4\",\"type\":\"note\"}",
+	    201, NULL, { "!Idempotent-Replayed" }, { "id!=${b4}" }, NULL },
+	{ __LINE__, "batch: atomic, every item succeeds", "POST",
+	    "/v1/batch", OPR, NULL, JSON, "{\"atomic\":true,\"requests\":["
+	    "{\"method\":\"PATCH\",\"path\":\"/v1/records/${b1}\",\"body\":"
+	    "{\"causal\":\"${bc1}\",\"status\":\"synced\"}},{\"method\":"
+	    "\"GET\",\"path\":\"/v1/records/${b1}\"}]}",
+	    200, NULL, { NULL },
+	    { "responses.0.status=200", "responses.1.body.status=synced",
+	    "responses.1.headers.ETag" }, NULL },
+	{ __LINE__, "batch: a viewer's items each meet their role", "POST",
+	    "/v1/batch", VWR, NULL, JSON, "{\"requests\":[{\"method\":\"GET\","
+	    "\"path\":\"/v1/records/${b1}\"}," ITEM_NEW("V") "}]}",
+	    200, NULL, { NULL },
+	    { "responses.0.status=200", "responses.1.status=403",
+	    "responses.1.body.code=forbidden" }, NULL },
+	{ __LINE__, "batch: with its own key", "POST", "/v1/batch", OPR,
+	    "Idempotency-Key: bb-1", JSON, "{\"requests\":[" ITEM_NEW("B5")
+	    "}]}",
+	    200, NULL, { "!Idempotent-Replayed" },
+	    { "responses.0.status=201" }, "b5=responses.0.body.id,bb=@body" },
+	{ __LINE__, "batch: its key replays the whole answer", "POST",
+	    "/v1/batch", OPR, "Idempotency-Key: bb-1", JSON,
+	    "{\"requests\":[" ITEM_NEW("B5") "}]}",
+	    200, NULL, { "Idempotent-Replayed=true" },
+	    { "@body=${bb}", "responses.0.body.id=${b5}" }, NULL },
+	{ __LINE__, "batch: its key with another batch", "POST", "/v1/batch",
+	    OPR, "Idempotency-Key: bb-1", JSON,
+	    "{\"requests\":[" ITEM_NEW("B6") "}]}",
+	    422, "idempotency_key_reused", { NULL }, { NULL }, NULL },
+	{ __LINE__, "batch: a route no batch holds", "POST", "/v1/batch",
+	    OPR, NULL, JSON, "{\"requests\":[" ITEM_NEW("B7") "},{\"method\":"
+	    "\"POST\",\"path\":\"/v1/auth/token\",\"body\":{}}]}",
+	    400, "invalid_request", { NULL },
+	    { "errors.*=1", "errors.0.field=requests[1].path",
+	    "errors.0.message~cannot be part of a batch" }, NULL },
+	{ __LINE__, "batch: a batch inside a batch", "POST", "/v1/batch",
+	    OPR, NULL, JSON, "{\"requests\":[{\"method\":\"POST\",\"path\":"
+	    "\"/v1/batch\",\"body\":{\"requests\":[]}}]}",
+	    400, "invalid_request", { NULL },
+	    { "errors.0.field=requests[0].path" }, NULL },
+	{ __LINE__, "batch: a method the path does not serve", "POST",
+	    "/v1/batch", OPR, NULL, JSON, "{\"requests\":[{\"method\":"
+	    "\"DELETE\",\"path\":\"/v1/records\"}]}",
+	    400, "invalid_request", { NULL },
+	    { "errors.0.field=requests[0].method",
+	    "errors.0.message~allowed: POST, GET" }, NULL },
+	{ __LINE__, "batch: a method no item may have", "POST", "/v1/batch",
+	    OPR, NULL, JSON, "{\"requests\":[{\"method\":\"HEAD\",\"path\":"
+	    "\"/v1/records\"}]}",
+	    400, "invalid_request", { NULL },
+	    { "errors.0.field=requests[0].method" }, NULL },
+	{ __LINE__, "batch: an unknown path", "POST", "/v1/batch", OPR, NULL,
+	    JSON, "{\"requests\":[{\"method\":\"GET\",\"path\":\"/v1/nope\"}]}",
+	    400, "invalid_request", { NULL },
+	    { "errors.0.field=requests[0].path" }, NULL },
+	{ __LINE__, "batch: a header no item may carry", "POST", "/v1/batch",
+	    OPR, NULL, JSON, "{\"requests\":[{\"method\":\"GET\",\"path\":"
+	    "\"/v1/records\",\"headers\":{\"Authorization\":\"Bearer x\"}}]}",
+	    400, "invalid_request", { NULL },
+	    { "errors.0.field=requests[0].headers",
+	    "errors.0.message~Authorization" }, NULL },
+	{ __LINE__, "batch: a header twice in two cases", "POST", "/v1/batch",
+	    OPR, NULL, JSON, "{\"requests\":[{\"method\":\"GET\",\"path\":"
+	    "\"/v1/records\",\"headers\":{\"Prefer\":\"a\",\"prefer\":\"b\"}}]}",
+	    400, "invalid_request", { NULL },
+	    { "errors.0.field=requests[0].headers",
+	    "errors.0.message~twice" }, NULL },
+	{ __LINE__, "batch: unknown members, a body that is no object",
+	    "POST", "/v1/batch", OPR, NULL, JSON, "{\"requests\":[{\"method\":"
+	    "\"POST\",\"path\":\"/v1/records\",\"bodyy\":{}},{\"method\":"
+	    "\"POST\",\"path\":\"/v1/records\",\"body\":[1]}],\"x\":1}",
+	    400, "invalid_request", { NULL },
+	    { "errors.*=3", "errors.0.field=x",
+	    "errors.1.field=requests[0].bodyy",
+	    "errors.2.field=requests[1].body" }, NULL },
+	{ __LINE__, "batch: no requests", "POST", "/v1/batch", OPR, NULL,
+	    JSON, "{\"requests\":[]}",
+	    400, "invalid_request", { NULL },
+	    { "errors.0.field=requests" }, NULL },
+	{ __LINE__, "batch: atomic must be a boolean", "POST", "/v1/batch",
+	    OPR, NULL, JSON, "{\"atomic\":1,\"requests\":[" ITEM_NEW("B8")
+	    "}]}",
+	    400, "invalid_request", { NULL },
+	    { "errors.0.field=atomic" }, NULL },
+	{ __LINE__, "batch: an item's body where its route takes none, as "
+	    "alone", "POST", "/v1/batch", OPR, NULL, JSON, "{\"requests\":["
+	    "{\"method\":\"GET\",\"path\":\"/v1/records?limit=1\",\"body\":"
+	    "{}},{\"method\":\"GET\",\"path\":\"/v1/records?limit=1&x=2\"}]}",
+	    200, NULL, { NULL },
+	    { "responses.0.status=400",
+	    "responses.0.body.detail~takes no request body",
+	    "responses.1.body.detail~unknown query parameter" }, NULL },
+	{ __LINE__, "batch: without a token", "POST", "/v1/batch", NULL,
+	    NULL, JSON, "{\"requests\":[" ITEM_NEW("B9") "}]}",
+	    401, "unauthorized", { NULL }, { NULL }, NULL },
+	{ __LINE__, "batch: mounted, Location under the mount, the mount's "
+	    "path accepted", "POST", "/crew/rs/v1/batch", ADM, MOUNT, JSON,
+	    "{\"requests\":[" ITEM_NEW("M1") "},{\"method\":\"GET\",\"path\":"
+	    "\"/crew/rs/v1/records/${b1}\"}]}",
+	    200, NULL, { NULL },
+	    { "responses.0.headers.Location~/crew/rs/v1/records/rec_",
+	    "responses.1.status=200" }, NULL },
+};
+
 /* The slow org's limit changed (relaysync-admin org set-rate-limit). */
 static const struct tcase limit_changed_cases[] = {
 	{ __LINE__, "slow org: the new limit at once, the level as it was "
@@ -3086,7 +3247,8 @@ main(void)
 	    table_checks(stream_cases, NELEM(stream_cases)) + STREAM_CHECKS +
 	    table_checks(limit_cases, NELEM(limit_cases)) +
 	    table_checks(limit_changed_cases, NELEM(limit_changed_cases)) +
-	    table_checks(mount_cases, NELEM(mount_cases)));
+	    table_checks(mount_cases, NELEM(mount_cases)) +
+	    table_checks(batch_cases, NELEM(batch_cases)));
 
 	fixture_start(dir, sizeof(dir), "test-app");
 	snprintf(secret, sizeof(secret), "%s/secret.key", dir);
@@ -3150,6 +3312,7 @@ main(void)
 	TAP_SETUP(rs_admin_org_set_rate(app.db, orgslow, 50) == RS_OK);
 	run_table(&app, limit_changed_cases, NELEM(limit_changed_cases));
 	run_table(&app, mount_cases, NELEM(mount_cases));
+	run_table(&app, batch_cases, NELEM(batch_cases));
 
 	/* A second process whose secret is missing answers 503. */
 	TAP_SETUP(setenv("RELAYSYNC_SECRET_FILE", missing, 1) == 0);
