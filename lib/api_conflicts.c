@@ -4,6 +4,7 @@
 
 #include "limits.h"
 #include "cursor.h"
+#include "id.h"
 #include "json.h"
 #include "paging.h"
 #include "recwrite.h"
@@ -134,7 +135,7 @@ rs_api_conflicts_get(struct rs_ctx *ctx)
 	const char		*id = ctx->req.params[0];
 	enum rs_err		 rc = RS_ERR_NOTFOUND;
 
-	if (rs_id_valid(id, "cfl_"))
+	if (rs_id_valid(id, RS_ID_CONFLICT))
 		rc = rs_store_conflicts_get(ctx->app->db, &ctx->app->arena,
 		    ctx->who.org_id, id, &c);
 	if (rc == RS_ERR_NOTFOUND)
@@ -407,7 +408,7 @@ rs_api_conflicts_resolve(struct rs_ctx *ctx)
 	memset(&rv, 0, sizeof(rv));
 	rs_recwrite_begin(&rv.w, ctx, RS_RECWRITE_PATCH);
 	rv.id = ctx->req.params[0];
-	if (!rs_id_valid(rv.id, "cfl_"))
+	if (!rs_id_valid(rv.id, RS_ID_CONFLICT))
 		return rs_api_conflicts_none(ctx, rv.id);
 	if ((step = rs_api_conflicts_body(&rv)) != RS_NEXT ||
 	    (step = rs_recwrite_idem(&rv.w)) != RS_NEXT)

@@ -1,10 +1,10 @@
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
 #include "limits.h"
+#include "id.h"
 #include "idem.h"
 #include "json.h"
 #include "policy_set.h"
@@ -524,7 +524,7 @@ rs_recwrite_keep_conflict(struct rs_recwrite *w, const struct rs_record *cur,
     struct json_object *shown, struct rs_conflict *c)
 {
 	memset(c, 0, sizeof(*c));
-	rs_id_new_sorted(c->id, sizeof(c->id), "cfl_", w->t.now);
+	rs_id_new_sorted(c->id, sizeof(c->id), RS_ID_CONFLICT, w->t.now);
 	memcpy(c->org_id, cur->org_id, sizeof(c->org_id));
 	memcpy(c->record_id, cur->id, sizeof(c->record_id));
 	/* The token was checked to be a ULID: it fits. */
