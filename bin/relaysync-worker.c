@@ -142,7 +142,7 @@ usage(FILE *f)
 	    "hosting panel's cron\n\n"
 	    "Environment: RELAYSYNC_DB, RELAYSYNC_SECRET_FILE, "
 	    "RELAYSYNC_TOMBSTONE_DAYS,\nRELAYSYNC_HISTORY_DAYS, "
-	    "RELAYSYNC_WEBHOOK_ALLOW_PRIVATE=1 (http:// and private "
+	    "RELAYSYNC_WEBHOOK_ALLOW_PRIVATE=1 (http:// and private\n"
 	    "addresses, for tests).\n\n"
 	    "Exit status: 0 done (also when the database was busy or "
 	    "another run held the\n"
