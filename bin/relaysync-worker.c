@@ -141,8 +141,8 @@ usage(FILE *f)
 	    "                    where the environment has none: for a "
 	    "hosting panel's cron\n\n"
 	    "Environment: RELAYSYNC_DB, RELAYSYNC_SECRET_FILE, "
-	    "RELAYSYNC_TOMBSTONE_DAYS,\n"
-	    "RELAYSYNC_WEBHOOK_ALLOW_PRIVATE=1 (http:// and private "
+	    "RELAYSYNC_TOMBSTONE_DAYS,\nRELAYSYNC_HISTORY_DAYS, "
+	    "RELAYSYNC_WEBHOOK_ALLOW_PRIVATE=1 (http:// and private\n"
 	    "addresses, for tests).\n\n"
 	    "Exit status: 0 done (also when the database was busy or "
 	    "another run held the\n"
@@ -520,6 +520,7 @@ housekeeping(struct worker *w, int force)
 		return;
 	w->next_purge = now + PURGE_EVERY_MS;
 	c.tombstone_days = w->cfg.tombstone_days;
+	c.history_days = w->cfg.history_days;
 	if (note(w, "purge", rs_relay_purge(w->db, &c, now, w->deadline,
 	    &w->tally)) != RS_OK && w->failed != RS_OK)
 		return;

@@ -1,10 +1,8 @@
 /*
- * api_records.h: the /v1/records/:id endpoints and POST /v1/records.
- * Every change (create, patch, delete) is one write transaction
- * (txn.h): Idempotency-Key, then the causal check, the change, a new
- * version and causal token, the org's next change number, the outbox
- * events and the kept answer, committed together -- or nothing at all.
- * Lists and delta sync are api_recsync.h.
+ * api_records.h: the /v1/records/:id endpoints, POST /v1/records and a
+ * record's history. A handler reads the path and the causal token;
+ * every change (create, patch, delete) goes through the one record
+ * write path, recwrite.h. Lists and delta sync are api_recsync.h.
  */
 #ifndef RS_API_RECORDS_H
 #define RS_API_RECORDS_H
@@ -15,5 +13,10 @@ enum rs_step	rs_api_records_create(struct rs_ctx *ctx); /* POST /v1/records */
 enum rs_step	rs_api_records_get(struct rs_ctx *ctx);	/* GET /v1/records/:id */
 enum rs_step	rs_api_records_patch(struct rs_ctx *ctx); /* PATCH /v1/records/:id */
 enum rs_step	rs_api_records_delete(struct rs_ctx *ctx); /* DELETE /v1/records/:id */
+/* GET /v1/records/:id/history: prior versions, newest first. */
+enum rs_step	rs_api_records_history(struct rs_ctx *ctx);
+
+/* The query parameters the history admits (for the route table). */
+extern const char *const rs_api_records_history_query[];
 
 #endif /* RS_API_RECORDS_H */

@@ -230,6 +230,10 @@ rs_config_load(struct rs_config *cfg, char *err, size_t errsz)
 	    RS_TOMBSTONE_DAYS_DEFAULT, &v, err, errsz))
 		return -1;
 	cfg->tombstone_days = (int)v;
+	if (rs_config_getnum("RELAYSYNC_HISTORY_DAYS", 0, RS_HISTORY_DAYS_MAX,
+	    RS_HISTORY_DAYS_DEFAULT, &v, err, errsz))
+		return -1;
+	cfg->history_days = (int)v;
 	if (rs_config_streams(cfg, err, errsz) != 0 ||
 	    rs_config_proxies(cfg, err, errsz) != 0 ||
 	    rs_config_base(cfg, err, errsz) != 0)

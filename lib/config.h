@@ -38,6 +38,9 @@ struct rs_config {
 	long		 max_requests;	/* RELAYSYNC_MAX_REQUESTS, 0: no limit */
 	int		 webhook_allow_private; /* RELAYSYNC_WEBHOOK_ALLOW_PRIVATE */
 	int		 tombstone_days; /* RELAYSYNC_TOMBSTONE_DAYS */
+	int		 history_days;	/* RELAYSYNC_HISTORY_DAYS: record
+					 * history and closed conflicts
+					 * kept; 0: no history */
 	/* Event streams (sse.h): seconds, and how many may be open. */
 	int		 stream_lifetime; /* RELAYSYNC_STREAM_LIFETIME */
 	int		 stream_heartbeat; /* RELAYSYNC_STREAM_HEARTBEAT */

@@ -49,6 +49,48 @@ rs_http_header(const struct rs_req *req, const char *name)
 	return rs_http_env(req, var);
 }
 
+/* Is s[0..len) equal to word, without regard to case? */
+static int
+rs_http_word(const char *s, size_t len, const char *word)
+{
+	return strlen(word) == len && strncasecmp(s, word, len) == 0;
+}
+
+int
+rs_http_prefer(const struct rs_req *req, const char *name, const char *value)
+{
+	const char	*p = rs_http_header(req, "Prefer"), *n, *v;
+	size_t		 nlen, vlen;
+
+	while (p != NULL && *p != '\0') {
+		p += strspn(p, " \t,");
+		n = p;
+		nlen = strcspn(p, "=;, \t");
+		p += nlen;
+		p += strspn(p, " \t");
+		v = NULL;
+		vlen = 0;
+		if (*p == '=') {
+			p += 1 + strspn(p + 1, " \t");
+			if (*p == '"') {
+				v = ++p;
+				vlen = strcspn(p, "\"");
+				p += vlen + (p[vlen] == '"');
+			} else {
+				v = p;
+				vlen = strcspn(p, ";, \t");
+				p += vlen;
+			}
+		}
+		if (nlen > 0 && rs_http_word(n, nlen, name) && v != NULL &&
+		    rs_http_word(v, vlen, value))
+			return 1;
+		/* The preference's parameters, up to the next one. */
+		p += strcspn(p, ",");
+	}
+	return 0;
+}
+
 /*
  * The parameters after a media type ("; charset=utf-8; q=1"): 1 when
  * every charset among them names UTF-8 (quoted or not, in any case),

@@ -101,6 +101,14 @@ const char *rs_http_env(const struct rs_req *req, const char *name);
 /* A request header by its HTTP name ("X-Request-Id"), or NULL. */
 const char *rs_http_header(const struct rs_req *req, const char *name);
 /*
+ * 1 when the request's Prefer header (RFC 7240; several are joined by
+ * commas) holds preference name=value, both compared without regard to
+ * case, the value bare or quoted; parameters after ';' are ignored.
+ * Else 0.
+ */
+int	 rs_http_prefer(const struct rs_req *req, const char *name,
+	    const char *value);
+/*
  * 1 when the media type is one we parse as JSON (application/json, or
  * what curl -d sends) and any charset parameter names UTF-8; else 0.
  */

@@ -1,6 +1,11 @@
 /*
- * id.h: opaque ids with a type prefix ("org_", "usr_", "key_", ...).
- * The body is 16 random bytes in lower-case base32 (26 characters).
+ * id.h: opaque ids with a type prefix. The body is 16 random bytes in
+ * lower-case base32 (26 characters), or a ULID (rs_id_new_sorted).
+ *
+ * The prefixes: org_ (orgs), usr_ (users), key_ (API keys), rec_
+ * (records), evt_ (events), job_ (delivery jobs), pol_ (policies),
+ * whk_ (webhook endpoints), cfl_ (conflicts, RS_ID_CONFLICT), req_
+ * (request ids).
  */
 #ifndef RS_ID_H
 #define RS_ID_H
@@ -9,6 +14,7 @@
 #include <stdint.h>
 
 #define RS_ID_BODY_LEN	26
+#define RS_ID_CONFLICT	"cfl_"		/* a conflict's, sorted */
 #define RS_ID_MAX	(8 + RS_ID_BODY_LEN + 1)	/* prefix, body, NUL */
 
 /* Writes prefix + random body into out (>= RS_ID_MAX); returns out. */

@@ -65,6 +65,9 @@
 #define RS_PAGE_DEFAULT		50		/* list limit */
 #define RS_PAGE_MAX		200
 #define RS_TOMBSTONE_DAYS_DEFAULT 90		/* delta-sync horizon */
+#define RS_HISTORY_DAYS_DEFAULT	30		/* record history and
+						 * closed conflicts kept */
+#define RS_HISTORY_DAYS_MAX	3650		/* 0: no history at all */
 
 #define RS_MAX_WEBHOOK_DESCRIPTION 500		/* characters */
 #define RS_MAX_REPLAY_EVENTS	10000		/* events one replay queues */

@@ -26,6 +26,7 @@ static const struct {
 	{ "record_deleted", "Record deleted", 410 },
 	{ "causal_required", "Causal token required", 428 },
 	{ "causal_conflict", "Causal conflict", 409 },
+	{ "conflict_closed", "Conflict closed", 409 },
 	{ "idempotency_key_reused", "Idempotency key reused", 422 },
 	{ "idempotency_in_progress", "Idempotent request in progress", 409 },
 	{ "user_exists", "User exists", 409 },

@@ -26,6 +26,7 @@ enum rs_problem {
 	RS_PROB_RECORD_DELETED,
 	RS_PROB_CAUSAL_REQUIRED,
 	RS_PROB_CAUSAL_CONFLICT,	/* 412 when the token came in If-Match */
+	RS_PROB_CONFLICT_CLOSED,	/* a conflict resolved or superseded */
 	RS_PROB_IDEM_REUSED,
 	RS_PROB_IDEM_IN_PROGRESS,
 	RS_PROB_USER_EXISTS,

@@ -14,6 +14,8 @@
 #include "log.h"
 #include "relay.h"
 #include "store_audit.h"
+#include "store_conflicts.h"
+#include "store_history.h"
 #include "store_idem.h"
 #include "store_jobs.h"
 #include "store_orgseq.h"
@@ -532,6 +534,8 @@ rs_relay_settle(struct rs_db *db, const struct rs_relay_outcome *o, size_t n,
 enum rs_relay_purge_kind {
 	RS_RELAY_PURGE_IDEM,
 	RS_RELAY_PURGE_TOMBSTONES,
+	RS_RELAY_PURGE_HISTORY,
+	RS_RELAY_PURGE_CONFLICTS,
 	RS_RELAY_PURGE_SUCCEEDED,
 	RS_RELAY_PURGE_DEAD,
 	RS_RELAY_PURGE__MAX
@@ -556,6 +560,21 @@ rs_relay_purge_one(struct rs_db *db, const struct rs_relay_purge_cfg *c,
 		 * older than it. */
 		rc = rs_store_records_purge(db, now -
 		    (int64_t)c->tombstone_days * RS_RELAY_DAY_MS,
+		    RS_RELAY_PURGE_BATCH, n);
+		break;
+	case RS_RELAY_PURGE_HISTORY:
+		/* 0 days keeps none: whatever was written before is due. */
+		rc = rs_store_history_purge(db, now -
+		    (int64_t)c->history_days * RS_RELAY_DAY_MS,
+		    RS_RELAY_PURGE_BATCH, n);
+		break;
+	case RS_RELAY_PURGE_CONFLICTS:
+		/* 0 days: closed conflicts stay until their record's
+		 * tombstone purge takes them (sql/0012). */
+		*n = 0;
+		rc = c->history_days == 0 ? RS_OK :
+		    rs_store_conflicts_purge(db, now -
+		    (int64_t)c->history_days * RS_RELAY_DAY_MS,
 		    RS_RELAY_PURGE_BATCH, n);
 		break;
 	case RS_RELAY_PURGE_SUCCEEDED:

@@ -15,6 +15,7 @@
  *             Retry-After), dead after the last attempt or on 410 Gone
  *             (which also disables the endpoint);
  *   purge     expired idempotency keys, tombstones past the horizon,
+ *             record history and closed conflicts past their keeping,
  *             old finished jobs.
  *
  * Each step is one short write transaction (BEGIN IMMEDIATE, db.h) or
@@ -94,6 +95,7 @@ enum rs_err	rs_relay_index(struct rs_db *db, int64_t deadline,
 /* What the purge keeps. */
 struct rs_relay_purge_cfg {
 	int		 tombstone_days;	/* cfg.tombstone_days */
+	int		 history_days;		/* cfg.history_days */
 };
 
 /*
@@ -152,7 +154,10 @@ int64_t		rs_relay_retry_after(const char *value, int64_t now);
 /*
  * Purges at now what is past its horizon, RS_RELAY_PURGE_BATCH rows per
  * transaction: expired idempotency keys, tombstones older than
- * c->tombstone_days, succeeded jobs older
+ * c->tombstone_days (with their history and conflicts), record history
+ * superseded and conflicts closed more than c->history_days ago (0:
+ * every history row; closed conflicts then stay until their record's
+ * tombstone goes), succeeded jobs older
  * than RS_RELAY_SUCCEEDED_DAYS and dead ones older than
  * RS_RELAY_DEAD_DAYS. Adds to t->purged. Stops early (RS_OK) at
  * deadline (ms, 0: none) so a run keeps to its time.

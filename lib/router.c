@@ -4,6 +4,7 @@
 #include "router.h"
 #include "api_audit.h"
 #include "api_auth.h"
+#include "api_conflicts.h"
 #include "api_events.h"
 #include "api_ops.h"
 #include "api_policies.h"
@@ -83,6 +84,14 @@ static const struct rs_route rs_routes[] = {
 	    rs_api_audit_stream_query, rs_api_audit_stream },
 	{ RS_METHOD_GET, "/v1/events/stream", ANY, 0,
 	    rs_api_events_stream_query, rs_api_events_stream },
+	{ RS_METHOD_GET, "/v1/records/:id/history", ANY, SYNC | ITEM,
+	    rs_api_records_history_query, rs_api_records_history },
+	{ RS_METHOD_GET, "/v1/conflicts", ANY, ITEM,
+	    rs_api_conflicts_list_query, rs_api_conflicts_list },
+	{ RS_METHOD_GET, "/v1/conflicts/:id", ANY, ITEM, NULL,
+	    rs_api_conflicts_get },
+	{ RS_METHOD_POST, "/v1/conflicts/:id/resolve", WRITERS,
+	    BODY | SYNC | ITEM, NULL, rs_api_conflicts_resolve },
 	{ RS_METHOD_POST, "/v1/batch", ANY, BODY | SYNC, NULL,
 	    rs_batch_handle },
 	{ RS_METHOD__MAX, NULL, 0, 0, NULL, NULL },

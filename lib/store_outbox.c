@@ -49,6 +49,27 @@ rs_store_outbox_event(struct rs_arena *a, struct rs_store_outbox_event *ev,
     const char *org, const char *type, const char *record_id,
     struct json_object *data, int64_t now_ms)
 {
+	return rs_store_outbox_event_more(a, ev, org, type, record_id, data,
+	    NULL, now_ms);
+}
+
+/* Adds the members of more (may be NULL) to o: 0, or -1. */
+static int
+rs_store_outbox_more(struct json_object *o, struct json_object *more)
+{
+	if (more == NULL)
+		return 0;
+	json_object_object_foreach(more, name, v)
+		if (rs_json_add(o, name, json_object_get(v)) != 0)
+			return -1;
+	return 0;
+}
+
+enum rs_err
+rs_store_outbox_event_more(struct rs_arena *a, struct rs_store_outbox_event *ev,
+    const char *org, const char *type, const char *record_id,
+    struct json_object *data, struct json_object *more, int64_t now_ms)
+{
 	struct json_object	*o;
 	const char		*s;
 	char			 when[32];
@@ -69,6 +90,7 @@ rs_store_outbox_event(struct rs_arena *a, struct rs_store_outbox_event *ev,
 	    rs_clock_format(when, sizeof(when), now_ms)) == 0 &&
 	    rs_json_add_str(o, "org_id", org) == 0 &&
 	    rs_json_add(o, "data", json_object_get(data)) == 0 &&
+	    rs_store_outbox_more(o, more) == 0 &&
 	    (s = rs_json_compact(o)) != NULL &&
 	    (ev->payload = rs_arena_strdup(a, s)) != NULL)
 		rc = RS_OK;

@@ -51,6 +51,16 @@ enum rs_err	rs_store_outbox_event(struct rs_arena *a,
 		    struct rs_store_outbox_event *ev, const char *org, const char *type, const char *record_id,
 		    struct json_object *data, int64_t now_ms);
 /*
+ * As rs_store_outbox_event, with the members of more (borrowed, may be
+ * NULL) after data, at the payload's top level: record.conflict's
+ * conflict_id.
+ */
+enum rs_err	rs_store_outbox_event_more(struct rs_arena *a,
+		    struct rs_store_outbox_event *ev, const char *org,
+		    const char *type, const char *record_id,
+		    struct json_object *data, struct json_object *more,
+		    int64_t now_ms);
+/*
  * Appends ev for org, at rowid ev->seq (the caller takes the event
  * number from store_orgseq.h). Call inside a transaction; txn.h
  * does, for every writer.

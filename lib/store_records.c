@@ -15,7 +15,7 @@
 
 #define COLS	"seq, id, org_id, title, type, site, status, data, size, " \
 		"causal, version, deleted_at, created_at, updated_at, " \
-		"created_by, queue, change_seq"
+		"created_by, queue, change_seq, updated_by, changed"
 
 enum {
 	STMT_GET,
@@ -36,13 +36,14 @@ static const char *const sql[STMT__MAX] = {
 	/* STMT_INSERT */
 	"INSERT INTO records (id, org_id, title, type, site, status, data, "
 	"size, causal, version, deleted_at, created_at, updated_at, "
-	"created_by, queue, change_seq, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-	"?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+	"created_by, queue, change_seq, seq, updated_by, changed) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+	"?15, ?16, ?17, ?18, ?19)",
 	/* STMT_UPDATE */
 	"UPDATE records SET title = ?3, type = ?4, site = ?5, status = ?6, "
 	"data = ?7, size = ?8, causal = ?9, version = ?10, deleted_at = ?11, "
-	"updated_at = ?13, queue = ?15, change_seq = ?16 "
-	"WHERE id = ?1 AND org_id = ?2",
+	"updated_at = ?13, queue = ?15, change_seq = ?16, updated_by = ?18, "
+	"changed = ?19 WHERE id = ?1 AND org_id = ?2",
 	/* STMT_LIST: walks the org's rowid range, in order (sql/0004);
 	 * "+org_id" keeps the planner off records_org_change, which would
 	 * fetch the whole org and sort it. NULL parameters mean "any". */
@@ -58,7 +59,8 @@ static const char *const sql[STMT__MAX] = {
 	/* STMT_CHANGES */
 	"SELECT " COLS " FROM records WHERE org_id = ?1 AND change_seq > ?2 "
 	"ORDER BY change_seq LIMIT ?3",
-	/* STMT_PURGE: walks records_deleted */
+	/* STMT_PURGE: walks records_deleted; sql/0012's trigger removes
+	 * each record's history and conflicts with it. */
 	"DELETE FROM records WHERE seq IN (SELECT seq FROM records "
 	"WHERE deleted_at IS NOT NULL AND deleted_at < ?1 "
 	"ORDER BY deleted_at LIMIT ?2)",
@@ -90,6 +92,15 @@ rs_store_records_row(struct rs_arena *a, sqlite3_stmt *st, struct rs_record *r)
 	r->updated_at = sqlite3_column_int64(st, 13);
 	r->queue = rs_db_column_dup(st, 15, a);
 	r->change_seq = sqlite3_column_int64(st, 16);
+	/* NULL on rows older than sql/0012: created_by wrote them, what
+	 * changed is unknown. */
+	if (sqlite3_column_type(st, 17) != SQLITE_NULL &&
+	    rs_db_column_copy(st, 17, r->updated_by,
+	    sizeof(r->updated_by)) != RS_OK)
+		return RS_ERR_RANGE;
+	if (sqlite3_column_type(st, 18) != SQLITE_NULL &&
+	    (r->changed = rs_db_column_dup(st, 18, a)) == NULL)
+		return RS_ERR_NOMEM;
 	if (r->title == NULL || r->type == NULL || r->status == NULL ||
 	    r->data == NULL || r->queue == NULL)
 		return RS_ERR_NOMEM;
@@ -150,6 +161,10 @@ rs_store_records_put(struct rs_db *db, const struct rs_record *r, int insert)
 	sqlite3_bind_int64(st, 16, r->change_seq);
 	if (insert)
 		sqlite3_bind_int64(st, 17, r->seq);
+	if (r->updated_by[0] != '\0')
+		sqlite3_bind_text(st, 18, r->updated_by, -1, SQLITE_STATIC);
+	if (r->changed != NULL)
+		sqlite3_bind_text(st, 19, r->changed, -1, SQLITE_STATIC);
 	return rs_db_run(st);
 }
 

@@ -1,7 +1,7 @@
 /*
  * store_records.h: records in SQLite: one row type, reads, keyset lists, the
  * per-org change sequence and the record's JSON form. Writes happen
- * only inside the caller's transaction (records.c owns the write path);
+ * only inside the caller's transaction (recwrite.c owns the write path);
  * every query is scoped by org, so another org's ids simply do not exist.
  * Strings of a struct rs_record live in the arena passed to the reader.
  */
@@ -37,6 +37,11 @@ struct rs_record {
 	char		 created_by[RS_ID_MAX];
 	const char	*queue;
 	int64_t		 change_seq;
+	/* Internal, never shown (sql/0012): who wrote this version ("":
+	 * unknown, an old row: created_by), and the JSON array of the
+	 * member names its write changed (NULL: unknown). */
+	char		 updated_by[RS_ID_MAX];
+	const char	*changed;
 };
 
 /* List filters; NULL / -1 / 0 mean "any". */
@@ -98,7 +103,9 @@ int		rs_store_records_status_valid(const char *s);
  * Inside a write transaction: removes up to max tombstones of records
  * deleted before horizon (ms; now less the tombstone days: a sync token
  * issued before it is refused, api_recsync.c, so no client still needs
- * them), oldest first; *n removed.
+ * them), oldest first; *n removed. Each takes its history rows and
+ * conflicts with it (sql/0012's trigger: store_history.h,
+ * store_conflicts.h).
  */
 enum rs_err	rs_store_records_purge(struct rs_db *db, int64_t horizon,
 		    size_t max, size_t *n);

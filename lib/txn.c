@@ -35,6 +35,13 @@ enum rs_err
 rs_txn_event(struct rs_txn *t, const char *type, const char *record_id,
     struct json_object *data)
 {
+	return rs_txn_event_more(t, type, record_id, data, NULL);
+}
+
+enum rs_err
+rs_txn_event_more(struct rs_txn *t, const char *type, const char *record_id,
+    struct json_object *data, struct json_object *more)
+{
 	enum rs_err	 rc;
 
 	if (t->nev == RS_TXN_MAX_EVENTS)
@@ -42,8 +49,8 @@ rs_txn_event(struct rs_txn *t, const char *type, const char *record_id,
 	if (data == NULL)
 		return RS_ERR_INVAL;
 	/* A slot counts only once its event is whole. */
-	if ((rc = rs_store_outbox_event(t->arena, &t->ev[t->nev], t->org,
-	    type, record_id, data, t->now)) != RS_OK)
+	if ((rc = rs_store_outbox_event_more(t->arena, &t->ev[t->nev],
+	    t->org, type, record_id, data, more, t->now)) != RS_OK)
 		return rc;
 	t->ev[t->nev].queue = t->queue;
 	t->ev[t->nev].priority = t->priority;

@@ -120,6 +120,14 @@ void		 rs_txn_init(struct rs_txn *t, struct rs_db *db,
 enum rs_err	 rs_txn_event(struct rs_txn *t, const char *type,
 		    const char *record_id, struct json_object *data);
 /*
+ * As rs_txn_event, with the members of more (borrowed, may be NULL)
+ * beside data at the payload's top level (record.conflict's
+ * conflict_id).
+ */
+enum rs_err	 rs_txn_event_more(struct rs_txn *t, const char *type,
+		    const char *record_id, struct json_object *data,
+		    struct json_object *more);
+/*
  * Inside the change: takes nchanges of the org's change numbers into
  * *seq and numbers every event built so far, in one step (one statement
  * under the lock instead of two).

@@ -39,8 +39,9 @@ ZERO_HASH = "0" * 64
 ENTRY_MEMBERS = {"seq", "at", "org_id", "actor", "action", "target",
                  "request_id", "ip", "detail", "prev_hash", "hash"}
 ACTIONS = {"record.create", "record.update", "record.delete",
-           "record.conflict", "policy.put", "policy.delete", "user.invite",
-           "user.accept", "user.update", "webhook.create", "webhook.update",
+           "record.conflict", "conflict.resolve", "policy.put",
+           "policy.delete", "user.invite", "user.accept", "user.update",
+           "webhook.create", "webhook.update",
            "webhook.delete", "webhook.rotate_secret", "webhook.replay",
            "job.retry", "token.issue", "org.create", "key.create",
            "key.revoke"}

@@ -799,6 +799,70 @@ def causal_items(ctx):
                  "audit entries the batch added")
 
 
+@btest("a lost causal check in a batch keeps its conflict (its id in the "
+       "item's 409), which later items read and resolve; in an atomic batch "
+       "that fails, the conflict is rolled back with the rest")
+def conflict_items(ctx):
+    o = Org(ctx, "conflict")
+    r0, _ = create_alone(ctx, o.tok, new_record(uniq("k"), 0))
+    r1 = patch_alone(ctx, o.tok, r0, {"title": "one"})
+    path = "/v1/records/" + r0["id"]
+    resp = batch(ctx, o.tok, [item("PATCH", path, {"title": "stale",
+                                                   "causal": r0["causal"]})])
+    got = expect_answers(resp, 1)
+    p = expect_item_problem(got[0], 409, "causal_conflict", path,
+                            "responses[0]", resp)
+    cid = p.get("conflict_id")
+    expect_match(r"^cfl_[0-9a-z]{26}$", cid, "responses[0]: conflict_id",
+                 resp)
+    g = ctx.call("GET", "/v1/conflicts/" + cid, token=o.tok)
+    c = expect_json(g, 200)
+    expect_equal((c.get("status"), c.get("record_id"), c.get("base_causal"),
+                  c.get("attempted")),
+                 ("open", r0["id"], r0["causal"], {"title": "stale"}),
+                 "the conflict read alone", g)
+    cpath = "/v1/conflicts/" + cid
+    resp = batch(ctx, o.tok, [item("GET", cpath),
+                              item("POST", cpath + "/resolve",
+                                   {"take": "attempted"}),
+                              item("GET", path),
+                              item("GET", "/v1/conflicts?record_id="
+                                   + r0["id"])])
+    got = expect_answers(resp, 4)
+    expect_equal(expect_item(got[0], 200, "responses[0]", resp)
+                 .get("status"), "open", "responses[0]: status", resp)
+    res = expect_item(got[1], 200, "responses[1]", resp)
+    expect_equal(((res.get("conflict") or {}).get("status"),
+                  (res.get("record") or {}).get("title"),
+                  (res.get("record") or {}).get("version")),
+                 ("resolved", "stale", r1["version"] + 1),
+                 "responses[1]: the conflict resolved, the record written",
+                 resp)
+    rec = expect_item(got[2], 200, "responses[2]", resp)
+    expect_equal(rec, res.get("record"), "responses[2]: the record after "
+                 "the resolve", resp)
+    lst = expect_item(got[3], 200, "responses[3]", resp)
+    expect_equal([(x.get("id"), x.get("status")) for x in
+                  lst.get("data") or []], [(cid, "resolved")],
+                 "responses[3]: the record's conflicts", resp)
+    # atomic and failing: the new conflict goes with everything else
+    resp = batch(ctx, o.tok, [item("PATCH", path, {"title": "stale again",
+                                                   "causal": r0["causal"]}),
+                              item("POST", "/v1/records", {"title": "x"})],
+                 atomic=True)
+    got = expect_failed_batch(resp, 2)
+    p = expect_item_problem(got[0], 409, "causal_conflict", path,
+                            "responses[0]", resp)
+    gone = p.get("conflict_id")
+    expect_match(r"^cfl_[0-9a-z]{26}$", gone, "responses[0]: conflict_id",
+                 resp)
+    g = ctx.call("GET", "/v1/conflicts/" + gone, token=o.tok)
+    expect_problem(g, 404, "not_found")
+    g = ctx.call("GET", "/v1/conflicts?record_id=" + r0["id"], token=o.tok)
+    expect_equal([x.get("id") for x in expect_json(g, 200).get("data")],
+                 [cid], "the record's conflicts after the atomic batch", g)
+
+
 @btest("items answer errors as alone: unknown and malformed record ids 404, "
        "a deleted record 410 with its ETag, an unknown policy 404, an "
        "unknown query parameter 400, a DELETE 204 with body null")

@@ -388,8 +388,13 @@ def expect_event(ctx, event, etype, record):
     expect_equal(event["org_id"], ctx.org_id, what + " org_id")
     payload = event["payload"]
     expect(isinstance(payload, dict), what + " payload is not an object")
-    expect_equal(sorted(payload), ["data", "id", "org_id", "timestamp",
-                                   "type"], what + " payload members")
+    # record.conflict also names the conflict it kept (test_conflicts.py).
+    members = ["data", "id", "org_id", "timestamp", "type"]
+    if etype == "record.conflict":
+        members = ["conflict_id"] + members
+        expect_match(r"^cfl_[0-9a-z]{26}$", payload.get("conflict_id"),
+                     what + " conflict_id")
+    expect_equal(sorted(payload), members, what + " payload members")
     expect_equal(payload["id"], event["id"], what + " payload id")
     expect_equal(payload["type"], etype, what + " payload type")
     expect_equal(payload["org_id"], ctx.org_id, what + " payload org_id")

@@ -722,6 +722,10 @@ ROUTES = {
     ("GET", "/v1/records/{id}"): ANY,
     ("PATCH", "/v1/records/{id}"): WRITERS,
     ("DELETE", "/v1/records/{id}"): WRITERS,
+    ("GET", "/v1/records/{id}/history"): ANY,
+    ("GET", "/v1/conflicts"): ANY,
+    ("GET", "/v1/conflicts/{id}"): ANY,
+    ("POST", "/v1/conflicts/{id}/resolve"): WRITERS,
     ("GET", "/v1/users"): ADMIN,
     ("POST", "/v1/users/invite"): ADMIN,
     ("PATCH", "/v1/users/{id}"): ADMIN,
@@ -788,6 +792,12 @@ def route_request(ctx, method, path, role, fx):
             return real, {"title": "patched by " + role,
                           "causal": fx["record"]["causal"]}
         return real, None
+    if path == "/v1/records/{id}/history":
+        return "/v1/records/%s/history" % fx["record"]["id"], None
+    if path.startswith("/v1/conflicts/{id}"):
+        # no such conflict: admitted is 404, and nothing is changed
+        real = path.replace("{id}", "cfl_" + "0" * 26)
+        return real, {"take": "current"} if method == "POST" else None
     if path == "/v1/users/{id}":
         return "/v1/users/" + fx["target"]["id"], {"role": "viewer"}
     if path == "/v1/policies/{id}":

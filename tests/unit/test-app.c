@@ -731,6 +731,106 @@ static const struct tcase records_cases[] = {
 };
 
 /* Users: list, invite, accept, patch. */
+/*
+ * Conflicts and history (issue 15): a lost causal check kept, read,
+ * listed and resolved; the supersede rule; a record's history.
+ */
+static const struct tcase conflicts_cases[] = {
+	{ __LINE__, "a record to fight over", "POST", "/v1/records", ADM,
+	    NULL, JSON, "{\"title\":\"Fought\",\"type\":\"cfl\"}",
+	    201, NULL, { NULL }, { NULL }, "f1=id,fc1=causal" },
+	{ __LINE__, "the admin changes it", "PATCH", "/v1/records/${f1}", ADM,
+	    NULL, JSON, "{\"title\":\"first\",\"causal\":\"${fc1}\"}",
+	    200, NULL, { NULL }, { "version=2" }, "fc2=causal" },
+	{ __LINE__, "the operator's stale patch: 409 and a conflict",
+	    "PATCH", "/v1/records/${f1}", OPR, NULL, JSON,
+	    "{\"title\":\"second\",\"causal\":\"${fc1}\"}",
+	    409, "causal_conflict", { "ETag=\"${fc2}\"" },
+	    { "conflict_id~cfl_", "current.causal=${fc2}" }, "k1=conflict_id" },
+	{ __LINE__, "the admin's stale If-Match: 412 and a conflict", "PATCH",
+	    "/v1/records/${f1}", ADM, "If-Match: \"${fc1}\"", JSON,
+	    "{\"site\":\"x\"}",
+	    412, "causal_conflict", { NULL }, { "conflict_id~cfl_" },
+	    "k2=conflict_id" },
+	{ __LINE__, "a viewer reads the conflict", "GET",
+	    "/v1/conflicts/${k1}", VWR, NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "id=${k1}", "record_id=${f1}", "base_causal=${fc1}",
+	    "attempted={\"title\":\"second\"}", "current.causal=${fc2}" },
+	    NULL },
+	{ __LINE__, "... open, the operator's", "GET",
+	    "/v1/conflicts/${k1}", VWR, NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "status=open", "created_by=${uopr}", "resolved_at=null",
+	    "resolved_by=null", "resolution=null" }, NULL },
+	{ __LINE__, "org B does not", "GET", "/v1/conflicts/${k1}", ORGB,
+	    NULL, NULL, NULL, 404, "not_found", { NULL }, { NULL }, NULL },
+	{ __LINE__, "the record's conflicts, oldest first", "GET",
+	    "/v1/conflicts?record_id=${f1}", VWR, NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "data.*=2", "data.0.id=${k1}", "data.1.id=${k2}",
+	    "data.1.attempted={\"site\":\"x\"}", "has_more=false" }, NULL },
+	{ __LINE__, "a bad status filter", "GET", "/v1/conflicts?status=shut",
+	    ADM, NULL, NULL, NULL, 400, "invalid_request", { NULL },
+	    { "errors.0.field=status" }, NULL },
+	{ __LINE__, "the history: the created version", "GET",
+	    "/v1/records/${f1}/history", VWR, NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "data.*=1", "data.0.version=1", "data.0.causal=${fc1}",
+	    "data.0.changed=[\"title\",\"type\"]", "data.0.actor=${uadm}" },
+	    NULL },
+	{ __LINE__, "... as it was", "GET", "/v1/records/${f1}/history", VWR,
+	    NULL, NULL, NULL, 200, NULL, { NULL },
+	    { "data.0.record.causal=${fc1}", "data.0.record.title=Fought",
+	    "data.0.record.version=1", "has_more=false", "next_cursor=null" },
+	    NULL },
+	{ __LINE__, "a viewer cannot resolve", "POST",
+	    "/v1/conflicts/${k1}/resolve", VWR, NULL, JSON,
+	    "{\"take\":\"current\"}", 403, "forbidden", { NULL }, { NULL },
+	    NULL },
+	{ __LINE__, "resolve: neither take nor record", "POST",
+	    "/v1/conflicts/${k1}/resolve", OPR, NULL, JSON, "{}",
+	    400, "invalid_request", { NULL }, { "errors.0.field=take" }, NULL },
+	{ __LINE__, "the operator takes what it attempted", "POST",
+	    "/v1/conflicts/${k1}/resolve", OPR, NULL, JSON,
+	    "{\"take\":\"attempted\"}",
+	    200, NULL, { "ETag=\"${fc3}\"" },
+	    { "conflict.status=resolved", "conflict.resolution=attempted",
+	    "conflict.resolved_by=${uopr}", "record.title=second",
+	    "record.version=3" }, "fc3=record.causal" },
+	{ __LINE__, "the admin's conflict stays open", "GET",
+	    "/v1/conflicts/${k2}", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "status=open" }, NULL },
+	{ __LINE__, "resolving it again: conflict_closed", "POST",
+	    "/v1/conflicts/${k1}/resolve", OPR, NULL, JSON,
+	    "{\"take\":\"current\"}", 409, "conflict_closed", { NULL },
+	    { "conflict.id=${k1}", "conflict.resolution=attempted" }, NULL },
+	{ __LINE__, "the history: two versions, newest first", "GET",
+	    "/v1/records/${f1}/history?limit=1", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "data.*=1", "data.0.version=2", "data.0.changed=[\"title\"]",
+	    "data.0.actor=${uadm}", "has_more=true" }, "hc=next_cursor" },
+	{ __LINE__, "the history's next page", "GET",
+	    "/v1/records/${f1}/history?limit=1&cursor=${hc}", ADM, NULL, NULL,
+	    NULL, 200, NULL, { NULL },
+	    { "data.*=1", "data.0.version=1", "has_more=false" }, NULL },
+	{ __LINE__, "its cursor on another record's history", "GET",
+	    "/v1/records/${r1}/history?limit=1&cursor=${hc}", ADM, NULL, NULL,
+	    NULL, 400, "invalid_cursor", { NULL }, { NULL }, NULL },
+	{ __LINE__, "the admin writes the record", "PATCH",
+	    "/v1/records/${f1}", ADM, NULL, JSON,
+	    "{\"status\":\"synced\",\"causal\":\"${fc3}\"}",
+	    200, NULL, { NULL }, { "version=4" }, NULL },
+	{ __LINE__, "which supersedes the admin's conflict", "GET",
+	    "/v1/conflicts/${k2}", ADM, NULL, NULL, NULL,
+	    200, NULL, { NULL },
+	    { "status=superseded", "resolution=superseded",
+	    "resolved_by=${uadm}" }, NULL },
+	{ __LINE__, "the history of org B's view: none", "GET",
+	    "/v1/records/${f1}/history", ORGB, NULL, NULL, NULL,
+	    404, "not_found", { NULL }, { NULL }, NULL },
+};
+
 static const struct tcase users_cases[] = {
 	/* GET /v1/users */
 	{ __LINE__, "list users", "GET", "/v1/users", ADM, NULL, NULL, NULL,
@@ -2823,9 +2923,18 @@ static const struct astep audit_steps[] = {
 	    "record.update", "${ra}", "${uadm}",
 	    "{\"fields\":[\"status\"],\"version\":2}", NULL },
 	{ __LINE__, "a stale patch", "PATCH", "/v1/records/${ra}", ADM, NULL,
-	    "{\"causal\":\"${rc1}\",\"title\":\"x\"}", 409, NULL,
+	    "{\"causal\":\"${rc1}\",\"title\":\"x\"}", 409, "cf1=conflict_id",
 	    "record.conflict", "${ra}", "${uadm}",
-	    "{\"causal_current\":\"${rc2}\",\"causal_sent\":\"${rc1}\"}",
+	    "{\"causal_current\":\"${rc2}\",\"causal_sent\":\"${rc1}\","
+	    "\"conflict_id\":\"${cf1}\"}", NULL },
+	{ __LINE__, "a conflict resolved", "POST",
+	    "/v1/conflicts/${cf1}/resolve", ADM, NULL,
+	    "{\"take\":\"attempted\"}", 200, NULL, "conflict.resolve",
+	    "${cf1}", "${uadm}", "{\"record_id\":\"${ra}\",\"take\":"
+	    "\"attempted\",\"version\":3}", NULL },
+	{ __LINE__, "the conflict resolved again", "POST",
+	    "/v1/conflicts/${cf1}/resolve", ADM, NULL,
+	    "{\"take\":\"current\"}", 409, NULL, NULL, NULL, NULL, NULL,
 	    NULL },
 	{ __LINE__, "a patch of no record", "PATCH",
 	    "/v1/records/" UNKNOWN_REC, ADM, NULL,
@@ -2840,7 +2949,7 @@ static const struct astep audit_steps[] = {
 	    201, NULL, NULL, NULL, NULL, NULL, NULL },
 	{ __LINE__, "a delete", "DELETE", "/v1/records/${ra}", ADM, NULL, NULL,
 	    200, NULL, "record.delete", "${ra}", "${uadm}",
-	    "{\"version\":3}", NULL },
+	    "{\"version\":4}", NULL },
 	{ __LINE__, "the delete again: its tombstone", "DELETE",
 	    "/v1/records/${ra}", ADM, NULL, NULL, 200, NULL, NULL, NULL, NULL,
 	    NULL, NULL },
@@ -3235,6 +3344,7 @@ main(void)
 
 	tap_plan(table_checks(ops_cases, NELEM(ops_cases)) +
 	    table_checks(records_cases, NELEM(records_cases)) +
+	    table_checks(conflicts_cases, NELEM(conflicts_cases)) +
 	    table_checks(users_cases, NELEM(users_cases)) +
 	    table_checks(policies_cases, NELEM(policies_cases)) +
 	    table_checks(webhooks_cases, NELEM(webhooks_cases)) + 1 +
@@ -3286,6 +3396,7 @@ main(void)
 	TAP_SETUP(setenv("RELAYSYNC_TOKEN_TTL", "900", 1) == 0);
 	TAP_SETUP(unsetenv("RELAYSYNC_MAX_REQUESTS") == 0);
 	TAP_SETUP(unsetenv("RELAYSYNC_TOMBSTONE_DAYS") == 0);
+	TAP_SETUP(unsetenv("RELAYSYNC_HISTORY_DAYS") == 0);
 	TAP_SETUP(unsetenv("RELAYSYNC_SYNCHRONOUS") == 0);
 	TAP_SETUP(unsetenv("RELAYSYNC_WEBHOOK_ALLOW_PRIVATE") == 0);
 	TAP_SETUP(setenv("RELAYSYNC_TRUSTED_PROXIES", "192.0.2.200", 1) == 0);
@@ -3294,6 +3405,7 @@ main(void)
 
 	run_table(&app, ops_cases, NELEM(ops_cases));
 	run_table(&app, records_cases, NELEM(records_cases));
+	run_table(&app, conflicts_cases, NELEM(conflicts_cases));
 	run_table(&app, users_cases, NELEM(users_cases));
 	run_table(&app, policies_cases, NELEM(policies_cases));
 	run_table(&app, webhooks_cases, NELEM(webhooks_cases));

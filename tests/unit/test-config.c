@@ -2,7 +2,8 @@
  * test-config: settings files (lib/config.h, rs_config_file): lines set
  * what the environment lacks and never replace what it has; comments,
  * blank lines and CRLF; a bad line, a foreign name, a file too long or
- * missing sets nothing and says which file and line.
+ * missing sets nothing and says which file and line; and the bounds of
+ * RELAYSYNC_HISTORY_DAYS (rs_config_load).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,43 @@ is(const char *name, const char *want)
 	return want == NULL ? v == NULL : v != NULL && strcmp(v, want) == 0;
 }
 
+/*
+ * RELAYSYNC_HISTORY_DAYS loads as n (want >= 0), or is refused naming
+ * itself (want -1). Returns 1 when it does.
+ */
+static int
+days_are(const char *value, int want)
+{
+	struct rs_config	 cfg;
+	char			 err[256];
+	int			 rc;
+
+	if (value == NULL)
+		unsetenv("RELAYSYNC_HISTORY_DAYS");
+	else
+		TAP_SETUP(setenv("RELAYSYNC_HISTORY_DAYS", value, 1) == 0);
+	err[0] = '\0';
+	rc = rs_config_load(&cfg, err, sizeof(err));
+	if (want < 0)
+		return rc == -1 && strstr(err, "RELAYSYNC_HISTORY_DAYS must be "
+		    "a number from 0 to 3650") != NULL;
+	return rc == 0 && cfg.history_days == want;
+}
+
+/* The history setting's default and bounds (rs_config_load). */
+static void
+history_days(void)
+{
+	TAP_OK(days_are(NULL, 30) && days_are("", 30),
+	    "history days: unset or empty is 30");
+	TAP_OK(days_are("0", 0), "history days: 0 (keep none) is taken");
+	TAP_OK(days_are("3650", 3650), "history days: 3650 is taken");
+	TAP_OK(days_are("3651", -1), "history days: 3651 is refused, named");
+	TAP_OK(days_are("-1", -1), "history days: -1 is refused");
+	TAP_OK(days_are("30d", -1), "history days: not a number is refused");
+	unsetenv("RELAYSYNC_HISTORY_DAYS");
+}
+
 int
 main(void)
 {
@@ -44,7 +82,7 @@ main(void)
 	    "RELAYSYNC_BASE_PATH=";
 	size_t		 i;
 
-	tap_plan(12);
+	tap_plan(12 + 6);
 	snprintf(dir, sizeof(dir), "/tmp/test-config-XXXXXX");
 	TAP_SETUP(mkdtemp(dir) != NULL);
 	unsetenv("RELAYSYNC_DB");
@@ -95,6 +133,7 @@ main(void)
 	TAP_OK(rs_config_file(path, err, sizeof(err)) == -1 &&
 	    is("RELAYSYNC_X0000000", NULL), "file: at most 64 settings");
 	free(big);
+	history_days();
 	snprintf(err, sizeof(err), "rm -rf '%s'", dir);
 	if (system(err) != 0)
 		tap_diag("cannot remove %s", dir);

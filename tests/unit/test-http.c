@@ -527,6 +527,60 @@ test_http_json_type(void)
 	    "http json type: refuses NULL");
 }
 
+/* Prefer (RFC 7240): is merge=fields among the preferences sent? */
+static void
+test_http_prefer(void)
+{
+	static const struct {
+		int		 line;
+		const char	*prefer;	/* NULL: no header */
+		int		 want;
+	} t[] = {
+		{ __LINE__, "merge=fields", 1 },
+		{ __LINE__, "Merge=Fields", 1 },
+		{ __LINE__, "merge=\"fields\"", 1 },
+		{ __LINE__, "merge = fields", 1 },
+		{ __LINE__, "return=minimal, merge=fields", 1 },
+		{ __LINE__, "return=minimal,merge=fields;x=1", 1 },
+		{ __LINE__, "merge=fields; x=\"a,b\", respond-async", 1 },
+		{ __LINE__, "respond-async, wait=5, merge=fields", 1 },
+		{ __LINE__, "return=\"merge=fields\"", 0 },
+		{ __LINE__, "x=1; merge=fields", 0 },
+		{ __LINE__, "merge=fieldsx", 0 },
+		{ __LINE__, "merge=field", 0 },
+		{ __LINE__, "merge", 0 },
+		{ __LINE__, "merge=", 0 },
+		{ __LINE__, "mergefields", 0 },
+		{ __LINE__, "xmerge=fields", 0 },
+		{ __LINE__, "", 0 },
+		{ __LINE__, NULL, 0 },
+	};
+	char			 env[128], name[128];
+	char			*envp[3];
+	struct rs_req		 req;
+	struct rs_http_fail	 fail;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		envp[0] = "REQUEST_URI=/v1/x";
+		envp[1] = NULL;
+		if (t[i].prefer != NULL) {
+			snprintf(env, sizeof(env), "HTTP_PREFER=%s",
+			    t[i].prefer);
+			envp[1] = env;
+		}
+		envp[2] = NULL;
+		TAP_SETUP(rs_http_parse(&req, &arena, envp, &fail) == 0);
+		snprintf(name, sizeof(name), "http prefer: %s%s%s: %s",
+		    t[i].prefer ? "\"" : "", t[i].prefer ? t[i].prefer :
+		    "no header", t[i].prefer ? "\"" : "",
+		    t[i].want ? "merge=fields" : "not merge=fields");
+		if (!TAP_IS_INT(rs_http_prefer(&req, "merge", "fields"),
+		    t[i].want, name))
+			tap_diag("prefer case at line %d", t[i].line);
+	}
+}
+
 /*
  * The client address cases: REMOTE_ADDR, X-Forwarded-For (NULL: none)
  * and the address failures are counted under, with RELAYSYNC_TRUSTED_
@@ -649,7 +703,7 @@ test_http_trusted_config(void)
 int
 main(void)
 {
-	tap_plan(127);
+	tap_plan(127 + 18);
 	rs_arena_init(&arena);
 
 	test_http_parse_request();
@@ -675,6 +729,7 @@ main(void)
 	test_http_body_too_large();
 	test_http_body_at_limit();
 	test_http_json_type();
+	test_http_prefer();
 	test_http_client();
 	test_http_trusted_config();
 

@@ -838,7 +838,9 @@ test_relay_purge(void)
 		    40)));
 		x(db, sql);
 	}
+	memset(&c, 0, sizeof(c));
 	c.tombstone_days = 90;
+	c.history_days = 30;
 	memset(&t, 0, sizeof(t));
 	TAP_IS_INT(rs_relay_purge(db, &c, now, 0, &t), RS_OK,
 	    "test_relay_purge: purge");
@@ -857,6 +859,89 @@ test_relay_purge(void)
 	    "dead after 30 gone; newer and waiting ones kept");
 	TAP_IS_INT(t.purged, 3 + 1 + 1 + 1,
 	    "test_relay_purge: the rows counted");
+	rs_db_close(db);
+}
+
+/* A history row of org's rec_<n>, version v, superseded at when. */
+static void
+history(struct rs_db *db, const char *org, int n, int v, int64_t when)
+{
+	char	 sql[512];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO record_history (org_id, "
+	    "record_id, version, causal, record, changed, actor, written_at, "
+	    "superseded_at) VALUES ('%s', 'rec_%d', %d, "
+	    "'01JDABCDEFGHJKMNPQRSTVWXYZ', '{}', '[]', 'usr_x', 0, %lld)",
+	    org, n, v, (long long)when);
+	x(db, sql);
+}
+
+/* A conflict cfl_<n> on org's rec_<r>, closed at closed (0: open). */
+static void
+conflict(struct rs_db *db, const char *org, int n, int r, int64_t closed)
+{
+	char	 sql[640], at[32] = "NULL";
+
+	if (closed != 0)
+		snprintf(at, sizeof(at), "%lld", (long long)closed);
+	snprintf(sql, sizeof(sql), "INSERT INTO conflicts (id, org_id, "
+	    "record_id, base_causal, attempted, current, status, created_by, "
+	    "created_at, resolved_at, resolved_by, resolution) VALUES "
+	    "('cfl_%d', '%s', 'rec_%d', '01JDABCDEFGHJKMNPQRSTVWXYZ', '{}', "
+	    "'{}', '%s', 'usr_x', 0, %s, %s, %s)", n, org, r,
+	    closed != 0 ? "resolved" : "open", at,
+	    closed != 0 ? "'usr_x'" : "NULL",
+	    closed != 0 ? "'current'" : "NULL");
+	x(db, sql);
+}
+
+static void
+test_relay_purge_history(void)
+{
+	struct rs_relay_purge_cfg	 c;
+	struct rs_relay_tally		 t;
+	struct rs_db			*db;
+	char				 org[RS_ID_MAX];
+	int64_t				 now = NOW_MS;
+
+	db = db_new(org);
+	/* rec_1 a tombstone past the horizon, rec_2 live. */
+	record(db, org, 1, now - 91 * DAY_MS);
+	record(db, org, 2, 0);
+	history(db, org, 1, 1, now);
+	history(db, org, 2, 1, now - 31 * DAY_MS);
+	history(db, org, 2, 2, now - 30 * DAY_MS + 1);
+	conflict(db, org, 1, 1, 0);
+	conflict(db, org, 2, 2, now - 31 * DAY_MS);
+	conflict(db, org, 3, 2, now - 30 * DAY_MS + 1);
+	conflict(db, org, 4, 2, 0);
+	memset(&c, 0, sizeof(c));
+	c.tombstone_days = 90;
+	c.history_days = 30;
+	memset(&t, 0, sizeof(t));
+	TAP_IS_INT(rs_relay_purge(db, &c, now, 0, &t), RS_OK,
+	    "test_relay_purge_history: purge");
+	TAP_IS_INT(q(db, "SELECT count(*) FROM record_history WHERE "
+	    "record_id = 'rec_2' AND version = 2", NULL) * 10 + q(db,
+	    "SELECT count(*) FROM record_history", NULL), 11,
+	    "test_relay_purge_history: versions superseded past the days "
+	    "gone, and a purged tombstone's; newer ones kept");
+	TAP_IS_INT(q(db, "SELECT count(*) FROM conflicts WHERE id IN "
+	    "('cfl_3', 'cfl_4')", NULL) * 10 + q(db, "SELECT count(*) FROM "
+	    "conflicts", NULL), 22,
+	    "test_relay_purge_history: closed conflicts past the days gone, "
+	    "and a purged tombstone's even open; newer and open ones kept");
+	TAP_IS_INT(t.purged, 1 + 1 + 1, "test_relay_purge_history: the "
+	    "rows counted (a tombstone's own history is not counted)");
+	/* 0 days: every history row goes, closed conflicts stay. */
+	history(db, org, 2, 3, now);
+	c.history_days = 0;
+	TAP_IS_INT(rs_relay_purge(db, &c, now + 1, 0, &t), RS_OK,
+	    "test_relay_purge_history: purge keeping no history");
+	TAP_IS_INT(q(db, "SELECT count(*) FROM record_history", NULL) * 10 +
+	    q(db, "SELECT count(*) FROM conflicts", NULL), 2,
+	    "test_relay_purge_history: 0 days keeps no history row and "
+	    "every conflict");
 	rs_db_close(db);
 }
 
@@ -889,7 +974,7 @@ test_relay_index(void)
 int
 main(void)
 {
-	tap_plan(94 + 5);
+	tap_plan(94 + 5 + 6);
 	TAP_SETUP(fixture_start(dir, sizeof(dir), "rs-relay") == 0);
 	TAP_SETUP(fixture_subkey(master, RS_SECRET_WEBHOOK, sealkey) == 0);
 	randombytes_buf(hookkey, sizeof(hookkey));
@@ -908,6 +993,7 @@ main(void)
 	test_relay_settle_schedule();
 	test_relay_release();
 	test_relay_purge();
+	test_relay_purge_history();
 	test_relay_index();
 
 	fixture_db_cleanup(dir, ndb);

@@ -169,6 +169,39 @@ test_recstore_put_get(void)
 }
 
 static void
+test_recstore_writer(void)
+{
+	struct rs_record	 r, got;
+	struct json_object	*o;
+	char			 org[RS_ID_MAX], other[RS_ID_MAX];
+	struct rs_db		*db = db_new(org);
+
+	sample(&r, org, "Written", NOW_MS);
+	TAP_SETUP(put(db, &r, 1) == RS_OK);
+	TAP_SETUP(rs_store_records_get(db, &arena, org, r.id, &got) ==
+	    RS_OK);
+	TAP_OK(got.updated_by[0] == '\0' && got.changed == NULL,
+	    "recstore put: no writer and no changed read back as unknown");
+	rs_id_new(other, sizeof(other), "usr_");
+	memcpy(r.updated_by, other, sizeof(r.updated_by));
+	r.changed = "[\"title\",\"data.a\"]";
+	r.version = 2;
+	TAP_SETUP(put(db, &r, 0) == RS_OK);
+	TAP_SETUP(rs_store_records_get(db, &arena, org, r.id, &got) ==
+	    RS_OK);
+	TAP_IS_STR(got.updated_by, other,
+	    "recstore put: an update keeps who wrote it");
+	TAP_IS_STR(got.changed, "[\"title\",\"data.a\"]",
+	    "recstore put: ... and what it changed");
+	o = rs_store_records_json(&got);
+	TAP_OK(o != NULL && strstr(rs_json_compact(o), "data.a") == NULL &&
+	    strstr(rs_json_compact(o), other) == NULL,
+	    "recstore json: neither is shown");
+	json_object_put(o);
+	rs_db_close(db);
+}
+
+static void
 test_recstore_get_no_site(void)
 {
 	struct rs_record	 r, got;
@@ -892,13 +925,14 @@ test_recstore_json_from_get(void)
 int
 main(void)
 {
-	tap_plan(111);
+	tap_plan(115);
 	fixture_start(dir, sizeof(dir), "rs-recstore");
 	rs_arena_init(&arena);
 	rs_id_new(user, sizeof(user), "usr_");
 
 	test_recstore_put_get();
 	test_recstore_get_no_site();
+	test_recstore_writer();
 	test_recstore_change_seq();
 	test_recstore_change_seq_per_org();
 	test_recstore_put_unknown_org();
