@@ -17,11 +17,12 @@ import glob, os, re, statistics, sys
 # A batch's rate is counted in records: req/s times its size (PER).
 WORKLOADS = [
     ("fixed", "baseline: fixed JSON answer (FastCGI)", None, None, None),
+    ("fixed-list", "baseline: fixed answer of a list page's bytes (FastCGI)", None, None, None),
     ("insert", "baseline: one SQLite INSERT (FastCGI, WAL, NORMAL)", None, None, None),
     ("health", "RelaySync `GET /v1/health` (smoke: no auth)", "fixed", None, None),
     ("me", "RelaySync `GET /v1/me` (auth only)", "fixed", None, None),
-    ("get", "RelaySync `GET /v1/records/<id>`", "fixed", "pouch-get", 0.50),
-    ("list", "RelaySync `GET /v1/records?limit=50`", "fixed", "pouch-list", 0.25),
+    ("get", "RelaySync `GET /v1/records/<id>`", "fixed", "pouch-get", 0.75),
+    ("list", "RelaySync `GET /v1/records?limit=50` (~300-byte `data`)", "fixed-list", "pouch-list", 0.50),
     ("post", "RelaySync `POST /v1/records` + fresh Idempotency-Key", "insert", "pouch-post", 0.50),
     ("post-pol", "RelaySync `POST /v1/records`, org with 20 enabled policies (none matches)", "post", None, 0.95),
     ("batch", "RelaySync `POST /v1/batch`, 100 creates with fresh keys (records/s)", "post", None, 10.0),
@@ -31,6 +32,7 @@ WORKLOADS = [
 ]
 P99_MAX_MS = 20.0
 PER = {"batch": 100}        # records per request
+P99_MAX = {"post": 15.0}    # issue 15's create target; 20 ms elsewhere
 NO_P99 = {"batch"}          # one answer holds 100 writes: no p99 target
 ERROR_SHARE_MAX = 0.001     # a target run passes only below 0.1% errors
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}
@@ -88,7 +90,7 @@ def fmt_ms(v):
 def target_text(key, ceil, minratio):
     if key in NO_P99:
         return f"≥ {minratio:g}× {ceil}'s req/s"
-    return f"≥ {minratio:.0%} of {ceil}, p99 ≤ 20 ms"
+    return f"≥ {minratio:.0%} of {ceil}, p99 ≤ {P99_MAX.get(key, P99_MAX_MS):g} ms"
 
 
 def main(d):
@@ -166,8 +168,9 @@ def main(d):
                 elif ratio < minratio:
                     fails.append(f"{ratio:.1f}× < {minratio:g}×" if key in PER
                                  else f"{ratio:.0%} < {minratio:.0%}")
-                if key not in NO_P99 and (r["p99"] is None or r["p99"] > P99_MAX_MS):
-                    fails.append(f"p99 {fmt_ms(r['p99'])} > 20 ms")
+                p99max = P99_MAX.get(key, P99_MAX_MS)
+                if key not in NO_P99 and (r["p99"] is None or r["p99"] > p99max):
+                    fails.append(f"p99 {fmt_ms(r['p99'])} > {p99max:g} ms")
                 if r["errors"] > ERROR_SHARE_MAX * r["requests"]:
                     fails.append(f"{r['errors']} errors")
             result = "**pass**" if not fails else "**FAIL**: " + "; ".join(fails)
@@ -188,7 +191,7 @@ def main(d):
                    "their answers were errors (see bench/results/raw/<key>.r<round>.txt).")
     done = [v for v in verdicts if v is not None]
     if verdicts:
-        out.append(f"Targets (issue 3): {sum(done)} of {len(verdicts)} met"
+        out.append(f"Targets (issues 3 and 15): {sum(done)} of {len(verdicts)} met"
                    + (f", {len(verdicts) - len(done)} pending" if len(done) < len(verdicts) else "") + ".")
     for n in notes:
         out.append(f"Pending: {n}.")

@@ -53,13 +53,25 @@ def probe(method, url, headers):
     print(status)
 
 
+def data_of(i):
+    """A field inspection's data: about 300 bytes as compact JSON (the
+    size issue 15's list target names), the same for both servers."""
+    return {"n": i, "gauge": "G-114", "unit": "psi",
+            "readings": [87.5, 88.1, 90.4, 91.0, 89.7, 88.8, 90.2, 91.3],
+            "inspector": "crew-7", "weather": "overcast, 4 C",
+            "notes": "Valve housing dry; slight corrosion on the flange "
+                     "bolts, photographed. Recheck in 30 days. Pressure "
+                     "steady under load.",
+            "site_ref": "alpha/north/3", "ok": True}
+
+
 def relaysync(base, tok, n, out):
     c = conn(base)
     auth = {"Authorization": f"Bearer {tok}"}
     paths = []
     for i in range(n):
         rec = {"title": f"bench record {i}", "type": "bench", "site": "alpha",
-               "data": {"n": 1}}
+               "data": data_of(i)}
         status, data = call(c, "POST", "/v1/records", rec, auth)
         if status != 201:
             die("POST /v1/records", status, data)
@@ -78,7 +90,7 @@ def pouchdb(base, n, out):
     paths = []
     for i in range(n):
         doc = {"title": f"bench record {i}", "type": "bench", "site": "alpha",
-               "data": {"n": 1}}
+               "data": data_of(i)}
         status, data = call(c, "POST", "/db", doc)
         if status != 201:
             die("POST /db", status, data)

@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <json-c/printbuf.h>
 
 #include "limits.h"
 #include "clock.h"
@@ -94,80 +95,134 @@ rs_api_recsync_since(struct rs_ctx *ctx, struct rs_listreq *lr)
 	return RS_NEXT;
 }
 
-/* The list answer for rows[0..n), of which at most lr->limit are shown. */
-static enum rs_step
-rs_api_recsync_answer(struct rs_ctx *ctx, const struct rs_listreq *lr,
-    struct rs_record *rows, size_t n, int64_t sync_seq, int64_t walk)
+/* Appends a string literal to a printbuf. */
+#define RS_PB_LIT(pb, lit)	printbuf_memappend((pb), (lit), sizeof(lit) - 1)
+
+/*
+ * A page printed as its rows are read: a page is fifty records, and
+ * keeping each row, then building objects only to print them again, was
+ * most of its cost.
+ */
+struct rs_recsync_page {
+	struct printbuf	*pb;
+	size_t		 limit;
+	size_t		 shown;
+	int64_t		 last_seq;	/* of the last row shown */
+	int64_t		 last_change;
+};
+
+/* Prints a row of the page; the one past the limit only says more. */
+static int
+rs_api_recsync_row(void *arg, const struct rs_record_text *t)
 {
-	struct json_object	*o;
+	struct rs_recsync_page	*p = arg;
+
+	if (p->shown == p->limit)
+		return 0;
+	if ((p->shown > 0 && printbuf_memappend(p->pb, ",", 1) < 0) ||
+	    printbuf_memappend(p->pb, t->json, (int)t->len) < 0)
+		return -1;
+	p->shown++;
+	p->last_seq = t->seq;
+	p->last_change = t->change_seq;
+	return 0;
+}
+
+/*
+ * Reads and prints the page's rows into p->pb in one snapshot, with the
+ * org's change number of that snapshot in *now_seq; *n rows were read
+ * (one past the limit: more follow). RS_OK or an error.
+ */
+static enum rs_err
+rs_api_recsync_read(struct rs_ctx *ctx, const struct rs_listreq *lr,
+    struct rs_recsync_page *p, int64_t *now_seq, size_t *n)
+{
+	struct rs_db	*db = ctx->app->db;
+	enum rs_err	 rc;
+
+	/* One snapshot: the rows and the change number agree. */
+	if ((rc = rs_db_begin_read(db)) != RS_OK)
+		return rc;
+	if ((*now_seq = rs_store_records_change_seq(db, ctx->who.org_id)) < 0)
+		rc = RS_ERR_DB;
+	else if (lr->since != NULL)
+		rc = rs_store_records_changes_each(db, ctx->who.org_id,
+		    lr->has_cursor ? lr->cur.pos : lr->tok.change_seq,
+		    lr->limit + 1, rs_api_recsync_row, p, n);
+	else
+		rc = rs_store_records_list_each(db, ctx->who.org_id, &lr->f,
+		    lr->has_cursor ? lr->cur.pos : 0, lr->limit + 1,
+		    rs_api_recsync_row, p, n);
+	if (rc == RS_OK)
+		rc = rs_db_commit(db);
+	else
+		rs_db_rollback(db);
+	return rc;
+}
+
+/*
+ * The rest of the page after its rows: has_more, next_cursor (at the
+ * last row shown) and sync_token. 0, or -1.
+ */
+static int
+rs_api_recsync_tail(struct rs_ctx *ctx, const struct rs_listreq *lr,
+    struct rs_recsync_page *p, int more, int64_t sync_seq, int64_t walk)
+{
 	struct rs_synctok	 t;
 	char			 buf[RS_CURSOR_MAX];
-	size_t			 shown = n > lr->limit ? lr->limit : n;
 
-	if ((o = json_object_new_object()) == NULL)
-		return RS_FAIL;
-	if (rs_json_add(o, "data", rs_store_records_json_raw(&ctx->app->arena,
-	    rows, shown, 1)) != 0 ||
-	    rs_json_add_bool(o, "has_more", n > lr->limit) != 0 ||
-	    rs_paging_add_next(ctx, o, "records", n > lr->limit,
-	    shown == 0 ? 0 : lr->since ? rows[shown - 1].change_seq :
-	    rows[shown - 1].seq, walk) != 0)
-		goto fail;
+	if (!more)
+		RS_PB_LIT(p->pb, "],\"has_more\":false,\"next_cursor\":null");
+	else {
+		if (rs_paging_next_text(ctx, "records", lr->since ?
+		    p->last_change : p->last_seq, walk, buf, sizeof(buf)) != 0)
+			return -1;
+		RS_PB_LIT(p->pb, "],\"has_more\":true,\"next_cursor\":");
+		rs_json_append_string(p->pb, buf);
+	}
 	memset(&t, 0, sizeof(t));
 	memcpy(t.org_id, ctx->who.org_id, sizeof(t.org_id));
 	t.change_seq = sync_seq;
 	t.issued_ms = rs_clock_now_ms();
-	if (rs_synctok_make(ctx->app->k_cursor, &t, buf, sizeof(buf)) !=
-	    RS_OK || rs_json_add_str(o, "sync_token", buf) != 0)
-		goto fail;
-	return rs_reply_json(ctx, 200, o);
-fail:
-	json_object_put(o);
-	return RS_FAIL;
+	if (rs_synctok_make(ctx->app->k_cursor, &t, buf, sizeof(buf)) != RS_OK)
+		return -1;
+	RS_PB_LIT(p->pb, ",\"sync_token\":");
+	rs_json_append_string(p->pb, buf);
+	return RS_PB_LIT(p->pb, "}") < 0 ? -1 : 0;
 }
 
 enum rs_step
 rs_api_recsync_list(struct rs_ctx *ctx)
 {
 	struct rs_listreq	 lr;
-	struct rs_record	*rows;
-	struct rs_db		*db = ctx->app->db;
+	struct rs_recsync_page	 p;
 	size_t			 n = 0;
 	int64_t			 now_seq, walk, sync_seq;
-	enum rs_err		 rc;
 	enum rs_step		 step;
 
 	if ((step = rs_api_recsync_query(ctx, &lr)) != RS_NEXT ||
 	    (lr.since != NULL &&
 	    (step = rs_api_recsync_since(ctx, &lr)) != RS_NEXT))
 		return step;
-	if ((rows = rs_arena_calloc(&ctx->app->arena, lr.limit + 1,
-	    sizeof(*rows))) == NULL)
+	memset(&p, 0, sizeof(p));
+	p.limit = lr.limit;
+	if ((p.pb = printbuf_new()) == NULL)
 		return RS_FAIL;
-	/* One snapshot: the rows and the change number agree. */
-	if (rs_db_begin_read(db) != RS_OK)
-		return RS_FAIL;
-	if ((now_seq = rs_store_records_change_seq(db, ctx->who.org_id)) < 0)
-		goto fail;
+	step = RS_FAIL;
+	if (RS_PB_LIT(p.pb, "{\"data\":[") < 0 ||
+	    rs_api_recsync_read(ctx, &lr, &p, &now_seq, &n) != RS_OK)
+		goto out;
 	if (lr.since != NULL) {
-		rc = rs_store_records_changes(db, &ctx->app->arena, ctx->who.org_id,
-		    lr.has_cursor ? lr.cur.pos : lr.tok.change_seq,
-		    lr.limit + 1, rows, &n);
 		walk = 0;
-		sync_seq = n > lr.limit ? rows[lr.limit - 1].change_seq :
-		    now_seq;
-	} else {
-		rc = rs_store_records_list(db, &ctx->app->arena, ctx->who.org_id,
-		    &lr.f, lr.has_cursor ? lr.cur.pos : 0, lr.limit + 1,
-		    rows, &n);
+		sync_seq = n > lr.limit ? p.last_change : now_seq;
+	} else
 		/* Every page of one walk hands out the token of its start,
 		 * so changes made during the walk come back by delta sync. */
 		walk = sync_seq = lr.has_cursor ? lr.cur.walk : now_seq;
-	}
-	if (rc != RS_OK || rs_db_commit(db) != RS_OK)
-		goto fail;
-	return rs_api_recsync_answer(ctx, &lr, rows, n, sync_seq, walk);
-fail:
-	rs_db_rollback(db);
-	return RS_FAIL;
+	if (rs_api_recsync_tail(ctx, &lr, &p, n > lr.limit, sync_seq,
+	    walk) == 0)
+		step = rs_reply_text(ctx, 200, p.pb->buf, (size_t)p.pb->bpos);
+out:
+	printbuf_free(p.pb);
+	return step;
 }

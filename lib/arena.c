@@ -22,6 +22,8 @@ rs_arena_init(struct rs_arena *a)
 {
 	a->head = NULL;
 	a->total = 0;
+	a->spare = NULL;
+	a->nspare = 0;
 }
 
 static struct rs_arena_chunk *
@@ -34,7 +36,10 @@ rs_arena_grow(struct rs_arena *a, size_t need)
 		size = need;
 	if (size > SIZE_MAX - sizeof(*c))
 		return NULL;
-	if ((c = malloc(sizeof(*c) + size)) == NULL)
+	if (size == RS_ARENA_CHUNK && (c = a->spare) != NULL) {
+		a->spare = c->next;
+		a->nspare--;
+	} else if ((c = malloc(sizeof(*c) + size)) == NULL)
 		return NULL;
 	c->size = size;
 	c->used = 0;
@@ -121,7 +126,12 @@ rs_arena_reset(struct rs_arena *a)
 	/* Keep the oldest chunk: it is the ordinary request's working set. */
 	for (c = a->head; c->next != NULL; c = next) {
 		next = c->next;
-		free(c);
+		if (c->size == RS_ARENA_CHUNK && a->nspare < RS_ARENA_KEEP) {
+			c->next = a->spare;
+			a->spare = c;
+			a->nspare++;
+		} else
+			free(c);
 	}
 	a->head = c;
 	c->used = 0;
@@ -134,6 +144,10 @@ rs_arena_free(struct rs_arena *a)
 	struct rs_arena_chunk	*c, *next;
 
 	for (c = a->head; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	for (c = a->spare; c != NULL; c = next) {
 		next = c->next;
 		free(c);
 	}

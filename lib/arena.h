@@ -14,6 +14,8 @@ struct rs_arena_chunk;
 struct rs_arena {
 	struct rs_arena_chunk	*head;	/* newest chunk first */
 	size_t			 total;	/* bytes handed out since reset */
+	struct rs_arena_chunk	*spare;	/* chunks kept for the next request */
+	size_t			 nspare;
 };
 
 void	 rs_arena_init(struct rs_arena *a);
@@ -23,7 +25,11 @@ char	*rs_arena_strdup(struct rs_arena *a, const char *s);
 char	*rs_arena_strndup(struct rs_arena *a, const char *s, size_t len);
 char	*rs_arena_printf(struct rs_arena *a, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-/* Releases all but the first chunk, which is kept for the next request. */
+/*
+ * Forgets everything handed out. Standard chunks, up to RS_ARENA_KEEP of
+ * them, are kept for the next request: a list page would otherwise give
+ * its memory back to the kernel and fault it in again every time.
+ */
 void	 rs_arena_reset(struct rs_arena *a);
 /* Releases everything; a is left empty and usable. */
 void	 rs_arena_free(struct rs_arena *a);

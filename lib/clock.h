@@ -12,7 +12,10 @@
 #define RS_CLOCK_RFC3339_LEN	24	/* without the NUL */
 
 int64_t	rs_clock_now_ms(void);
-/* Writes the RFC 3339 form of ms into out (>= 25 bytes); returns out. */
+/*
+ * Writes the RFC 3339 form of ms into out (>= 25 bytes); returns out.
+ * Out of range (before 1970, after 9999) or too small: "".
+ */
 char	*rs_clock_format(char *out, size_t outsz, int64_t ms);
 /* Parses the strict RFC 3339 form above (also without milliseconds, or
  * with a numeric offset); returns 0 and sets *ms, or -1. */

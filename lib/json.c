@@ -694,6 +694,21 @@ rs_json_append_string(struct printbuf *pb, const char *s)
 }
 
 void
+rs_json_append_int(struct printbuf *pb, int64_t v)
+{
+	char		 buf[24], *p = buf + sizeof(buf);
+	uint64_t	 u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	printbuf_memappend(pb, p, (int)(buf + sizeof(buf) - p));
+}
+
+void
 rs_json_append_time(struct printbuf *pb, int64_t ms)
 {
 	char	 buf[RS_CLOCK_RFC3339_LEN + 3];
@@ -704,8 +719,8 @@ rs_json_append_time(struct printbuf *pb, int64_t ms)
 	}
 	buf[0] = '"';
 	rs_clock_format(buf + 1, sizeof(buf) - 2, ms);
-	strcat(buf, "\"");
-	printbuf_memappend(pb, buf, (int)strlen(buf));
+	buf[RS_CLOCK_RFC3339_LEN + 1] = '"';
+	printbuf_memappend(pb, buf, RS_CLOCK_RFC3339_LEN + 2);
 }
 
 int

@@ -59,6 +59,8 @@ struct printbuf;
  * JSON_C_TO_STRING_NOSLASHESCAPE) to pb; s must be valid UTF-8.
  */
 void	 rs_json_append_string(struct printbuf *pb, const char *s);
+/* Appends v in decimal to pb (no printf: a list prints many). */
+void	 rs_json_append_int(struct printbuf *pb, int64_t v);
 /* Appends the RFC 3339 time for ms, or null for 0, to pb. */
 void	 rs_json_append_time(struct printbuf *pb, int64_t ms);
 

@@ -35,6 +35,7 @@
 #define RS_MAX_IDEM_KEY		255		/* an Idempotency-Key */
 
 #define RS_ARENA_CHUNK		(64 * 1024)	/* arena growth step */
+#define RS_ARENA_KEEP		16		/* chunks kept across requests */
 
 #define RS_TOKEN_TTL_DEFAULT	900		/* seconds */
 #define RS_TOKEN_TTL_MIN	30

@@ -48,23 +48,32 @@ rs_paging_cursor(struct rs_ctx *ctx, const char *list, struct rs_cursor *c,
 	return RS_NEXT;
 }
 
-/* A "next_cursor" value for list at pos (caller owns it), or NULL. */
-static struct json_object *
-rs_paging_next(struct rs_ctx *ctx, const char *list, int64_t pos,
-    int64_t walk)
+int
+rs_paging_next_text(struct rs_ctx *ctx, const char *list, int64_t pos,
+    int64_t walk, char *buf, size_t bufsz)
 {
 	struct rs_cursor	 c;
-	char			 buf[RS_CURSOR_MAX];
 
 	memset(&c, 0, sizeof(c));
 	if (strlen(list) >= sizeof(c.list))
-		return NULL;
+		return -1;
 	strcpy(c.list, list);
 	memcpy(c.org_id, ctx->who.org_id, sizeof(c.org_id));
 	c.sig = rs_cursor_sig(&ctx->req.query, rs_paging_free);
 	c.pos = pos;
 	c.walk = walk;
-	if (rs_cursor_make(ctx->app->k_cursor, &c, buf, sizeof(buf)) != RS_OK)
+	return rs_cursor_make(ctx->app->k_cursor, &c, buf, bufsz) == RS_OK ?
+	    0 : -1;
+}
+
+/* A "next_cursor" value for list at pos (caller owns it), or NULL. */
+static struct json_object *
+rs_paging_next(struct rs_ctx *ctx, const char *list, int64_t pos,
+    int64_t walk)
+{
+	char	 buf[RS_CURSOR_MAX];
+
+	if (rs_paging_next_text(ctx, list, pos, walk, buf, sizeof(buf)) != 0)
 		return NULL;
 	return json_object_new_string(buf);
 }

@@ -26,6 +26,12 @@ size_t	 rs_paging_limit(struct rs_ctx *ctx, struct rs_valid *v);
 enum rs_step rs_paging_cursor(struct rs_ctx *ctx, const char *list,
 	    struct rs_cursor *c, int *has);
 /*
+ * The cursor text for list at pos (walk: the list's own extra position,
+ * 0 if none) into buf (RS_CURSOR_MAX bytes): 0, or -1.
+ */
+int	 rs_paging_next_text(struct rs_ctx *ctx, const char *list,
+	    int64_t pos, int64_t walk, char *buf, size_t bufsz);
+/*
  * Adds member "next_cursor" to o: when more, a cursor for list at pos
  * (walk: the list's own extra position, 0 if none), else null.
  * 0, or -1.

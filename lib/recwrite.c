@@ -636,6 +636,10 @@ rs_recwrite_modify(struct rs_recwrite *w)
 	size_t			 n;
 	enum rs_step		 step;
 
+	/* The loaded text is the old version's: the new one is printed
+	 * from the fields (rs_recwrite_made) and stored with them. */
+	w->rec.json = NULL;
+
 	if (w->op == RS_RECWRITE_PATCH &&
 	    (step = rs_recwrite_apply_patch(w, &w->rec)) != RS_NEXT)
 		return step;
@@ -659,6 +663,10 @@ rs_recwrite_store(struct rs_recwrite *w)
 
 	if ((rc = rs_txn_number(&w->t, 1, &seq)) != RS_OK)
 		return rc;
+	/* The text the write answers with and puts in its events (the
+	 * numbers below are not in it). */
+	w->rec.json = w->shown != NULL ? json_object_get_string(w->shown) :
+	    NULL;
 	w->rec.change_seq = seq.change;
 	if (w->op == RS_RECWRITE_CREATE)
 		w->rec.seq = rs_store_orgseq_rowid(&seq, seq.change);

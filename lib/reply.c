@@ -36,6 +36,19 @@ rs_reply_json(struct rs_ctx *ctx, int status, struct json_object *obj)
 }
 
 enum rs_step
+rs_reply_text(struct rs_ctx *ctx, int status, const char *json, size_t len)
+{
+	if ((ctx->resp.body = rs_arena_strndup(&ctx->app->arena, json,
+	    len)) == NULL)
+		return RS_FAIL;
+	ctx->resp.bodylen = len;
+	ctx->resp.status = status;
+	if (ctx->resp.ctype == NULL)
+		ctx->resp.ctype = "application/json";
+	return RS_ANSWERED;
+}
+
+enum rs_step
 rs_reply_problem_obj(struct rs_ctx *ctx, enum rs_problem p,
     struct json_object *prob)
 {

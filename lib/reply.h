@@ -21,6 +21,12 @@ struct rs_valid;
 /* Answers status with obj serialised (obj is consumed, may be NULL). */
 enum rs_step	 rs_reply_json(struct rs_ctx *ctx, int status,
 		    struct json_object *obj);
+/*
+ * Answers status with JSON text already made (len bytes, copied into the
+ * request arena): for an answer printed straight to text, a list page.
+ */
+enum rs_step	 rs_reply_text(struct rs_ctx *ctx, int status,
+		    const char *json, size_t len);
 /* Answers with a problem; detail is printf-style and may be NULL. */
 enum rs_step	 rs_reply_problem(struct rs_ctx *ctx, enum rs_problem p,
 		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));

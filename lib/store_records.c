@@ -1,4 +1,3 @@
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,7 +14,7 @@
 
 #define COLS	"seq, id, org_id, title, type, site, status, data, size, " \
 		"causal, version, deleted_at, created_at, updated_at, " \
-		"created_by, queue, change_seq, updated_by, changed"
+		"created_by, queue, change_seq, updated_by, changed, json"
 
 enum {
 	STMT_GET,
@@ -36,14 +35,14 @@ static const char *const sql[STMT__MAX] = {
 	/* STMT_INSERT */
 	"INSERT INTO records (id, org_id, title, type, site, status, data, "
 	"size, causal, version, deleted_at, created_at, updated_at, "
-	"created_by, queue, change_seq, seq, updated_by, changed) "
+	"created_by, queue, change_seq, seq, updated_by, changed, json) "
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-	"?15, ?16, ?17, ?18, ?19)",
+	"?15, ?16, ?17, ?18, ?19, ?20)",
 	/* STMT_UPDATE */
 	"UPDATE records SET title = ?3, type = ?4, site = ?5, status = ?6, "
 	"data = ?7, size = ?8, causal = ?9, version = ?10, deleted_at = ?11, "
 	"updated_at = ?13, queue = ?15, change_seq = ?16, updated_by = ?18, "
-	"changed = ?19 WHERE id = ?1 AND org_id = ?2",
+	"changed = ?19, json = ?20 WHERE id = ?1 AND org_id = ?2",
 	/* STMT_LIST: walks the org's rowid range, in order (sql/0004);
 	 * "+org_id" keeps the planner off records_org_change, which would
 	 * fetch the whole org and sort it. NULL parameters mean "any". */
@@ -66,9 +65,12 @@ static const char *const sql[STMT__MAX] = {
 	"ORDER BY deleted_at LIMIT ?2)",
 };
 
-/* Fills r from the current row of a COLS query. */
+/*
+ * Fills r from the current row of a COLS query, its strings borrowed
+ * from the statement: valid until it steps again.
+ */
 static enum rs_err
-rs_store_records_row(struct rs_arena *a, sqlite3_stmt *st, struct rs_record *r)
+rs_store_records_view(sqlite3_stmt *st, struct rs_record *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->seq = sqlite3_column_int64(st, 0);
@@ -80,17 +82,17 @@ rs_store_records_row(struct rs_arena *a, sqlite3_stmt *st, struct rs_record *r)
 	    rs_db_column_copy(st, 14, r->created_by,
 	    sizeof(r->created_by)) != RS_OK)
 		return RS_ERR_RANGE;
-	r->title = rs_db_column_dup(st, 3, a);
-	r->type = rs_db_column_dup(st, 4, a);
-	r->site = rs_db_column_dup(st, 5, a);
-	r->status = rs_db_column_dup(st, 6, a);
-	r->data = rs_db_column_dup(st, 7, a);
+	r->title = (const char *)sqlite3_column_text(st, 3);
+	r->type = (const char *)sqlite3_column_text(st, 4);
+	r->site = (const char *)sqlite3_column_text(st, 5);
+	r->status = (const char *)sqlite3_column_text(st, 6);
+	r->data = (const char *)sqlite3_column_text(st, 7);
 	r->size = sqlite3_column_int64(st, 8);
 	r->version = sqlite3_column_int64(st, 10);
 	r->deleted_at = sqlite3_column_int64(st, 11);
 	r->created_at = sqlite3_column_int64(st, 12);
 	r->updated_at = sqlite3_column_int64(st, 13);
-	r->queue = rs_db_column_dup(st, 15, a);
+	r->queue = (const char *)sqlite3_column_text(st, 15);
 	r->change_seq = sqlite3_column_int64(st, 16);
 	/* NULL on rows older than sql/0012: created_by wrote them, what
 	 * changed is unknown. */
@@ -98,11 +100,39 @@ rs_store_records_row(struct rs_arena *a, sqlite3_stmt *st, struct rs_record *r)
 	    rs_db_column_copy(st, 17, r->updated_by,
 	    sizeof(r->updated_by)) != RS_OK)
 		return RS_ERR_RANGE;
-	if (sqlite3_column_type(st, 18) != SQLITE_NULL &&
-	    (r->changed = rs_db_column_dup(st, 18, a)) == NULL)
-		return RS_ERR_NOMEM;
+	r->changed = (const char *)sqlite3_column_text(st, 18);
+	r->json = (const char *)sqlite3_column_text(st, 19);
+	/* NULL text here is a NOT NULL column SQLite could not convert:
+	 * out of memory. */
 	if (r->title == NULL || r->type == NULL || r->status == NULL ||
 	    r->data == NULL || r->queue == NULL)
+		return RS_ERR_NOMEM;
+	return RS_OK;
+}
+
+/* Copies a borrowed string of r into arena a; NULL stays NULL. */
+static int
+rs_store_records_keep(struct rs_arena *a, const char **s)
+{
+	return *s == NULL || (*s = rs_arena_strdup(a, *s)) != NULL ? 0 : -1;
+}
+
+/* Fills r from the current row of a COLS query, its strings in a. */
+static enum rs_err
+rs_store_records_row(struct rs_arena *a, sqlite3_stmt *st, struct rs_record *r)
+{
+	enum rs_err	 rc;
+
+	if ((rc = rs_store_records_view(st, r)) != RS_OK)
+		return rc;
+	if (rs_store_records_keep(a, &r->title) != 0 ||
+	    rs_store_records_keep(a, &r->type) != 0 ||
+	    rs_store_records_keep(a, &r->site) != 0 ||
+	    rs_store_records_keep(a, &r->status) != 0 ||
+	    rs_store_records_keep(a, &r->data) != 0 ||
+	    rs_store_records_keep(a, &r->queue) != 0 ||
+	    rs_store_records_keep(a, &r->changed) != 0 ||
+	    rs_store_records_keep(a, &r->json) != 0)
 		return RS_ERR_NOMEM;
 	return RS_OK;
 }
@@ -165,7 +195,60 @@ rs_store_records_put(struct rs_db *db, const struct rs_record *r, int insert)
 		sqlite3_bind_text(st, 18, r->updated_by, -1, SQLITE_STATIC);
 	if (r->changed != NULL)
 		sqlite3_bind_text(st, 19, r->changed, -1, SQLITE_STATIC);
+	if (r->json != NULL)
+		sqlite3_bind_text(st, 20, r->json, -1, SQLITE_STATIC);
 	return rs_db_run(st);
+}
+
+/*
+ * Steps a COLS query: each(arg, text) for up to max rows, with the row's
+ * text as shown: the stored one, borrowed from the statement, or (a row
+ * from before sql/0013) printed from its columns. *n counts the rows
+ * seen. A nonzero answer from each stops the walk with RS_ERR_NOMEM.
+ */
+static enum rs_err
+rs_store_records_walk(sqlite3_stmt *st, size_t max, rs_store_records_each each,
+    void *arg, size_t *n)
+{
+	struct rs_record	 r;
+	struct rs_record_text	 t;
+	struct printbuf		*pb = NULL;
+	enum rs_err		 rc = RS_OK;
+	int			 step = SQLITE_DONE;
+
+	*n = 0;
+	while (*n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		t.seq = sqlite3_column_int64(st, 0);
+		t.change_seq = sqlite3_column_int64(st, 16);
+		if ((t.json = (const char *)sqlite3_column_text(st, 19)) != NULL)
+			t.len = (size_t)sqlite3_column_bytes(st, 19);
+		else {
+			if ((rc = rs_store_records_view(st, &r)) != RS_OK)
+				break;
+			if (pb == NULL && (pb = printbuf_new()) == NULL) {
+				rc = RS_ERR_NOMEM;
+				break;
+			}
+			printbuf_reset(pb);
+			if (rs_store_records_json_append(pb, &r) != 0) {
+				rc = RS_ERR_NOMEM;
+				break;
+			}
+			t.json = pb->buf;
+			t.len = (size_t)pb->bpos;
+		}
+		(*n)++;
+		if (each(arg, &t) != 0) {
+			rc = RS_ERR_NOMEM;
+			break;
+		}
+	}
+	if (rc == RS_OK && *n < max && step != SQLITE_DONE)
+		rc = rs_db_err(step);
+	rs_db_done(st);
+	if (pb != NULL)
+		printbuf_free(pb);
+	return rc;
 }
 
 /* Steps a COLS query into out[0..max). */
@@ -186,15 +269,15 @@ rs_store_records_rows(sqlite3_stmt *st, struct rs_arena *a, size_t max,
 	return rc;
 }
 
-enum rs_err
-rs_store_records_list(struct rs_db *db, struct rs_arena *a, const char *org,
-    const struct rs_recfilter *f, int64_t after, size_t max,
-    struct rs_record *out, size_t *n)
+/* Binds a list's parameters to STMT_LIST. */
+static sqlite3_stmt *
+rs_store_records_list_stmt(struct rs_db *db, const char *org,
+    const struct rs_recfilter *f, int64_t after, size_t max)
 {
 	sqlite3_stmt	*st;
 
 	if ((st = rs_db_stmt(db, sql[STMT_LIST])) == NULL)
-		return RS_ERR_DB;
+		return NULL;
 	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, after);
 	if (f->status != NULL)
@@ -209,6 +292,60 @@ rs_store_records_list(struct rs_db *db, struct rs_arena *a, const char *org,
 		sqlite3_bind_int64(st, 7, f->updated_after);
 	sqlite3_bind_int(st, 8, f->include_deleted);
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)max);
+	return st;
+}
+
+/* Binds a delta sync's parameters to STMT_CHANGES. */
+static sqlite3_stmt *
+rs_store_records_changes_stmt(struct rs_db *db, const char *org,
+    int64_t after, size_t max)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = rs_db_stmt(db, sql[STMT_CHANGES])) == NULL)
+		return NULL;
+	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, after);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	return st;
+}
+
+enum rs_err
+rs_store_records_list_each(struct rs_db *db, const char *org,
+    const struct rs_recfilter *f, int64_t after, size_t max,
+    rs_store_records_each each, void *arg, size_t *n)
+{
+	sqlite3_stmt	*st;
+
+	*n = 0;
+	if ((st = rs_store_records_list_stmt(db, org, f, after, max)) == NULL)
+		return RS_ERR_DB;
+	return rs_store_records_walk(st, max, each, arg, n);
+}
+
+enum rs_err
+rs_store_records_changes_each(struct rs_db *db, const char *org,
+    int64_t after, size_t max, rs_store_records_each each, void *arg,
+    size_t *n)
+{
+	sqlite3_stmt	*st;
+
+	*n = 0;
+	if ((st = rs_store_records_changes_stmt(db, org, after, max)) == NULL)
+		return RS_ERR_DB;
+	return rs_store_records_walk(st, max, each, arg, n);
+}
+
+enum rs_err
+rs_store_records_list(struct rs_db *db, struct rs_arena *a, const char *org,
+    const struct rs_recfilter *f, int64_t after, size_t max,
+    struct rs_record *out, size_t *n)
+{
+	sqlite3_stmt	*st;
+
+	*n = 0;
+	if ((st = rs_store_records_list_stmt(db, org, f, after, max)) == NULL)
+		return RS_ERR_DB;
 	return rs_store_records_rows(st, a, max, out, n);
 }
 
@@ -218,11 +355,9 @@ rs_store_records_changes(struct rs_db *db, struct rs_arena *a, const char *org,
 {
 	sqlite3_stmt	*st;
 
-	if ((st = rs_db_stmt(db, sql[STMT_CHANGES])) == NULL)
+	*n = 0;
+	if ((st = rs_store_records_changes_stmt(db, org, after, max)) == NULL)
 		return RS_ERR_DB;
-	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, after);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
 	return rs_store_records_rows(st, a, max, out, n);
 }
 
@@ -248,8 +383,6 @@ rs_store_records_json(const struct rs_record *r)
 int
 rs_store_records_json_append(struct printbuf *pb, const struct rs_record *r)
 {
-	char	 num[64];
-
 	RS_PB_LIT(pb, "{\"id\":");
 	rs_json_append_string(pb, r->id);
 	RS_PB_LIT(pb, ",\"title\":");
@@ -265,14 +398,16 @@ rs_store_records_json_append(struct printbuf *pb, const struct rs_record *r)
 	rs_json_append_string(pb, r->status);
 	RS_PB_LIT(pb, ",\"data\":");
 	printbuf_memappend(pb, r->data, (int)strlen(r->data));
-	snprintf(num, sizeof(num), ",\"size\":%" PRId64 ",\"causal\":\"",
-	    r->size);
-	printbuf_memappend(pb, num, (int)strlen(num));
+	RS_PB_LIT(pb, ",\"size\":");
+	rs_json_append_int(pb, r->size);
+	RS_PB_LIT(pb, ",\"causal\":\"");
 	printbuf_memappend(pb, r->causal, (int)strlen(r->causal));
-	snprintf(num, sizeof(num), "\",\"version\":%" PRId64
-	    ",\"deleted\":%s,\"deleted_at\":", r->version,
-	    r->deleted_at != 0 ? "true" : "false");
-	printbuf_memappend(pb, num, (int)strlen(num));
+	RS_PB_LIT(pb, "\",\"version\":");
+	rs_json_append_int(pb, r->version);
+	if (r->deleted_at != 0)
+		RS_PB_LIT(pb, ",\"deleted\":true,\"deleted_at\":");
+	else
+		RS_PB_LIT(pb, ",\"deleted\":false,\"deleted_at\":");
 	rs_json_append_time(pb, r->deleted_at);
 	RS_PB_LIT(pb, ",\"created_at\":");
 	rs_json_append_time(pb, r->created_at);
@@ -285,26 +420,42 @@ rs_store_records_json_append(struct printbuf *pb, const struct rs_record *r)
 	return RS_PB_LIT(pb, "}") < 0 ? -1 : 0;
 }
 
+int
+rs_store_records_json_show(struct printbuf *pb, const struct rs_record *r)
+{
+	if (r->json == NULL)
+		return rs_store_records_json_append(pb, r);
+	return printbuf_memappend(pb, r->json, (int)strlen(r->json)) < 0 ?
+	    -1 : 0;
+}
+
+int
+rs_store_records_json_array(struct printbuf *pb, const struct rs_record *rows,
+    size_t n)
+{
+	size_t	 i;
+
+	if (printbuf_memappend(pb, "[", 1) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if ((i > 0 && printbuf_memappend(pb, ",", 1) < 0) ||
+		    rs_store_records_json_show(pb, &rows[i]) != 0)
+			return -1;
+	return printbuf_memappend(pb, "]", 1) < 0 ? -1 : 0;
+}
+
 struct json_object *
 rs_store_records_json_raw(struct rs_arena *a, const struct rs_record *rows, size_t n,
     int array)
 {
 	struct printbuf	*pb;
 	char		*text = NULL;
-	size_t		 i;
 
 	if ((pb = printbuf_new()) == NULL)
 		return NULL;
-	if (array)
-		printbuf_memappend(pb, "[", 1);
-	for (i = 0; i < n; i++)
-		if ((i > 0 && printbuf_memappend(pb, ",", 1) < 0) ||
-		    rs_store_records_json_append(pb, &rows[i]) != 0)
-			goto out;
-	if (array && printbuf_memappend(pb, "]", 1) < 0)
-		goto out;
-	text = rs_arena_strndup(a, pb->buf, (size_t)pb->bpos);
-out:
+	if ((array ? rs_store_records_json_array(pb, rows, n) : n == 1 ?
+	    rs_store_records_json_show(pb, rows) : -1) == 0)
+		text = rs_arena_strndup(a, pb->buf, (size_t)pb->bpos);
 	printbuf_free(pb);
 	return text == NULL ? NULL : rs_json_raw(text, strlen(text));
 }

@@ -42,6 +42,11 @@ struct rs_record {
 	 * member names its write changed (NULL: unknown). */
 	char		 updated_by[RS_ID_MAX];
 	const char	*changed;
+	/* The record as the API shows it, stored with it (sql/0013) by
+	 * rs_store_records_put when set; NULL: none (a row older than
+	 * that, printed from its columns). The writer sets it from the
+	 * fields it stores, never keeps a loaded one across a change. */
+	const char	*json;
 };
 
 /* List filters; NULL / -1 / 0 mean "any". */
@@ -74,6 +79,28 @@ enum rs_err	rs_store_records_list(struct rs_db *db, struct rs_arena *a,
 		    const char *org, const struct rs_recfilter *f,
 		    int64_t after, size_t max, struct rs_record *out,
 		    size_t *n);
+/* A row of a walk: its text as the API shows it, and its places. */
+struct rs_record_text {
+	int64_t		 seq;		/* the list's order */
+	int64_t		 change_seq;	/* delta sync's */
+	const char	*json;		/* borrowed, for the call only */
+	size_t		 len;
+};
+/* What a walk calls with each row; nonzero stops the walk. */
+typedef int	(*rs_store_records_each)(void *arg,
+		    const struct rs_record_text *t);
+/*
+ * rs_store_records_list() and rs_store_records_changes() for a page
+ * printed as it is read (a list prints fifty records): each(arg, text)
+ * for each row, in order, with the text stored with it (sql/0013) or,
+ * for an older row, printed from its columns; *n counts them.
+ */
+enum rs_err	rs_store_records_list_each(struct rs_db *db, const char *org,
+		    const struct rs_recfilter *f, int64_t after, size_t max,
+		    rs_store_records_each each, void *arg, size_t *n);
+enum rs_err	rs_store_records_changes_each(struct rs_db *db,
+		    const char *org, int64_t after, size_t max,
+		    rs_store_records_each each, void *arg, size_t *n);
 /* Up to max records of org changed after change number after, in order. */
 enum rs_err	rs_store_records_changes(struct rs_db *db, struct rs_arena *a,
 		    const char *org, int64_t after, size_t max,
@@ -92,7 +119,17 @@ int		rs_store_records_json_append(struct printbuf *pb,
 		    const struct rs_record *r);
 
 /*
- * rows[0..n) as JSON text: one record, or (array set) an array of them.
+ * Appends the record as the API shows it to pb: its stored text (r->json)
+ * when it has one, else printed from its fields. 0, or -1.
+ */
+int		rs_store_records_json_show(struct printbuf *pb,
+		    const struct rs_record *r);
+/* Appends rows[0..n) to pb as a JSON array (each shown): 0, or -1. */
+int		rs_store_records_json_array(struct printbuf *pb,
+		    const struct rs_record *rows, size_t n);
+/*
+ * rows[0..n) as JSON text (each shown): one record, or (array set) an
+ * array of them.
  * Returns a raw object (json.h) whose text lives in arena a, or NULL.
  */
 struct json_object *rs_store_records_json_raw(struct rs_arena *a,

@@ -42,7 +42,7 @@
 #define MAXENV		16
 #define ENVSZ		2048
 #define TPLSZ		4096
-#define MAXVARS		96
+#define MAXVARS		128
 #define MAXRESPHDR	32
 
 /*
@@ -2014,6 +2014,45 @@ static const struct tcase batch_cases[] = {
 	    "responses.1.status=200" }, NULL },
 };
 
+/*
+ * Records keep their text as shown (sql/0013); a row without it (written
+ * before) is printed from its columns: the answers must not differ.
+ */
+static const struct tcase stored_before_cases[] = {
+	{ __LINE__, "stored text: a record as stored", "GET",
+	    "/v1/records/${b1}", OPR, NULL, NULL, NULL,
+	    200, NULL, { "ETag" }, { "id=${b1}" }, "sg=@body,se=^ETag" },
+	{ __LINE__, "stored text: a page as stored", "GET",
+	    "/v1/records?limit=5&include_deleted=true", OPR, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "data.*=5" }, "sl=data" },
+	{ __LINE__, "stored text: delta sync as stored", "GET",
+	    "/v1/records?since=${st}", OPR, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "data.0" }, "sd=data" },
+};
+static const struct tcase stored_after_cases[] = {
+	{ __LINE__, "stored text: the record printed from its columns",
+	    "GET", "/v1/records/${b1}", OPR, NULL, NULL, NULL,
+	    200, NULL, { "ETag=${se}" }, { "@body=${sg}" }, NULL },
+	{ __LINE__, "stored text: the page printed from its columns", "GET",
+	    "/v1/records?limit=5&include_deleted=true", OPR, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "data=${sl}" }, NULL },
+	{ __LINE__, "stored text: delta sync printed from its columns",
+	    "GET", "/v1/records?since=${st}", OPR, NULL, NULL, NULL,
+	    200, NULL, { NULL }, { "data=${sd}" }, NULL },
+};
+
+/* Forgets every record's stored text, as a database from before 0013. */
+static void
+stored_forget(const char *dbpath)
+{
+	sqlite3	*h;
+
+	TAP_SETUP(sqlite3_open(dbpath, &h) == SQLITE_OK);
+	TAP_SETUP(sqlite3_exec(h, "UPDATE records SET json = NULL", NULL, NULL,
+	    NULL) == SQLITE_OK && sqlite3_changes(h) > 5);
+	sqlite3_close(h);
+}
+
 /* The slow org's limit changed (relaysync-admin org set-rate-limit). */
 static const struct tcase limit_changed_cases[] = {
 	{ __LINE__, "slow org: the new limit at once, the level as it was "
@@ -3358,7 +3397,9 @@ main(void)
 	    table_checks(limit_cases, NELEM(limit_cases)) +
 	    table_checks(limit_changed_cases, NELEM(limit_changed_cases)) +
 	    table_checks(mount_cases, NELEM(mount_cases)) +
-	    table_checks(batch_cases, NELEM(batch_cases)));
+	    table_checks(batch_cases, NELEM(batch_cases)) +
+	    table_checks(stored_before_cases, NELEM(stored_before_cases)) +
+	    table_checks(stored_after_cases, NELEM(stored_after_cases)));
 
 	fixture_start(dir, sizeof(dir), "test-app");
 	snprintf(secret, sizeof(secret), "%s/secret.key", dir);
@@ -3425,6 +3466,9 @@ main(void)
 	run_table(&app, limit_changed_cases, NELEM(limit_changed_cases));
 	run_table(&app, mount_cases, NELEM(mount_cases));
 	run_table(&app, batch_cases, NELEM(batch_cases));
+	run_table(&app, stored_before_cases, NELEM(stored_before_cases));
+	stored_forget(dbpath);
+	run_table(&app, stored_after_cases, NELEM(stored_after_cases));
 
 	/* A second process whose secret is missing answers 503. */
 	TAP_SETUP(setenv("RELAYSYNC_SECRET_FILE", missing, 1) == 0);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -463,12 +464,101 @@ test_clock_parse_day_of_month(void)
 	    "clock parse: refuses 2026-02-31");
 }
 
+/* The RFC 3339 text of ms by gmtime_r() and snprintf(), as it was made. */
+static void
+clock_reference(char *out, size_t outsz, int64_t ms)
+{
+	time_t		 secs = (time_t)(ms / 1000);
+	struct tm	 tm;
+
+	gmtime_r(&secs, &tm);
+	snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+/*
+ * rs_clock_format() computes the date itself: it must agree with the C
+ * library on every day from 1970 to 9999 (each day's last millisecond
+ * and a pseudo-random one), and print nothing out of range.
+ */
+static void
+test_clock_format_every_day(void)
+{
+	char		 got[32], want[80];
+	int64_t		 day, ms, bad = -1;
+	uint64_t	 x = 88172645463325252ULL;
+	int		 n = 0;
+
+	for (day = 0; day <= 2932896; day++) {	/* 9999-12-31 */
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		ms = day * 86400000 + (int64_t)(x % 86400000);
+		rs_clock_format(got, sizeof(got), ms);
+		clock_reference(want, sizeof(want), ms);
+		if (strcmp(got, want) != 0 && bad < 0)
+			bad = ms;
+		ms = day * 86400000 + 86399999;
+		rs_clock_format(got, sizeof(got), ms);
+		clock_reference(want, sizeof(want), ms);
+		if (strcmp(got, want) != 0 && bad < 0)
+			bad = ms;
+		n++;
+	}
+	TAP_IS_INT(bad, -1, "clock format: agrees with gmtime_r on every day "
+	    "from 1970 to 9999");
+	TAP_IS_INT(n, 2932897, "clock format: every day was tried");
+	TAP_IS_STR(rs_clock_format(got, sizeof(got), INT64_C(253402300799999)),
+	    "9999-12-31T23:59:59.999Z", "clock format: the last time it prints");
+	TAP_IS_STR(rs_clock_format(got, sizeof(got), INT64_C(253402300800000)),
+	    "", "clock format: year 10000 prints nothing");
+	TAP_IS_STR(rs_clock_format(got, sizeof(got), -1), "",
+	    "clock format: before 1970 prints nothing");
+	TAP_IS_STR(rs_clock_format(got, sizeof(got), INT64_C(951782400000)),
+	    "2000-02-29T00:00:00.000Z", "clock format: 2000 is a leap year");
+	TAP_IS_STR(rs_clock_format(got, sizeof(got), INT64_C(4107542400000)),
+	    "2100-03-01T00:00:00.000Z", "clock format: 2100 is not");
+}
+
+/* Standard chunks outlive a reset, up to RS_ARENA_KEEP, and are reused. */
+static void
+test_arena_keeps_chunks(void)
+{
+	struct rs_arena	 a;
+	char		*p;
+	size_t		 i;
+	int		 ok = 1;
+
+	rs_arena_init(&a);
+	for (i = 0; i < RS_ARENA_KEEP + 4; i++)
+		TAP_SETUP(rs_arena_alloc(&a, RS_ARENA_CHUNK) != NULL);
+	TAP_SETUP(rs_arena_alloc(&a, 4 * RS_ARENA_CHUNK) != NULL);
+	rs_arena_reset(&a);
+	TAP_IS_INT(a.nspare, RS_ARENA_KEEP, "arena reset: keeps "
+	    "RS_ARENA_KEEP standard chunks, frees the rest");
+	for (i = 0; i < 3; i++) {
+		TAP_SETUP((p = rs_arena_alloc(&a, RS_ARENA_CHUNK)) != NULL);
+		memset(p, 'x', RS_ARENA_CHUNK);		/* usable whole */
+	}
+	/* The first fills the chunk the reset kept as the head. */
+	TAP_IS_INT(a.nspare, RS_ARENA_KEEP - 2, "arena: a new chunk comes "
+	    "from the kept ones");
+	TAP_SETUP((p = rs_arena_strdup(&a, "after")) != NULL);
+	ok = strcmp(p, "after") == 0;
+	TAP_OK(ok, "arena: a kept chunk holds what is put in it");
+	rs_arena_free(&a);
+	TAP_IS_INT(a.nspare, 0, "arena free: no chunk is kept");
+}
+
 int
 main(void)
 {
-	tap_plan(76);
+	tap_plan(76 + 7 + 4);
 
 	test_arena_alignment();
+	test_arena_keeps_chunks();
+	test_clock_format_every_day();
 	test_arena_distinct();
 	test_arena_strdup();
 	test_arena_printf();
