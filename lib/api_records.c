@@ -122,12 +122,24 @@ enum rs_step
 rs_api_records_get(struct rs_ctx *ctx)
 {
 	struct rs_record	 r;
-	const char		*id;
+	const char		*id, *json, *etag;
+	char			 causal[RS_ULID_LEN + 1];
 	enum rs_err		 rc;
 	enum rs_step		 step;
 
 	if ((step = rs_api_records_id(ctx, &id)) != RS_NEXT)
 		return step;
+	/* A live row written since sql/0013 holds its text as shown. */
+	if (rs_store_records_get_text(ctx->app->db, &ctx->app->arena,
+	    ctx->who.org_id, id, &json, causal) != RS_OK)
+		return RS_FAIL;
+	if (json != NULL) {
+		if ((etag = rs_arena_printf(&ctx->app->arena, "\"%s\"",
+		    causal)) == NULL ||
+		    rs_resp_header(&ctx->resp, "ETag", etag) != 0)
+			return RS_FAIL;
+		return rs_reply_text(ctx, 200, json, strlen(json));
+	}
 	rc = rs_store_records_get(ctx->app->db, &ctx->app->arena,
 	    ctx->who.org_id, id, &r);
 	if (rc == RS_ERR_NOTFOUND)
@@ -139,9 +151,6 @@ rs_api_records_get(struct rs_ctx *ctx)
 		return rs_recwrite_gone(ctx, &r);
 	if (rs_resp_header(&ctx->resp, "ETag", rs_recwrite_etag(ctx, &r)) != 0)
 		return RS_FAIL;
-	/* A row written since sql/0013 holds its text as shown. */
-	if (r.json != NULL)
-		return rs_reply_text(ctx, 200, r.json, strlen(r.json));
 	return rs_reply_json(ctx, 200, rs_recwrite_shown(ctx, &r));
 }
 

@@ -18,6 +18,7 @@
 
 enum {
 	STMT_GET,
+	STMT_GET_TEXT,
 	STMT_CHANGE_SEQ,
 	STMT_INSERT,
 	STMT_UPDATE,
@@ -30,6 +31,9 @@ enum {
 static const char *const sql[STMT__MAX] = {
 	/* STMT_GET */
 	"SELECT " COLS " FROM records WHERE org_id = ?1 AND id = ?2",
+	/* STMT_GET_TEXT */
+	"SELECT json, causal FROM records WHERE org_id = ?1 AND id = ?2 "
+	"AND deleted_at IS NULL",
 	/* STMT_CHANGE_SEQ */
 	"SELECT change_seq FROM orgs WHERE id = ?1",
 	/* STMT_INSERT */
@@ -135,6 +139,32 @@ rs_store_records_row(struct rs_arena *a, sqlite3_stmt *st, struct rs_record *r)
 	    rs_store_records_keep(a, &r->json) != 0)
 		return RS_ERR_NOMEM;
 	return RS_OK;
+}
+
+enum rs_err
+rs_store_records_get_text(struct rs_db *db, struct rs_arena *a,
+    const char *org, const char *id, const char **json,
+    char causal[RS_ULID_LEN + 1])
+{
+	sqlite3_stmt	*st;
+	enum rs_err	 rc = RS_OK;
+	int		 step;
+
+	*json = NULL;
+	if ((st = rs_db_stmt(db, sql[STMT_GET_TEXT])) == NULL)
+		return RS_ERR_DB;
+	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	if ((step = sqlite3_step(st)) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		if ((rc = rs_db_column_copy(st, 1, causal,
+		    RS_ULID_LEN + 1)) == RS_OK && (*json =
+		    rs_db_column_dup(st, 0, a)) == NULL)
+			rc = RS_ERR_NOMEM;
+	} else if (step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = rs_db_err(step);
+	rs_db_done(st);
+	return rc;
 }
 
 enum rs_err

@@ -59,6 +59,15 @@ struct rs_recfilter {
 	int		 include_deleted;
 };
 
+/*
+ * A live record's text as stored (sql/0013) and its causal token, for a
+ * read that shows it as it is: *json set (in a), or NULL when there is
+ * nothing to show this way (no such record, a tombstone, a row with no
+ * text: read it whole). RS_OK or an error.
+ */
+enum rs_err	rs_store_records_get_text(struct rs_db *db,
+		    struct rs_arena *a, const char *org, const char *id,
+		    const char **json, char causal[RS_ULID_LEN + 1]);
 /* RS_OK and *r, or RS_ERR_NOTFOUND (also for another org's id). */
 enum rs_err	rs_store_records_get(struct rs_db *db, struct rs_arena *a,
 		    const char *org, const char *id, struct rs_record *r);
