@@ -118,13 +118,26 @@ rs_api_records_delete(struct rs_ctx *ctx)
 	return rs_recwrite_run(&w, NULL, NULL);
 }
 
+/* Reads record id of the caller's org into *r: RS_NEXT, 404, RS_FAIL. */
+static enum rs_step
+rs_api_records_read(struct rs_ctx *ctx, const char *id, struct rs_record *r)
+{
+	enum rs_err	 rc;
+
+	rc = rs_store_records_get(ctx->app->db, &ctx->app->arena,
+	    ctx->who.org_id, id, r);
+	if (rc == RS_ERR_NOTFOUND)
+		return rs_reply_problem(ctx, RS_PROB_NOT_FOUND,
+		    "no record %.64s", id);
+	return rc == RS_OK ? RS_NEXT : RS_FAIL;
+}
+
 enum rs_step
 rs_api_records_get(struct rs_ctx *ctx)
 {
 	struct rs_record	 r;
 	const char		*id, *json, *etag;
 	char			 causal[RS_ULID_LEN + 1];
-	enum rs_err		 rc;
 	enum rs_step		 step;
 
 	if ((step = rs_api_records_id(ctx, &id)) != RS_NEXT)
@@ -140,13 +153,8 @@ rs_api_records_get(struct rs_ctx *ctx)
 			return RS_FAIL;
 		return rs_reply_text(ctx, 200, json, strlen(json));
 	}
-	rc = rs_store_records_get(ctx->app->db, &ctx->app->arena,
-	    ctx->who.org_id, id, &r);
-	if (rc == RS_ERR_NOTFOUND)
-		return rs_reply_problem(ctx, RS_PROB_NOT_FOUND,
-		    "no record %.64s", id);
-	if (rc != RS_OK)
-		return RS_FAIL;
+	if ((step = rs_api_records_read(ctx, id, &r)) != RS_NEXT)
+		return step;
 	if (r.deleted_at != 0)
 		return rs_recwrite_gone(ctx, &r);
 	if (rs_resp_header(&ctx->resp, "ETag", rs_recwrite_etag(ctx, &r)) != 0)
@@ -223,7 +231,6 @@ rs_api_records_history(struct rs_ctx *ctx)
 	const char		*id;
 	size_t			 limit, n = 0;
 	int64_t			 horizon;
-	enum rs_err		 rc;
 	enum rs_step		 step;
 	int			 has, days = ctx->app->cfg.history_days;
 
@@ -235,13 +242,8 @@ rs_api_records_history(struct rs_ctx *ctx)
 	    (step = rs_paging_cursor(ctx, "history", &cur, &has)) != RS_NEXT)
 		return step;
 	/* A deleted record's history is still its history. */
-	rc = rs_store_records_get(ctx->app->db, &ctx->app->arena,
-	    ctx->who.org_id, id, &r);
-	if (rc == RS_ERR_NOTFOUND)
-		return rs_reply_problem(ctx, RS_PROB_NOT_FOUND,
-		    "no record %.64s", id);
-	if (rc != RS_OK)
-		return RS_FAIL;
+	if ((step = rs_api_records_read(ctx, id, &r)) != RS_NEXT)
+		return step;
 	if (has && cur.walk != r.seq)
 		return rs_reply_problem(ctx, RS_PROB_INVALID_CURSOR,
 		    "the cursor is not one this list handed out");

@@ -241,6 +241,27 @@ rs_app_serving(struct rs_ctx *ctx)
 }
 
 /*
+ * Can this process serve, and who is asking: the two steps that read the
+ * database (the schema version, the token's holder), in one read
+ * transaction, so that a request takes SQLite's read locks (and, after
+ * another process's commit, re-reads the header page) once for both.
+ */
+static enum rs_step
+rs_app_checks(struct rs_ctx *ctx)
+{
+	struct rs_db	*db = ctx->app->db;
+	enum rs_step	 step;
+	int		 reading;
+
+	reading = db != NULL && rs_db_begin_read(db) == RS_OK;
+	if ((step = rs_app_serving(ctx)) == RS_NEXT)
+		step = rs_gate_who(ctx);
+	if (reading && rs_db_commit(db) != RS_OK)
+		rs_db_rollback(db);
+	return step;
+}
+
+/*
  * Every step before the handler, in order; the first that does not say
  * RS_NEXT ends the request. Who is asking comes before the query and the
  * body: a stranger learns nothing more.
@@ -251,8 +272,7 @@ rs_app_gate(struct rs_ctx *ctx, rs_http_reader rd, void *rdctx)
 	enum rs_step	 step;
 
 	if ((step = rs_gate_route(ctx)) != RS_NEXT ||
-	    (step = rs_app_serving(ctx)) != RS_NEXT ||
-	    (step = rs_gate_who(ctx)) != RS_NEXT ||
+	    (step = rs_app_checks(ctx)) != RS_NEXT ||
 	    (step = rs_gate_query(ctx)) != RS_NEXT ||
 	    (step = rs_gate_body(ctx, rd, rdctx)) != RS_NEXT)
 		return step;

@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,13 +42,40 @@ rs_rate_check(struct rs_ctx *ctx)
 	    after);
 }
 
+/*
+ * prefix, v in decimal and suffix, in arena a (NULL when out of memory):
+ * five of these on every answer, so no printf.
+ */
+static const char *
+rs_rate_text(struct rs_arena *a, const char *prefix, int64_t v,
+    const char *suffix)
+{
+	char		 num[24], *p = num + sizeof(num), *out;
+	uint64_t	 u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	size_t		 plen = strlen(prefix), slen = strlen(suffix), nlen;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	nlen = (size_t)(num + sizeof(num) - p);
+	if ((out = rs_arena_alloc(a, plen + nlen + slen + 1)) == NULL)
+		return NULL;
+	memcpy(out, prefix, plen);
+	memcpy(out + plen, p, nlen);
+	memcpy(out + plen + nlen, suffix, slen + 1);
+	return out;
+}
+
 void
 rs_rate_headers(struct rs_ctx *ctx)
 {
 	struct rs_arena	*a = &ctx->app->arena;
-	long long	 q = ctx->who.rate_limit, r = ctx->limit_left;
-	long long	 t = (ctx->limit_reset_ms + 999) / 1000;
-	const char	*v[5];
+	int64_t		 q = ctx->who.rate_limit, r = ctx->limit_left;
+	int64_t		 t = (ctx->limit_reset_ms + 999) / 1000;
+	const char	*v[5], *rt;
 	size_t		 i;
 	static const char *const names[5] = { "RateLimit-Limit",
 	    "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy",
@@ -55,11 +83,12 @@ rs_rate_headers(struct rs_ctx *ctx)
 
 	if (!ctx->limited)
 		return;
-	v[0] = rs_arena_printf(a, "%lld", q);
-	v[1] = rs_arena_printf(a, "%lld", r);
-	v[2] = rs_arena_printf(a, "%lld", t);
-	v[3] = rs_arena_printf(a, "\"org\";q=%lld;w=1", q);
-	v[4] = rs_arena_printf(a, "\"org\";r=%lld;t=%lld", r, t);
+	v[0] = rs_rate_text(a, "", q, "");
+	v[1] = rs_rate_text(a, "", r, "");
+	v[2] = rs_rate_text(a, "", t, "");
+	v[3] = rs_rate_text(a, "\"org\";q=", q, ";w=1");
+	v[4] = (rt = rs_rate_text(a, ";t=", t, "")) == NULL ? NULL :
+	    rs_rate_text(a, "\"org\";r=", r, rt);
 	for (i = 0; i < 5; i++)
 		if (v[i] == NULL || rs_resp_header(&ctx->resp, names[i],
 		    v[i]) != 0)
