@@ -13,6 +13,7 @@
 #include "limits.h"
 #include "clock.h"
 #include "codec.h"
+#include "num.h"
 #include "json.h"
 
 struct rs_jparse {
@@ -696,15 +697,8 @@ rs_json_append_string(struct printbuf *pb, const char *s)
 void
 rs_json_append_int(struct printbuf *pb, int64_t v)
 {
-	char		 buf[24], *p = buf + sizeof(buf);
-	uint64_t	 u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	char	 buf[RS_NUM_TEXT_MAX], *p = rs_num_text(buf + sizeof(buf), v);
 
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
-	if (v < 0)
-		*--p = '-';
 	printbuf_memappend(pb, p, (int)(buf + sizeof(buf) - p));
 }
 

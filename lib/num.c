@@ -29,3 +29,17 @@ rs_num_parse(const char *s, long long min, long long max, const char **errstr)
 	*errstr = NULL;
 	return v;
 }
+
+char *
+rs_num_text(char *end, int64_t v)
+{
+	uint64_t	 u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		*--end = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--end = '-';
+	return end;
+}

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "num.h"
 #include "ratelimit.h"
 #include "shm.h"
 #include "reply.h"
@@ -50,17 +51,11 @@ static const char *
 rs_rate_text(struct rs_arena *a, const char *prefix, int64_t v,
     const char *suffix)
 {
-	char		 num[24], *p = num + sizeof(num), *out;
-	uint64_t	 u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	size_t		 plen = strlen(prefix), slen = strlen(suffix), nlen;
+	char		 num[RS_NUM_TEXT_MAX], *out;
+	char		*p = rs_num_text(num + sizeof(num), v);
+	size_t		 plen = strlen(prefix), slen = strlen(suffix);
+	size_t		 nlen = (size_t)(num + sizeof(num) - p);
 
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
-	if (v < 0)
-		*--p = '-';
-	nlen = (size_t)(num + sizeof(num) - p);
 	if ((out = rs_arena_alloc(a, plen + nlen + slen + 1)) == NULL)
 		return NULL;
 	memcpy(out, prefix, plen);

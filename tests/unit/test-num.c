@@ -10,6 +10,7 @@
  * trailing bytes). "-0" is likewise 0.
  */
 #include <limits.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -124,13 +125,35 @@ test_num_case(const struct num_case *c)
 		tap_diag("case at %s:%d", __FILE__, c->line);
 }
 
+/* rs_num_text() against printf, at the edges and between. */
+static void
+test_num_text(void)
+{
+	static const int64_t	 v[] = { 0, 1, -1, 9, 10, -10, 99, 100,
+	    1234567890, -1234567890, INT64_MAX, INT64_MIN, INT64_MIN + 1 };
+	char			 buf[RS_NUM_TEXT_MAX + 1], want[32], name[64];
+	char			*p;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		buf[RS_NUM_TEXT_MAX] = '\0';
+		p = rs_num_text(buf + RS_NUM_TEXT_MAX, v[i]);
+		snprintf(want, sizeof(want), "%" PRId64, v[i]);
+		snprintf(name, sizeof(name), "num text: %s", want);
+		TAP_IS_STR(p, want, name);
+	}
+}
+
+#define NTEXT	13
+
 int
 main(void)
 {
 	int	 i;
 
-	tap_plan(2 * NCASES);
+	tap_plan(2 * NCASES + NTEXT);
 	for (i = 0; i < NCASES; i++)
 		test_num_case(&cases[i]);
+	test_num_text();
 	return tap_done();
 }
