@@ -378,6 +378,7 @@ open_db(const struct rs_config *cfg, int create)
 		fail_db(cfg->db_path, rc);
 		return NULL;
 	}
+	rs_admin_share(db, cfg->db_path);
 	return db;
 }
 

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "db.h"
 #include "json.h"
+#include "ratelimit.h"
 #include "store_audit.h"
 #include "store_keys.h"
 #include "store_orgs.h"
@@ -22,6 +23,43 @@
 #include "txn.h"
 #include "valid.h"
 #include "admin.h"
+
+/* The table rs_admin_share() names: the CLI opens one database. */
+static char	 rs_admin_table[4096];
+
+/* The rs_db_on_shared hook of rs_admin_share(); arg is the table's path. */
+static void
+rs_admin_shared(void *arg)
+{
+	const char		*path = arg;
+	struct rs_ratelimit	*rl;
+	enum rs_err		 rc;
+
+	if ((rc = rs_ratelimit_attach(path, &rl)) == RS_OK) {
+		rs_ratelimit_gen_bump(rl);
+		rs_ratelimit_close(rl);
+		return;
+	}
+	if (rc == RS_ERR_IO && errno == ENOENT)
+		return;
+	fprintf(stderr, "relaysync-admin: %s: cannot tell the running "
+	    "server (%s); it applies the change within %d ms\n", path,
+	    rc == RS_ERR_IO ? strerror(errno) : rs_strerror(rc),
+	    RS_SHARED_TTL_MS);
+}
+
+void
+rs_admin_share(struct rs_db *db, const char *db_path)
+{
+	if (rs_ratelimit_path(rs_admin_table, sizeof(rs_admin_table),
+	    db_path) != RS_OK) {
+		fprintf(stderr, "relaysync-admin: %s: path too long for the "
+		    "pool's table; the running server applies changes within "
+		    "%d ms\n", db_path, RS_SHARED_TTL_MS);
+		return;
+	}
+	rs_db_on_shared(db, rs_admin_shared, rs_admin_table);
+}
 
 /* How many rows a listing reads at a time. */
 #define RS_ADMIN_PAGE	100

@@ -32,6 +32,16 @@ struct rs_admin_stats {
 	int	 schema;
 };
 
+/*
+ * Makes the CLI's commits that change a key's holder or the schema
+ * reach the running pool (db.h: rs_db_on_shared): each steps the
+ * generation word in the table beside db_path (ratelimit.h). For one
+ * database per process (the path is kept in a static buffer). A missing table is left missing (no process keeps
+ * anything yet); one the CLI cannot open is said on stderr, and the pool
+ * then sees the change within RS_SHARED_TTL_MS.
+ */
+void		rs_admin_share(struct rs_db *db, const char *db_path);
+
 /* Creates an org; its id goes to id. RS_ERR_INVAL for a bad name/limit. */
 enum rs_err	rs_admin_org_create(struct rs_db *db, const char *name,
 		    int rate_limit, char id[RS_ID_MAX]);

@@ -343,7 +343,7 @@ rs_api_conflicts_answer(struct rs_api_conflicts_resolve *rv)
 	    rs_json_add(o, "record", w->shown != NULL ?
 	    json_object_get(w->shown) : rs_recwrite_shown(ctx, &w->rec)) != 0 ||
 	    rs_resp_header(&ctx->resp, "ETag",
-	    rs_recwrite_etag(ctx, &w->rec)) != 0) {
+	    rs_recwrite_etag(ctx, w->rec.causal)) != 0) {
 		json_object_put(o);
 		return RS_ERR_NOMEM;
 	}

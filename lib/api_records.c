@@ -147,8 +147,7 @@ rs_api_records_get(struct rs_ctx *ctx)
 	    ctx->who.org_id, id, &json, causal) != RS_OK)
 		return RS_FAIL;
 	if (json != NULL) {
-		if ((etag = rs_arena_printf(&ctx->app->arena, "\"%s\"",
-		    causal)) == NULL ||
+		if ((etag = rs_recwrite_etag(ctx, causal)) == NULL ||
 		    rs_resp_header(&ctx->resp, "ETag", etag) != 0)
 			return RS_FAIL;
 		return rs_reply_text(ctx, 200, json, strlen(json));
@@ -157,7 +156,8 @@ rs_api_records_get(struct rs_ctx *ctx)
 		return step;
 	if (r.deleted_at != 0)
 		return rs_recwrite_gone(ctx, &r);
-	if (rs_resp_header(&ctx->resp, "ETag", rs_recwrite_etag(ctx, &r)) != 0)
+	if (rs_resp_header(&ctx->resp, "ETag",
+	    rs_recwrite_etag(ctx, r.causal)) != 0)
 		return RS_FAIL;
 	return rs_reply_json(ctx, 200, rs_recwrite_shown(ctx, &r));
 }

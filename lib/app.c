@@ -19,6 +19,7 @@
 #include "num.h"
 #include "reply.h"
 #include "router.h"
+#include "shm.h"
 #include "app.h"
 
 /*
@@ -56,6 +57,9 @@ rs_app_setup(struct rs_app *app)
 		app->state = rc;
 		return;
 	}
+	/* A holder or schema change this process commits reaches the
+	 * others through the pool's generation word. */
+	rs_db_on_shared(app->db, rs_shm_bump, app);
 	if ((rc = rs_migrate_check(app->db)) != RS_OK) {
 		rs_log_err("%s: schema version %d, this program knows %d: %s",
 		    app->cfg.db_path, rs_db_user_version(app->db),
@@ -196,16 +200,31 @@ rs_app_request_id(struct rs_ctx *ctx)
  * Is the database still at the schema this program knows? An upgrade
  * may have migrated it under a running pool: then refuse to serve rather
  * than write rows this program does not understand. One cached PRAGMA,
- * which reads the header page. RS_OK when it matches, else RS_ERR_SCHEMA
- * (logged once per version seen).
+ * which reads the header page, and a match is trusted for a while while
+ * the pool's generation word stays the same. RS_OK when it matches, else
+ * RS_ERR_SCHEMA (logged once per version seen).
  */
 static enum rs_err
 rs_app_schema(struct rs_app *app)
 {
-	int	 have = rs_db_user_version(app->db);
+	int64_t		 now = rs_ratelimit_now();
+	uint64_t	 gen;
+	int		 have, keep;
 
-	if (have == rs_migrate_latest())
+	/* Only a migration changes it, and a migration steps the word. */
+	keep = rs_shm_gen(app, &gen) == 0;
+	if (keep && app->schema_read_ms != 0 && app->schema_gen == gen &&
+	    now >= app->schema_read_ms &&
+	    now - app->schema_read_ms < RS_SHARED_TTL_MS)
 		return RS_OK;
+	app->schema_read_ms = 0;
+	if ((have = rs_db_user_version(app->db)) == rs_migrate_latest()) {
+		if (keep) {
+			app->schema_gen = gen;
+			app->schema_read_ms = now;
+		}
+		return RS_OK;
+	}
 	if (have != app->schema_logged)
 		rs_log_err("%s: schema version %d, this program knows %d: "
 		    "refusing to serve", app->cfg.db_path, have,
@@ -241,23 +260,17 @@ rs_app_serving(struct rs_ctx *ctx)
 }
 
 /*
- * Can this process serve, and who is asking: the two steps that read the
- * database (the schema version, the token's holder), in one read
- * transaction, so that a request takes SQLite's read locks (and, after
- * another process's commit, re-reads the header page) once for both.
+ * Can this process serve, and who is asking. Both read the database only
+ * when what this process keeps of them went stale (about once a second,
+ * or after a change): no read transaction is opened for them.
  */
 static enum rs_step
 rs_app_checks(struct rs_ctx *ctx)
 {
-	struct rs_db	*db = ctx->app->db;
 	enum rs_step	 step;
-	int		 reading;
 
-	reading = db != NULL && rs_db_begin_read(db) == RS_OK;
 	if ((step = rs_app_serving(ctx)) == RS_NEXT)
 		step = rs_gate_who(ctx);
-	if (reading && rs_db_commit(db) != RS_OK)
-		rs_db_rollback(db);
 	return step;
 }
 

@@ -6,7 +6,9 @@
 #include "limits.h"
 #include "clock.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "reply.h"
+#include "shm.h"
 #include "store_keys.h"
 #include "store_users.h"
 #include "token.h"
@@ -43,6 +45,49 @@ void
 rs_auth_forget(struct rs_app *app)
 {
 	sodium_memzero(&app->memo, sizeof(app->memo));
+	rs_whocache_clear(&app->whocache);
+}
+
+/*
+ * The holder of t's key: as this process keeps it while the pool's
+ * generation word says no holder changed since (whocache.h), else from
+ * the database, then kept. RS_OK and *h (email in the arena),
+ * RS_ERR_NOTFOUND (a refused token is never kept), or an error.
+ */
+static enum rs_err
+rs_auth_holder(struct rs_app *app, const struct rs_token *t,
+    struct rs_store_holder *h)
+{
+	const struct rs_whocache_entry	*e;
+	struct rs_whocache_holder	 k;
+	int64_t				 now = rs_ratelimit_now();
+	uint64_t			 gen;
+	enum rs_err			 rc;
+	int				 keep;
+
+	/* The word is read before the database: a change committed after
+	 * this read steps it on, and the entry goes stale. */
+	keep = rs_shm_gen(app, &gen) == 0;
+	if (keep && (e = rs_whocache_get(&app->whocache, t->key_id,
+	    t->org_id, t->user_id, gen, now)) != NULL) {
+		if ((h->email = rs_arena_strdup(&app->arena, e->email)) ==
+		    NULL)
+			return RS_ERR_NOMEM;
+		h->role = e->role;
+		h->last_sync_at = e->last_sync_at;
+		h->rate_limit = e->rate_limit;
+		return RS_OK;
+	}
+	if ((rc = rs_store_keys_holder(app->db, &app->arena, t->key_id,
+	    t->org_id, t->user_id, h)) != RS_OK || !keep)
+		return rc;
+	k.email = h->email;
+	k.role = h->role;
+	k.last_sync_at = h->last_sync_at;
+	k.rate_limit = h->rate_limit;
+	rs_whocache_put(&app->whocache, t->key_id, t->org_id, t->user_id, &k,
+	    gen, now);
+	return RS_OK;
 }
 
 static enum rs_step
@@ -73,8 +118,7 @@ rs_auth_bearer(struct rs_ctx *ctx)
 		return rs_auth_deny(ctx, "the access token has expired");
 	if (rc != RS_OK)
 		return rs_auth_deny(ctx, "the access token is not valid");
-	rc = rs_store_keys_holder(ctx->app->db, &ctx->app->arena, t.key_id,
-	    t.org_id, t.user_id, &who);
+	rc = rs_auth_holder(ctx->app, &t, &who);
 	if (rc == RS_ERR_NOTFOUND)
 		return rs_auth_deny(ctx, "the access token was revoked, or its "
 		    "user disabled");
@@ -118,4 +162,7 @@ rs_auth_touch(struct rs_ctx *ctx)
 	    RS_TXN_DONE)
 		rs_log_warn("cannot record last_sync_at for %s: %s",
 		    ctx->who.user_id, rs_strerror(t.err));
+	else
+		rs_whocache_synced(&ctx->app->whocache, ctx->who.user_id,
+		    now);
 }

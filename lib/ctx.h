@@ -26,6 +26,7 @@
 #include "role.h"
 #include "secret.h"
 #include "token.h"
+#include "whocache.h"
 
 struct json_object;
 struct rs_ckpt;
@@ -77,6 +78,11 @@ struct rs_app {
 	int		 limits_tried;	/* opened (or failed, logged) once */
 	int		 limits_warned;	/* a bucket was missing: logged */
 	int		 schema_logged;	/* the mismatch last logged, or -1 */
+	/* The schema was found current at this generation word and time
+	 * (shm.h; read_ms 0: not since the word last changed). */
+	uint64_t	 schema_gen;
+	int64_t		 schema_read_ms;
+	struct rs_whocache whocache;	/* holders of keys (auth.c) */
 	/* The installation served (install.h). pending: no database named
 	 * yet, everything waits for the first request; settled: its
 	 * settings were taken. */

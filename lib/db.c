@@ -479,6 +479,33 @@ rs_db_begin_read(struct rs_db *db)
 	return rc;
 }
 
+/* After a commit: tells the pool about a change rs_db_note_shared()
+ * named in it. */
+static void
+rs_db_shared_done(struct rs_db *db)
+{
+	if (!db->shared)
+		return;
+	db->shared = 0;
+	if (db->on_shared != NULL)
+		db->on_shared(db->on_shared_arg);
+}
+
+void
+rs_db_note_shared(struct rs_db *db)
+{
+	db->shared = 1;
+	if (sqlite3_get_autocommit(db->h))
+		rs_db_shared_done(db);
+}
+
+void
+rs_db_on_shared(struct rs_db *db, void (*fn)(void *), void *arg)
+{
+	db->on_shared = fn;
+	db->on_shared_arg = arg;
+}
+
 enum rs_err
 rs_db_commit(struct rs_db *db)
 {
@@ -501,6 +528,7 @@ rs_db_commit(struct rs_db *db)
 	if ((rc = rs_db_step(db, rs_db_sql_commit)) == RS_OK) {
 		db->in_tx = 0;
 		rs_db_wunlock(db);
+		rs_db_shared_done(db);
 	} else
 		rs_db_rollback(db);
 	return rc;
@@ -521,6 +549,7 @@ rs_db_rollback(struct rs_db *db)
 	}
 	db->nest = 0;
 	db->depth = 0;
+	db->shared = 0;
 	if (!sqlite3_get_autocommit(db->h))
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 	db->in_tx = 0;

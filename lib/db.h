@@ -41,6 +41,10 @@ struct rs_db {
 	int			 nest;		/* an outer write transaction is
 						 * open (rs_db_nest_begin) */
 	int			 depth;		/* savepoints open in it */
+	int			 shared;	/* rs_db_note_shared() in the
+						 * open transaction */
+	void			(*on_shared)(void *);
+	void			*on_shared_arg;
 	int64_t			 busy_start_ms;	/* of the current wait */
 	int64_t			 busy_limit_ms;	/* how long a wait may last */
 	size_t			 nstmt;
@@ -107,6 +111,18 @@ void		 rs_db_nest_rollback(struct rs_db *db);
  */
 int		 rs_db_nest_depth(const struct rs_db *db);
 void		 rs_db_nest_unwind(struct rs_db *db, int depth);
+/*
+ * A store that has just changed something every process of the pool may
+ * keep in memory (a key's holder: its revocation, its user's role or
+ * status, its org's rate; the schema) says so here. The function set by
+ * rs_db_on_shared() then runs once the change is committed: after the
+ * outer COMMIT, at once when no transaction is open (the statement
+ * committed itself), never when it is rolled back. A savepoint undone
+ * keeps the note: one call too many only costs the pool a reread.
+ */
+void		 rs_db_note_shared(struct rs_db *db);
+void		 rs_db_on_shared(struct rs_db *db, void (*fn)(void *),
+		    void *arg);
 /* End of request: roll back what is open and reset every statement. */
 void		 rs_db_reset(struct rs_db *db);
 /* The error an SQLite result code stands for. */

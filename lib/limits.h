@@ -48,6 +48,10 @@
 #define RS_IDEM_TTL_MS		(24LL * 3600 * 1000)	/* keys remembered */
 #define RS_INVITE_TTL_MS	(7LL * 24 * 3600 * 1000) /* an invite lives */
 #define RS_SYNC_TOUCH_MS	60000		/* last_sync_at granularity */
+/* How long a process trusts what it keeps from the database (a key's
+ * holder, the schema version) even while the pool's generation word says
+ * nothing changed (whocache.h). */
+#define RS_SHARED_TTL_MS	1000
 
 #define RS_AUTH_FAIL_BURST	10		/* failed key exchanges ... */
 #define RS_AUTH_FAIL_WINDOW	60		/* ... per address, and per key

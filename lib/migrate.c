@@ -42,6 +42,7 @@ rs_migrate_one(struct rs_db *db, int version)
 		rs_log_err("migration %s failed", m->name);
 		return rc;
 	}
+	rs_db_note_shared(db);	/* processes at the old schema must stop */
 	return rs_db_commit(db);
 }
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,7 +33,9 @@ struct rs_rl_slot {
  * but its first word. */
 struct rs_rl_file {
 	_Atomic uint64_t	 magic;
-	uint64_t		 reserved[7];
+	/* Was reserved (zero) in files made before it: a valid start. */
+	_Atomic uint64_t	 gen;
+	uint64_t		 reserved[6];
 	struct rs_rl_slot	 slots[RS_RATELIMIT_SLOTS];
 	_Atomic uint64_t	 fails[RS_RATELIMIT_FAIL_SLOTS];
 };
@@ -91,8 +94,13 @@ rs_ratelimit_step(uint64_t state, int64_t now_ms, int rate,
 	return state != 0 ? state : 1;
 }
 
-enum rs_err
-rs_ratelimit_open(const char *path, struct rs_ratelimit **out)
+/*
+ * Maps the table in path; create: make the file (mode 0600) or grow a
+ * shorter one with zeros. Without it, a missing or short file is not
+ * touched: RS_ERR_IO (ENOENT) or RS_ERR_STATE.
+ */
+static enum rs_err
+rs_ratelimit_map(const char *path, int create, struct rs_ratelimit **out)
 {
 	struct rs_ratelimit	*rl;
 	struct rs_rl_file	*f;
@@ -102,12 +110,18 @@ rs_ratelimit_open(const char *path, struct rs_ratelimit **out)
 	int			 fd, e;
 
 	*out = NULL;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    0600)) == -1)
+	if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW |
+	    (create ? O_CREAT : 0), 0600)) == -1)
 		return RS_ERR_IO;
+	if (fstat(fd, &sb) == -1)
+		goto fail;
+	if ((size_t)sb.st_size < sizeof(*f) && !create) {
+		close(fd);
+		return RS_ERR_STATE;
+	}
 	/* A shorter file (new, or cut) grows with zeros: free slots. */
-	if (fstat(fd, &sb) == -1 || ((size_t)sb.st_size < sizeof(*f) &&
-	    ftruncate(fd, (off_t)sizeof(*f)) == -1))
+	if ((size_t)sb.st_size < sizeof(*f) &&
+	    ftruncate(fd, (off_t)sizeof(*f)) == -1)
 		goto fail;
 	if ((p = mmap(NULL, sizeof(*f), PROT_READ | PROT_WRITE, MAP_SHARED,
 	    fd, 0)) == MAP_FAILED)
@@ -134,6 +148,38 @@ fail:
 	close(fd);
 	errno = e;
 	return RS_ERR_IO;
+}
+
+enum rs_err
+rs_ratelimit_open(const char *path, struct rs_ratelimit **out)
+{
+	return rs_ratelimit_map(path, 1, out);
+}
+
+enum rs_err
+rs_ratelimit_attach(const char *path, struct rs_ratelimit **out)
+{
+	return rs_ratelimit_map(path, 0, out);
+}
+
+enum rs_err
+rs_ratelimit_path(char *buf, size_t bufsz, const char *db_path)
+{
+	int	 n = snprintf(buf, bufsz, "%s.ratelimit", db_path);
+
+	return n < 0 || (size_t)n >= bufsz ? RS_ERR_RANGE : RS_OK;
+}
+
+uint64_t
+rs_ratelimit_gen(struct rs_ratelimit *rl)
+{
+	return atomic_load_explicit(&rl->f->gen, memory_order_acquire);
+}
+
+void
+rs_ratelimit_gen_bump(struct rs_ratelimit *rl)
+{
+	atomic_fetch_add_explicit(&rl->f->gen, 1, memory_order_acq_rel);
 }
 
 void

@@ -37,6 +37,11 @@
  * sharing 16 bits and a slot count together (about 1 in 65,536 per
  * neighbour; the keys are keyed hashes, so no one can aim at another's).
  *
+ * The same file holds the pool's generation: one word every process
+ * reads before it trusts what it keeps in memory from the database (a
+ * token's holder, the schema version), bumped after every commit that
+ * changes such a thing (db.h: rs_db_note_shared).
+ *
  * The file opens with one word naming its layout, set by the first
  * process that maps it; a file with another word (damaged, or of
  * another version) is not used. Core: no request, no database.
@@ -44,6 +49,7 @@
 #ifndef RS_RATELIMIT_H
 #define RS_RATELIMIT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -74,6 +80,23 @@ struct rs_ratelimit_result {
  */
 enum rs_err	rs_ratelimit_open(const char *path, struct rs_ratelimit **out);
 void		rs_ratelimit_close(struct rs_ratelimit *rl);
+/*
+ * The same, for a program that only bumps the generation (the admin
+ * CLI): a missing file is not made (RS_ERR_IO, errno ENOENT: no process
+ * has mapped it, so none keeps anything to forget), nor a short one
+ * grown (RS_ERR_STATE).
+ */
+enum rs_err	rs_ratelimit_attach(const char *path,
+		    struct rs_ratelimit **out);
+/*
+ * The table's file for the database at db_path, "<db_path>.ratelimit",
+ * into buf: RS_OK, or RS_ERR_RANGE when it does not fit.
+ */
+enum rs_err	rs_ratelimit_path(char *buf, size_t bufsz,
+		    const char *db_path);
+/* The pool's generation word (acquire), and one step on (release). */
+uint64_t	rs_ratelimit_gen(struct rs_ratelimit *rl);
+void		rs_ratelimit_gen_bump(struct rs_ratelimit *rl);
 /*
  * Takes one request from key's bucket of rate requests/s (1..1000000)
  * at now_ms (CLOCK_MONOTONIC): RS_OK and *r; RS_ERR_RANGE when key finds

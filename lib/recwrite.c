@@ -99,9 +99,18 @@ rs_recwrite_data_text(struct rs_ctx *ctx, struct rs_valid *v,
 /* ---- answers --------------------------------------------------------- */
 
 const char *
-rs_recwrite_etag(struct rs_ctx *ctx, const struct rs_record *r)
+rs_recwrite_etag(struct rs_ctx *ctx, const char *causal)
 {
-	return rs_arena_printf(&ctx->app->arena, "\"%s\"", r->causal);
+	size_t	 n = strlen(causal);
+	char	*s;
+
+	if ((s = rs_arena_alloc(&ctx->app->arena, n + 3)) == NULL)
+		return NULL;
+	s[0] = '"';
+	memcpy(s + 1, causal, n);
+	s[n + 1] = '"';
+	s[n + 2] = '\0';
+	return s;
 }
 
 /*
@@ -141,7 +150,7 @@ rs_recwrite_problem(struct rs_ctx *ctx, enum rs_problem p, int status,
 	    (merge_refused != NULL &&
 	    rs_json_add_str(prob, "merge_refused", merge_refused) != 0) ||
 	    rs_resp_header(&ctx->resp, "ETag",
-	    rs_recwrite_etag(ctx, r)) != 0) {
+	    rs_recwrite_etag(ctx, r->causal)) != 0) {
 		json_object_put(prob);
 		return RS_FAIL;
 	}
@@ -191,7 +200,7 @@ rs_recwrite_answer(struct rs_recwrite *w, const struct rs_record *r,
 	if ((w->op == RS_RECWRITE_CREATE && rs_reply_location(ctx,
 	    "/v1/records/%s", r->id) != RS_OK) ||
 	    rs_resp_header(&ctx->resp, "ETag",
-	    rs_recwrite_etag(ctx, r)) != 0) {
+	    rs_recwrite_etag(ctx, r->causal)) != 0) {
 		json_object_put(shown);
 		return RS_FAIL;
 	}

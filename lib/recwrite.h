@@ -115,8 +115,8 @@ enum rs_err	rs_recwrite_store(struct rs_recwrite *w);
 /* r as the API shows it, raw JSON in the request arena (caller owns). */
 struct json_object *rs_recwrite_shown(struct rs_ctx *ctx,
 		    const struct rs_record *r);
-/* r's ETag value, "\"<causal>\"", in the request arena. */
-const char	*rs_recwrite_etag(struct rs_ctx *ctx,
-		    const struct rs_record *r);
+/* The ETag value of a record at causal, "\"<causal>\"", in the request
+ * arena; NULL without memory. */
+const char	*rs_recwrite_etag(struct rs_ctx *ctx, const char *causal);
 
 #endif /* RS_RECWRITE_H */

@@ -2,6 +2,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "num.h"
 #include "resp.h"
 
 void
@@ -67,37 +68,55 @@ rs_resp_reason(int status)
 	}
 }
 
+/*
+ * Writes the line "<a><b><c>\r\n" (b and c may be NULL) through w: 0,
+ * -1 when w fails. A line longer than the header bound is left out:
+ * never a truncated header. Copies, not printf: every answer has several.
+ */
+static int
+rs_resp_line(rs_resp_writer w, void *ctx, const char *a, const char *b,
+    const char *c)
+{
+	char		 line[RS_MAX_HEADER + 128];
+	const char	*part[3] = { a, b, c };
+	size_t		 n = 0, len, i;
+
+	for (i = 0; i < 3; i++) {
+		if (part[i] == NULL)
+			continue;
+		if ((len = strlen(part[i])) > sizeof(line) - 2 - n)
+			return 0;
+		memcpy(line + n, part[i], len);
+		n += len;
+	}
+	line[n++] = '\r';
+	line[n++] = '\n';
+	return w(ctx, line, n) ? -1 : 0;
+}
+
 int
 rs_resp_write(const struct rs_resp *r, rs_resp_writer w, void *ctx)
 {
-	char	 line[RS_MAX_HEADER + 128];
+	char	 num[RS_NUM_TEXT_MAX + 2], *end = num + sizeof(num) - 1;
 	size_t	 i;
-	int	 n;
 
-	n = snprintf(line, sizeof(line), "Status: %d %s\r\n", r->status,
-	    rs_resp_reason(r->status));
-	if (w(ctx, line, (size_t)n))
+	*end = '\0';
+	/* "Status: 200 OK": the number, then a space, then the reason. */
+	end[-1] = ' ';
+	if (rs_resp_line(w, ctx, "Status: ", rs_num_text(end - 1, r->status),
+	    rs_resp_reason(r->status)) != 0)
 		return -1;
-	if (r->ctype != NULL) {
-		n = snprintf(line, sizeof(line), "Content-Type: %s\r\n",
-		    r->ctype);
-		if (w(ctx, line, (size_t)n))
+	if (r->ctype != NULL && rs_resp_line(w, ctx, "Content-Type: ",
+	    r->ctype, NULL) != 0)
+		return -1;
+	for (i = 0; i < r->nhdr; i++)
+		if (rs_resp_line(w, ctx, r->hdr[i].name, ": ",
+		    r->hdr[i].value) != 0)
 			return -1;
-	}
-	for (i = 0; i < r->nhdr; i++) {
-		n = snprintf(line, sizeof(line), "%s: %s\r\n",
-		    r->hdr[i].name, r->hdr[i].value);
-		if (n < 0 || (size_t)n >= sizeof(line))
-			continue;	/* never emit a truncated header */
-		if (w(ctx, line, (size_t)n))
-			return -1;
-	}
-	if (r->body != NULL && r->status != 204) {
-		n = snprintf(line, sizeof(line), "Content-Length: %zu\r\n",
-		    r->bodylen);
-		if (w(ctx, line, (size_t)n))
-			return -1;
-	}
+	if (r->body != NULL && r->status != 204 && rs_resp_line(w, ctx,
+	    "Content-Length: ", rs_num_text(end, (int64_t)r->bodylen),
+	    NULL) != 0)
+		return -1;
 	if (w(ctx, "\r\n", 2))
 		return -1;
 	if (r->stream.run != NULL)

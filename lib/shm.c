@@ -15,10 +15,8 @@ rs_shm_table(struct rs_app *app)
 	if (app->limits_tried)
 		return app->limits;
 	app->limits_tried = 1;
-	if ((size_t)snprintf(path, sizeof(path), "%s.ratelimit",
-	    app->cfg.db_path) >= sizeof(path))
-		rc = RS_ERR_RANGE;
-	else
+	if ((rc = rs_ratelimit_path(path, sizeof(path),
+	    app->cfg.db_path)) == RS_OK)
 		rc = rs_ratelimit_open(path, &app->limits);
 	if (rc == RS_ERR_STATE)
 		rs_log_err("%s: not a rate limits table of this version (or "
@@ -67,4 +65,25 @@ rs_shm_fail_count(struct rs_ctx *ctx, const uint64_t *keys, size_t n,
 		if (rs_ratelimit_fail_hit(rl, keys[i], now, window_s) != RS_OK)
 			rs_log_warn("a failed key exchange was not counted: "
 			    "its counters kept changing");
+}
+
+int
+rs_shm_gen(struct rs_app *app, uint64_t *gen)
+{
+	struct rs_ratelimit	*rl;
+
+	if ((rl = rs_shm_table(app)) == NULL)
+		return -1;
+	*gen = rs_ratelimit_gen(rl);
+	return 0;
+}
+
+void
+rs_shm_bump(void *arg)
+{
+	struct rs_app		*app = arg;
+	struct rs_ratelimit	*rl;
+
+	if ((rl = rs_shm_table(app)) != NULL)
+		rs_ratelimit_gen_bump(rl);
 }

@@ -4,8 +4,11 @@
  * at the first need, and the failure counters on it that a handler reads
  * and counts: the key exchange's throttle (api_auth.c), so a flood of
  * wrong keys costs no database write. The org buckets on the same table
- * are the pipeline's (rate.h). A table that cannot be used (said once per
- * process, with what to do) lets everything through and counts nothing.
+ * are the pipeline's (rate.h), and so is the generation word: what a
+ * process keeps from the database between requests (auth.c, app.c) is
+ * good while the word stays the same. A table that cannot be used (said
+ * once per process, with what to do) lets everything through, counts
+ * nothing, and keeps nothing between requests.
  */
 #ifndef RS_SHM_H
 #define RS_SHM_H
@@ -27,5 +30,14 @@ int		 rs_shm_fail_wait(struct rs_ctx *ctx, const uint64_t *keys,
 /* Counts one failure under each of the n keys; a lost count is logged. */
 void		 rs_shm_fail_count(struct rs_ctx *ctx, const uint64_t *keys,
 		    size_t n, int window_s);
+
+/*
+ * The pool's generation word (ratelimit.h) into *gen: 0, or -1 when the
+ * table cannot be used (then nothing read from the database may be kept
+ * across requests).
+ */
+int		 rs_shm_gen(struct rs_app *app, uint64_t *gen);
+/* Steps the word on; app is a struct rs_app (an rs_db_on_shared hook). */
+void		 rs_shm_bump(void *app);
 
 #endif /* RS_SHM_H */

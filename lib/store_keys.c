@@ -146,8 +146,10 @@ rs_store_keys_revoke(struct rs_db *db, const char *key_id, int64_t now)
 	sqlite3_bind_int64(st, 2, now);
 	if ((rc = rs_db_run(st)) != RS_OK)
 		return rc;
-	if (sqlite3_changes(sqlite3_db_handle(st)) > 0)
+	if (sqlite3_changes(sqlite3_db_handle(st)) > 0) {
+		rs_db_note_shared(db);
 		return RS_OK;
+	}
 	if ((st = rs_db_stmt(db, sql[STMT_EXISTS])) == NULL)
 		return RS_ERR_DB;
 	sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);

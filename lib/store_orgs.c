@@ -65,8 +65,10 @@ rs_store_orgs_set_rate(struct rs_db *db, const char *id, int rate_limit)
 	sqlite3_bind_int(st, 2, rate_limit);
 	if ((rc = rs_db_run(st)) != RS_OK)
 		return rc;
-	return sqlite3_changes(sqlite3_db_handle(st)) == 1 ? RS_OK :
-	    RS_ERR_NOTFOUND;
+	if (sqlite3_changes(sqlite3_db_handle(st)) != 1)
+		return RS_ERR_NOTFOUND;
+	rs_db_note_shared(db);	/* every holder of the org's keys */
+	return RS_OK;
 }
 
 enum rs_err

@@ -181,8 +181,10 @@ rs_store_users_update(struct rs_db *db, const char *org, const char *id,
 	sqlite3_bind_text(st, 4, status, -1, SQLITE_STATIC);
 	if ((rc = rs_db_run(st)) != RS_OK)
 		return rc;
-	return sqlite3_changes(sqlite3_db_handle(st)) > 0 ? RS_OK :
-	    RS_ERR_NOTFOUND;
+	if (sqlite3_changes(sqlite3_db_handle(st)) == 0)
+		return RS_ERR_NOTFOUND;
+	rs_db_note_shared(db);	/* the holder of the user's keys */
+	return RS_OK;
 }
 
 int64_t
@@ -269,6 +271,8 @@ rs_store_users_invite_use(struct rs_db *db,
 	sqlite3_bind_text(st, 1, uid, -1, SQLITE_STATIC);
 	if ((rc = rs_db_run(st)) != RS_OK)
 		return rc;
-	return sqlite3_changes(sqlite3_db_handle(st)) == 1 ? RS_OK :
-	    RS_ERR_NOTFOUND;
+	if (sqlite3_changes(sqlite3_db_handle(st)) != 1)
+		return RS_ERR_NOTFOUND;
+	rs_db_note_shared(db);	/* a status the holder lookup reads */
+	return RS_OK;
 }

@@ -30,6 +30,8 @@
 #include "admin.h"
 #include "app.h"
 #include "db.h"
+#include "migrate.h"
+#include "ratelimit.h"
 #include "problem.h"
 #include "role.h"
 #include "secret.h"
@@ -3371,6 +3373,104 @@ audit_checks(struct rs_app *app, const char *dbpath, const char *secret)
 	audit_no_secret(dbpath);
 }
 
+/*
+ * What a process keeps between requests (the schema check, a key's
+ * holder) and the pool's generation word (shm.h, whocache.h): a change
+ * made by hand is seen within RS_SHARED_TTL_MS, one announced by a step
+ * of the word at once; a refusal is never kept.
+ */
+#define ME_AS(label, role) \
+	{ __LINE__, label, "GET", "/v1/me", VWR, NULL, NULL, NULL, \
+	    200, NULL, { NULL }, { "role=" role }, NULL }
+#define HEALTH(label, status, code) \
+	{ __LINE__, label, "GET", "/v1/health", NULL, NULL, NULL, NULL, \
+	    status, code, { NULL }, { NULL }, NULL }
+static const struct tcase shared_warm_cases[] = {
+	HEALTH("kept: the schema is read", 200, NULL),
+	ME_AS("kept: the viewer's holder is read", "viewer"),
+};
+static const struct tcase shared_kept_cases[] = {
+	HEALTH("kept: a schema changed by hand is not read again at once",
+	    200, NULL),
+	ME_AS("kept: nor a role changed by hand", "viewer"),
+};
+static const struct tcase shared_told_cases[] = {
+	HEALTH("told: a step of the word and the new schema is read: 503",
+	    503, "service_unavailable"),
+	{ __LINE__, "told: every request is refused", "GET", "/v1/me", VWR,
+	    NULL, NULL, NULL, 503, "service_unavailable", { NULL }, { NULL },
+	    NULL },
+};
+static const struct tcase shared_back_cases[] = {
+	HEALTH("told: the schema put back by hand serves again at once: a "
+	    "refusal is not kept", 200, NULL),
+	ME_AS("told: and the role read after the step is the new one",
+	    "admin"),
+};
+static const struct tcase shared_aged_cases[] = {
+	HEALTH("aged: a schema changed by hand is read after its time", 503,
+	    "service_unavailable"),
+};
+static const struct tcase shared_done_cases[] = {
+	HEALTH("aged: and back", 200, NULL),
+	ME_AS("aged: a role changed by hand is read after its time", "viewer"),
+};
+
+/* Runs sql on the database by hand (no step of the word). */
+static void
+shared_by_hand(const char *dbpath, const char *sql)
+{
+	sqlite3	*h;
+
+	TAP_SETUP(sqlite3_open(dbpath, &h) == SQLITE_OK);
+	TAP_SETUP(sqlite3_exec(h, sql, NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(h);
+}
+
+/* Steps the pool's word, as relaysync-admin does after a change. */
+static void
+shared_step(const char *dbpath)
+{
+	struct rs_ratelimit	*rl;
+	char			 path[256];
+
+	TAP_SETUP(rs_ratelimit_path(path, sizeof(path), dbpath) == RS_OK);
+	TAP_SETUP(rs_ratelimit_attach(path, &rl) == RS_OK);
+	rs_ratelimit_gen_bump(rl);
+	rs_ratelimit_close(rl);
+}
+
+static void
+shared_checks(struct rs_app *app, const char *dbpath)
+{
+	char	 sql[128];
+
+	run_table(app, shared_warm_cases, NELEM(shared_warm_cases));
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+	    rs_migrate_latest() + 1);
+	shared_by_hand(dbpath, sql);
+	shared_by_hand(dbpath, "UPDATE users SET role = 'admin' "
+	    "WHERE email = 'viewer@example.com'");
+	run_table(app, shared_kept_cases, NELEM(shared_kept_cases));
+	shared_step(dbpath);
+	run_table(app, shared_told_cases, NELEM(shared_told_cases));
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+	    rs_migrate_latest());
+	shared_by_hand(dbpath, sql);
+	run_table(app, shared_back_cases, NELEM(shared_back_cases));
+	shared_by_hand(dbpath, "UPDATE users SET role = 'viewer' "
+	    "WHERE email = 'viewer@example.com'");
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+	    rs_migrate_latest() + 1);
+	shared_by_hand(dbpath, sql);
+	usleep((RS_SHARED_TTL_MS + 100) * 1000);
+	run_table(app, shared_aged_cases, NELEM(shared_aged_cases));
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+	    rs_migrate_latest());
+	shared_by_hand(dbpath, sql);
+	run_table(app, shared_done_cases, NELEM(shared_done_cases));
+}
+
 int
 main(void)
 {
@@ -3399,7 +3499,13 @@ main(void)
 	    table_checks(mount_cases, NELEM(mount_cases)) +
 	    table_checks(batch_cases, NELEM(batch_cases)) +
 	    table_checks(stored_before_cases, NELEM(stored_before_cases)) +
-	    table_checks(stored_after_cases, NELEM(stored_after_cases)));
+	    table_checks(stored_after_cases, NELEM(stored_after_cases)) +
+	    table_checks(shared_warm_cases, NELEM(shared_warm_cases)) +
+	    table_checks(shared_kept_cases, NELEM(shared_kept_cases)) +
+	    table_checks(shared_told_cases, NELEM(shared_told_cases)) +
+	    table_checks(shared_back_cases, NELEM(shared_back_cases)) +
+	    table_checks(shared_aged_cases, NELEM(shared_aged_cases)) +
+	    table_checks(shared_done_cases, NELEM(shared_done_cases)));
 
 	fixture_start(dir, sizeof(dir), "test-app");
 	snprintf(secret, sizeof(secret), "%s/secret.key", dir);
@@ -3469,6 +3575,7 @@ main(void)
 	run_table(&app, stored_before_cases, NELEM(stored_before_cases));
 	stored_forget(dbpath);
 	run_table(&app, stored_after_cases, NELEM(stored_after_cases));
+	shared_checks(&app, dbpath);
 
 	/* A second process whose secret is missing answers 503. */
 	TAP_SETUP(setenv("RELAYSYNC_SECRET_FILE", missing, 1) == 0);

@@ -5,8 +5,12 @@
  * and processes taking from one bucket at once, summing exactly; the
  * failure counters (a window, its end, keys apart, a flood that cannot
  * push out a persistent count, processes counting at once); the file's
- * layout word (a damaged or foreign file is not used).
+ * layout word (a damaged or foreign file is not used); the pool's
+ * generation word (zero in a file made before it, seen by every mapping,
+ * stepped by processes at once without a step lost) and the attach that
+ * never makes or grows a file.
  */
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <stdio.h>
@@ -310,12 +314,70 @@ test_ratelimit_file(const char *dir)
 	rs_ratelimit_close(rl);
 }
 
+static void
+test_ratelimit_gen(const char *dir)
+{
+	struct rs_ratelimit	*a, *b;
+	char			 path[256], buf[16];
+	pid_t			 pid[4];
+	struct stat		 sb;
+	FILE			*fp;
+	int			 i, st, all = 1;
+
+	TAP_IS_INT(rs_ratelimit_path(path, sizeof(path), "/x/relaysync.db"),
+	    RS_OK, "gen: the table's file is named beside the database");
+	TAP_IS_STR(path, "/x/relaysync.db.ratelimit",
+	    "gen: as <database>.ratelimit");
+	TAP_IS_INT(rs_ratelimit_path(buf, sizeof(buf), "/x/relaysync.db"),
+	    RS_ERR_RANGE, "gen: a name that does not fit is refused");
+
+	snprintf(path, sizeof(path), "%s/gen.ratelimit", dir);
+	TAP_IS_INT(rs_ratelimit_attach(path, &a), RS_ERR_IO,
+	    "gen: attaching to a missing table fails");
+	TAP_OK(stat(path, &sb) == -1, "gen: and does not make the file");
+	TAP_SETUP((fp = fopen(path, "w")) != NULL);
+	fclose(fp);
+	TAP_IS_INT(rs_ratelimit_attach(path, &a), RS_ERR_STATE,
+	    "gen: attaching to an empty file fails");
+	TAP_OK(stat(path, &sb) == 0 && sb.st_size == 0,
+	    "gen: and leaves it as it was");
+
+	TAP_SETUP(rs_ratelimit_open(path, &a) == RS_OK);
+	TAP_OK(rs_ratelimit_gen(a) == 0, "gen: a new table starts at 0");
+	TAP_SETUP(rs_ratelimit_attach(path, &b) == RS_OK);
+	rs_ratelimit_gen_bump(b);
+	TAP_OK(rs_ratelimit_gen(a) == 1,
+	    "gen: a step through one mapping is seen through another");
+	rs_ratelimit_close(b);
+
+	/* Four processes step it 10,000 times each, at once. */
+	for (i = 0; i < 4; i++) {
+		if ((pid[i] = fork()) == 0) {
+			int	 n;
+
+			if (rs_ratelimit_attach(path, &b) != RS_OK)
+				_exit(1);
+			for (n = 0; n < 10000; n++)
+				rs_ratelimit_gen_bump(b);
+			_exit(0);
+		}
+		TAP_SETUP(pid[i] > 0);
+	}
+	for (i = 0; i < 4; i++)
+		if (waitpid(pid[i], &st, 0) != pid[i] || !WIFEXITED(st) ||
+		    WEXITSTATUS(st) != 0)
+			all = 0;
+	TAP_OK(all && rs_ratelimit_gen(a) == 40001,
+	    "gen: processes stepping at once lose no step");
+	rs_ratelimit_close(a);
+}
+
 int
 main(void)
 {
 	char	 tmpl[] = "/tmp/test-ratelimit-XXXXXX", cmd[300];
 
-	tap_plan(14 + 8 + 1 + 7 + 1 + 3);
+	tap_plan(14 + 8 + 1 + 7 + 1 + 3 + 10);
 	TAP_SETUP(mkdtemp(tmpl) != NULL);
 	test_ratelimit_step();
 	test_ratelimit_table(tmpl);
@@ -323,6 +385,7 @@ main(void)
 	test_ratelimit_fails(tmpl);
 	test_ratelimit_fail_processes(tmpl);
 	test_ratelimit_file(tmpl);
+	test_ratelimit_gen(tmpl);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpl);
 	if (system(cmd) != 0)
 		tap_diag("could not remove %s", tmpl);

@@ -9,6 +9,9 @@
  * transaction; a declined, failed or replayed one none, and one that
  * would commit without an action fails.
  *
+ * rs_db_note_shared: the pool is told of a committed holder change once
+ * (test_txn_shared).
+ *
  * The busy tests never wait the full RS_BUSY_TIMEOUT_MS: the waiting
  * connection polls the writers' queue (rs_db_set_polling) and its
  * db->busy_limit_ms is cut to BUSY_MS; nothing asserts on timing.
@@ -28,6 +31,7 @@
 #include "db.h"
 #include "id.h"
 #include "idem.h"
+#include "store_orgs.h"
 #include "store_orgseq.h"
 #include "store_users.h"
 #include "txn.h"
@@ -1009,10 +1013,97 @@ test_txn_nest(void)
 	rs_db_close(db);
 }
 
+/* The rs_db_on_shared hook of test_txn_shared: counts, and notes whether
+ * a transaction was still open when it ran. */
+struct shared_seen {
+	struct rs_db	*db;
+	int		 calls;
+	int		 in_tx;
+};
+
+static void
+shared_hook(void *arg)
+{
+	struct shared_seen	*s = arg;
+
+	s->calls++;
+	if (s->db->in_tx || !sqlite3_get_autocommit(s->db->h))
+		s->in_tx = 1;
+}
+
+/*
+ * rs_db_note_shared (db.h): the hook runs once after the commit of a
+ * transaction that noted a shared change, never for one rolled back,
+ * at once for a statement outside a transaction, once at the end of a
+ * nest; the stores that change a key's holder note it, the last-sync
+ * bookkeeping does not.
+ */
+static void
+test_txn_shared(void)
+{
+	struct shared_seen	 s;
+	struct rs_db		*db;
+	char			 org[RS_ID_MAX];
+
+	db = fixture_db_org(dir, &ndb, org);
+	memset(&s, 0, sizeof(s));
+	s.db = db;
+	rs_db_on_shared(db, shared_hook, &s);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	rs_db_note_shared(db);
+	TAP_IS_INT(s.calls, 0, "shared: not told before the commit");
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
+	TAP_OK(s.calls == 1 && s.in_tx == 0, "shared: told once, after the "
+	    "commit ended the transaction");
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
+	TAP_IS_INT(s.calls, 1, "shared: a commit that noted nothing tells "
+	    "nothing");
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	rs_db_note_shared(db);
+	rs_db_rollback(db);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
+	TAP_IS_INT(s.calls, 1, "shared: a note rolled back is forgotten");
+	rs_db_note_shared(db);
+	TAP_IS_INT(s.calls, 2, "shared: outside a transaction, told at once");
+	/* A nest: told at its end, not at a savepoint's release. */
+	TAP_SETUP(rs_db_nest_begin(db) == RS_OK);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	rs_db_note_shared(db);
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
+	TAP_IS_INT(s.calls, 2, "shared: a savepoint released tells nothing");
+	TAP_SETUP(rs_db_nest_commit(db) == RS_OK);
+	TAP_OK(s.calls == 3 && s.in_tx == 0, "shared: the nest's commit "
+	    "tells, once");
+	TAP_SETUP(rs_db_nest_begin(db) == RS_OK);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	rs_db_note_shared(db);
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
+	rs_db_nest_rollback(db);
+	TAP_IS_INT(s.calls, 3, "shared: a nest rolled back tells nothing");
+	/* The stores. */
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_SETUP(rs_store_orgs_set_rate(db, org, 7) == RS_OK);
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
+	TAP_IS_INT(s.calls, 4, "shared: an org's new rate is told");
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_SETUP(rs_store_orgs_set_rate(db, "org_nobody", 7) ==
+	    RS_ERR_NOTFOUND);
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
+	TAP_IS_INT(s.calls, 4, "shared: a rate for no org tells nothing");
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_SETUP(rs_store_users_touch(db, "usr_nobody", NOW_MS, 1) ==
+	    RS_OK);
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
+	TAP_IS_INT(s.calls, 4, "shared: the last-sync bookkeeping is not");
+	rs_db_close(db);
+}
+
 int
 main(void)
 {
-	tap_plan(109 + 18);
+	tap_plan(109 + 18 + 11);
 	TAP_SETUP(fixture_start(dir, sizeof(dir), "rs-txn") == 0);
 	rs_arena_init(&arena);
 
@@ -1036,6 +1127,7 @@ main(void)
 	test_txn_audit_one();
 	test_txn_audit_no_action();
 	test_txn_nest();
+	test_txn_shared();
 
 	fixture_db_cleanup(dir, ndb);
 	rs_arena_free(&arena);
