@@ -242,12 +242,6 @@ rs_db_checkpoint_due(struct rs_db *db)
 	return 1;
 }
 
-/*
- * temp_store=MEMORY: a savepoint keeps the pages it changes in a
- * sub-journal, a temporary file once it passes 64 KiB, and a batch
- * (one savepoint per item) rewrote every page it touched into that file
- * for each item; in memory it is a copy, bounded by the batch's bounds.
- */
 static enum rs_err
 rs_db_pragmas(struct rs_db *db, int sync_full)
 {
@@ -257,7 +251,6 @@ rs_db_pragmas(struct rs_db *db, int sync_full)
 	    (rc = rs_db_exec(db, sync_full ? "PRAGMA synchronous=FULL" :
 	    "PRAGMA synchronous=NORMAL")) != RS_OK ||
 	    (rc = rs_db_exec(db, "PRAGMA foreign_keys=ON")) != RS_OK ||
-	    (rc = rs_db_exec(db, "PRAGMA temp_store=MEMORY")) != RS_OK ||
 	    (rc = rs_db_exec(db, "PRAGMA journal_size_limit="
 	    RS_DB_WAL_LIMIT)) != RS_OK)
 		return rc;
@@ -267,8 +260,15 @@ rs_db_pragmas(struct rs_db *db, int sync_full)
 /*
  * Once per process, before SQLite initialises: no memory statistics,
  * which would take a global mutex on every allocation SQLite makes (we
- * never read them). Later calls, and a library some other code already
- * initialised, change nothing.
+ * never read them). A savepoint (a batch has one per item) keeps the
+ * pages it changes in a sub-journal held in memory up to a spill size,
+ * then in a temporary file for the rest of the transaction: at SQLite's
+ * 64 KiB a batch rewrote every page it touched into that file, and with
+ * temp_store=MEMORY the journal grew in 1 KiB pieces, four mallocs a
+ * page (bench/README, session 8). One piece of 1 MiB, well above what an
+ * item touches (new pages are not journaled), is one allocation per
+ * item. Later calls, and a library some other code already initialised,
+ * change nothing.
  */
 static void
 rs_db_configure(void)
@@ -279,6 +279,7 @@ rs_db_configure(void)
 		return;
 	done = 1;
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	(void)sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 1 << 20);
 }
 
 enum rs_err
