@@ -195,6 +195,16 @@ export class Recorder {
     entry.resHeaders = resp.headers;
     entry.doneAt = Date.now();
     const type = resp.headers.get("content-type") || "";
+    if (entry.path.endsWith("/stream") && resp.body) {
+      // keep a copy of what the event stream sends, for the test to read
+      const [mine, theirs] = resp.body.tee();
+      entry.text = "";
+      (async () => {
+        const dec = new TextDecoder();
+        for await (const chunk of theirs) entry.text += dec.decode(chunk, { stream: true });
+      })().catch(() => {});
+      return new Response(mine, { status: resp.status, statusText: resp.statusText, headers: resp.headers });
+    }
     if (entry.path === "/v1/batch" && type.includes("json")) {
       // read a copy, so the answers of each item are known to the test
       entry.items = resp.clone().json().then((b) => b.responses ?? b, () => null);

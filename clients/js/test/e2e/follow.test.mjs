@@ -61,8 +61,26 @@ async function scenario(t, url, label) {
     const r3 = await api.create({ title: `${m}-3`, type: "t" });
     await waitFor(() => c.get(r3.id), ARRIVAL_MS, "a record after the second reconnect");
     assert.ok(pulled.length >= 3, "pulled events emitted");
-    const ids = rec.requests("/v1/events/stream").map((e) => e.headers.get("last-event-id")).filter(Boolean);
-    t.diagnostic(`${label}: ${rec.requests("/v1/events/stream").length} stream requests, Last-Event-IDs ${ids.join(",")}`);
+
+    // a burst: events arriving while the sync the first one started runs
+    const burst = [];
+    for (let i = 0; i < 20; i++) burst.push(await api.create({ title: `${m}-burst-${i}`, type: "t" }));
+    await waitFor(() => burst.every((b) => c.get(b.id)), ARRIVAL_MS, "every record of a burst of 20");
+    const all = rec.requests("/v1/events/stream");
+    const ids = all.map((e) => e.headers.get("last-event-id")).filter(Boolean);
+    t.diagnostic(`${label}: ${all.length} stream requests, Last-Event-IDs ${ids.join(",")}`);
+    // each reconnect names the last id the streams before it sent
+    let lastSeen = null;
+    for (let i = 0; i < all.length; i++) {
+      if (i > 0 && lastSeen !== null && all[i - 1].status === 200) {
+        assert.equal(all[i].headers.get("last-event-id"), lastSeen,
+          `stream request ${i} resumes from the last id seen`);
+      }
+      for (const line of (all[i].text || "").split(/\r\n|\r|\n/)) {
+        const mm = /^id: ?(.*)$/.exec(line);
+        if (mm) lastSeen = mm[1];
+      }
+    }
   } finally {
     f.stop();
   }
