@@ -195,3 +195,42 @@ test("conflicts: a client's own successive edits of one record never conflict (c
   assert.equal(c.get(all[0].id).causal, all[0].causal);
   await c.close();
 });
+
+test("conflicts: an edit queued while a pull is in flight stays on top of the pulled state, then surfaces as a conflict", async () => {
+  const { RelaySync, MemoryStorage } = await lib();
+  const api = new Api(URL_, KEY);
+  const m = marker("ontop");
+  const r = await api.create({ title: `${m}-r`, type: "t", data: { a: 1, b: 1 } });
+  const rec = new Recorder();
+  const c = new RelaySync({ url: URL_, apiKey: KEY, storage: new MemoryStorage(), fetch: rec.fetch });
+  await c.open();
+  await syncUntilEmpty(c, 20000);
+  const statuses = [];
+  c.on("status", (s) => statuses.push(s));
+  // someone else changes the record; the app edits it while the pull that
+  // brings that change is on the wire (the edit is based on what it saw)
+  const other = await api.patch(r.id, { data: { b: 2 }, causal: r.causal });
+  let queuedDuringPull = null;
+  rec.onRequest = (e) => {
+    if (!queuedDuringPull && e.path === "/v1/records" && e.method === "GET") {
+      queuedDuringPull = c.patch(r.id, { title: `${m}-local` });
+    }
+  };
+  await c.sync();
+  rec.onRequest = null;
+  assert.ok(queuedDuringPull, "the edit was made during the pull");
+  await queuedDuringPull;
+  assert.ok(statuses.some((s) => s.syncing === true), "status() showed syncing during sync()");
+  const view = c.get(r.id);
+  assert.equal(view.title, `${m}-local`, "the queued edit stays on top of the pulled record");
+  assert.deepEqual(view.data, { a: 1, b: 2 }, "the pulled server change shows under it");
+  // pushed: it was based on the causal seen before the other write
+  const conflicts = [];
+  c.on("conflict", (e) => conflicts.push(conflictOf(e)));
+  await syncUntilEmpty(c, 20000);
+  assert.equal(conflicts.length, 1, "the edit made on a stale view surfaces as a conflict");
+  assert.equal(conflicts[0].base_causal, r.causal, "sent with the causal known when queued");
+  assert.equal(conflicts[0].current.causal, other.causal);
+  assert.equal(c.get(r.id).title, `${m}-r`, "the local copy is the server's again");
+  await c.close();
+});
