@@ -183,6 +183,11 @@ rs_db_wunlock(struct rs_db *db)
 /* A WAL that grew past this (a long reader held it) shrinks back to it
  * when it starts again; below it the file is reused as it is. */
 #define RS_DB_WAL_LIMIT		"16777216"
+/* A savepoint's journal is kept in memory in one piece of this size:
+ * below 128 KiB, the largest write Debian's unix VFS takes at once. A
+ * journal that outgrows it moves to a temporary file, the piece copied
+ * there in one write (1 MiB: SQLITE_FULL, every batch item lost). */
+#define RS_DB_SUBJOURNAL	(120 * 1024)
 
 /* Notes how large the WAL has grown after each commit. */
 static int
@@ -265,10 +270,9 @@ rs_db_pragmas(struct rs_db *db, int sync_full)
  * then in a temporary file for the rest of the transaction: at SQLite's
  * 64 KiB a batch rewrote every page it touched into that file, and with
  * temp_store=MEMORY the journal grew in 1 KiB pieces, four mallocs a
- * page (bench/README, session 8). One piece of 1 MiB, well above what an
- * item touches (new pages are not journaled), is one allocation per
- * item. Later calls, and a library some other code already initialised,
- * change nothing.
+ * page (bench/README, session 8). One piece of RS_DB_SUBJOURNAL is one
+ * allocation while an item's journal fits in it. Later calls, and a
+ * library some other code already initialised, change nothing.
  */
 static void
 rs_db_configure(void)
@@ -279,7 +283,7 @@ rs_db_configure(void)
 		return;
 	done = 1;
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-	(void)sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 1 << 20);
+	(void)sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, RS_DB_SUBJOURNAL);
 }
 
 enum rs_err

@@ -1100,10 +1100,42 @@ test_txn_shared(void)
 	rs_db_close(db);
 }
 
+/*
+ * A savepoint inside a nest whose journal outgrows memory (every page of
+ * a 3 MiB table changed in one item): SQLite moves the journal to a
+ * temporary file, copying what it held in one write. With a 1 MiB piece
+ * that write failed (SQLITE_FULL: the unix VFS takes less than 128 KiB
+ * at once) and SQLite rolled the whole transaction back; found by the
+ * JavaScript client's end-to-end tests (large records in a batch).
+ */
+static void
+test_txn_big_savepoint(void)
+{
+	struct rs_db	*db;
+	char		 org[RS_ID_MAX];
+
+	db = fixture_db_org(dir, &ndb, org);
+	TAP_SETUP(rs_db_exec(db, "CREATE TABLE big (v TEXT)") == RS_OK);
+	TAP_SETUP(rs_db_exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+	    "SELECT i + 1 FROM n WHERE i < 3000) INSERT INTO big "
+	    "SELECT printf('%.1000c', 'a') FROM n") == RS_OK);
+	TAP_SETUP(rs_db_nest_begin(db) == RS_OK);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_IS_INT(rs_db_exec(db, "UPDATE big SET v = printf('%.1000c', 'b')"),
+	    RS_OK, "big savepoint: an item changing 3 MiB of pages runs");
+	TAP_IS_INT(rs_db_commit(db), RS_OK, "big savepoint: its release");
+	TAP_IS_INT(rs_db_nest_commit(db), RS_OK, "big savepoint: the nest "
+	    "commits");
+	TAP_IS_INT(fixture_query_int(db, "SELECT count(*) FROM big WHERE "
+	    "substr(v, 1, 1) = 'b'", NULL), 3000, "big savepoint: every row "
+	    "changed");
+	rs_db_close(db);
+}
+
 int
 main(void)
 {
-	tap_plan(109 + 18 + 11);
+	tap_plan(109 + 18 + 11 + 4);
 	TAP_SETUP(fixture_start(dir, sizeof(dir), "rs-txn") == 0);
 	rs_arena_init(&arena);
 
@@ -1128,6 +1160,7 @@ main(void)
 	test_txn_audit_no_action();
 	test_txn_nest();
 	test_txn_shared();
+	test_txn_big_savepoint();
 
 	fixture_db_cleanup(dir, ndb);
 	rs_arena_free(&arena);
