@@ -186,7 +186,7 @@ rs_db_wunlock(struct rs_db *db)
 /* A savepoint's journal is kept in memory in one piece of this size:
  * below 128 KiB, the largest write Debian's unix VFS takes at once. A
  * journal that outgrows it moves to a temporary file, the piece copied
- * there in one write (1 MiB: SQLITE_FULL, every batch item lost). */
+ * there in one write (at 1 MiB: SQLITE_FULL, and the batch refused). */
 #define RS_DB_SUBJOURNAL	(120 * 1024)
 
 /* Notes how large the WAL has grown after each commit. */
