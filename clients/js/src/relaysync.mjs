@@ -810,38 +810,38 @@ export class RelaySync {
     return null;
   }
 
+  // One page of GET /v1/records, a delta when since is set. A delta's 410
+  // (sync_token_expired), or a since the server does not know, is handed
+  // back for a full resync; any other refusal is thrown.
+  async _page(since, cursor, state) {
+    const q = new URLSearchParams();
+    if (since) q.set("since", since);
+    q.set("limit", String(PULL_LIMIT));
+    if (cursor) q.set("cursor", cursor);
+    const path = `/v1/records?${q}`;
+    return this._retrying(async () => {
+      const r = await this._request("GET", path);
+      if (r.status === 200) return r;
+      const code = r.body && r.body.code;
+      if (since && (r.status === 410 || (r.status === 400 && code === "invalid_cursor" && !cursor))) return r;
+      throw this._errorFrom(r);
+    }, state);
+  }
+
   async _pull(result) {
     const state = { attempt: 0 };
-    let since = this._meta.syncToken || null;
-    let full = !since;
-    let resynced = false;
+    const since = this._meta.syncToken || null;
+    if (!since) return this._pullFull(result, state);
     let cursor = null;
-    const seen = full ? new Set() : null;
     for (;;) {
-      const q = new URLSearchParams();
-      if (since) q.set("since", since);
-      q.set("limit", String(PULL_LIMIT));
-      if (cursor) q.set("cursor", cursor);
-      const path = `/v1/records?${q}`;
-      const res = await this._retrying(async () => {
-        const r = await this._request("GET", path);
-        if (r.status === 200) return r;
-        const code = r.body && r.body.code;
-        if (r.status === 410 || (r.status === 400 && code === "invalid_cursor" && since && !cursor)) return r;
-        throw this._errorFrom(r);
-      }, state);
+      const res = await this._page(since, cursor, state);
       if (res.status !== 200) {
         // 410 sync_token_expired (or a token the server does not know): full resync.
-        if (resynced) throw this._errorFrom(res);
-        resynced = true;
-        since = null;
-        cursor = null;
-        full = true;
         this._meta.syncToken = null;
         await this._write([this._metaWrite()]);
         return this._pullFull(result, state);
       }
-      await this._applyPage(res.body, { full, seen, last: !res.body.has_more }, result);
+      await this._applyPage(res.body, { full: false, seen: null, last: !res.body.has_more }, result);
       if (!res.body.has_more) return;
       cursor = res.body.next_cursor;
     }
@@ -851,15 +851,7 @@ export class RelaySync {
     const seen = new Set();
     let cursor = null;
     for (;;) {
-      const q = new URLSearchParams();
-      q.set("limit", String(PULL_LIMIT));
-      if (cursor) q.set("cursor", cursor);
-      const path = `/v1/records?${q}`;
-      const res = await this._retrying(async () => {
-        const r = await this._request("GET", path);
-        if (r.status === 200) return r;
-        throw this._errorFrom(r);
-      }, state);
+      const res = await this._page(null, cursor, state);
       await this._applyPage(res.body, { full: true, seen, last: !res.body.has_more }, result);
       if (!res.body.has_more) return;
       cursor = res.body.next_cursor;
