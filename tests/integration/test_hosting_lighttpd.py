@@ -33,7 +33,7 @@ import harness
 from harness import (Failure, at_teardown, expect, expect_equal,
                      expect_json, expect_match, expect_problem, run_parallel)
 from hosting_lighttpd import MOUNT, Site, raw_exchange
-from web_checks import check_web
+from web_checks import check_web, web_dir
 
 REC_ID_RE = r"^rec_[A-Za-z0-9_-]+$"
 LIFETIME = 3            # s, RELAYSYNC_STREAM_LIFETIME of the sites
@@ -279,7 +279,7 @@ FORMS = (("fastcgi", "FastCGI (relaysync.conf) under " + MOUNT),
 def check_console(s):
     """The console and docs page under the mount (web_checks.py)."""
     check_web(lambda method, url: s.call_raw(method, url), s.mount,
-              s.ctx.prefix)
+              web_dir(s.ctx.prefix), "sql/0001_init.sql")
 
 
 CHECKS = (

@@ -7,7 +7,7 @@ install reachable. The lighttpd forms under a mount run the same checks
 (test_hosting_lighttpd.py)."""
 
 from harness import http_call, test
-from web_checks import check_web
+from web_checks import check_web, web_dir
 
 
 @test("web: /console/ and /docs/ serve every installed file with its type, "
@@ -15,4 +15,4 @@ from web_checks import check_web
       "missing files are 404, directories unlisted, nothing else reachable")
 def web_served(ctx):
     check_web(lambda method, url: http_call(ctx.port, method, url), "",
-              ctx.prefix)
+              web_dir(ctx.prefix), "sql/0001_init.sql")

@@ -1,9 +1,11 @@
 """Checks of the operator console and API docs page as the shipped
 includes serve them (<mount>/console/, <mount>/docs/): what each test
-module that runs a server form calls with that server's plain-HTTP call
-and its mount. Not a test module itself (no test_ prefix).
+module that runs a server form calls with that server's plain-HTTP call,
+its mount and the directory the pages are served from (WEB: it holds
+console/ and docs/; share/relaysync under an install prefix, or a
+shared-hosting site's directory). Not a test module (no test_ prefix).
 
-Every installed file is compared byte for byte with what is served, so
+Every file under WEB is compared byte for byte with what is served, so
 the checks follow whatever the console and the docs page hold.
 """
 
@@ -20,13 +22,14 @@ TYPES = {".html": "text/html", ".css": "text/css", ".mjs": "text/javascript",
 
 
 def web_dir(prefix):
+    """Where `make install` under PREFIX puts console/ and docs/."""
     return os.path.join(prefix, "share", "relaysync")
 
 
-def installed(prefix, part):
-    """(URL path under PART/, file path) of every installed file of PART
+def installed(web, part):
+    """(URL path under PART/, file path) of every file of WEB/PART
     (console or docs), sorted."""
-    top = os.path.join(web_dir(prefix), part)
+    top = os.path.join(web, part)
     out = []
     for d, _, files in os.walk(top):
         for name in files:
@@ -60,10 +63,10 @@ def expect_file(resp, path, url):
     expect_headers(resp, url)
 
 
-def check_part(call, mount, prefix, part, must_have):
-    """Every installed file of PART is served at MOUNT/PART/..., its index
-    at MOUNT/PART/ and MOUNT/PART redirects there."""
-    files = installed(prefix, part)
+def check_part(call, mount, web, part, must_have):
+    """Every file of WEB/PART is served at MOUNT/PART/..., its index at
+    MOUNT/PART/ and MOUNT/PART redirects there."""
+    files = installed(web, part)
     names = [rel for rel, _ in files]
     for rel in must_have:
         expect(rel in names, "%s/%s is not installed (installed: %s)"
@@ -72,8 +75,7 @@ def check_part(call, mount, prefix, part, must_have):
         url = "%s/%s/%s" % (mount, part, rel)
         expect_file(call("GET", url), path, url)
     url = "%s/%s/" % (mount, part)
-    expect_file(call("GET", url), os.path.join(web_dir(prefix), part,
-                                               "index.html"), url)
+    expect_file(call("GET", url), os.path.join(web, part, "index.html"), url)
     resp = call("GET", "%s/%s" % (mount, part))
     expect_equal(resp.status, 301, "status of GET %s/%s" % (mount, part), resp)
     location = resp.headers.get("Location") or ""
@@ -82,9 +84,10 @@ def check_part(call, mount, prefix, part, must_have):
            % (mount, part, location, mount, part), resp)
 
 
-def check_refusals(call, mount, prefix):
-    """A missing file is 404, a directory is not listed, and nothing else
-    of the install is reachable through the two paths (no traversal)."""
+def check_refusals(call, mount, web, hidden):
+    """A missing file is 404, a directory is not listed, and HIDDEN (a
+    file under WEB that is not a page) is not reachable through the two
+    paths (no traversal) nor by its own path."""
     for url in (mount + "/console/no-such-file.mjs", mount + "/docs/nope.html"):
         resp = call("GET", url)
         expect_equal(resp.status, 404, "status of GET %s" % url, resp)
@@ -92,15 +95,15 @@ def check_refusals(call, mount, prefix):
     expect(resp.status in (403, 404),
            "GET %s/console/client/ answered %s (a listing?)"
            % (mount, resp.status), resp)
-    with open(os.path.join(web_dir(prefix), "sql", "0001_init.sql"), "rb") as f:
+    with open(os.path.join(web, hidden), "rb") as f:
         secret = f.read()
-    for url in (mount + "/console/../sql/0001_init.sql",
-                mount + "/console/%2e%2e/sql/0001_init.sql",
-                mount + "/console/..%2fsql/0001_init.sql",
-                mount + "/console/%2e%2e%2fsql%2f0001_init.sql",
-                mount + "/docs/../../share/relaysync/sql/0001_init.sql",
-                mount + "/sql/0001_init.sql",
-                mount + "/errors/status-500.html",
+    quoted = hidden.replace("/", "%2f")
+    for url in (mount + "/console/../" + hidden,
+                mount + "/console/%2e%2e/" + hidden,
+                mount + "/console/..%2f" + hidden,
+                mount + "/console/%2e%2e%2f" + quoted,
+                mount + "/docs/../../" + os.path.basename(web) + "/" + hidden,
+                mount + "/" + hidden,
                 mount + "/consolex/index.html"):
         resp = call("GET", url)
         expect(resp.status != 200 and secret[:64] not in resp.body,
@@ -108,10 +111,10 @@ def check_refusals(call, mount, prefix):
                "(status %s)" % (url, resp.status), resp)
 
 
-def check_web(call, mount, prefix):
+def check_web(call, mount, web, hidden):
     """Everything above, for one server form."""
-    check_part(call, mount, prefix, "console",
+    check_part(call, mount, web, "console",
                ("index.html", "client/relaysync.mjs", "client/sse.mjs",
                 "client/storage.mjs"))
-    check_part(call, mount, prefix, "docs", ("index.html", "docs.css"))
-    check_refusals(call, mount, prefix)
+    check_part(call, mount, web, "docs", ("index.html", "docs.css"))
+    check_refusals(call, mount, web, hidden)
