@@ -153,7 +153,12 @@ function typeLabel(doc, schema, depth = 0) {
 	for (const k of ["oneOf", "anyOf"]) {
 		if (Array.isArray(s[k]) && !parts.length) parts.push(s[k].map((x) => typeLabel(doc, x, depth + 1)).join(" | "));
 	}
-	if (Array.isArray(s.allOf) && !parts.length) parts.push(s.allOf.map((x) => typeLabel(doc, x, depth + 1)).join(" & "));
+	if (Array.isArray(s.allOf) && !parts.length) {
+		const m = mergeAllOf(doc, s, []);
+		const mt = m ? typeList(m) : [];
+		if (m && (mt.length || m.properties)) parts.push(mt.length ? mt.join(" | ") : "object");
+		else parts.push(s.allOf.map((x) => typeLabel(doc, x, depth + 1)).join(" & "));
+	}
 	if (name && depth === 0) return parts.length ? `${name} (${parts.join(" | ")})` : name;
 	return parts.join(" | ") || "any";
 }
@@ -166,21 +171,21 @@ function constraints(doc, s, { rawStrings = false } = {}) {
 	if (Array.isArray(s.enum)) c.push("one of " + s.enum.map((v) => `<code>${esc(jsonInline(v))}</code>`).join(", "));
 	if (s.format) c.push(`format ${esc(s.format)}`);
 	if (s.contentMediaType) c.push(`contains ${esc(s.contentMediaType)}`);
-	if (s.minLength !== undefined && s.maxLength !== undefined) c.push(`${s.minLength}–${s.maxLength} characters`);
-	else if (s.minLength !== undefined) c.push(`at least ${s.minLength} characters`);
-	else if (s.maxLength !== undefined) c.push(`at most ${s.maxLength} characters`);
+	if (s.minLength !== undefined && s.maxLength !== undefined) c.push(esc(`${s.minLength}–${s.maxLength} characters`));
+	else if (s.minLength !== undefined) c.push(esc(`at least ${s.minLength} characters`));
+	else if (s.maxLength !== undefined) c.push(esc(`at most ${s.maxLength} characters`));
 	const lo = s.exclusiveMinimum !== undefined && typeof s.exclusiveMinimum === "number" ? `> ${s.exclusiveMinimum}`
 		: s.minimum !== undefined ? (s.exclusiveMinimum === true ? `> ${s.minimum}` : `≥ ${s.minimum}`) : null;
 	const hi = s.exclusiveMaximum !== undefined && typeof s.exclusiveMaximum === "number" ? `< ${s.exclusiveMaximum}`
 		: s.maximum !== undefined ? (s.exclusiveMaximum === true ? `< ${s.maximum}` : `≤ ${s.maximum}`) : null;
-	if (lo || hi) c.push([lo, hi].filter(Boolean).join(", "));
-	if (s.multipleOf !== undefined) c.push(`multiple of ${s.multipleOf}`);
-	if (s.minItems !== undefined && s.maxItems !== undefined) c.push(`${s.minItems}–${s.maxItems} items`);
-	else if (s.minItems !== undefined) c.push(`at least ${s.minItems} items`);
-	else if (s.maxItems !== undefined) c.push(`at most ${s.maxItems} items`);
+	if (lo || hi) c.push(esc([lo, hi].filter(Boolean).join(", ")));
+	if (s.multipleOf !== undefined) c.push(`multiple of ${esc(s.multipleOf)}`);
+	if (s.minItems !== undefined && s.maxItems !== undefined) c.push(esc(`${s.minItems}–${s.maxItems} items`));
+	else if (s.minItems !== undefined) c.push(esc(`at least ${s.minItems} items`));
+	else if (s.maxItems !== undefined) c.push(esc(`at most ${s.maxItems} items`));
 	if (s.uniqueItems) c.push("unique items");
-	if (s.minProperties !== undefined) c.push(`at least ${s.minProperties} members`);
-	if (s.maxProperties !== undefined) c.push(`at most ${s.maxProperties} members`);
+	if (s.minProperties !== undefined) c.push(esc(`at least ${s.minProperties} members`));
+	if (s.maxProperties !== undefined) c.push(esc(`at most ${s.maxProperties} members`));
 	if (s.pattern) c.push(`pattern <code>${esc(s.pattern)}</code>`);
 	if (s.default !== undefined) c.push(`default <code>${esc(show(s.default))}</code>`);
 	if (s.readOnly) c.push("read-only");
@@ -271,7 +276,7 @@ function schemaBody(doc, schema, stack, depth, { hideIncludes = [] } = {}) {
 	} else if (s.additionalProperties === true && s.properties) {
 		out.push('<p class="schema-note">Other members may appear.</p>');
 	}
-	if (s.items !== undefined && !Array.isArray(s.items)) {
+	if (s.items !== undefined && !Array.isArray(s.items) && itemsNeedTree(doc, s.items)) {
 		out.push(`<ul class="tree">\n${member(doc, "[ ]", s.items, false, stack, depth, "each item")}\n</ul>`);
 	}
 	const tuple = Array.isArray(s.prefixItems) ? s.prefixItems : Array.isArray(s.items) ? s.items : null;
@@ -326,12 +331,23 @@ function member(doc, prop, ps, required, stack, depth, label) {
 	if (facts.length) body.push(`<div class="facts">${facts.join("; ")}</div>`);
 	if (desc) body.push(`<div class="desc">${md(desc)}</div>`);
 	// Nested structure (an object's members, an array's items, alternatives).
-	const nested = (shown.properties || shown.items !== undefined || shown.prefixItems || shown.allOf || shown.oneOf ||
+	const nested = (shown.properties || (shown.items !== undefined && itemsNeedTree(doc, shown.items)) || shown.prefixItems || shown.allOf || shown.oneOf ||
 		shown.anyOf || shown.not !== undefined || shown.contentSchema !== undefined || shown.patternProperties ||
 		(shown.additionalProperties && typeof shown.additionalProperties === "object"))
 		? schemaBody(doc, ps, stack, depth + 1, { hideIncludes: link && !name ? [link] : [] }) : "";
 	if (nested) body.push(nested);
 	return `<li><div class="member-head">${head}</div>${body.join("\n")}</li>`;
+}
+
+// An array's items get their own line unless they are a plain type
+// already said by "array of ...".
+function itemsNeedTree(doc, items) {
+	if (items === true || items === false || Array.isArray(items)) return true;
+	const { node: it, name } = deref(doc, items);
+	if (!it || typeof it !== "object") return false;
+	if (name) return true;
+	return Boolean(it.properties || it.items || it.allOf || it.oneOf || it.anyOf || it.description ||
+		constraints(doc, it).length || (it.additionalProperties && typeof it.additionalProperties === "object"));
 }
 
 // A schema in full: its type line, facts, description and members.

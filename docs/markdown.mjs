@@ -56,14 +56,15 @@ export function renderInline(text, opts = {}) {
 	const { put, restore } = inlineRenderer();
 	let s = String(text).replace(/\u0000/g, "\ufffd");
 
-	// Code spans: a run of n backticks up to the next run of exactly n.
-	s = s.replace(/(`+)([\s\S]*?[^`])\1(?!`)/g, (m, ticks, body) => {
+	// In one pass from the left: backslash escapes of ASCII punctuation
+	// (an escaped backtick opens no code span), and code spans (a run of n
+	// backticks up to the next run of exactly n; no escapes inside).
+	s = s.replace(/\\([!-/:-@[-`{-~])|(`+)([\s\S]*?[^`])\2(?!`)/g, (m, c, ticks, body) => {
+		if (c !== undefined) return put(escapeHtml(c));
 		let code = body.replace(/\n/g, " ");
 		if (/^ .*[^ ].* $/.test(code)) code = code.slice(1, -1);
 		return put("<code>" + escapeHtml(code) + "</code>");
 	});
-	// Backslash escapes of ASCII punctuation.
-	s = s.replace(/\\([!-/:-@[-`{-~])/g, (m, c) => put(escapeHtml(c)));
 	// Hard line breaks.
 	s = s.replace(/(?: {2,}|\\)\n/g, () => put("<br>\n"));
 	// Autolinks <https://...>, <mailto:...>.
