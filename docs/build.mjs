@@ -850,6 +850,8 @@ export function build(src, outdir) {
 	const tmp = join(outdir, ".index.html.tmp");
 	writeFileSync(tmp, html);
 	renameSync(tmp, join(outdir, "index.html"));
+	// (An in-tree build, "./configure && make" in the checkout, writes into
+	// docs/ itself: copyFileSync onto the same file leaves it as it is.)
 	copyFileSync(join(HERE, "docs.css"), join(outdir, "docs.css"));
 	return html;
 }

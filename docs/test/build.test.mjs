@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, copyFileSync, readFileSync, writeFileSync, existsSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -191,6 +191,16 @@ test("two builds of one document are byte-identical", () => {
 	assert.equal(again.status, 0, again.stderr);
 	assert.ok(readFileSync(join(second, "index.html")).equals(readFileSync(join(first, "index.html"))));
 	assert.ok(readFileSync(join(second, "docs.css")).equals(readFileSync(join(first, "docs.css"))));
+});
+
+test("an in-tree build (OUTDIR is docs/ itself) keeps docs.css whole", () => {
+	const copy = join(tmp, "intree");
+	mkdirSync(copy);
+	for (const f of ["build.mjs", "markdown.mjs", "docs.css", "quickstart.md"]) copyFileSync(join(DOCS, f), join(copy, f));
+	const r = spawnSync(process.execPath, [join(copy, "build.mjs"), OPENAPI, copy], { encoding: "utf8" });
+	assert.equal(r.status, 0, r.stderr);
+	assert.ok(readFileSync(join(copy, "docs.css")).equals(readFileSync(join(DOCS, "docs.css"))));
+	assert.ok(readFileSync(join(copy, "index.html")).equals(readFileSync(join(first, "index.html"))));
 });
 
 function brokenBuild(mutate) {
