@@ -269,8 +269,8 @@ function schemaBody(doc, schema, stack, depth, { hideIncludes = [] } = {}) {
 			member(doc, `/${pat}/`, ps, false, stack, depth, "members whose name matches"));
 		out.push(`<ul class="tree">\n${items.join("\n")}\n</ul>`);
 	}
-	if (s.additionalProperties === false) {
-		if (isObject) out.push('<p class="schema-note">No other members are allowed.</p>');
+	if (s.additionalProperties === false || (s.unevaluatedProperties === false && s.additionalProperties === undefined)) {
+		if (isObject || s.unevaluatedProperties === false) out.push('<p class="schema-note">No other members are allowed.</p>');
 	} else if (s.additionalProperties && typeof s.additionalProperties === "object") {
 		out.push(`<ul class="tree">\n${member(doc, "*", s.additionalProperties, false, stack, depth, "any other member")}\n</ul>`);
 	} else if (s.additionalProperties === true && s.properties) {
@@ -501,6 +501,33 @@ function paramsHtml(doc, params) {
 	return out.join("\n");
 }
 
+// An error answer's schema in one line, when it is made of named schemas:
+// "Problem", or "CausalConflictProblem or Problem" (an anyOf/oneOf), with
+// links; null when it has members of its own beyond a narrowed `code`
+// (then it is shown in full).
+function schemaBrief(doc, schema) {
+	const { node: s, name } = deref(doc, schema);
+	if (name) return `<a href="#${schemaAnchor(name)}">${esc(name)}</a>`;
+	if (!s || typeof s !== "object") return null;
+	const own = Object.keys(s.properties || {}).filter((k) => k !== "code");
+	if (own.length || s.items !== undefined) return null;
+	const parts = [];
+	for (const k of ["allOf", "anyOf", "oneOf"]) {
+		if (!Array.isArray(s[k])) continue;
+		// allOf parts that only narrow `code` add nothing to say here.
+		const list = k !== "allOf" ? s[k] : s[k].filter((x) => {
+			const { node: sub, name: n } = deref(doc, x);
+			return n || !sub || typeof sub !== "object" ||
+				Object.keys(sub).some((key) => !["type", "properties", "required", "description"].includes(key)) ||
+				Object.keys(sub.properties || {}).some((m) => m !== "code");
+		});
+		const names = list.map((x) => schemaBrief(doc, x));
+		if (names.some((x) => x === null)) return null;
+		parts.push(names.length > 1 ? names.join(k === "allOf" ? " and " : " or ") : names[0]);
+	}
+	return parts.length ? parts.join(" and ") : null;
+}
+
 function contentHtml(doc, content, { expand }) {
 	const out = [];
 	for (const [mt, media0] of Object.entries(content || {})) {
@@ -508,12 +535,20 @@ function contentHtml(doc, content, { expand }) {
 		if (!media || typeof media !== "object") continue;
 		const parts = [`<div class="media-type">${esc(mt)}${mt === "text/event-stream" ? ' <span class="flag sse">Server-Sent Events</span>' : ""}</div>`];
 		if (media.schema !== undefined) {
-			const { name } = deref(doc, media.schema);
-			if (!expand && name) {
-				parts.push(`<div class="schema"><div class="schema-head">Schema <a href="#${schemaAnchor(name)}">${esc(name)}</a></div></div>`);
-			} else {
-				parts.push(schemaBlock(doc, media.schema));
-			}
+			const brief = expand ? null : schemaBrief(doc, media.schema);
+			parts.push(brief !== null ? `<div class="schema"><div class="schema-head">Schema ${brief}</div></div>` : schemaBlock(doc, media.schema));
+		}
+		const events = media["x-sse-events"];
+		if (events && typeof events === "object" && !Array.isArray(events) && Object.keys(events).length) {
+			const rows = Object.entries(events).map(([ev, sch]) => {
+				const { node: es, name } = deref(doc, sch);
+				const type = name ? `<a href="#${schemaAnchor(name)}">${esc(name)}</a>` : esc(typeLabel(doc, es));
+				return `<tr><td><code class="name">${esc(ev)}</code></td><td><span class="type">${type}</span></td>` +
+					`<td>${es && es.description && !name ? md(es.description) : ""}</td></tr>`;
+			});
+			parts.push(`<div class="subhead">Events (<code>event:</code> name and the JSON of its <code>data:</code> line)</div>\n` +
+				`<div class="table-wrap"><table class="events">\n<thead><tr><th>Event</th><th>Data</th><th>Description</th></tr></thead>\n` +
+				`<tbody>\n${rows.join("\n")}\n</tbody></table></div>`);
 		}
 		if (media.encoding && typeof media.encoding === "object") {
 			parts.push(`<div class="facts">Encoding: ${Object.entries(media.encoding).map(([k, e]) =>

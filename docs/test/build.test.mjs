@@ -309,7 +309,8 @@ const small = {
 			get: {
 				summary: "Follow",
 				security: [],
-				responses: { 200: { description: "Frames.", content: { "text/event-stream": { schema: { type: "string" }, example: "id: 1\ndata: {}\n\n" } } } },
+				responses: { 200: { description: "Frames.", content: { "text/event-stream": { schema: { type: "string" }, example: "id: 1\ndata: {}\n\n",
+					"x-sse-events": { tick: { $ref: "#/components/schemas/Circle" } } } } } },
 			},
 		},
 	},
@@ -334,7 +335,7 @@ const small = {
 					shape: { oneOf: [{ $ref: "#/components/schemas/Circle" }, { type: "object", title: "Square", properties: { side: { type: "number" } } }] },
 				},
 			},
-			Circle: { type: "object", properties: { r: { type: "number", exclusiveMinimum: 0 } } },
+			Circle: { type: "object", properties: { r: { type: "number", exclusiveMinimum: 0 } }, unevaluatedProperties: false },
 			ThingPatch: {
 				allOf: [
 					{ $ref: "#/components/schemas/Base" },
@@ -383,6 +384,13 @@ test("a small document: structure, escaping, schemas, problem codes, streams, we
 	assert.match(html, /<h3 class="op-title"><span class="method method-get">GET<\/span> <code class="path">\/v1\/stream<\/code> <span class="flag sse">stream<\/span><\/h3>/);
 	assert.match(html, /<li>Authentication: none<\/li>/);
 	assert.match(html, /<pre><code class="language-sse">id: 1\ndata: \{\}\n\n<\/code><\/pre>/);
+	assert.match(html, /<tr><td><code class="name">tick<\/code><\/td><td><span class="type"><a href="#schema-Circle">Circle<\/a><\/span><\/td>/);
+	// An error answer made of named schemas is one line, not the whole tree again.
+	const lost = html.slice(html.indexOf('<span class="status status-4xx">409'), html.indexOf("</section>", html.indexOf('<span class="status status-4xx">409')));
+	assert.match(lost, /<div class="schema"><div class="schema-head">Schema <a href="#schema-Problem">Problem<\/a><\/div><\/div>/);
+	assert.doesNotMatch(lost, /<ul class="tree">/);
+	const circle = html.slice(html.indexOf('<section class="schema-def" id="schema-Circle">'));
+	assert.match(circle.slice(0, circle.indexOf("</section>")), /No other members are allowed\./);
 	assert.match(html, /<section class="tag" id="tag-other">\n<h2>Other<\/h2>/);
 	assert.match(html, /<section class="streams" id="streams">/);
 	// The webhook and the schemas section.
