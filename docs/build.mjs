@@ -845,6 +845,7 @@ export function buildPage(doc, { quickstart = "" } = {}) {
 <meta name="referrer" content="no-referrer">
 <title>${esc(title)}${version ? " " + esc(version) : ""}: API reference</title>
 <link rel="stylesheet" href="docs.css">
+<link rel="icon" href="data:,">
 </head>
 <body>
 <a class="skip" href="#endpoints">Skip to the endpoints</a>

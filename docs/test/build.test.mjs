@@ -121,7 +121,8 @@ test("nothing the CSP blocks: no script, no inline style, no style attribute, no
 	assert.doesNotMatch(page, /<[^>]*\son[a-z]+\s*=/i);
 	assert.doesNotMatch(page, /\ssrc\s*=/i);
 	const links = [...page.matchAll(/<link [^>]*>/g)].map((m) => m[0]);
-	assert.deepEqual(links, ['<link rel="stylesheet" href="docs.css">']);
+	// The stylesheet, and an empty icon so that browsers ask for no favicon.
+	assert.deepEqual(links, ['<link rel="stylesheet" href="docs.css">', '<link rel="icon" href="data:,">']);
 	const css = readFileSync(join(DOCS, "docs.css"), "utf8");
 	assert.doesNotMatch(css, /@import|url\(|@font-face/i);
 });

@@ -5,6 +5,13 @@ lists every endpoint of the product page and every operation of the
 installed OpenAPI document; and the quick-start's commands, run as the
 page shows them, work against this server.
 
+The browser test loads the page in Debian's chromium (RELAYSYNC_IT_CHROMIUM,
+default /usr/bin/chromium) with playwright-core (`npm ci` in clients/js),
+through docs/browser/check-page.mjs, and fails, saying which, when either
+is missing (scripts/test installs both). Its screenshots and printout go
+to RELAYSYNC_IT_OUTPUT (default tests/integration/output)/docs-<server>/;
+their paths are printed as # lines.
+
 Every test name starts with "docs: " (`run.py -k docs`). What the page
 holds is also checked offline by docs/test (node --test)."""
 
@@ -17,6 +24,17 @@ import subprocess
 import tempfile
 
 from harness import expect, expect_equal, media_type, test
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+CHECK_PAGE = os.path.join(ROOT, "docs", "browser", "check-page.mjs")
+PLAYWRIGHT = os.path.join(ROOT, "clients", "js", "node_modules",
+                          "playwright-core")
+CHROMIUM = os.environ.get("RELAYSYNC_IT_CHROMIUM", "/usr/bin/chromium")
+OUTPUT = os.environ.get("RELAYSYNC_IT_OUTPUT",
+                        os.path.join(HERE, "output"))
+NODE = shutil.which("node") or "node"
+BROWSER_TIMEOUT = 180     # s
 
 # The Content-Security-Policy of /console/ and /docs/ (issue 17's design).
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; "
@@ -183,3 +201,29 @@ def docs_quickstart_runs(ctx):
                  ("Pressure check", 1), "the created record in " + what)
     ids = [r.get("id") for r in listing.get("data", [])]
     expect_equal(ids, [record.get("id")], "the listed records in " + what)
+
+
+@dtest("in Chromium, at 1280 and 360 px: no console error or CSP "
+       "violation, the stylesheet applied, nothing loaded but the page and "
+       "docs.css, every product-page endpoint visible, no sideways "
+       "scrolling; screenshots and a printout saved")
+def docs_in_browser(ctx):
+    expect(os.path.exists(CHROMIUM),
+           "%s is missing (apt-get install chromium)" % CHROMIUM)
+    expect(os.path.isdir(PLAYWRIGHT), "%s is missing (npm ci in clients/js)"
+           % PLAYWRIGHT)
+    out = os.path.join(OUTPUT, "docs-" + ctx.server_name)
+    env = dict(os.environ, RS_CHROMIUM=CHROMIUM)
+    try:
+        proc = subprocess.run(
+            [NODE, CHECK_PAGE, ctx.base_url + "/docs/", out]
+            + PRODUCT_ENDPOINTS, capture_output=True, text=True, env=env,
+            timeout=BROWSER_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        expect(False, "the browser check took over %d s" % BROWSER_TIMEOUT)
+    for line in proc.stdout.splitlines():
+        if line.startswith(("screenshot ", "printout ")):
+            print("# " + line)
+    expect(proc.returncode == 0 and proc.stdout.rstrip().endswith("ok"),
+           "docs/browser/check-page.mjs exited %s:\n%s%s"
+           % (proc.returncode, proc.stdout, proc.stderr))
