@@ -191,8 +191,10 @@ function constraints(doc, s, { rawStrings = false } = {}) {
 	if (s.readOnly) c.push("read-only");
 	if (s.writeOnly) c.push("write-only");
 	if (s.deprecated) c.push("deprecated");
+	// A short example fits on the line; a long one (a whole object) would
+	// drown it, and the operation's own examples show such values in full.
 	const ex = Array.isArray(s.examples) ? s.examples[0] : s.example;
-	if (ex !== undefined) c.push(`example <code>${esc(show(ex))}</code>`);
+	if (ex !== undefined && show(ex).length <= 120) c.push(`example <code>${esc(show(ex))}</code>`);
 	return c;
 }
 
@@ -602,8 +604,10 @@ function responsesHtml(doc, responses) {
 	return out.join("\n");
 }
 
-function securityHtml(doc, op) {
-	const req = op.security !== undefined ? op.security : doc.security;
+function securityHtml(doc, op, isWebhook) {
+	// The document's security applies to its paths, not to the requests
+	// it sends (webhooks), which say their own if they have any.
+	const req = op.security !== undefined ? op.security : isWebhook ? undefined : doc.security;
 	const parts = [];
 	if (Array.isArray(req)) {
 		const alts = req.map((r) => Object.entries(r || {}).map(([n, scopes]) =>
@@ -643,7 +647,7 @@ function operationHtml(doc, o) {
 		`${stream ? ' <span class="flag sse">stream</span>' : ""}</h3>`);
 	if (op.summary) parts.push(`<p class="op-summary">${renderInline(op.summary)}</p>`);
 	if (op.operationId) parts.push(`<p class="op-id">operationId <code>${esc(op.operationId)}</code></p>`);
-	parts.push(securityHtml(doc, op));
+	parts.push(securityHtml(doc, op, o.webhook));
 	if (pathItem.description && pathItem.description !== op.description) parts.push(`<div class="desc">${md(pathItem.description)}</div>`);
 	if (op.description) parts.push(`<div class="desc">${md(op.description)}</div>`);
 	const params = mergeParams(doc, pathItem, op);
@@ -710,7 +714,7 @@ export function buildPage(doc, { quickstart = "" } = {}) {
 
 	const ids = new Set(["top", "intro", "quick-start", "endpoints", "streams", "webhooks", "schemas"]);
 	const ops = collectOperations(doc, doc.paths, "op-", ids);
-	const hooks = collectOperations(doc, doc.webhooks, "webhook-", ids);
+	const hooks = collectOperations(doc, doc.webhooks, "webhook-", ids).map((o) => ({ ...o, webhook: true }));
 
 	// Tags in the document's order, then any used but not declared.
 	const tagInfo = new Map();

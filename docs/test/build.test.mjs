@@ -396,6 +396,9 @@ test("a small document: structure, escaping, schemas, problem codes, streams, we
 	assert.match(html, /<section class="streams" id="streams">/);
 	// The webhook and the schemas section.
 	assert.match(html, /<section class="webhooks" id="webhooks">[\s\S]*<section class="op" id="webhook-hookThing">\n<h3 class="op-title"><span class="method method-post">POST<\/span> <code class="path">thing\.changed<\/code>/);
+	// The document's bearer security is the API's, not the webhook's.
+	const hook = html.slice(html.indexOf('<section class="op" id="webhook-hookThing">'));
+	assert.doesNotMatch(hook.slice(0, hook.indexOf("</section>")), /Authentication/);
 	for (const name of ["Problem", "Thing", "Circle", "ThingPatch", "Base"]) assert.match(html, new RegExp(`<section class="schema-def" id="schema-${name}">`));
 	assert.match(html, /<dt><code>bearer<\/code> <span class="type">http, bearer<\/span><\/dt><dd><p>A token\.<\/p><\/dd>/);
 });
