@@ -396,7 +396,8 @@ def pages(h):
     """The console and docs page that the relaysync site has beside its
     program (the example's step 4), served by the .htaccess alone."""
     s = h.sites_by_name["relaysync"]
-    check_web(lambda method, url: http_call(h.port, method, url), s.url,
+    check_web(lambda method, url, headers=None:
+              http_call(h.port, method, url, headers=headers), s.url,
               s.dir, ".htaccess")
 
 

@@ -278,8 +278,9 @@ FORMS = (("fastcgi", "FastCGI (relaysync.conf) under " + MOUNT),
          ("cgi", "mod_cgi (relaysync-cgi.conf) under " + MOUNT))
 def check_console(s):
     """The console and docs page under the mount (web_checks.py)."""
-    check_web(lambda method, url: s.call_raw(method, url), s.mount,
-              web_dir(s.ctx.prefix), "sql/0001_init.sql")
+    check_web(lambda method, url, headers=None:
+              s.call_raw(method, url, headers=headers), s.mount,
+              web_dir(s.ctx.prefix), "sql/0001_init.sql", compressed=True)
 
 
 CHECKS = (

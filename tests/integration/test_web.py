@@ -12,7 +12,9 @@ from web_checks import check_web, web_dir
 
 @test("web: /console/ and /docs/ serve every installed file with its type, "
       "the strict CSP, nosniff and no-referrer; /console and /docs redirect; "
-      "missing files are 404, directories unlisted, nothing else reachable")
+      "missing files are 404, directories unlisted, nothing else reachable; "
+      "the docs page gzip-compressed when asked")
 def web_served(ctx):
-    check_web(lambda method, url: http_call(ctx.port, method, url), "",
-              web_dir(ctx.prefix), "sql/0001_init.sql")
+    check_web(lambda method, url, headers=None:
+              http_call(ctx.port, method, url, headers=headers), "",
+              web_dir(ctx.prefix), "sql/0001_init.sql", compressed=True)

@@ -9,6 +9,7 @@ Every file under WEB is compared byte for byte with what is served, so
 the checks follow whatever the console and the docs page hold.
 """
 
+import gzip
 import os
 
 from harness import expect, expect_equal, media_type
@@ -111,10 +112,32 @@ def check_refusals(call, mount, web, hidden):
                "(status %s)" % (url, resp.status), resp)
 
 
-def check_web(call, mount, web, hidden):
-    """Everything above, for one server form."""
+def check_compressed(call, mount, web):
+    """The docs page goes out gzip-compressed to a client that asks, and
+    as is to one that does not."""
+    url = mount + "/docs/"
+    with open(os.path.join(web, "docs", "index.html"), "rb") as f:
+        want = f.read()
+    resp = call("GET", url, {"Accept-Encoding": "gzip"})
+    expect_equal(resp.status, 200, "status of GET %s (gzip)" % url, resp)
+    expect_equal(resp.headers.get("Content-Encoding"), "gzip",
+                 "Content-Encoding of GET %s with Accept-Encoding: gzip"
+                 % url, resp)
+    expect(gzip.decompress(resp.body) == want,
+           "GET %s (gzip) does not unpack to the installed page" % url, resp)
+    expect_headers(resp, url + " (gzip)")
+    resp = call("GET", url, {"Accept-Encoding": "identity"})
+    expect(resp.headers.get("Content-Encoding") is None and resp.body == want,
+           "GET %s without gzip is not the page as is" % url, resp)
+
+
+def check_web(call, mount, web, hidden, compressed=False):
+    """Everything above, for one server form (COMPRESSED: the includes'
+    forms, which compress the pages)."""
     check_part(call, mount, web, "console",
                ("index.html", "client/relaysync.mjs", "client/sse.mjs",
                 "client/storage.mjs"))
     check_part(call, mount, web, "docs", ("index.html", "docs.css"))
     check_refusals(call, mount, web, hidden)
+    if compressed:
+        check_compressed(call, mount, web)
