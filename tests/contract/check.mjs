@@ -298,7 +298,52 @@ export class Contract {
     const key = `${where} ${status}`;
     this.checkHeaders(ex, resp, key, out);
     this.checkBody(ex, resp, key, out);
+    if (r.op && /^2/.test(status)) this.checkRequest(ex, r, out);
     return { where, problems: out };
+  }
+
+  // A request the server took (2xx) must be one the document describes:
+  // its query parameters are the operation's, its body (when it has one)
+  // is of a documented type and valid against that type's schema. (A
+  // refused request is not checked: tests send bad ones on purpose.)
+  checkRequest(ex, r, out) {
+    const params = [...(r.route.item.parameters || []), ...(r.op.parameters || [])].map((p) => deref(this.doc, p));
+    const query = new Set(params.filter((p) => p.in === "query").map((p) => p.name));
+    const q = String(ex.path).split("?")[1];
+    if (q !== undefined) {
+      for (const name of new URLSearchParams(q).keys()) {
+        if (!query.has(name)) out.push(`request: query parameter ${JSON.stringify(name)} was taken but is not documented for ${r.opName}`);
+      }
+    }
+    const text = ex.request_body_base64 ? null : ex.request_body;
+    if (ex.request_body_base64 || (text !== null && text !== undefined && text !== "")) {
+      const content = r.op.requestBody ? deref(this.doc, r.op.requestBody).content || {} : null;
+      if (!content) {
+        out.push(`request: a body was taken but ${r.opName} documents none`);
+        return;
+      }
+      let ctype = null;
+      for (const [k, v] of ex.request_headers || []) if (k.toLowerCase() === "content-type") ctype = v;
+      const media = ctype ? ctype.split(";")[0].trim().toLowerCase() : null;
+      const mt = media && content[media];
+      if (!mt) {
+        out.push(`request: Content-Type ${media} was taken but ${r.opName} documents ${Object.keys(content).join(", ")}`);
+        return;
+      }
+      if (text === null) return;
+      const schema = mt.schema?.contentSchema && mt.schema?.contentMediaType === "application/json" ? mt.schema.contentSchema : mt.schema;
+      const json = media === "application/json" || media.endsWith("+json") || schema !== mt.schema;
+      if (!json || !schema) return;
+      let body;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        out.push(`request: a body that is not JSON was taken by ${r.opName}`);
+        return;
+      }
+      const v = this.schemaValidator(`request of ${r.opName} ${media}`, schema);
+      if (v && !v(body)) out.push(`request: a body the request schema refuses was taken by ${r.opName}: ${ajvErrors(v.errors)}`);
+    }
   }
 
   checkHeaders(ex, resp, key, out) {

@@ -113,7 +113,8 @@ def selected_tests(substring=None):
 # http_call makes, and every SSEStream (its head and what its body had
 # when it was closed), is appended to it as one JSON line:
 #   {"test", "kind": "http"|"sse", "port", "method", "path" (with query),
-#    "request_headers": [[name, value], ...], "status",
+#    "request_headers": [[name, value], ...], "request_body" (text, or
+#    "request_body_base64"), "status",
 #    "response_headers": [[name, value], ...] (as sent, repeats kept),
 #    "body": text | null, "body_base64": base64 | null (when not UTF-8),
 #    "complete": false when a stream's body was cut off by the test}
@@ -127,8 +128,17 @@ CURRENT_TEST = None      # the name of the test running now
 _CONTRACT_LOCK = None
 
 
+def _log_text(data):
+    """(text, None) for UTF-8 bytes, else (None, base64)."""
+    data = data or b""
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return None, base64.b64encode(data).decode("ascii")
+
+
 def record_exchange(kind, port, method, path, req_headers, status,
-                    resp_headers, body, complete=True):
+                    resp_headers, body, complete=True, req_body=None):
     """Append one answered exchange to CONTRACT_LOG (thread-safe)."""
     global _CONTRACT_LOCK
     if CONTRACT_LOG is None or status is None:
@@ -136,16 +146,14 @@ def record_exchange(kind, port, method, path, req_headers, status,
     import threading
     if _CONTRACT_LOCK is None:
         _CONTRACT_LOCK = threading.Lock()
-    body = body or b""
-    try:
-        text, b64 = body.decode("utf-8"), None
-    except UnicodeDecodeError:
-        text, b64 = None, base64.b64encode(body).decode("ascii")
+    text, b64 = _log_text(body)
+    req_text, req_b64 = _log_text(req_body)
     line = json.dumps({
         "test": CURRENT_TEST, "kind": kind, "port": port,
         "method": method, "path": path,
         "request_headers": [[str(k), str(v)]
                             for k, v in (req_headers or {}).items()],
+        "request_body": req_text, "request_body_base64": req_b64,
         "status": status,
         "response_headers": [[k, v] for k, v in resp_headers],
         "body": text, "body_base64": b64, "complete": complete,
@@ -340,7 +348,7 @@ def http_call(port, method, path, body=None, headers=None, token=None,
         raw = conn.getresponse()
         payload = raw.read()
         record_exchange("http", port, method, path, hdrs, raw.status,
-                        raw.getheaders(), payload)
+                        raw.getheaders(), payload, req_body=data)
         return Response(method, path, hdrs, data, raw.status,
                         Headers(raw.getheaders()), payload)
     except (OSError, http.client.HTTPException) as e:

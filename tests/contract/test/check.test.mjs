@@ -27,7 +27,9 @@ function smallDoc() {
     info: { title: "t", version: "1" },
     paths: {
       "/v1/things/{id}": {
+        parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
         get: {
+          parameters: [{ name: "x", in: "query", schema: { type: "string" } }],
           responses: {
             200: {
               description: "ok",
@@ -43,6 +45,12 @@ function smallDoc() {
               content: { "application/problem+json": { schema: problem(["not_found"]) } },
             },
           },
+        },
+      },
+      "/v1/things": {
+        post: {
+          requestBody: { content: { "application/json": { schema: { $ref: "#/components/schemas/Thing" } } } },
+          responses: { 204: { description: "taken", headers: { "X-Request-Id": { $ref: "#/components/headers/X-Request-Id" } } } },
         },
       },
       "/v1/things/special": {
@@ -256,4 +264,24 @@ test("the real openapi.json: no document faults, and a real answer checks", () =
   assert.equal(r.result.violations.length >= 1, true);
   assert.ok(r.result.violations.every((v) => v.line.startsWith("GET /v1/records -> 401")), r.lines.join("\n"));
   assert.ok(r.result.violations.some((v) => /problem code "forbidden" is not one/.test(v.line)));
+});
+
+test("a request the server took must be documented: its query parameters and its body", () => {
+  const taken = (over) => ({
+    method: "POST", path: "/v1/things", status: 204, body: "",
+    response_headers: [["X-Request-Id", "r"]],
+    request_headers: [["Content-Type", "application/json"]],
+    request_body: JSON.stringify({ id: "a", n: 1 }), ...over,
+  });
+  let r = run(smallDoc(), [taken({})]);
+  assert.deepEqual(r.result.violations, []);
+  r = run(smallDoc(), [taken({ request_body: JSON.stringify({ id: "a", n: 1, more: 2 }) })]);
+  assert.match(r.result.violations[0].line, /request: a body the request schema refuses was taken/);
+  r = run(smallDoc(), [taken({ request_headers: [["Content-Type", "text/plain"]] })]);
+  assert.match(r.result.violations[0].line, /request: Content-Type text\/plain was taken/);
+  r = run(smallDoc(), [ex({ path: "/v1/things/t1?y=2" })]);
+  assert.match(r.result.violations[0].line, /request: query parameter "y" was taken but is not documented/);
+  // a refused request is not held against the document
+  r = run(smallDoc(), [{ ...notFound("not_found"), path: "/v1/things/t1?y=2" }]);
+  assert.deepEqual(r.result.violations, []);
 });
