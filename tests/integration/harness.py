@@ -112,7 +112,8 @@ def selected_tests(substring=None):
 # run.py sets CONTRACT_LOG to a file; every answered exchange that
 # http_call makes, and every SSEStream (its head and what its body had
 # when it was closed), is appended to it as one JSON line:
-#   {"test", "kind": "http"|"sse", "port", "method", "path" (with query),
+#   {"test", "kind": "http"|"sse", "port", "main" (true: the run's own
+#    server, whose API is at the root), "method", "path" (with query),
 #    "request_headers": [[name, value], ...], "request_body" (text, or
 #    "request_body_base64"), "status",
 #    "response_headers": [[name, value], ...] (as sent, repeats kept),
@@ -123,6 +124,7 @@ def selected_tests(substring=None):
 # recorded (there is nothing to check).
 
 CONTRACT_LOG = None      # path of the log, or None: nothing is recorded
+MAIN_PORT = None         # the run's own server (its API at the root)
 _STREAMS = []            # SSEStreams opened by the running test
 CURRENT_TEST = None      # the name of the test running now
 _CONTRACT_LOCK = None
@@ -150,6 +152,7 @@ def record_exchange(kind, port, method, path, req_headers, status,
     req_text, req_b64 = _log_text(req_body)
     line = json.dumps({
         "test": CURRENT_TEST, "kind": kind, "port": port,
+        "main": port == MAIN_PORT,
         "method": method, "path": path,
         "request_headers": [[str(k), str(v)]
                             for k, v in (req_headers or {}).items()],
@@ -1222,6 +1225,8 @@ class Context:
         self.workspace = Workspace(prefix, run_as)
         self.secret_file = self.workspace.secret_file
         self.port = free_port()
+        global MAIN_PORT
+        MAIN_PORT = self.port
         self.base_url = "http://127.0.0.1:%d" % self.port
         self.logs = None
 

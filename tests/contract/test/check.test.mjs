@@ -285,3 +285,16 @@ test("a request the server took must be documented: its query parameters and its
   r = run(smallDoc(), [{ ...notFound("not_found"), path: "/v1/things/t1?y=2" }]);
   assert.deepEqual(r.result.violations, []);
 });
+
+test("a web server's own 404 (no X-Request-Id, not JSON) is skipped on a side server only", () => {
+  const html404 = (main) => ({
+    method: "GET", path: "/v1/health", status: 404, main, body: "<html></html>",
+    response_headers: [["Content-Type", "text/html"]],
+  });
+  let r = run(smallDoc(), [ex(), html404(false)]);
+  assert.deepEqual(r.result.violations, []);
+  assert.equal(r.result.skipped, 1);
+  r = run(smallDoc(), [html404(true)]);
+  assert.equal(r.ok, false);
+  assert.match(r.result.violations.map((v) => v.line).join("\n"), /required header X-Request-Id is missing/);
+});
