@@ -64,6 +64,8 @@ export default {
         } catch {
           return;
         }
+        liveState.textContent = "live";
+        liveState.className = "badge live";
         liveBody.prepend(row(e));
         while (liveBody.children.length > LIVE_MAX) liveBody.lastChild.remove();
         try {
@@ -77,14 +79,6 @@ export default {
         showError(liveErr, { status: ev.status, code: p.code, detail: p.detail || "the stream failed; retrying" });
       },
     });
-    const poll = setInterval(() => {
-      // between the server ending a stream and the reconnect
-      if (!live.connected && liveState.textContent === "live") {
-        liveState.textContent = "reconnecting";
-        liveState.className = "badge reconnecting";
-      }
-    }, 2000);
-
     // -- verify
     verifyBtn.addEventListener("click", () => guarded(verifyErr, async () => {
       verifyOut.className = "";
@@ -125,9 +119,6 @@ export default {
     });
     load();
 
-    return () => {
-      clearInterval(poll);
-      live.stop();
-    };
+    return () => live.stop();
   },
 };
