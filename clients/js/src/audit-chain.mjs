@@ -6,9 +6,9 @@
 // which is not BLAKE2b-256 truncated: the output length is in the
 // parameter block).
 //
-// The BLAKE2b, canonicalJson, entryHash and checkEntry below are those of
-// tools/audit-verify.mjs (the Node command-line verifier), without its
-// Buffer use, so that one implementation can serve both.
+// One implementation serves the console (in the browser) and
+// tools/audit-verify.mjs (the Node command-line verifier), which imports
+// it; its --self-test checks it against RFC 7693 and node:crypto.
 //
 // An entry's hash: lower-case hex BLAKE2b-256 over the UTF-8 of its
 // prev_hash (64 hex characters) followed by the canonical JSON of the
