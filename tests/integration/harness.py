@@ -107,6 +107,66 @@ def selected_tests(substring=None):
 
 
 # --------------------------------------------------------------------------
+# Contract log: every exchange, for tests/contract/check.mjs
+# --------------------------------------------------------------------------
+# run.py sets CONTRACT_LOG to a file; every answered exchange that
+# http_call makes, and every SSEStream (its head and what its body had
+# when it was closed), is appended to it as one JSON line:
+#   {"test", "kind": "http"|"sse", "port", "main" (true: the run's own
+#    server, whose API is at the root), "method", "path" (with query),
+#    "request_headers": [[name, value], ...], "request_body" (text, or
+#    "request_body_base64"), "status",
+#    "response_headers": [[name, value], ...] (as sent, repeats kept),
+#    "body": text | null, "body_base64": base64 | null (when not UTF-8),
+#    "complete": false when a stream's body was cut off by the test}
+# After the run, check.mjs validates each one against openapi/openapi.json
+# (the contract test, last in the run). An exchange with no answer is not
+# recorded (there is nothing to check).
+
+CONTRACT_LOG = None      # path of the log, or None: nothing is recorded
+MAIN_PORT = None         # the run's own server (its API at the root)
+_STREAMS = []            # SSEStreams opened by the running test
+CURRENT_TEST = None      # the name of the test running now
+_CONTRACT_LOCK = None
+
+
+def _log_text(data):
+    """(text, None) for UTF-8 bytes, else (None, base64)."""
+    data = data or b""
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return None, base64.b64encode(data).decode("ascii")
+
+
+def record_exchange(kind, port, method, path, req_headers, status,
+                    resp_headers, body, complete=True, req_body=None):
+    """Append one answered exchange to CONTRACT_LOG (thread-safe)."""
+    global _CONTRACT_LOCK
+    if CONTRACT_LOG is None or status is None:
+        return
+    import threading
+    if _CONTRACT_LOCK is None:
+        _CONTRACT_LOCK = threading.Lock()
+    text, b64 = _log_text(body)
+    req_text, req_b64 = _log_text(req_body)
+    line = json.dumps({
+        "test": CURRENT_TEST, "kind": kind, "port": port,
+        "main": port == MAIN_PORT,
+        "method": method, "path": path,
+        "request_headers": [[str(k), str(v)]
+                            for k, v in (req_headers or {}).items()],
+        "request_body": req_text, "request_body_base64": req_b64,
+        "status": status,
+        "response_headers": [[k, v] for k, v in resp_headers],
+        "body": text, "body_base64": b64, "complete": complete,
+    }) + "\n"
+    with _CONTRACT_LOCK:
+        with open(CONTRACT_LOG, "a", encoding="utf-8") as f:
+            f.write(line)
+
+
+# --------------------------------------------------------------------------
 # Expectations
 # --------------------------------------------------------------------------
 
@@ -290,6 +350,8 @@ def http_call(port, method, path, body=None, headers=None, token=None,
             # the server answered early (e.g. 413) and closed: read it
         raw = conn.getresponse()
         payload = raw.read()
+        record_exchange("http", port, method, path, hdrs, raw.status,
+                        raw.getheaders(), payload, req_body=data)
         return Response(method, path, hdrs, data, raw.status,
                         Headers(raw.getheaders()), payload)
     except (OSError, http.client.HTTPException) as e:
@@ -413,6 +475,8 @@ class SSEStream:
         self._frame = []         # lines of the frame being assembled
         self._chunked = False
         self._left = None        # bytes of a Content-Length body still due
+        self._recorded = False   # in the contract log already (close())
+        _STREAMS.append(self)
         deadline = time.monotonic() + timeout
         self.sock = None
         req = ["GET %s HTTP/1.1" % path, "Host: 127.0.0.1:%d" % port]
@@ -580,7 +644,18 @@ class SSEStream:
         return Response("GET", self.path, self.req_headers, None,
                         self.status, self.headers, self.body)
 
+    def record(self):
+        """Puts this exchange in the contract log once: its head and the
+        body so far (close() does it; so does the runner after each test,
+        for a stream the test left open)."""
+        if not self._recorded and self.status is not None:
+            self._recorded = True
+            record_exchange("sse", self.port, "GET", self.path,
+                            self.req_headers, self.status,
+                            self.headers.items(), self.body, self.ended)
+
     def close(self):
+        self.record()
         try:
             if self.sock is not None:
                 self.sock.close()
@@ -1150,6 +1225,8 @@ class Context:
         self.workspace = Workspace(prefix, run_as)
         self.secret_file = self.workspace.secret_file
         self.port = free_port()
+        global MAIN_PORT
+        MAIN_PORT = self.port
         self.base_url = "http://127.0.0.1:%d" % self.port
         self.logs = None
 
@@ -1271,9 +1348,15 @@ def failure_lines(exc):
 
 def run_one(ctx, number, case):
     """Run CASE; print its TAP line and diagnostics. True when it passed."""
+    global CURRENT_TEST
+    CURRENT_TEST = case.name
     ctx.logs.mark()
     try:
-        case.func(ctx)
+        try:
+            case.func(ctx)
+        finally:
+            while _STREAMS:     # streams the test left open: log them too
+                _STREAMS.pop().record()
     except Exception as exc:  # noqa: any error is this test's failure
         print("not ok %d - %s" % (number, case.name))
         diag(failure_lines(exc))
@@ -1321,7 +1404,66 @@ def parse_args(argv):
                    default="server",
                    help="include relaysync.conf at server level (default) "
                    "or inside a <VirtualHost>")
+    p.add_argument("--contract-log", default=None,
+                   help="record every exchange here (default: a file in a "
+                   "temp dir, kept only when the contract check fails)")
+    p.add_argument("--no-contract", action="store_true",
+                   help="record nothing and leave the contract check out")
     return p.parse_args(argv)
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+CONTRACT_DIR = os.path.join(ROOT, "tests", "contract")
+CONTRACT_NAME = "contract: every exchange matches openapi/openapi.json"
+CONTRACT_MIN_EXCHANGES = 1000   # a whole run makes several thousand
+CONTRACT_SHOWN = 60             # violation lines shown under a failure
+CONTRACT_TIMEOUT = 300          # seconds for check.mjs
+
+
+def contract_setup(path):
+    """Start recording: -> {"log": path, "tmp": dir to remove or None}."""
+    global CONTRACT_LOG
+    tmp = None
+    if path is None:
+        tmp = tempfile.mkdtemp(prefix="relaysync-contract.")
+        path = os.path.join(tmp, "exchanges.jsonl")
+    path = os.path.abspath(path)
+    open(path, "w").close()       # a fresh log for this run
+    CONTRACT_LOG = path
+    return {"log": path, "tmp": tmp}
+
+
+def contract_test(number, contract, minimum):
+    """The run's last TAP test: tests/contract/check.mjs on the log. True
+    when it passed. The log (and its temp dir) is kept when it failed."""
+    global CONTRACT_LOG
+    CONTRACT_LOG = None
+    cmd = ["node", os.path.join(CONTRACT_DIR, "check.mjs"),
+           "--openapi", os.path.join(ROOT, "openapi", "openapi.json"),
+           "--log", contract["log"], "--min", str(minimum)]
+    try:
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT,
+                              timeout=CONTRACT_TIMEOUT)
+        out = proc.stdout.decode("utf-8", "replace").splitlines()
+        ok = proc.returncode == 0
+    except (OSError, subprocess.TimeoutExpired) as e:
+        out, ok = ["check.mjs did not run: %s: %s" % (type(e).__name__, e),
+                   "(npm ci in tests/contract installs what it needs)"], False
+    print("%s %d - %s" % ("ok" if ok else "not ok", number, CONTRACT_NAME))
+    summary = [l for l in out if re.match(r"^\d+ exchanges checked", l)]
+    if ok:
+        diag(summary)
+        if contract["tmp"]:
+            shutil.rmtree(contract["tmp"], ignore_errors=True)
+    else:
+        shown = [l for l in out if l not in summary][:CONTRACT_SHOWN]
+        more = len(out) - len(summary) - len(shown)
+        diag(shown + (["... %d more lines" % more] if more > 0 else [])
+             + summary + ["exchange log kept: " + contract["log"]])
+    sys.stdout.flush()
+    return ok
 
 
 def on_sigterm(signum, frame):
@@ -1339,7 +1481,8 @@ def main(argv):
         if args.server == "apache" and APACHE_FORM == "vhost" else ""
     print("# RelaySync integration: server=%s%s prefix=%s"
           % (args.server, form, prefix))
-    print("1..%d" % len(cases))
+    contract = None if args.no_contract else contract_setup(args.contract_log)
+    print("1..%d" % (len(cases) + (1 if contract else 0)))
     sys.stdout.flush()
     ctx = None
     try:
@@ -1355,6 +1498,14 @@ def main(argv):
     finally:
         if ctx:
             ctx.teardown()
+    if contract:
+        # the full run must have made a good many exchanges; a subset (-k)
+        # at least one
+        minimum = CONTRACT_MIN_EXCHANGES if args.keyword is None else 1
+        if contract_test(len(cases) + 1, contract, minimum):
+            passed += 1
+        else:
+            failed += 1
     print("RESULT passed=%d failed=%d" % (passed, failed))
     return 0 if failed == 0 else 1
 

@@ -226,12 +226,15 @@ class HostedApache:
             # `make install` puts it in $(sysconfdir)/relaysync.
             self.env_example = os.path.join(self.prefix, "etc", "relaysync",
                                             BUNDLE_ENV_EXAMPLE)
+            # console/ and docs/ as `make install` puts them.
+            self.web = os.path.join(self.prefix, "share", "relaysync")
         else:
             self.installed = os.path.join(bundle, PROGRAM)
             self.admin_bin = os.path.join(bundle, ADMIN)
             self.worker_bin = os.path.join(bundle, WORKER)
             self.example = os.path.join(bundle, BUNDLE_EXAMPLE)
             self.env_example = os.path.join(bundle, BUNDLE_ENV_EXAMPLE)
+            self.web = bundle
         for path in (self.installed, self.admin_bin, self.worker_bin):
             expect(os.path.isfile(path) and os.access(path, os.X_OK),
                    "%s is missing or not executable" % path)
@@ -285,7 +288,7 @@ class HostedApache:
     def add_site(self, name, data_dir=None, db=None, secret=None,
                  program_from=None, rewrite_base=None, pass_auth=True,
                  org_name=None, rate=None, init=True, more_htaccess="",
-                 env_example=None, env_settings=None):
+                 env_example=None, env_settings=None, web=False):
         """A directory /~crew/NAME: the installed program copied in (or,
         with PROGRAM_FROM, a hard link to another site's program: one
         inode, one mod_fcgid class), the example as .htaccess naming DB and
@@ -297,7 +300,9 @@ class HostedApache:
         ENV_SETTINGS (a dict) make the settings file DATA_DIR/relaysync.env
         (site.env_file): the example filled in with DB, SECRET and
         ENV_SETTINGS, or without an example just those lines; the site's
-        relaysync-admin then runs with --env-file it."""
+        relaysync-admin then runs with --env-file it. WEB: console/ and
+        docs/ (the install's or the bundle's) copied in too, as the
+        example's step 4 says."""
         data_dir = data_dir or self.ws.path("home", "crew", "data", name)
         os.makedirs(data_dir, exist_ok=True)
         site = Site(self, name, db or os.path.join(data_dir, "relaysync.db"),
@@ -310,6 +315,10 @@ class HostedApache:
             os.chmod(site.program, 0o755)
         else:
             os.link(program_from.program, site.program)
+        if web:
+            for part in ("console", "docs"):
+                shutil.copytree(os.path.join(self.web, part),
+                                os.path.join(site.dir, part))
         harness.write_file(os.path.join(site.dir, ".htaccess"),
                            htaccess(site.db, site.secret, rewrite_base,
                                     pass_auth, self.example) + more_htaccess)

@@ -18,7 +18,8 @@ scripts/test runs them once, not again in the lighttpd or the vhost pass.
 
 Sites (home/crew/public_html/<name> at /~crew/<name>, data in
 home/crew/data/<name>/ unless said):
-    relaysync      the example as shipped (RewriteBase commented out)
+    relaysync      the example as shipped (RewriteBase commented out),
+                   with console/ and docs/ copied in (its step 4)
     based          RewriteBase uncommented, CGIPassAuth deleted: the
                    RewriteRule alone passes Authorization
     unsafe-db      its database under the vhost's DocumentRoot
@@ -49,6 +50,7 @@ from harness import (Failure, as_db_user, at_teardown, expect, expect_equal,
                      media_type, test)
 import hosting_apache
 from hosting_apache import HostedApache
+from web_checks import check_web
 
 REC_RE = r"^rec_[0-9a-z]+$"
 RATE = 2                  # the rate-limited org's --rate-limit
@@ -121,7 +123,7 @@ def host(ctx, module):
 def build_sites(h):
     www = h.ws.www
     add = h.add_site
-    add("relaysync")
+    add("relaysync", web=True)
     if h.module == "cgid":
         return
     add("based", rewrite_base=hosting_apache.USER_URL + "/based/",
@@ -390,6 +392,22 @@ def fcgid_guard(ctx):
     guard(h, h.sites_by_name["relaysync"])
 
 
+def pages(h):
+    """The console and docs page that the relaysync site has beside its
+    program (the example's step 4), served by the .htaccess alone."""
+    s = h.sites_by_name["relaysync"]
+    check_web(lambda method, url, headers=None:
+              http_call(h.port, method, url, headers=headers), s.url,
+              s.dir, ".htaccess")
+
+
+@htest("mod_fcgid: console/ and docs/ copied beside the program are served "
+       "at /~crew/relaysync/console/ and /docs/ with the strict CSP; the "
+       ".htaccess is not reachable through them")
+def fcgid_pages(ctx):
+    pages(host(ctx, "fcgid"))
+
+
 @htest("mod_fcgid: a database or secret under the document root is refused")
 def fcgid_docroot(ctx):
     h = host(ctx, "fcgid")
@@ -537,6 +555,12 @@ def cgi_rewrite_auth(ctx):
 def cgi_guard(ctx):
     h = host(ctx, "cgi")
     guard(h, h.sites_by_name["relaysync"])
+
+
+@htest("mod_cgi: console/ and docs/ beside the program are served with the "
+       "strict CSP")
+def cgi_pages(ctx):
+    pages(host(ctx, "cgi"))
 
 
 @htest("mod_cgi: a database or secret under the document root is refused")

@@ -49,8 +49,10 @@ from hosting_apache import HostedApache
 from receiver import Receiver, Reply
 # test_hosting_apache.py is imported before this module (run.py imports
 # them in sorted order), so this does not register its tests again.
-from test_hosting_apache import (create, db_record_ids, me, programs_gone,
-                                 session_programs, this_pass, token)
+from test_hosting_apache import (create, db_record_ids, me, pages,
+                                 programs_gone, session_programs, this_pass,
+                                 token)
+from web_checks import installed, web_dir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -227,7 +229,7 @@ def host(ctx, module):
                          bundle=unpacked() if BUNDLE else None)
         at_teardown(h.stop)
         if BUNDLE:
-            h.add_site("relaysync", env_example=h.env_example)
+            h.add_site("relaysync", env_example=h.env_example, web=True)
         if module == "fcgid":
             h.add_site("cron", env_example=h.env_example,
                        env_settings=ALLOW_PRIVATE, more_htaccess=(
@@ -248,11 +250,12 @@ def host(ctx, module):
 
 @btest("the tarball holds one directory relaysync-bundle-<version>/ with "
        "the three programs, htaccess.example, relaysync.env.example, sql/, "
-       "openapi.json and README.md, as in the source tree")
+       "openapi.json, README.md, console/ and docs/, as in the source tree "
+       "and the install")
 def bundle_contents(ctx):
     d = unpacked()
     have = sorted(os.listdir(d))
-    want = sorted(PROGRAMS + tuple(SHIPPED) + ("sql",))
+    want = sorted(PROGRAMS + tuple(SHIPPED) + ("sql", "console", "docs"))
     expect_equal(have, want, "what %s holds" % os.path.basename(d))
     for prog in PROGRAMS:
         path = os.path.join(d, prog)
@@ -287,6 +290,22 @@ def bundle_contents(ctx):
                 open(os.path.join(SOURCE, "sql", n), "rb") as b:
             expect(a.read() == b.read(), "the bundle's sql/%s differs from "
                    "the source tree's" % n)
+    bundle_pages(d, ctx.prefix)
+
+
+def bundle_pages(d, prefix):
+    """console/ and docs/ of the bundle D are what `make install` put
+    under PREFIX (the console's files and the client's modules, the docs
+    page built from the same document)."""
+    for part in ("console", "docs"):
+        got = installed(d, part)
+        want = installed(web_dir(prefix), part)
+        expect_equal([rel for rel, _ in got], [rel for rel, _ in want],
+                     "the bundle's %s/ (against the install's)" % part)
+        for (rel, a), (_, b) in zip(got, want):
+            with open(a, "rb") as fa, open(b, "rb") as fb:
+                expect(fa.read() == fb.read(), "the bundle's %s/%s differs "
+                       "from the installed one" % (part, rel))
 
 
 @btest("ldd: relaysync.fcgi and relaysync-admin need nothing beyond glibc; "
@@ -360,6 +379,12 @@ def bundle_fcgid(ctx):
     h = bundle_site(ctx, "fcgid")
     expect(session_programs(h), "mod_fcgid: no relaysync.fcgi process runs "
            "(was the request served as CGI?)")
+
+
+@btest("mod_fcgid: the bundle's console/ and docs/ copied beside its program "
+       "are served by its .htaccess with the strict CSP")
+def bundle_fcgid_pages(ctx):
+    pages(bundle_site(ctx, "fcgid"))
 
 
 @btest("mod_cgi: the bundle's relaysync.fcgi with the .htaccess from its "

@@ -33,6 +33,7 @@ import harness
 from harness import (Failure, at_teardown, expect, expect_equal,
                      expect_json, expect_match, expect_problem, run_parallel)
 from hosting_lighttpd import MOUNT, Site, raw_exchange
+from web_checks import check_web, web_dir
 
 REC_ID_RE = r"^rec_[A-Za-z0-9_-]+$"
 LIFETIME = 3            # s, RELAYSYNC_STREAM_LIFETIME of the sites
@@ -275,7 +276,17 @@ def check_stream(s):
 
 FORMS = (("fastcgi", "FastCGI (relaysync.conf) under " + MOUNT),
          ("cgi", "mod_cgi (relaysync-cgi.conf) under " + MOUNT))
+def check_console(s):
+    """The console and docs page under the mount (web_checks.py)."""
+    check_web(lambda method, url, headers=None:
+              s.call_raw(method, url, headers=headers), s.mount,
+              web_dir(s.ctx.prefix), "sql/0001_init.sql", compressed=True)
+
+
 CHECKS = (
+    (check_console, "the console and docs page at <mount>/console/ and "
+     "<mount>/docs/, with the strict CSP, nothing else of the install "
+     "reachable"),
     (check_basics, "health, token exchange and a bearer GET /v1/me"),
     (check_location, "POST /v1/records is 201 with its Location under the "
      "mount, and that Location answers"),

@@ -87,21 +87,23 @@ def encoded_slash(ctx):
         expect_equal(resp.status, 404, "status of GET " + path, resp)
         expect(title.encode() not in resp.body and "ETag" not in resp.headers,
                "GET %s reached the record" % path, resp)
-        # Apache refuses an encoded slash itself (AllowEncodedSlashes
-        # Off): a problem only once its error reaches the program.
-        if (resp.headers.get("Content-Type") or "").startswith(
-                "application/problem+json"):
-            expect_problem(resp, 404, "not_found")
+        # The program's problem under both servers (Apache would refuse
+        # an encoded slash itself with an HTML 404 without the include's
+        # AllowEncodedSlashes NoDecode).
+        expect_problem(resp, 404, "not_found")
 
 
-@test("a path with a malformed escape is 400 with the path as instance")
+@test("a path with a malformed escape is a 400 problem with the path as "
+      "instance and an X-Request-Id")
 def malformed_escape(ctx):
     resp = ctx.call("GET", "/v1/records/%zz")
-    if (resp.headers.get("Content-Type") or "").startswith(
-            "application/problem+json"):
-        expect_problem(resp, 400, "invalid_request")
-    else:   # the web server refused it itself
-        expect_equal(resp.status, 400, "status", resp)
+    # Apache answers it itself (before any path is matched) and escapes
+    # the path it puts in the JSON: the "%" of the malformed escape is
+    # %25 there, a valid URI reference; lighttpd hands it to the program.
+    expect_problem(resp, 400, "invalid_request",
+                   "/v1/records/%25zz" if ctx.server_name == "apache"
+                   else "/v1/records/%zz")
+    expect(resp.headers.get("X-Request-Id"), "no X-Request-Id", resp)
 
 
 # --------------------------------------------------------------------------

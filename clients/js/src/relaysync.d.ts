@@ -202,6 +202,76 @@ export interface RelaySyncOptions {
   now?: () => number;
   /** follow(): delay before the sync() an event triggers (default 50 ms). */
   debounceMs?: number;
+  /**
+   * Where the access token (never the API key) is kept across reloads,
+   * e.g. `sessionStorage`; a later client on the same store uses it until
+   * it expires. Default: memory only.
+   */
+  tokenStorage?: { getItem(k: string): string | null; setItem(k: string, v: string): void; removeItem(k: string): void };
+  /** The tokenStorage key (default "relaysync.token"). */
+  tokenStorageKey?: string;
+}
+
+/** Who the last token exchange was for (from POST /v1/auth/token). */
+export interface Session {
+  role: "admin" | "operator" | "viewer";
+  org_id: string;
+  user_id: string;
+  expires_at: string;
+}
+
+export interface RequestOptions {
+  /** Sent as JSON (Content-Type: application/json). */
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Query parameters; undefined, null and "" are left out. */
+  query?: Record<string, string | number | boolean | null | undefined>;
+  signal?: AbortSignal;
+}
+
+/** A cursor list page (`GET /v1/records`, `/v1/audit`, `/v1/sync/queue`, ...). */
+export interface Page<T = any> {
+  data: T[];
+  has_more: boolean;
+  next_cursor: string | null;
+  [extra: string]: unknown;
+}
+
+export interface Pager<T = any> extends AsyncIterable<T> {
+  /** The next page, or null once the last one was read. */
+  next(): Promise<Page<T> | null>;
+  /** True once the last page was read. */
+  readonly done: boolean;
+  readonly cursor: string | null;
+  /** Every item (at most max) of the remaining pages. */
+  all(max?: number): Promise<T[]>;
+}
+
+export interface StreamEvent {
+  id: string;
+  event: string;
+  data: string;
+}
+
+export interface StreamOptions {
+  /** Resume after this event id (sent as Last-Event-ID). */
+  lastEventId?: string;
+  query?: Record<string, string | number | boolean | null | undefined>;
+  onEvent?: (ev: StreamEvent) => void;
+  /** Each time a connection is established. */
+  onOpen?: () => void;
+  /** A refused or failed connection (then it backs off and reconnects). */
+  onError?: (ev: { status: number; problem: Problem | null }) => void;
+}
+
+export interface StreamHandle {
+  stop(): void;
+  /** The id of the last event seen (sent as Last-Event-ID on reconnect). */
+  readonly lastEventId: string | null;
+  /** True while a connection is open. */
+  readonly connected: boolean;
+  /** Settles once the loop has ended (after stop(), signOut() or close()). */
+  readonly done: Promise<void>;
 }
 
 export interface FollowHandle {
@@ -220,9 +290,13 @@ export interface FollowOptions {
 }
 
 export class RelaySyncError extends Error {
+  /** HTTP status; 0 for a network error. */
   status: number;
   code: string;
   detail: string;
+  /** The problem's field-level errors ([] when none). */
+  errors: { field: string; message: string }[];
+  requestId: string | null;
   problem: Problem | null;
   retryAfterMs: number | null;
 }
@@ -251,6 +325,21 @@ export class RelaySync {
     how: { take: "current" | "attempted" } | { record: RecordPatch },
   ): Promise<{ conflict: Conflict; record: RSRecord }>;
   status(): Status;
+
+  /** Exchange the API key (this one, else the constructor's) for a token now. Needs no open(). */
+  signIn(apiKey?: string): Promise<Session>;
+  /** Forget the key, the token and the stored token; stop every stream. */
+  signOut(): void;
+  /** A token is held, or a key can get one. */
+  readonly signedIn: boolean;
+  /** The last token exchange's session, or one restored from tokenStorage. */
+  session: Session | null;
+  /** One authenticated call; the parsed JSON (null when empty); rejects with RelaySyncError. Needs no open(). */
+  request<T = any>(method: string, path: string, options?: RequestOptions): Promise<T>;
+  /** Pages through a cursor list with the same query. */
+  pager<T = any>(path: string, options?: { query?: RequestOptions["query"]; limit?: number }): Pager<T>;
+  /** Reads an SSE route (e.g. "/v1/audit/stream") with the bearer token, reconnecting with Last-Event-ID. */
+  stream(path: string, options?: StreamOptions): StreamHandle;
 
   on<K extends keyof EventMap>(type: K, fn: (ev: EventMap[K]) => void): this;
   off<K extends keyof EventMap>(type: K, fn: (ev: EventMap[K]) => void): this;

@@ -20,7 +20,11 @@ const opKey = (seq) => `op/${pad(seq)}`;
 const isLid = (id) => typeof id === "string" && id.startsWith("lid_");
 const copy = (v) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
 
-/** An error the client reports: `status` (HTTP, or 0 for network), `code`, `detail`, `problem`. */
+/**
+ * An error the client reports: `status` (HTTP, or 0 for network), `code`,
+ * `detail`, `errors` (the problem's field-level `errors`, or []),
+ * `requestId` and `problem` (the server's problem+json body).
+ */
 export class RelaySyncError extends Error {
   constructor(status, problem, message) {
     const p = problem && typeof problem === "object" ? problem : {};
@@ -29,10 +33,14 @@ export class RelaySyncError extends Error {
     this.status = status;
     this.code = p.code || (status === 0 ? "network_error" : "http_error");
     this.detail = p.detail || this.message;
+    this.errors = Array.isArray(p.errors) ? p.errors : [];
+    this.requestId = p.request_id || null;
     this.problem = problem || null;
     this.retryAfterMs = null;
   }
 }
+
+const TOKEN_KEY = "relaysync.token";
 
 // RFC 7396 JSON Merge Patch.
 function mergePatch(target, patch) {
@@ -84,6 +92,11 @@ export class RelaySync {
     this._random = opts.random || Math.random;
     this._now = opts.now || Date.now;
     this.debounceMs = opts.debounceMs ?? 50;
+    // Where the access token (never the key) is kept across reloads, e.g.
+    // sessionStorage: anything with getItem/setItem/removeItem.
+    this._tokenStorage = opts.tokenStorage || null;
+    this._tokenStorageKey = opts.tokenStorageKey || TOKEN_KEY;
+    this.session = null; // {role, org_id, user_id, expires_at} of the last token exchange
 
     this._listeners = new Map();
     this._opened = false;
@@ -103,6 +116,57 @@ export class RelaySync {
     this._lastError = null;
     this._follows = new Set();
     this._ctl = new AbortController(); // aborted by close()
+    this._loadStoredToken();
+  }
+
+  _loadStoredToken() {
+    if (!this._tokenStorage) return;
+    try {
+      const raw = this._tokenStorage.getItem(this._tokenStorageKey);
+      const t = raw ? JSON.parse(raw) : null;
+      if (t && typeof t.access === "string" && t.expiresAt > this._now()) {
+        this._token = { access: t.access, expiresAt: t.expiresAt, life: t.life };
+        this.session = t.session || null;
+      } else if (raw) {
+        this._tokenStorage.removeItem(this._tokenStorageKey);
+      }
+    } catch {
+      /* unreadable: ignore it */
+    }
+  }
+
+  // ---------------------------------------------------------------- sign in
+
+  /**
+   * Exchange the API key (this one, else the constructor's) for a bearer
+   * token now. The key stays in memory only; the token goes to
+   * `tokenStorage` when one was given. Resolves the session
+   * `{role, org_id, user_id, expires_at}`; rejects with a RelaySyncError.
+   */
+  async signIn(apiKey) {
+    if (this._closed) throw new Error("RelaySync: closed");
+    if (apiKey !== undefined) this._apiKey = apiKey || null;
+    this._token = null;
+    await this._auth(true);
+    return this.session;
+  }
+
+  /** True when a token is held (from signIn() or tokenStorage) or a key can get one. */
+  get signedIn() {
+    return !!(this._apiKey || (this._token && this._token.expiresAt > this._now()));
+  }
+
+  /** Forget the key and the token (and the stored token); stop every stream. */
+  signOut() {
+    this._apiKey = null;
+    this._token = null;
+    this.session = null;
+    for (const f of [...this._follows]) f.stop();
+    if (this._tokenStorage) {
+      try {
+        this._tokenStorage.removeItem(this._tokenStorageKey);
+      } catch {}
+    }
   }
 
   // ---------------------------------------------------------------- events
@@ -413,6 +477,13 @@ export class RelaySync {
         if (res.status !== 200) throw this._errorFrom(res);
         const life = (res.body.expires_in || 900) * 1000;
         this._token = { access: res.body.access_token, expiresAt: this._now() + life, life };
+        const b = res.body;
+        this.session = { role: b.role, org_id: b.org_id, user_id: b.user_id, expires_at: b.expires_at };
+        if (this._tokenStorage) {
+          try {
+            this._tokenStorage.setItem(this._tokenStorageKey, JSON.stringify({ ...this._token, session: this.session }));
+          } catch {}
+        }
         if (this.persistKey) {
           this._meta.token = this._token;
           this._meta.apiKey = this._apiKey;
@@ -455,14 +526,76 @@ export class RelaySync {
   }
 
   /** An authenticated request; renews the token once on a 401. Throws only on network errors. */
-  async _request(method, path, body, headers = {}) {
+  async _request(method, path, body, headers = {}, signal) {
     let token = await this._auth();
-    let res = await this._raw(method, path, body, headers, token);
+    let res = await this._raw(method, path, body, headers, token, signal);
     if (res.status === 401) {
       token = await this._auth(true);
-      res = await this._raw(method, path, body, headers, token);
+      res = await this._raw(method, path, body, headers, token, signal);
     }
     return res;
+  }
+
+  // ---------------------------------------------------------------- plain API calls
+
+  /**
+   * One authenticated API call: `path` is "/v1/..."; `query` an object of
+   * parameters (undefined, null and "" left out); `body` sent as JSON.
+   * Resolves the parsed JSON answer (null for an empty one, e.g. 204);
+   * rejects with a RelaySyncError carrying the problem (`status`, `code`,
+   * `detail`, `errors`) for any non-2xx answer, and status 0 for a network
+   * error. A 401 renews the token once. No retries otherwise.
+   */
+  async request(method, path, { body, headers = {}, query, signal } = {}) {
+    if (this._closed) throw new Error("RelaySync: closed");
+    const res = await this._request(method, withQuery(path, query), body, headers, signal);
+    if (res.status >= 200 && res.status < 300) return res.body;
+    throw this._errorFrom(res);
+  }
+
+  /**
+   * Pages through a cursor list (`data`, `has_more`, `next_cursor`).
+   * `next()` resolves the next page (null when done); `done` says whether
+   * the last page was read; `for await (const item of pager)` walks every
+   * item; `all(max)` collects up to `max` items.
+   */
+  pager(path, { query = {}, limit } = {}) {
+    const self = this;
+    let cursor = null;
+    let done = false;
+    const p = {
+      get done() {
+        return done;
+      },
+      get cursor() {
+        return cursor;
+      },
+      async next() {
+        if (done) return null;
+        const q = { ...query };
+        if (limit) q.limit = limit;
+        if (cursor) q.cursor = cursor;
+        const page = await self.request("GET", path, { query: q });
+        cursor = page && page.next_cursor ? page.next_cursor : null;
+        done = !(page && page.has_more && cursor);
+        return page;
+      },
+      async *[Symbol.asyncIterator]() {
+        while (!done) {
+          const page = await p.next();
+          for (const item of (page && page.data) || []) yield item;
+        }
+      },
+      async all(max = Infinity) {
+        const out = [];
+        for await (const item of p) {
+          out.push(item);
+          if (out.length >= max) break;
+        }
+        return out;
+      },
+    };
+    return p;
   }
 
   _errorFrom(res) {
@@ -936,28 +1069,80 @@ export class RelaySync {
   /** Follow /v1/events/stream; a debounced sync() on each event. Returns {stop()}. */
   follow(opts = {}) {
     this._checkOpen();
+    let timer = null;
+    const debounced = () => {
+      if (timer) return;
+      timer = setTimeout(() => {
+        timer = null;
+        if (!handle.stopped && !this._closed) this.sync().catch(() => {});
+      }, this.debounceMs);
+    };
+    let first = true;
+    const handle = this._stream("/v1/events/stream", {
+      lastEventId: opts.lastEventId,
+      onOpen: () => {
+        if (first) {
+          first = false;
+          debounced(); // catch up on what happened before the stream opened
+        }
+      },
+      onEvent: (ev) => {
+        if (opts.onEvent) {
+          try {
+            opts.onEvent(ev);
+          } catch {}
+        }
+        debounced();
+      },
+      onError: (ev) => this._emit("error", ev),
+      onStop: () => {
+        if (timer) clearTimeout(timer);
+      },
+    });
+    return handle;
+  }
+
+  /**
+   * Read a Server-Sent Events stream of the API (e.g. "/v1/audit/stream")
+   * over fetch, with the bearer header, until stop() or close(). When the
+   * server ends it, it reconnects after the stream's `retry` with
+   * `Last-Event-ID` (so nothing is missed); errors (429, 503, network) back
+   * off, a 401 renews the token. Options: `lastEventId` (resume after it),
+   * `query`, `onEvent({id, event, data})`, `onOpen()` (each connection),
+   * `onError({status, problem})`. Returns {stop(), lastEventId, connected, done}.
+   */
+  stream(path, opts = {}) {
+    if (this._closed) throw new Error("RelaySync: closed");
+    return this._stream(withQuery(path, opts.query), opts);
+  }
+
+  _stream(path, opts) {
     const ctl = new AbortController();
     const onClose = () => ctl.abort();
     this._ctl.signal.addEventListener("abort", onClose, { once: true });
     const self = this;
-    let timer = null;
     const handle = {
       lastEventId: opts.lastEventId ?? null,
+      connected: false,
+      stopped: false,
       stop() {
+        handle.stopped = true;
+        handle.connected = false;
         ctl.abort();
-        if (timer) clearTimeout(timer);
+        if (opts.onStop) opts.onStop();
         self._follows.delete(handle);
         self._ctl.signal.removeEventListener("abort", onClose);
       },
       done: null,
     };
     this._follows.add(handle);
-    const debounced = () => {
-      if (timer) return;
-      timer = setTimeout(() => {
-        timer = null;
-        if (!ctl.signal.aborted && !this._closed) this.sync().catch(() => {});
-      }, this.debounceMs);
+    const call = (fn, arg) => {
+      if (!fn) return;
+      try {
+        fn(arg);
+      } catch (e) {
+        if (typeof console !== "undefined") console.error("RelaySync stream callback threw:", e);
+      }
     };
     const sleep = (ms) =>
       new Promise((resolve) => {
@@ -973,18 +1158,17 @@ export class RelaySync {
     handle.done = (async () => {
       let retryMs = 1000;
       let attempt = 0;
-      let first = true;
       while (!ctl.signal.aborted) {
         let res;
         try {
           const token = await this._auth();
           const headers = { Accept: "text/event-stream", Authorization: `Bearer ${token}` };
           if (handle.lastEventId) headers["Last-Event-ID"] = handle.lastEventId;
-          res = await this._fetch(this.url + "/v1/events/stream", { method: "GET", headers, signal: ctl.signal });
+          res = await this._fetch(this.url + path, { method: "GET", headers, signal: ctl.signal });
         } catch (e) {
           if (ctl.signal.aborted) break;
           const err = e instanceof RelaySyncError ? e : new RelaySyncError(0, { code: "network_error", detail: String(e?.message || e) });
-          this._emit("error", { status: err.status, problem: err.problem || { code: err.code, detail: err.detail } });
+          call(opts.onError, { status: err.status, problem: err.problem || { code: err.code, detail: err.detail } });
           await sleep(this._delay(attempt++, err.retryAfterMs));
           continue;
         }
@@ -992,8 +1176,8 @@ export class RelaySync {
           await res.text().catch(() => {});
           try {
             await this._auth(true);
-          } catch {
-            /* reported on the next turn */
+          } catch (e) {
+            if (e instanceof RelaySyncError) call(opts.onError, { status: e.status, problem: e.problem || { code: e.code, detail: e.detail } });
           }
           await sleep(this._delay(attempt++, null));
           continue;
@@ -1005,24 +1189,17 @@ export class RelaySync {
           } catch {}
           const err = new RelaySyncError(res.status, body);
           err.retryAfterMs = parseRetryAfter(header(res.headers, "Retry-After"), this._now());
-          this._emit("error", { status: res.status, problem: body });
+          call(opts.onError, { status: res.status, problem: body });
           await sleep(this._delay(attempt++, err.retryAfterMs));
           continue;
         }
         attempt = 0;
-        if (first) {
-          first = false;
-          debounced(); // catch up on what happened before the stream opened
-        }
+        handle.connected = true;
+        call(opts.onOpen);
         const parser = new SSEParser(
           (ev) => {
             handle.lastEventId = ev.id || handle.lastEventId;
-            if (opts.onEvent) {
-              try {
-                opts.onEvent(ev);
-              } catch {}
-            }
-            debounced();
+            call(opts.onEvent, ev);
           },
           { lastEventId: handle.lastEventId || "" },
         );
@@ -1039,15 +1216,29 @@ export class RelaySync {
         } catch (e) {
           if (ctl.signal.aborted) break;
         }
+        handle.connected = false;
         parser.end();
         if (parser.lastEventId) handle.lastEventId = parser.lastEventId;
         if (parser.retry != null) retryMs = parser.retry;
         if (ctl.signal.aborted) break;
         await sleep(retryMs);
       }
+      handle.connected = false;
     })();
     return handle;
   }
+}
+
+// path + "?" + the query's set members (undefined, null and "" left out).
+function withQuery(path, query) {
+  if (!query) return path;
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined || v === null || v === "") continue;
+    q.set(k, String(v));
+  }
+  const s = q.toString();
+  return s ? path + (path.includes("?") ? "&" : "?") + s : path;
 }
 
 function retryable(status, body) {
