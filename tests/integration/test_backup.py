@@ -364,3 +364,30 @@ def refusals(ctx):
                      "check FILE's counts, the backup's")
     finally:
         remove(path)
+
+
+@btest("backup, restore and check: --help and help CMD print the same "
+       "usage and explain every option; a missing or extra argument or an "
+       "unknown option exits 2 with the usage on stderr, doing nothing")
+def usage(ctx):
+    for cmd, opts in (("backup", ["--force"]), ("restore", []),
+                      ("check", [])):
+        rc, out, err = ctx.cli([cmd, "--help"])
+        expect(rc == 0 and out.startswith("usage: relaysync-admin " + cmd)
+               and err == "", "%s --help: exit %d: %r %r"
+               % (cmd, rc, out[:80], err))
+        rc, again, _ = ctx.cli(["help", cmd])
+        expect_equal(again, out, "help %s vs %s --help" % (cmd, cmd))
+        for opt in opts:
+            expect(re.search(r"(?m)^ +%s\b" % opt, out),
+                   "%s --help does not explain %s" % (cmd, opt))
+    names = set(os.listdir(ctx.workspace.dir))
+    for args in (["backup"], ["backup", "a.db", "b.db"],
+                 ["backup", "x.db", "--bogus"], ["restore"],
+                 ["restore", "x.db", "--force"], ["check", "a.db", "b.db"],
+                 ["check", "--json"]):
+        rc, out, err = ctx.cli(args)
+        expect(rc == 2 and out == "" and "usage: relaysync-admin" in err,
+               "%r: exit %d: %r %r" % (args, rc, out, err))
+    expect_equal(set(os.listdir(ctx.workspace.dir)), names,
+                 "files in the workspace after the usage errors")
