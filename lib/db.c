@@ -320,6 +320,33 @@ err:
 	return rc == RS_OK ? RS_ERR_DB : rc;
 }
 
+enum rs_err
+rs_db_open_bare(const char *path, int readonly, int busy_ms,
+    struct rs_db **out, char *errmsg, size_t errsz)
+{
+	struct rs_db	*db;
+	int		 rc, flags = SQLITE_OPEN_NOMUTEX;
+
+	*out = NULL;
+	rs_db_configure();
+	flags |= readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if ((db = calloc(1, sizeof(*db))) == NULL)
+		return RS_ERR_NOMEM;
+	db->wlock_fd = -1;
+	db->busy_limit_ms = busy_ms;
+	if ((rc = sqlite3_open_v2(path, &db->h, flags, NULL)) != SQLITE_OK) {
+		if (errmsg != NULL && errsz > 0)
+			snprintf(errmsg, errsz, "%s: %s", path, db->h != NULL ?
+			    sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+		rs_db_close(db);
+		return rc == SQLITE_NOMEM ? RS_ERR_NOMEM : RS_ERR_IO;
+	}
+	sqlite3_extended_result_codes(db->h, 0);
+	sqlite3_busy_timeout(db->h, busy_ms);
+	*out = db;
+	return RS_OK;
+}
+
 void
 rs_db_close(struct rs_db *db)
 {

@@ -55,42 +55,12 @@ rs_store_backup_say(char *errmsg, size_t errsz, const char *what,
 		snprintf(errmsg, errsz, "%s: %s", what, msg);
 }
 
-/*
- * A handle of this module: a connection opened with flags, wrapped in a
- * struct rs_db so the statement cache and rs_db_close() serve it, but
- * with none of rs_db_open()'s settings (no WAL, no writers' queue).
- */
-static enum rs_err
-rs_store_backup_open(const char *path, int flags, int busy_ms,
-    struct rs_db **out, char *errmsg, size_t errsz)
-{
-	struct rs_db	*db;
-	int		 rc;
-
-	*out = NULL;
-	if ((db = calloc(1, sizeof(*db))) == NULL)
-		return RS_ERR_NOMEM;
-	db->wlock_fd = -1;
-	db->busy_limit_ms = busy_ms;
-	rc = sqlite3_open_v2(path, &db->h, flags | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		rs_store_backup_say(errmsg, errsz, path, db->h != NULL ?
-		    sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
-		rs_db_close(db);
-		return rc == SQLITE_NOMEM ? RS_ERR_NOMEM : RS_ERR_IO;
-	}
-	sqlite3_extended_result_codes(db->h, 0);
-	sqlite3_busy_timeout(db->h, busy_ms);
-	*out = db;
-	return RS_OK;
-}
-
 enum rs_err
 rs_store_backup_open_ro(const char *path, struct rs_db **out, char *errmsg,
     size_t errsz)
 {
-	return rs_store_backup_open(path, SQLITE_OPEN_READONLY,
-	    RS_BUSY_TIMEOUT_MS, out, errmsg, errsz);
+	return rs_db_open_bare(path, 1, RS_BUSY_TIMEOUT_MS, out, errmsg,
+	    errsz);
 }
 
 /*
@@ -125,8 +95,7 @@ rs_store_backup_seize(const char *path, struct rs_db **out, char *errmsg,
 	enum rs_err	 err;
 	int		 rc;
 
-	if ((err = rs_store_backup_open(path, SQLITE_OPEN_READWRITE, 0, &db,
-	    errmsg, errsz)) != RS_OK)
+	if ((err = rs_db_open_bare(path, 0, 0, &db, errmsg, errsz)) != RS_OK)
 		return err;
 	/*
 	 * In exclusive locking mode a WAL database's first read takes an
