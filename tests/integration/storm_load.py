@@ -561,7 +561,6 @@ class Storm:
         self.group_down = 0.0      # seconds the server was down
         self.worker_runs = 0
         self.worker_kills = 0      # SIGKILLs that landed mid-delivery
-        self.worker_outputs = []
         # event id -> time.time() by which its job was seen succeeded
         self.succeeded_seen = {}
         self._armed = False
@@ -632,22 +631,27 @@ class Storm:
         for (eid,) in rows:
             self.succeeded_seen.setdefault(eid, t)
 
-    def run_worker(self, kill):
-        """One relaysync-worker run; KILL: SIGKILL it as soon as a delivery
-        it makes is held by the receiver (armed). Bounded."""
-        if kill:
-            self.arm()
+    def run_worker(self, plan=None):
+        """One relaysync-worker run, bounded. PLAN: monotonic times at
+        which to kill a worker; once the first has passed, the receiver
+        is armed and the run is SIGKILLed as soon as one of its
+        deliveries is held there (that time is then taken off PLAN).
+        True when it was killed so."""
         proc = self.side.ws.spawn_worker(self.worker_args)
         self.worker_runs += 1
-        killed = False
+        armed = killed = False
         deadline = time.monotonic() + harness.WORKER_TIMEOUT
         try:
             while proc.poll() is None and time.monotonic() < deadline:
-                if kill and self._slow.is_set():
+                if plan and not armed and time.monotonic() >= plan[0]:
+                    self.arm()
+                    armed = True
+                if armed and self._slow.is_set():
                     time.sleep(0.2)     # the delivery is on the wire
                     if proc.poll() is None:
                         os.killpg(proc.pid, signal.SIGKILL)
                         killed = True
+                        plan.pop(0)
                     break
                 time.sleep(0.05)
         finally:
@@ -656,12 +660,11 @@ class Storm:
                 self.errors.append("worker: still running after %d s"
                                    % harness.WORKER_TIMEOUT)
             proc.wait(10)
-            if kill:
+            if armed:
                 self.disarm()
         if not killed and proc.returncode != 0:
             self.errors.append("worker: exit %s: %s" % (
                 proc.returncode, harness.read_from(proc.output_path, 0)[-400:]))
-        self.worker_outputs.append(proc.output_path)
         return killed
 
     def worker_loop(self):
@@ -669,10 +672,8 @@ class Storm:
                 for f in _spread(self.worker_kills_planned)]
         try:
             while time.monotonic() < self.end:
-                kill = bool(plan) and time.monotonic() >= plan[0]
-                if self.run_worker(kill):
+                if self.run_worker(plan):
                     self.worker_kills += 1
-                    plan.pop(0)
                 self.snapshot_succeeded()
                 time.sleep(0.3)
         except Exception as e:  # noqa: reported by the test
