@@ -520,18 +520,10 @@ def check_deliveries(storm, probs, event_ids):
 # the test
 # --------------------------------------------------------------------------
 
-def quiet(rx):
-    """A worker killed mid-delivery resets the receiver's kept-alive
-    connections; socketserver would print each one's traceback on
-    stderr. The deliveries themselves are all recorded."""
-    rx._server.handle_error = lambda request, client_address: None
-
-
 def storm_test(ctx):
     seconds = storm_seconds()
     side = Side(ctx)
     rx = Receiver()
-    quiet(rx)
     phases = []
     try:
         token = harness.expect_json(call(
