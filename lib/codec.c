@@ -141,3 +141,19 @@ rs_codec_utf8_valid(const char *s, size_t len)
 	}
 	return 1;
 }
+
+void
+rs_codec_utf8_scrub(char *s)
+{
+	unsigned char	*p = (unsigned char *)s;
+	size_t		 left = strlen(s), n;
+
+	while (left > 0) {
+		if ((n = rs_codec_utf8_len(p, left)) == 0) {
+			*p = '?';
+			n = 1;
+		}
+		p += n;
+		left -= n;
+	}
+}
