@@ -127,7 +127,11 @@ fz_name(void *arg, const char *prefix, const char *name)
 	return 0;
 }
 
-/* 1 when the patch names prefix+name: the names' own rule, restated. */
+/*
+ * 1 when the patch names s: the names' own rule, restated. A member
+ * spelled "data.j" at the top (which validation refuses before any merge)
+ * names the same as data's key j: either reading counts.
+ */
 static int
 fz_names_it(struct json_object *patch, const char *s)
 {
@@ -135,8 +139,9 @@ fz_names_it(struct json_object *patch, const char *s)
 
 	if (strncmp(s, "data.", 5) == 0 &&
 	    json_object_object_get_ex(patch, "data", &d) &&
-	    json_object_is_type(d, json_type_object))
-		return json_object_object_get_ex(d, s + 5, NULL);
+	    json_object_is_type(d, json_type_object) &&
+	    json_object_object_get_ex(d, s + 5, NULL))
+		return 1;
 	if (strcmp(s, "causal") == 0 || !json_object_object_get_ex(patch, s,
 	    &d))
 		return 0;
