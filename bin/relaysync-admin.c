@@ -35,6 +35,7 @@ enum opt {
 	OPT_RATE,
 	OPT_JSON,
 	OPT_FORCE,
+	OPT_PAUSE,
 	OPT__MAX
 };
 
@@ -48,6 +49,7 @@ static const struct {
 	{ "--rate-limit", 1 },	/* OPT_RATE */
 	{ "--json", 0 },	/* OPT_JSON */
 	{ "--force", 0 },	/* OPT_FORCE */
+	{ "--pause", 1 },	/* OPT_PAUSE */
 };
 
 #define O(x)	(1u << (x))
@@ -168,7 +170,7 @@ static const struct cmd cmds[] = {
 	  "  and exits 1 when any chain is broken.\n"
 	  "  --org ORG  only this org's chain\n",
 	  O(OPT_ORG), 0, 0, 0, NULL, run_audit_verify },
-	{ "backup", "FILE [--force]",
+	{ "backup", "FILE [--force] [--pause MS]",
 	  "  Copies the database into FILE while the server runs (SQLite's\n"
 	  "  online backup, from one read snapshot, in steps of 256 pages:\n"
 	  "  writers go on meanwhile). FILE is one self-contained database\n"
@@ -178,8 +180,10 @@ static const struct cmd cmds[] = {
 	  "  the copy's row counts (orgs, users, keys, records, events,\n"
 	  "  audit, webhooks, jobs). Refuses a FILE that exists (or has a\n"
 	  "  -wal or -journal beside it), and the database's own files.\n"
-	  "  --force  replace FILE (and remove its -wal, -shm, -journal)\n",
-	  O(OPT_FORCE), 0, 1, 1, "FILE", run_backup },
+	  "  --force  replace FILE (and remove its -wal, -shm, -journal)\n"
+	  "  --pause MS  milliseconds between steps, 0 to 1000 (default 2):\n"
+	  "           slower, and gentler on a busy server\n",
+	  O(OPT_FORCE) | O(OPT_PAUSE), 0, 1, 1, "FILE", run_backup },
 	{ "restore", "FILE",
 	  "  Replaces the database with the backup FILE. Only while no\n"
 	  "  process has the database open: stop the web server (and let a\n"
@@ -1177,9 +1181,20 @@ run_backup(const struct rs_config *cfg, const struct args *a)
 {
 	struct rs_backup_report	*r;
 	struct sigaction	 sa;
+	long long		 pause = RS_BACKUP_PAUSE_MS;
+	const char		*errstr;
 	enum rs_err		 rc;
 	int			 ret;
 
+	if (a->opt[OPT_PAUSE] != NULL) {
+		pause = rs_num_parse(a->opt[OPT_PAUSE], 0,
+		    RS_BACKUP_PAUSE_MAX_MS, &errstr);
+		if (errstr != NULL) {
+			fprintf(stderr, "relaysync-admin: --pause must be a "
+			    "number from 0 to %d\n", RS_BACKUP_PAUSE_MAX_MS);
+			return EXIT_USAGE;
+		}
+	}
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return fail("backup", RS_ERR_NOMEM);
 	/* Stopped by a signal, it stops at its next step and cleans up. */
@@ -1189,8 +1204,8 @@ run_backup(const struct rs_config *cfg, const struct args *a)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	rc = rs_backup_make(cfg->db_path, a->pos[0], a->opt[OPT_FORCE] != NULL,
-	    cfg->sync_full, r);
+	rc = rs_backup_make_paced(cfg->db_path, a->pos[0],
+	    a->opt[OPT_FORCE] != NULL, cfg->sync_full, (int)pause, r);
 	if (rc != RS_OK) {
 		fprintf(stderr, "relaysync-admin: backup: %s\n", r->why);
 		free(r);

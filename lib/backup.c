@@ -468,6 +468,14 @@ enum rs_err
 rs_backup_make(const char *db_path, const char *file, int force,
     int sync_full, struct rs_backup_report *r)
 {
+	return rs_backup_make_paced(db_path, file, force, sync_full,
+	    RS_BACKUP_PAUSE_MS, r);
+}
+
+enum rs_err
+rs_backup_make_paced(const char *db_path, const char *file, int force,
+    int sync_full, int pause_ms, struct rs_backup_report *r)
+{
 	struct rs_store_backup_copy	 cp;
 	struct rs_backup_file		 f;
 	struct rs_db			*db = NULL;
@@ -498,7 +506,9 @@ rs_backup_make(const char *db_path, const char *file, int force,
 		goto fail;
 	}
 	rc = rs_store_backup_copy(db, tmp, RS_BACKUP_STEP_PAGES,
-	    RS_BACKUP_PAUSE_MS, rs_backup_cancelled, &cp, msg, sizeof(msg));
+	    pause_ms < 0 ? 0 : pause_ms > RS_BACKUP_PAUSE_MAX_MS ?
+	    RS_BACKUP_PAUSE_MAX_MS : pause_ms, rs_backup_cancelled, &cp, msg,
+	    sizeof(msg));
 	rs_db_close(db);
 	if (rc != RS_OK) {
 		WHY(r, "the copy failed: %s", msg);

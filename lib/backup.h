@@ -35,6 +35,7 @@
 #define RS_BACKUP_PATH		4096
 #define RS_BACKUP_STEP_PAGES	256	/* pages copied per step (1 MiB) */
 #define RS_BACKUP_PAUSE_MS	2	/* between steps: the disk is shared */
+#define RS_BACKUP_PAUSE_MAX_MS	1000	/* the most --pause may ask */
 
 /* What a backup or a restore did, or why it did not. */
 struct rs_backup_report {
@@ -91,6 +92,14 @@ void		rs_backup_interrupt(void);
  */
 enum rs_err	rs_backup_make(const char *db_path, const char *file,
 		    int force, int sync_full, struct rs_backup_report *r);
+/*
+ * The same, pausing pause_ms (0 to RS_BACKUP_PAUSE_MAX_MS) between steps
+ * instead of RS_BACKUP_PAUSE_MS: a slower copy that takes less of a busy
+ * machine's disk and CPU from the server.
+ */
+enum rs_err	rs_backup_make_paced(const char *db_path, const char *file,
+		    int force, int sync_full, int pause_ms,
+		    struct rs_backup_report *r);
 
 /*
  * Restores file as the database at db_path (see above). RS_ERR_BUSY:

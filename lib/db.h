@@ -38,6 +38,8 @@ struct rs_db {
 	int			 wlock_waited;	/* the last take had to wait */
 	int			 wlock_poll;	/* poll it: no SIGALRM */
 	int			 wal_pages;	/* WAL size at the last commit */
+	int			 ckpt_at;	/* WAL size that asks for the
+						 * next checkpoint */
 	int			 nest;		/* an outer write transaction is
 						 * open (rs_db_nest_begin) */
 	int			 depth;		/* savepoints open in it */

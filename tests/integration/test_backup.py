@@ -34,9 +34,13 @@ APACHE_STALL_S = 1.0      # plus, under Apache, one of mod_fcgid's stalls
                           # (README: "Apache: the one-second stalls"),
                           # which come with or without a backup
 MIN_DURING = 3            # writes acknowledged while the backup ran, and
-PACE = 0.1                # at least this share of those the pace before
+PACE = 0.3                # at least this share of those the pace before
                           # it would make: a backup that held writers
-                          # would let none through
+                          # would let none through, and one that made
+                          # every checkpoint stall them (fixed: db.c's
+                          # rs_db_checkpoint_due) let a tenth through
+PAUSE_MS = 50             # backup --pause: the copy lasts ~3 s instead
+                          # of ~0.3 s, long enough to measure the pace
 BULK_BATCHES = 20         # the bulk that makes the backup take a while:
 BULK_PER_BATCH = 14       # 14 records of ~60 KB a batch (1 MiB body)
 BULK_DATA = 60000
@@ -233,7 +237,7 @@ def under_load(ctx):
         load.start()
         time.sleep(WARM_S)
         b0 = time.monotonic()
-        rc, out, err = ctx.cli(["backup", path])
+        rc, out, err = ctx.cli(["backup", path, "--pause", str(PAUSE_MS)])
         b1 = time.monotonic()
         time.sleep(AFTER_S)
         writes = load.finish()
