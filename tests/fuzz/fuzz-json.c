@@ -98,6 +98,25 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/*
+ * 1 when the text holds a \uD800-\uDBFF escape. Debian's json-c reads
+ * some valid surrogate pairs ("\ud836\ude00", U+1DA00) as U+FFFD; we read
+ * them as RFC 8259 (and Python, and browsers) do, so json-c is no judge of
+ * such a text. (Over-matches an escaped backslash before "u": harmless.)
+ */
+static int
+fz_surrogate_escape(const uint8_t *data, size_t size)
+{
+	size_t	 i;
+
+	for (i = 0; i + 3 < size; i++)
+		if (data[i] == '\\' && data[i + 1] == 'u' &&
+		    (data[i + 2] == 'd' || data[i + 2] == 'D') &&
+		    strchr("89abAB", data[i + 3]) != NULL && data[i + 3] != 0)
+			return 1;
+	return 0;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -130,7 +149,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* json-c in strict mode, where it accepts the input too. */
 	theirs = fz_jsonc(data, size, &ok);
-	if (ok && !fuzz_json_same_ex(o, theirs, 1)) {
+	if (ok && !fz_surrogate_escape(data, size) &&
+	    !fuzz_json_same_ex(o, theirs, 1)) {
 		fprintf(stderr, "fuzz-json: ours %s\n", rs_json_compact(o));
 		fprintf(stderr, "fuzz-json: json-c's %s\n",
 		    json_object_to_json_string_ext(theirs,
