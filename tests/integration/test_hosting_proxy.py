@@ -38,11 +38,11 @@ Every HTTP call has harness.HTTP_TIMEOUT; every wait is bounded.
 """
 
 import argparse
+import grp
 import gzip
 import json
 import os
 import pwd
-import grp
 import re
 import secrets
 import shlex
@@ -818,7 +818,7 @@ def kill_one(ctx):
 
 
 @ptest("with the pool's socket gone the API answers a 503 problem; with the "
-       "pool back, the very next request is served (no retry wait)")
+       "pool back, the very next request is served")
 def pool_down(ctx):
     h = host(ctx)
     h.pool.stop()
