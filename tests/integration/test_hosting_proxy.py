@@ -58,6 +58,7 @@ from harness import (Failure, at_teardown, expect, expect_equal, expect_json,
                      expect_match, expect_problem, free_port, http_call,
                      media_type, open_stream, run_parallel,
                      stream_slot_holders, test)
+from test_compression import fetch
 from test_server import (HUGE, ONE_MIB, expect_server_problem, raw_exchange,
                          request)
 from web_checks import check_web, web_dir
@@ -699,8 +700,10 @@ def compression(ctx):
     h = host(ctx)
     for i in range(8):
         h.create("compressible %d %s" % (i, "z" * 120))
-    resp = h.call("GET", "/v1/records?limit=50", token=h.tok,
-                  headers={"Accept-Encoding": "gzip"})
+    # (compression's own fetch: a compressed body stays out of the
+    # contract log, which checks bodies as sent)
+    resp = fetch(h.port, "GET", "/v1/records?limit=50", token=h.tok,
+                 ae="gzip")
     expect_equal(resp.status, 200, "status", resp)
     expect_equal(resp.headers.get("Content-Encoding"), "gzip",
                  "Content-Encoding of a list over 1 KiB", resp)
@@ -710,8 +713,8 @@ def compression(ctx):
     expect(len(json.dumps(listed)) > 1024 and listed["data"],
            "the list is not over 1 KiB", resp)
     rec, _ = h.create("etagged", data={"pad": "q" * 1500})
-    resp = h.call("GET", "/v1/records/" + rec["id"], token=h.tok,
-                  headers={"Accept-Encoding": "gzip"})
+    resp = fetch(h.port, "GET", "/v1/records/" + rec["id"], token=h.tok,
+                 ae="gzip")
     expect_json(resp, 200)
     expect(resp.headers.get("Content-Encoding") is None,
            "a record with an ETag was compressed", resp)
