@@ -6,6 +6,7 @@
  * also holds its help and the options it admits. Settings come from
  * RELAYSYNC_DB and RELAYSYNC_SECRET_FILE.
  */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <sodium.h>
 
 #include "relaysync.h"
+#include "backup.h"
 #include "clock.h"
 #include "json.h"
 
@@ -32,6 +34,8 @@ enum opt {
 	OPT_ROLE,
 	OPT_RATE,
 	OPT_JSON,
+	OPT_FORCE,
+	OPT_PAUSE,
 	OPT__MAX
 };
 
@@ -44,6 +48,8 @@ static const struct {
 	{ "--role", 1 },	/* OPT_ROLE */
 	{ "--rate-limit", 1 },	/* OPT_RATE */
 	{ "--json", 0 },	/* OPT_JSON */
+	{ "--force", 0 },	/* OPT_FORCE */
+	{ "--pause", 1 },	/* OPT_PAUSE */
 };
 
 #define O(x)	(1u << (x))
@@ -79,6 +85,9 @@ static int	run_user_list(const struct rs_config *, const struct args *);
 static int	run_stats(const struct rs_config *, const struct args *);
 static int	run_audit_verify(const struct rs_config *,
 		    const struct args *);
+static int	run_backup(const struct rs_config *, const struct args *);
+static int	run_restore(const struct rs_config *, const struct args *);
+static int	run_check(const struct rs_config *, const struct args *);
 
 static const struct cmd cmds[] = {
 	{ "init", "",
@@ -161,6 +170,44 @@ static const struct cmd cmds[] = {
 	  "  and exits 1 when any chain is broken.\n"
 	  "  --org ORG  only this org's chain\n",
 	  O(OPT_ORG), 0, 0, 0, NULL, run_audit_verify },
+	{ "backup", "FILE [--force] [--pause MS]",
+	  "  Copies the database into FILE while the server runs (SQLite's\n"
+	  "  online backup, from one read snapshot, in steps of 256 pages:\n"
+	  "  writers go on meanwhile). FILE is one self-contained database\n"
+	  "  (rollback journal mode: no FILE-wal), written as FILE.tmp-PID,\n"
+	  "  synced, then renamed: never a half file under FILE. Prints\n"
+	  "  \"name value\" lines: backup, pages, bytes, seconds, schema and\n"
+	  "  the copy's row counts (orgs, users, keys, records, events,\n"
+	  "  audit, webhooks, jobs). Refuses a FILE that exists (or has a\n"
+	  "  -wal or -journal beside it), and the database's own files.\n"
+	  "  --force  replace FILE (and remove its -wal, -shm, -journal)\n"
+	  "  --pause MS  milliseconds between steps, 0 to 1000 (default 2):\n"
+	  "           slower, and gentler on a busy server\n",
+	  O(OPT_FORCE) | O(OPT_PAUSE), 0, 1, 1, "FILE", run_backup },
+	{ "restore", "FILE",
+	  "  Replaces the database with the backup FILE. Only while no\n"
+	  "  process has the database open: stop the web server (and let a\n"
+	  "  worker run end) first; it refuses otherwise, changing nothing\n"
+	  "  (it cannot stop the server's pool safely: the server would\n"
+	  "  start another). FILE must pass its integrity check and be a\n"
+	  "  RelaySync database no newer than this program; an older one is\n"
+	  "  migrated on the copy. The copy, beside the database, must pass\n"
+	  "  check in full; then the previous database is kept whole as\n"
+	  "  DB.before-restore-YYYYMMDDTHHMMSSZ and the copy renamed into\n"
+	  "  place, with the previous one's owner and mode. Prints \"name\n"
+	  "  value\" lines: restored, kept, migrated_from (when it was),\n"
+	  "  pages, bytes, seconds, schema and the row counts.\n",
+	  0, 0, 1, 1, "FILE", run_restore },
+	{ "check", "[FILE]",
+	  "  Checks the database (RELAYSYNC_DB, while the server runs: each\n"
+	  "  part reads one snapshot, writers go on), or the database file\n"
+	  "  FILE (a backup; opened read only, changed in nothing):\n"
+	  "  PRAGMA integrity_check, PRAGMA foreign_key_check, the schema\n"
+	  "  version against this program's, and every org's audit chain\n"
+	  "  (as audit verify). Prints \"name value\" lines, a FAILED\n"
+	  "  line for each failure, and the row counts; exits 1 naming\n"
+	  "  what failed.\n",
+	  0, 0, 0, 1, "FILE", run_check },
 };
 
 #define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))
@@ -1091,4 +1138,200 @@ run_audit_verify(const struct rs_config *cfg, const struct args *a)
 		return ferror(stdout) ? flush_out() : fail("audit verify", rc);
 	out = flush_out();
 	return broken > 0 ? 1 : out;
+}
+
+/* ---- backup, restore, check -------------------------------------------- */
+
+/* A "name value" line of the backup commands. */
+#define KV	"%-13s"
+
+/* The row counts of a copy or a database. */
+static void
+print_census(const struct rs_store_backup_census *c)
+{
+	printf(KV "%lld\n" KV "%lld\n" KV "%lld\n" KV "%lld\n" KV "%lld\n"
+	    KV "%lld\n" KV "%lld\n" KV "%lld\n",
+	    "orgs", (long long)c->orgs, "users", (long long)c->users,
+	    "keys", (long long)c->keys, "records", (long long)c->records,
+	    "events", (long long)c->events, "audit", (long long)c->audit,
+	    "webhooks", (long long)c->webhooks, "jobs", (long long)c->jobs);
+}
+
+/* What a backup or a restore copied. */
+static void
+print_copied(const struct rs_backup_report *r)
+{
+	printf(KV "%lld\n" KV "%lld\n" KV "%lld.%03lld\n" KV "%d\n",
+	    "pages", (long long)r->pages, "bytes", (long long)r->bytes,
+	    "seconds", (long long)(r->ms / 1000), (long long)(r->ms % 1000),
+	    "schema", r->schema);
+	if (r->census_ok)
+		print_census(&r->census);
+}
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	rs_backup_interrupt();
+}
+
+static int
+run_backup(const struct rs_config *cfg, const struct args *a)
+{
+	struct rs_backup_report	*r;
+	struct sigaction	 sa;
+	long long		 pause = RS_BACKUP_PAUSE_MS;
+	const char		*errstr;
+	enum rs_err		 rc;
+	int			 ret;
+
+	if (a->opt[OPT_PAUSE] != NULL) {
+		pause = rs_num_parse(a->opt[OPT_PAUSE], 0,
+		    RS_BACKUP_PAUSE_MAX_MS, &errstr);
+		if (errstr != NULL) {
+			fprintf(stderr, "relaysync-admin: --pause must be a "
+			    "number from 0 to %d\n", RS_BACKUP_PAUSE_MAX_MS);
+			return EXIT_USAGE;
+		}
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return fail("backup", RS_ERR_NOMEM);
+	/* Stopped by a signal, it stops at its next step and cleans up. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	rc = rs_backup_make_paced(cfg->db_path, a->pos[0],
+	    a->opt[OPT_FORCE] != NULL, cfg->sync_full, (int)pause, r);
+	if (rc != RS_OK) {
+		fprintf(stderr, "relaysync-admin: backup: %s\n", r->why);
+		free(r);
+		return 1;
+	}
+	printf(KV "%s\n", "backup", a->pos[0]);
+	print_copied(r);
+	free(r);
+	ret = flush_out();
+	return ret;
+}
+
+static int
+run_restore(const struct rs_config *cfg, const struct args *a)
+{
+	struct rs_backup_report	*r;
+	sigset_t		 block, old;
+	enum rs_err		 rc;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return fail("restore", RS_ERR_NOMEM);
+	/* Bounded, and cleaned up on every failure: not cut short. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	rc = rs_backup_restore(cfg->db_path, a->pos[0], cfg->sync_full, r);
+	if (rc != RS_OK) {
+		fprintf(stderr, "relaysync-admin: restore: %s\n", r->why);
+		free(r);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return 1;
+	}
+	printf(KV "%s\n" KV "%s\n", "restored", cfg->db_path, "kept",
+	    r->kept[0] != '\0' ? r->kept : "-");
+	if (r->migrated_from != 0)
+		printf(KV "%d\n", "migrated_from", r->migrated_from);
+	print_copied(r);
+	free(r);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return flush_out();
+}
+
+/* Prints a broken chain as check finds it. */
+static int
+check_chain(const struct rs_admin_audit_result *r, void *arg)
+{
+	(void)arg;
+	if (r->broken != 0)
+		printf(KV "%s: entry %lld is broken (%s)\n", "audit_broken",
+		    r->org, (long long)r->broken, r->why);
+	return ferror(stdout) ? -1 : 0;
+}
+
+/* The schema line of check. */
+static void
+check_schema(const struct rs_backup_check *c, int live)
+{
+	if (c->skipped & RS_BACKUP_BAD_SCHEMA)
+		printf(KV "not checked\n", "schema");
+	else if (c->schema == c->latest)
+		printf(KV "%d (this program's %d)\n", "schema", c->schema,
+		    c->latest);
+	else if (c->schema > c->latest)
+		printf(KV "FAILED: %d, newer than this program's %d\n",
+		    "schema", c->schema, c->latest);
+	else
+		printf(KV "FAILED: %d, older than this program's %d: %s\n",
+		    "schema", c->schema, c->latest, live ? "run relaysync-admin "
+		    "migrate" : "restore migrates it");
+}
+
+static int
+run_check(const struct rs_config *cfg, const struct args *a)
+{
+	struct rs_backup_check	 c;
+	const char		*path = a->npos > 0 ? a->pos[0] : cfg->db_path;
+	char			 why[RS_BACKUP_PATH + 512];
+	enum rs_err		 rc;
+
+	rc = rs_backup_check(path, a->npos == 0, cfg->sync_full, check_chain,
+	    NULL, &c, why, sizeof(why));
+	if (rc != RS_OK) {
+		if (ferror(stdout))
+			return flush_out();
+		fprintf(stderr, "relaysync-admin: check: %s\n", why);
+		return 1;
+	}
+	printf(KV "%s\n", "database", path);
+	if (c.problems != 0)
+		printf(KV "FAILED: %s (%lld problem%s)\n", "integrity",
+		    c.integrity, (long long)c.problems,
+		    c.problems == 1 ? "" : "s");
+	else
+		printf(KV "ok\n", "integrity");
+	if (c.skipped & RS_BACKUP_BAD_FKEYS)
+		printf(KV "not checked\n", "foreign_keys");
+	else if (c.violations != 0)
+		printf(KV "FAILED: %lld violations, the first: %s\n",
+		    "foreign_keys", (long long)c.violations, c.fkey);
+	else
+		printf(KV "ok\n", "foreign_keys");
+	check_schema(&c, a->npos == 0);
+	if (c.skipped & RS_BACKUP_BAD_AUDIT)
+		printf(KV "not checked\n", "audit_chains");
+	else if (c.broken != 0)
+		printf(KV "FAILED: %lld of %lld broken, the first: %s\n",
+		    "audit_chains", (long long)c.broken, (long long)c.chains,
+		    c.audit);
+	else
+		printf(KV "%lld intact, %lld entries\n", "audit_chains",
+		    (long long)c.chains, (long long)c.entries);
+	if (!(c.failed & RS_BACKUP_BAD_INTEGRITY))
+		printf(KV "%lld\n" KV "%lld\n", "pages", (long long)c.pages,
+		    "bytes", (long long)(c.pages * c.page_size));
+	if (c.census_ok)
+		print_census(&c.census);
+	if (flush_out() != 0)
+		return 1;
+	if (c.failed == 0)
+		return 0;
+	fprintf(stderr, "relaysync-admin: check: %s: FAILED:%s%s%s%s\n", path,
+	    c.failed & RS_BACKUP_BAD_INTEGRITY ? " integrity" : "",
+	    c.failed & RS_BACKUP_BAD_FKEYS ? " foreign_keys" : "",
+	    c.failed & RS_BACKUP_BAD_SCHEMA ? " schema" : "",
+	    c.failed & RS_BACKUP_BAD_AUDIT ? " audit_chains" : "");
+	return 1;
 }

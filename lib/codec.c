@@ -23,9 +23,20 @@ ssize_t
 rs_codec_b64url_decode(unsigned char *out, size_t outsz, const char *in,
     size_t len)
 {
-	size_t		 binlen;
+	size_t		 binlen, i;
 	const char	*end;
 
+	/*
+	 * libsodium 1.0.18 reads a byte past 0x7f as '_' (its table takes a
+	 * signed char), so a sealed text with '_' changed to any such byte
+	 * still decoded, and verified: only the alphabet is ours to accept.
+	 */
+	for (i = 0; i < len; i++)
+		if (!((in[i] >= 'A' && in[i] <= 'Z') ||
+		    (in[i] >= 'a' && in[i] <= 'z') ||
+		    (in[i] >= '0' && in[i] <= '9') || in[i] == '-' ||
+		    in[i] == '_'))
+			return -1;
 	if (sodium_base642bin(out, outsz, in, len, NULL, &binlen, &end,
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 || end != in + len)
 		return -1;
@@ -129,4 +140,20 @@ rs_codec_utf8_valid(const char *s, size_t len)
 		i += n;
 	}
 	return 1;
+}
+
+void
+rs_codec_utf8_scrub(char *s)
+{
+	unsigned char	*p = (unsigned char *)s;
+	size_t		 left = strlen(s), n;
+
+	while (left > 0) {
+		if ((n = rs_codec_utf8_len(p, left)) == 0) {
+			*p = '?';
+			n = 1;
+		}
+		p += n;
+		left -= n;
+	}
 }

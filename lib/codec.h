@@ -30,5 +30,12 @@ ssize_t	rs_codec_hex_decode(unsigned char *out, size_t outsz,
 size_t	rs_codec_utf8_len(const unsigned char *p, size_t n);
 /* 1 when s[0..len) is entirely well-formed UTF-8, else 0. */
 int	rs_codec_utf8_valid(const char *s, size_t len);
+/*
+ * Makes NUL-terminated s well-formed UTF-8 in place: each byte that does
+ * not begin a well-formed sequence becomes '?'. For text made with
+ * printf from outside input ("%.64s" can cut a character in two, a
+ * header can hold any byte) before it goes into a JSON answer.
+ */
+void	rs_codec_utf8_scrub(char *s);
 
 #endif /* RS_CODEC_H */

@@ -197,6 +197,9 @@ rs_db_wal_hook(void *arg, sqlite3 *h, const char *name, int pages)
 
 	(void)h;
 	(void)name;
+	/* Smaller than at the last commit: the WAL started again. */
+	if (pages < db->wal_pages)
+		db->ckpt_at = RS_DB_CHECKPOINT_PAGES;
 	db->wal_pages = pages;
 	return SQLITE_OK;
 }
@@ -238,12 +241,19 @@ rs_db_checkpoint(struct rs_db *db)
 	return rs_db_err(rc);
 }
 
+/*
+ * Asked at RS_DB_CHECKPOINT_PAGES, then again only once the WAL has grown
+ * as much more. While a long reader (a backup, a check) keeps the WAL from
+ * starting again, every checkpoint's RESTART step holds the writers for
+ * RS_DB_RESTART_WAIT_MS in vain: asked at every commit, that made every
+ * write wait (writes ran at a tenth of their pace during a backup).
+ */
 int
 rs_db_checkpoint_due(struct rs_db *db)
 {
-	if (db->wal_pages < RS_DB_CHECKPOINT_PAGES)
+	if (db->wal_pages < db->ckpt_at)
 		return 0;
-	db->wal_pages = 0;	/* the next commit asks again if need be */
+	db->ckpt_at = db->wal_pages + RS_DB_CHECKPOINT_PAGES;
 	return 1;
 }
 
@@ -301,6 +311,7 @@ rs_db_open(const char *path, int create, int sync_full, struct rs_db **out)
 		return RS_ERR_NOMEM;
 	db->wlock_fd = -1;	/* never close(0): it is the FastCGI socket */
 	db->busy_limit_ms = RS_BUSY_TIMEOUT_MS;
+	db->ckpt_at = RS_DB_CHECKPOINT_PAGES;
 	if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
 		rs_log_err("%s: %s", path, db->h ? sqlite3_errmsg(db->h) :
 		    "cannot open");
@@ -318,6 +329,34 @@ rs_db_open(const char *path, int create, int sync_full, struct rs_db **out)
 err:
 	rs_db_close(db);
 	return rc == RS_OK ? RS_ERR_DB : rc;
+}
+
+enum rs_err
+rs_db_open_bare(const char *path, int readonly, int busy_ms,
+    struct rs_db **out, char *errmsg, size_t errsz)
+{
+	struct rs_db	*db;
+	int		 rc, flags = SQLITE_OPEN_NOMUTEX;
+
+	*out = NULL;
+	rs_db_configure();
+	flags |= readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if ((db = calloc(1, sizeof(*db))) == NULL)
+		return RS_ERR_NOMEM;
+	db->wlock_fd = -1;
+	db->busy_limit_ms = busy_ms;
+	db->ckpt_at = RS_DB_CHECKPOINT_PAGES;
+	if ((rc = sqlite3_open_v2(path, &db->h, flags, NULL)) != SQLITE_OK) {
+		if (errmsg != NULL && errsz > 0)
+			snprintf(errmsg, errsz, "%s: %s", path, db->h != NULL ?
+			    sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+		rs_db_close(db);
+		return rc == SQLITE_NOMEM ? RS_ERR_NOMEM : RS_ERR_IO;
+	}
+	sqlite3_extended_result_codes(db->h, 0);
+	sqlite3_busy_timeout(db->h, busy_ms);
+	*out = db;
+	return RS_OK;
 }
 
 void

@@ -38,6 +38,8 @@ struct rs_db {
 	int			 wlock_waited;	/* the last take had to wait */
 	int			 wlock_poll;	/* poll it: no SIGALRM */
 	int			 wal_pages;	/* WAL size at the last commit */
+	int			 ckpt_at;	/* WAL size that asks for the
+						 * next checkpoint */
 	int			 nest;		/* an outer write transaction is
 						 * open (rs_db_nest_begin) */
 	int			 depth;		/* savepoints open in it */
@@ -60,6 +62,15 @@ struct rs_db {
  */
 enum rs_err	 rs_db_open(const char *path, int create, int sync_full,
 		    struct rs_db **out);
+/*
+ * Opens the existing database at path (read-only when readonly is set)
+ * with none of rs_db_open()'s settings: no WAL switch, no pragmas, no
+ * writers' queue; a plain busy timeout of busy_ms. For what looks at a
+ * file rather than serves it (backups, checks, the restore's lock). On
+ * failure *errmsg (errsz bytes) says why.
+ */
+enum rs_err	 rs_db_open_bare(const char *path, int readonly, int busy_ms,
+		    struct rs_db **out, char *errmsg, size_t errsz);
 void		 rs_db_close(struct rs_db *db);
 /*
  * The prepared statement for sql (which must be a string of static

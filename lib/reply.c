@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 
 #include "clock.h"
+#include "codec.h"
 #include "json.h"
 #include "valid.h"
 #include "reply.h"
@@ -12,6 +13,15 @@
 struct json_object *
 rs_reply_problem_new(struct rs_ctx *ctx, enum rs_problem p, const char *detail)
 {
+	char	*fixed;
+
+	/* What a client sent, cut by "%.64s" or not UTF-8 at all, must
+	 * not make the answer invalid JSON. */
+	if (detail != NULL && !rs_codec_utf8_valid(detail, strlen(detail)) &&
+	    (fixed = rs_arena_strdup(&ctx->app->arena, detail)) != NULL) {
+		rs_codec_utf8_scrub(fixed);
+		detail = fixed;
+	}
 	return rs_problem_new(p, detail, ctx->req.path, ctx->request_id);
 }
 

@@ -6,6 +6,7 @@
 
 #include "limits.h"
 #include "arena.h"
+#include "codec.h"
 #include "valid.h"
 
 void
@@ -26,6 +27,8 @@ rs_valid_add(struct rs_valid *v, const char *field, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* "%.64s" of a member's name can cut a character in two. */
+	rs_codec_utf8_scrub(msg);
 	/* Out of memory, the error is still counted (with the caller's
 	 * name, which outlives the request, and a plain message): a bad
 	 * member must never pass because its error could not be kept. */

@@ -17,26 +17,10 @@ const ROOT = join(DOCS, "..");
 const BUILD = join(DOCS, "build.mjs");
 const OPENAPI = join(ROOT, "openapi", "openapi.json");
 
-// The endpoints of the product page (the original RelaySync API page): a
-// product fact, so written out here rather than read from the document.
-// ":id" there is "{id}" in OpenAPI. The page's audit example is
-// `curl -N .../v1/audit/stream`, so the stream is listed too.
-export const PRODUCT_ENDPOINTS = [
-	"POST /v1/auth/token",
-	"GET /v1/records",
-	"POST /v1/records",
-	"PATCH /v1/records/{id}",
-	"DELETE /v1/records/{id}",
-	"GET /v1/sync/queue",
-	"POST /v1/sync/retry/{job}",
-	"GET /v1/policies",
-	"POST /v1/policies",
-	"GET /v1/users",
-	"POST /v1/users/invite",
-	"GET /v1/audit",
-	"GET /v1/audit/stream",
-	"POST /v1/webhooks",
-];
+// The endpoints of the product page (a product fact: product-endpoints.json,
+// which tests/integration/test_docs.py reads too).
+export const PRODUCT_ENDPOINTS = JSON.parse(readFileSync(
+	new URL("product-endpoints.json", import.meta.url), "utf8")).endpoints;
 
 const tmp = mkdtempSync(join(tmpdir(), "docs-build-test-"));
 process.on("exit", () => rmSync(tmp, { recursive: true, force: true }));

@@ -20,6 +20,7 @@ STALL_MAX seconds) before it answers. Python 3 standard library only.
 import http.server
 import json
 import socketserver
+import sys
 import threading
 import time
 
@@ -87,6 +88,13 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     def verify_request(self, request, client_address):
         self.owner._connected()
         return True
+
+    def handle_error(self, request, client_address):
+        """A sender that goes away mid-request (a worker killed during a
+        delivery resets its connection) is not an error of the receiver:
+        say nothing. Anything else is still printed."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

@@ -26,12 +26,10 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import subprocess
 import threading
-import time
 
 import harness
+import node_run
 from harness import Failure, expect, test
 from receiver import Receiver
 
@@ -40,42 +38,13 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 SCRIPT = os.path.join(ROOT, "console", "test", "console.test.mjs")
 PLAYWRIGHT = os.path.join(ROOT, "clients", "js", "node_modules",
                           "playwright-core")
-NODE = shutil.which("node") or "node"
 CHROMIUM = os.environ.get("RELAYSYNC_IT_CHROMIUM", "/usr/bin/chromium")
 NODE_TIMEOUT = 300        # s
-OUTPUT_SHOWN = 150        # lines of node's output shown on a failure
 
 
 def run_node(ctx, args, extra_env, timeout):
-    """node ARGS (cwd: the repository) with EXTRA_ENV; a Failure showing the
-    last lines of its output unless it exits 0. -> its output."""
-    env = dict(os.environ)
-    env.update(extra_env)
-    env.pop("NODE_OPTIONS", None)
-    out_path = ctx.workspace.path("console-%s.out" % secrets.token_hex(3))
-    started = time.monotonic()
-    with open(out_path, "wb") as out:
-        proc = subprocess.Popen([NODE] + args, cwd=ROOT, env=env,
-                                stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT,
-                                start_new_session=True)
-        try:
-            rc = proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            rc = "killed after %d s" % timeout
-    with open(out_path, "rb") as f:
-        text = f.read().decode("utf-8", "replace")
-    if os.environ.get("CONSOLE_VERBOSE") == "1":
-        print("# | " + "\n# | ".join(text.splitlines()))
-    if rc != 0:
-        lines = text.splitlines()[-OUTPUT_SHOWN:]
-        raise Failure("node %s: exit %s after %.1f s; its output (last %d "
-                      "lines):\n# | %s" % (" ".join(args), rc,
-                                           time.monotonic() - started,
-                                           len(lines), "\n# | ".join(lines)))
-    return text
+    return node_run.run_node(ctx, args, extra_env, timeout,
+                             "CONSOLE_VERBOSE")
 
 
 def cli_json(ctx, args):

@@ -31,11 +31,11 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import time
 
 import harness
+import node_run
 from harness import (Failure, b64url, expect, free_port, http_call,
                      kdf_subkey, read_master_key, test)
 
@@ -47,7 +47,6 @@ BROWSER = os.path.join(CLIENT, "test", "browser")
 NODE = shutil.which("node") or "node"
 CHROMIUM = os.environ.get("RELAYSYNC_IT_CHROMIUM", "/usr/bin/chromium")
 NODE_TIMEOUT = 300        # s, one node test file
-OUTPUT_SHOWN = 150        # lines of node's output shown on a failure
 FAST_ORG_RATE = "1000000"
 SLOW_ORG_RATE = "2"
 FOLLOW_LIFETIME = 3       # s, RELAYSYNC_STREAM_LIFETIME of the side server
@@ -111,38 +110,10 @@ def base_env(ctx, side=None):
 
 
 def run_node(ctx, args, extra_env, timeout=NODE_TIMEOUT):
-    """node ARGS (cwd: the repository) with EXTRA_ENV; a Failure showing the
-    last lines of its output unless it exits 0. -> its output."""
     if not os.path.exists(os.path.join(CLIENT, "src", "relaysync.mjs")):
         raise Failure("clients/js/src/relaysync.mjs is missing")
-    env = dict(os.environ)
-    env.update(extra_env)
-    env.pop("NODE_OPTIONS", None)
-    out_path = ctx.workspace.path("node-%s.out" % secrets.token_hex(3))
-    started = time.monotonic()
-    with open(out_path, "wb") as out:
-        proc = subprocess.Popen([NODE] + args, cwd=ROOT, env=env,
-                                stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT,
-                                start_new_session=True)
-        try:
-            rc = proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            rc = "killed after %d s" % timeout
-    took = time.monotonic() - started
-    with open(out_path, "rb") as f:
-        text = f.read().decode("utf-8", "replace")
-    if os.environ.get("JSCLIENT_VERBOSE") == "1":
-        print("# | " + "\n# | ".join(text.splitlines()))
-    if rc != 0:
-        lines = text.splitlines()[-OUTPUT_SHOWN:]
-        raise Failure("node %s: exit %s after %.1f s; its output (last %d "
-                      "lines):\n# | %s" % (" ".join(args), rc, took,
-                                           len(lines),
-                                           "\n# | ".join(lines)))
-    return text
+    return node_run.run_node(ctx, args, extra_env, timeout,
+                             "JSCLIENT_VERBOSE")
 
 
 def node_test(ctx, name, extra_env, timeout=NODE_TIMEOUT):

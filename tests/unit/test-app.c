@@ -112,6 +112,9 @@ struct tcase {
 	    "{\"api_key\":\"${kadm}\"}", 200, NULL, { NULL }, \
 	    { "access_token", "role=admin" }, NULL }
 #define WSR	"web server refused the request before RelaySync read it"
+/* Eight e-acutes (2 bytes each), as sent and %-encoded. */
+#define EACUTE8	"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+#define PCT_EACUTE8 "%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9"
 
 /* ---- the cases ---------------------------------------------------------- */
 
@@ -307,6 +310,23 @@ static const struct tcase ops_cases[] = {
 	{ __LINE__, "token with a duplicate member", "POST", "/v1/auth/token",
 	    NULL, NULL, JSON, "{\"api_key\":\"a\",\"api_key\":\"b\"}",
 	    400, "invalid_json", { NULL }, { NULL }, NULL },
+	/* Found by tests/fuzz (fuzz-bodies): a detail or message quoting
+	 * what was sent stays UTF-8, or the answer is not JSON: a raw byte
+	 * after a backslash; a name cut by "%.64s" inside a character. */
+	{ __LINE__, "token with a raw byte escaped", "POST", "/v1/auth/token",
+	    NULL, NULL, JSON, "{\"api_key\":\"\\\x85\"}",
+	    400, "invalid_json", { NULL }, { "detail~invalid escape '\\?'" },
+	    NULL },
+	{ __LINE__, "token with a long unknown member", "POST",
+	    "/v1/auth/token", NULL, NULL, JSON, "{\"api_key\":\"${kadm}\","
+	    "\"a" EACUTE8 EACUTE8 EACUTE8 EACUTE8 EACUTE8 "\":1}",
+	    400, "invalid_request", { NULL },
+	    { "errors.0.message~" EACUTE8 "?\"" }, NULL },
+	{ __LINE__, "a long unknown query parameter", "GET",
+	    "/v1/me?a" PCT_EACUTE8 PCT_EACUTE8 PCT_EACUTE8 PCT_EACUTE8
+	    PCT_EACUTE8 "=1", ADM, NULL, NULL, NULL,
+	    400, "invalid_request", { NULL },
+	    { "detail~" EACUTE8 "?\"" }, NULL },
 	{ __LINE__, "token as application/json; charset=utf-8", "POST",
 	    "/v1/auth/token", NULL, NULL, "application/json; charset=utf-8",
 	    "{\"api_key\":\"${kadm}\"}",

@@ -293,6 +293,52 @@ test_db_checkpoint_restarts_wal(void)
 	rs_db_close(db);
 }
 
+/*
+ * A reader that stays (a backup's snapshot) keeps the WAL from starting
+ * again: a checkpoint is asked for once past the threshold, then only
+ * after as many pages more, not at every commit; once the WAL starts
+ * again the threshold is the first one again.
+ */
+static void
+test_db_checkpoint_long_reader(void)
+{
+	struct rs_db	*db = db_new(1), *rd = NULL;
+	char		 p[128], err[256];
+
+	fixture_db_path(p, sizeof(p), dir, ndb, "");
+	if (!TAP_OK(rs_db_open_bare(p, 1, 0, &rd, err, sizeof(err)) ==
+	    RS_OK && rs_db_exec(rd, "BEGIN") == RS_OK &&
+	    query_int(rd, "SELECT count(*) FROM sqlite_schema") > 0,
+	    "db checkpoint, long reader: a second connection holds a read "
+	    "snapshot")) {
+		rs_db_close(rd);
+		rs_db_close(db);
+		return;
+	}
+	TAP_SETUP(grow_wal(db) == 0);
+	TAP_IS_INT(rs_db_checkpoint_due(db), 1,
+	    "db checkpoint, long reader: asked once past the threshold");
+	TAP_OK(rs_db_checkpoint(db) != RS_OK,
+	    "db checkpoint, long reader: the WAL cannot start again");
+	TAP_SETUP(fixture_fill_pages(db, 1) == 0);
+	TAP_IS_INT(rs_db_checkpoint_due(db), 0,
+	    "db checkpoint, long reader: not asked again at the next commit");
+	TAP_SETUP(grow_wal(db) == 0);
+	TAP_IS_INT(rs_db_checkpoint_due(db), 1,
+	    "db checkpoint, long reader: asked again once the WAL grew as "
+	    "much more");
+	rs_db_exec(rd, "COMMIT");
+	rs_db_close(rd);
+	TAP_SETUP(rs_db_checkpoint(db) == RS_OK &&
+	    fixture_fill_pages(db, 1) == 0);
+	TAP_IS_INT(rs_db_checkpoint_due(db), 0,
+	    "db checkpoint, reader gone: the WAL started again, nothing due");
+	TAP_SETUP(grow_wal(db) == 0);
+	TAP_IS_INT(rs_db_checkpoint_due(db), 1,
+	    "db checkpoint, reader gone: asked at the first threshold again");
+	rs_db_close(db);
+}
+
 static void
 test_db_checkpoint(void)
 {
@@ -599,7 +645,7 @@ test_admin_stats(void)
 int
 main(void)
 {
-	tap_plan(80);
+	tap_plan(87);
 	fixture_start(dir, sizeof(dir), "rs-migrate");
 	randombytes_buf(subkey, sizeof(subkey));
 
@@ -612,6 +658,7 @@ main(void)
 	test_migrate_0004_clusters();
 	test_db_journal_wal();
 	test_db_checkpoint_restarts_wal();
+	test_db_checkpoint_long_reader();
 	test_db_checkpoint_reader_stays();
 	test_db_checkpoint();
 	test_db_rollback();

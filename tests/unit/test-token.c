@@ -211,6 +211,38 @@ test_token_garbage(void)
 	    "token verify: 600-character string is RS_ERR_CRYPTO");
 }
 
+/*
+ * Found by tests/fuzz (fuzz-token): libsodium 1.0.18 decodes a byte past
+ * 0x7f as '_', so a genuine token with its '_' changed to such a byte
+ * verified. Every character of a token, each changed to 0x80 and 0xdf,
+ * must be refused.
+ */
+static void
+test_token_high_bytes(void)
+{
+	struct rs_token	 t, got;
+	char		 buf[RS_MAX_TOKEN + 1], orig;
+	size_t		 i, len, passed = 0;
+
+	if (!TAP_IS_INT(mint(&t, NOW + 900, buf), RS_OK,
+	    "token high bytes: mint"))
+		return;
+	len = strlen(buf);
+	for (i = 0; i < len; i++) {
+		orig = buf[i];
+		buf[i] = (char)0x80;
+		if (rs_token_verify(subkey, buf, NOW, &got) == RS_ERR_CRYPTO)
+			passed++;
+		buf[i] = (char)0xdf;
+		if (rs_token_verify(subkey, buf, NOW, &got) == RS_ERR_CRYPTO)
+			passed++;
+		buf[i] = orig;
+	}
+	if (!TAP_IS_INT(passed, 2 * len,
+	    "token verify: a byte past 0x7f anywhere is RS_ERR_CRYPTO"))
+		tap_diag("%s", buf);
+}
+
 static void
 test_secret_derive_per_use(void)
 {
@@ -247,7 +279,7 @@ test_secret_derive_stable(void)
 int
 main(void)
 {
-	tap_plan(30);
+	tap_plan(32);
 	fixture_subkey(master, RS_SECRET_TOKEN, subkey);
 
 	test_token_round_trip();
@@ -260,6 +292,7 @@ main(void)
 	test_token_truncated_tag();
 	test_token_wrong_subkey();
 	test_token_garbage();
+	test_token_high_bytes();
 	test_secret_derive_per_use();
 	test_secret_derive_stable();
 
