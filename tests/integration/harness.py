@@ -392,6 +392,27 @@ def run_parallel(funcs, timeout):
     return results
 
 
+def wait_healthy(get, running, what, log_tail, timeout=START_TIMEOUT):
+    """Wait up to TIMEOUT s for GET(timeout) (a GET of /v1/health) to
+    answer 200; a Failure naming WHAT, with LOG_TAIL(), when RUNNING()
+    says the server exited or the time is up."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if not running():
+            raise Failure("%s exited during start: %s" % (what, log_tail()))
+        try:
+            resp = get(2)
+            if resp.status == 200:
+                return
+            last = "status %s: %s" % (resp.status, show_bytes(resp.body))
+        except Failure as e:
+            last = str(e)
+        time.sleep(0.2)
+    raise Failure("%s: GET /v1/health not 200 within %d s (%s): %s"
+                  % (what, timeout, last, log_tail()))
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

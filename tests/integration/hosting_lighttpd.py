@@ -124,24 +124,10 @@ class Site:
         return org, key
 
     def wait_healthy(self):
-        deadline = time.monotonic() + harness.START_TIMEOUT
-        last = "no answer"
-        while time.monotonic() < deadline:
-            if not self.server.running():
-                raise Failure("lighttpd (%r) exited during start: %s"
-                              % (self, self.log_tail()))
-            try:
-                resp = self.call("GET", "/v1/health", timeout=2)
-                if resp.status == 200:
-                    return
-                last = "status %s: %s" % (resp.status,
-                                          harness.show_bytes(resp.body))
-            except Failure as e:
-                last = str(e)
-            time.sleep(0.2)
-        raise Failure("lighttpd (%r): GET %s/v1/health not 200 within %d s "
-                      "(%s): %s" % (self, self.mount, harness.START_TIMEOUT,
-                                    last, self.log_tail()))
+        harness.wait_healthy(
+            lambda t: self.call("GET", "/v1/health", timeout=t),
+            self.server.running, "lighttpd (%r) under %r" % (self, self.mount),
+            self.log_tail)
 
     def program_pids(self):
         """The live processes of lighttpd's session (it runs in a session

@@ -148,22 +148,10 @@ class Side:
         return out
 
     def wait_healthy(self, timeout):
-        deadline = time.monotonic() + timeout
-        last = "no answer"
-        while time.monotonic() < deadline:
-            if not self.server.running():
-                raise Failure("storm side server exited: %s"
-                              % self.log_tail())
-            try:
-                resp = call(self.port, "GET", "/v1/health", timeout=2)
-                if resp.status == 200:
-                    return
-                last = "status %s" % resp.status
-            except Failure as e:
-                last = str(e)
-            time.sleep(0.2)
-        raise Failure("storm side server: GET /v1/health not 200 within %d "
-                      "s (%s): %s" % (timeout, last, self.log_tail()))
+        harness.wait_healthy(
+            lambda t: call(self.port, "GET", "/v1/health", timeout=t),
+            self.server.running, "storm side server", self.log_tail,
+            timeout)
 
     def log_tail(self):
         return " | ".join(harness.LogWatch(self.logs).tail()[-8:])

@@ -437,21 +437,9 @@ class ProxyHost:
         self.tok = self.token(self.key)
 
     def wait_healthy(self):
-        deadline = time.monotonic() + harness.START_TIMEOUT
-        last = "no answer"
-        while time.monotonic() < deadline:
-            expect(self.apache.running(), "Apache exited: %s"
-                   % self.log_tail())
-            try:
-                resp = self.call("GET", "/v1/health", timeout=2)
-                if resp.status == 200:
-                    return
-                last = "status %s" % resp.status
-            except Failure as e:
-                last = str(e)
-            time.sleep(0.2)
-        raise Failure("GET /v1/health did not answer 200 within %d s (%s): "
-                      "%s" % (harness.START_TIMEOUT, last, self.log_tail()))
+        harness.wait_healthy(
+            lambda t: self.call("GET", "/v1/health", timeout=t),
+            self.apache.running, "Apache (mod_proxy_fcgi)", self.log_tail)
 
     def log_tail(self):
         return " | ".join(

@@ -146,21 +146,9 @@ class Side:
         return self.ws.db + ".ratelimit"
 
     def wait_healthy(self, timeout):
-        deadline = time.monotonic() + timeout
-        last = "no answer"
-        while time.monotonic() < deadline:
-            if not self.server.running():
-                raise Failure("side server exited: %s" % self.log_tail())
-            try:
-                resp = http_call(self.port, "GET", "/v1/health", timeout=2)
-                if resp.status == 200:
-                    return
-                last = "status %s" % resp.status
-            except Failure as e:
-                last = str(e)
-            time.sleep(0.2)
-        raise Failure("side server: GET /v1/health not 200 within %d s (%s): "
-                      "%s" % (timeout, last, self.log_tail()))
+        harness.wait_healthy(
+            lambda t: http_call(self.port, "GET", "/v1/health", timeout=t),
+            self.server.running, "side server", self.log_tail, timeout)
 
     def log_tail(self):
         return " | ".join(harness.LogWatch(self.logs).tail()[-8:])
