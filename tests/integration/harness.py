@@ -336,8 +336,10 @@ def request_headers(data, headers, token):
 
 
 def http_call(port, method, path, body=None, headers=None, token=None,
-              timeout=HTTP_TIMEOUT):
-    """One HTTP/1.1 exchange with 127.0.0.1:PORT on a fresh connection."""
+              timeout=HTTP_TIMEOUT, sample=None):
+    """One HTTP/1.1 exchange with 127.0.0.1:PORT on a fresh connection,
+    recorded for the contract check (only when SAMPLE(response) is true,
+    if given: a load test records a sample, not its every request)."""
     data = encode_body(body)
     hdrs = request_headers(data, headers, token)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
@@ -350,15 +352,43 @@ def http_call(port, method, path, body=None, headers=None, token=None,
             # the server answered early (e.g. 413) and closed: read it
         raw = conn.getresponse()
         payload = raw.read()
-        record_exchange("http", port, method, path, hdrs, raw.status,
-                        raw.getheaders(), payload, req_body=data)
-        return Response(method, path, hdrs, data, raw.status,
+        resp = Response(method, path, hdrs, data, raw.status,
                         Headers(raw.getheaders()), payload)
+        if sample is None or sample(resp):
+            record_exchange("http", port, method, path, hdrs, raw.status,
+                            raw.getheaders(), payload, req_body=data)
+        return resp
     except (OSError, http.client.HTTPException) as e:
         stub = Response(method, path, hdrs, data, None, Headers([]), b"")
         raise Failure("no HTTP answer: %s: %s" % (type(e).__name__, e), stub)
     finally:
         conn.close()
+
+
+FCGI_NAME = "relaysync.fcgi"
+
+
+def session_pids(sid, fcgi_only=False):
+    """The live processes of session SID but its leader (a server runs
+    in a session of its own); FCGI_ONLY: those whose command line names
+    relaysync.fcgi. Sorted."""
+    pids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == sid:
+            continue
+        pid = int(name)
+        try:
+            if os.getsid(pid) != sid:
+                continue
+            with open("/proc/%d/stat" % pid) as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                cmd = f.read()
+        except (OSError, IndexError):
+            continue
+        if state != "Z" and (not fcgi_only or FCGI_NAME.encode() in cmd):
+            pids.append(pid)
+    return sorted(pids)
 
 
 def run_parallel(funcs, timeout):

@@ -16,7 +16,6 @@ ends; test_storm.py re-sends what is left.
 Python 3 standard library only.
 """
 
-import http.client
 import json
 import os
 import random
@@ -28,7 +27,6 @@ import time
 import harness
 from harness import Failure, db_run, free_port
 
-FCGI_NAME = "relaysync.fcgi"
 RETRY_STATUS = (500, 502, 503, 504)   # the web server's or the program's
 RETRY_PAUSE = (0.1, 0.4)              # seconds between two attempts
 REC_TYPE = "storm"
@@ -66,38 +64,21 @@ def _shape(method, path, status, headers, body):
             headers.get("Idempotent-Replayed") == "true", code)
 
 
-def call(port, method, path, body=None, headers=None, token=None,
-         timeout=harness.HTTP_TIMEOUT):
-    """harness.http_call (one exchange on a fresh connection; a Failure
-    when there is no answer), recording only a sample."""
-    data = harness.encode_body(body)
-    hdrs = harness.request_headers(data, headers, token)
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        try:
-            conn.request(method, path, body=data, headers=hdrs)
-        except (BrokenPipeError, ConnectionResetError):
-            if conn.sock is None:
-                raise
-        raw = conn.getresponse()
-        payload = raw.read()
-        pairs = raw.getheaders()
-    except (OSError, http.client.HTTPException) as e:
-        stub = harness.Response(method, path, hdrs, data, None,
-                                harness.Headers([]), b"")
-        raise Failure("no HTTP answer: %s: %s" % (type(e).__name__, e), stub)
-    finally:
-        conn.close()
-    resp = harness.Response(method, path, hdrs, data, raw.status,
-                            harness.Headers(pairs), payload)
-    shape = _shape(method, path, raw.status, resp.headers, payload)
+def _sampled(resp):
+    """Record the first SAMPLE_PER_SHAPE answers of each shape."""
+    shape = _shape(resp.request_method, resp.request_path, resp.status,
+                   resp.headers, resp.body)
     with _shapes_lock:
         n = _shapes.get(shape, 0)
         _shapes[shape] = n + 1
-    if n < SAMPLE_PER_SHAPE:
-        harness.record_exchange("http", port, method, path, hdrs, raw.status,
-                                pairs, payload, req_body=data)
-    return resp
+    return n < SAMPLE_PER_SHAPE
+
+
+def call(port, method, path, body=None, headers=None, token=None,
+         timeout=harness.HTTP_TIMEOUT):
+    """harness.http_call, recording only a sample."""
+    return harness.http_call(port, method, path, body, headers, token,
+                             timeout, sample=_sampled)
 
 
 
@@ -156,30 +137,9 @@ class Side:
     def log_tail(self):
         return " | ".join(harness.LogWatch(self.logs).tail()[-8:])
 
-    def session_pids(self, sid, fcgi_only):
-        """Live processes of session SID (the server runs in one of its
-        own); FCGI_ONLY: those whose command line names relaysync.fcgi."""
-        pids = []
-        for name in os.listdir("/proc"):
-            if not name.isdigit() or int(name) == sid:
-                continue
-            pid = int(name)
-            try:
-                if os.getsid(pid) != sid:
-                    continue
-                with open("/proc/%d/stat" % pid) as f:
-                    state = f.read().rsplit(")", 1)[1].split()[0]
-                with open("/proc/%d/cmdline" % pid, "rb") as f:
-                    cmd = f.read()
-            except (OSError, IndexError):
-                continue
-            if state != "Z" and (not fcgi_only or FCGI_NAME.encode() in cmd):
-                pids.append(pid)
-        return sorted(pids)
-
     def fcgi_pids(self):
         proc = self.server.proc
-        return [] if proc is None else self.session_pids(proc.pid, True)
+        return [] if proc is None else harness.session_pids(proc.pid, True)
 
     def kill_group(self):
         """SIGKILL the server's process group, then anything left of its
@@ -193,7 +153,7 @@ class Side:
         proc.wait(10)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            left = self.session_pids(sid, False)
+            left = harness.session_pids(sid, False)
             if not left:
                 return
             for pid in left:
@@ -203,7 +163,7 @@ class Side:
                     pass
             time.sleep(0.1)
         raise Failure("processes of the killed server's session still "
-                      "alive after 10 s: %r" % self.session_pids(sid, False))
+                      "alive after 10 s: %r" % harness.session_pids(sid, False))
 
     def restart(self):
         """Start the server again (its log so far kept beside)."""

@@ -44,7 +44,6 @@ DEFAULT_RATE = 120          # orgs.rate_limit when org create has none
 REFILL_WAIT = 1.1           # seconds: a bucket is full again after 1 s
 FLOOD_TIMEOUT = 60          # seconds for one run_parallel flood
 RECOVER_TIMEOUT = 15        # seconds for a side server to answer again
-FCGI_NAME = "relaysync.fcgi"
 
 
 def rtest(name, last=False):
@@ -174,26 +173,8 @@ class Side:
 
 def fcgi_pids(server):
     """The live FastCGI processes of SERVER (lighttpd's children; under
-    Apache, mod_fcgid's): processes of its session (it runs in a session
-    of its own) whose command line names relaysync.fcgi."""
-    sid = server.proc.pid
-    pids = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit() or int(name) == sid:
-            continue
-        pid = int(name)
-        try:
-            if os.getsid(pid) != sid:
-                continue
-            with open("/proc/%d/stat" % pid) as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-            with open("/proc/%d/cmdline" % pid, "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
-        except (OSError, IndexError):
-            continue
-        if state != "Z" and FCGI_NAME in cmd:
-            pids.append(pid)
-    return sorted(pids)
+    Apache, mod_fcgid's)."""
+    return harness.session_pids(server.proc.pid, fcgi_only=True)
 
 
 # --------------------------------------------------------------------------
@@ -699,7 +680,7 @@ def sigkill(ctx):
         for round_ in range(3):
             pids = side.fcgi_pids()
             expect(pids, "round %d: no %s process found in the side "
-                   "server's session" % (round_ + 1, FCGI_NAME))
+                   "server's session" % (round_ + 1, harness.FCGI_NAME))
             stop = threading.Event()
             answered = []
 
