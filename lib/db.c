@@ -176,7 +176,9 @@ rs_db_wunlock(struct rs_db *db)
  * and fsyncs. Our WAL hook replaces SQLite's auto-checkpoint (which is
  * itself a WAL hook: so it must be set after any wal_autocheckpoint
  * pragma). The pool's checkpointer thread (ckpt.h) checkpoints instead
- * when rs_db_checkpoint_due() says so, and the worker every minute.
+ * when rs_db_checkpoint_due() says so; the worker checkpoints every
+ * minute, and copies the WAL back when it finds it large after a commit
+ * of its own (no one else checkpointed: no client writes).
  */
 /* How long the RESTART step may wait for readers, holding every writer. */
 #define RS_DB_RESTART_WAIT_MS	20
@@ -202,6 +204,20 @@ rs_db_wal_hook(void *arg, sqlite3 *h, const char *name, int pages)
 		db->ckpt_at = RS_DB_CHECKPOINT_PAGES;
 	db->wal_pages = pages;
 	return SQLITE_OK;
+}
+
+enum rs_err
+rs_db_checkpoint_copy(struct rs_db *db)
+{
+	int	 rc;
+
+	if (db->in_tx)
+		return RS_ERR_BUSY;
+	rc = sqlite3_wal_checkpoint_v2(db->h, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    NULL, NULL);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		rs_log_warn("checkpoint: %s", sqlite3_errmsg(db->h));
+	return rs_db_err(rc);
 }
 
 enum rs_err
@@ -255,6 +271,12 @@ rs_db_checkpoint_due(struct rs_db *db)
 		return 0;
 	db->ckpt_at = db->wal_pages + RS_DB_CHECKPOINT_PAGES;
 	return 1;
+}
+
+int
+rs_db_wal_pages(const struct rs_db *db)
+{
+	return db->wal_pages;
 }
 
 static enum rs_err

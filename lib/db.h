@@ -144,6 +144,8 @@ enum rs_err	 rs_db_err(int sqlite_rc);
  * checkpoints: see ckpt.h).
  */
 int		 rs_db_checkpoint_due(struct rs_db *db);
+/* The WAL's size in pages after this connection's last commit. */
+int		 rs_db_wal_pages(const struct rs_db *db);
 /*
  * 1 when the last write transaction found another writer in the queue
  * and had to wait: a background writer (the worker) backs off then, so
@@ -162,6 +164,15 @@ void		 rs_db_set_polling(struct rs_db *db);
  * reader stayed; try again later), or an error.
  */
 enum rs_err	 rs_db_checkpoint(struct rs_db *db);
+/*
+ * Its first step alone: copies the WAL back while writers go on, and
+ * never holds the writers' queue. When no one else writes meanwhile, the
+ * next write starts the WAL again from its beginning; under other
+ * writers, that takes rs_db_checkpoint(). For a background process
+ * (the worker runs niced: holding the queue, it would keep the API's
+ * writers waiting while the scheduler runs others).
+ */
+enum rs_err	 rs_db_checkpoint_copy(struct rs_db *db);
 /*
  * The one integer sql (a static statement text, see rs_db_stmt) yields
  * with text parameter ?1 bound to p1: the first column of its first row;

@@ -79,10 +79,12 @@ def key_for(ctx, org, role):
     return ctx.token_for(new_key(ctx, org, role))
 
 
-def fresh_org(ctx, label="whk"):
-    """A new org (CLI) with an admin: (org_id, admin token)."""
+def fresh_org(ctx, label="whk", rate=None):
+    """A new org (CLI; RATE: its --rate-limit, else the default) with an
+    admin: (org_id, admin token)."""
     org = cli_ok(ctx, ["org", "create", "%s-%s" % (label,
-                                                   secrets.token_hex(3))])
+                                                   secrets.token_hex(3))]
+                 + (["--rate-limit", rate] if rate else []))
     return org, key_for(ctx, org, "admin")
 
 
@@ -366,9 +368,9 @@ class Scene:
     worker runs do not keep trying them). A failure inside shows what the
     receivers got."""
 
-    def __init__(self, ctx, label="whk"):
+    def __init__(self, ctx, label="whk", rate=None):
         self.ctx = ctx
-        self.org, self.tok = fresh_org(ctx, label)
+        self.org, self.tok = fresh_org(ctx, label, rate)
         self.receivers = []
         self.hooks = []
 
@@ -1412,3 +1414,62 @@ class NoPrivateServer:
     def stop(self):
         self.server.stop()
         self.ws.remove()
+
+
+# ==========================================================================
+# the worker and the WAL
+# ==========================================================================
+
+DRAIN_EVENTS = 8000              # deliveries of one worker run
+DRAIN_WAL_MAX = 20 * 1024 * 1024  # the 16 MiB the WAL is cut back to, and room
+
+
+def max_wal_while(ctx, proc, timeout):
+    """The largest size of the run's WAL file, sampled every 20 ms until
+    PROC exits (at most TIMEOUT s; then it is killed) -> (bytes, rc)."""
+    wal = ctx.workspace.db + "-wal"
+    top = 0
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            top = max(top, os.path.getsize(wal))
+        except OSError:
+            pass
+        time.sleep(0.02)
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+        raise Failure("relaysync-worker still running after %d s: %s"
+                      % (timeout, read_text(proc.output_path)))
+    return top, proc.returncode
+
+
+@wtest("the worker checkpoints as its own writes grow the WAL: one run "
+       "delivering %d events while no client writes keeps the WAL file "
+       "under %d MiB (bench/soak saw a drain grow it past 200 MiB)"
+       % (DRAIN_EVENTS, DRAIN_WAL_MAX // 1048576))
+def drain_checkpoints(ctx):
+    with Scene(ctx, rate=harness.SHARED_ORG_RATE) as sc:
+        rx = sc.receiver()
+        sc.hook(rx.url("/in"), ["record.created"])
+        for n in range(DRAIN_EVENTS // 100):
+            items = [{"method": "POST", "path": "/v1/records",
+                      "body": {"title": "drain %d.%d" % (n, i),
+                               "type": "drain",
+                               "data": {"note": "x" * 200}}}
+                     for i in range(100)]
+            got = expect_json(ctx.call("POST", "/v1/batch",
+                                       {"requests": items}, token=sc.tok))
+            expect_equal([r["status"] for r in got["responses"]],
+                         [201] * 100, "batch %d's statuses" % n)
+        proc = ctx.workspace.spawn_worker(["--once"])
+        top, rc = max_wal_while(ctx, proc, harness.WORKER_TIMEOUT)
+        expect_equal(rc, 0, "relaysync-worker --once exit (output: %s)"
+                     % read_text(proc.output_path))
+        rows, _ = db_run(ctx, "SELECT state, count(*) FROM jobs WHERE "
+                              "org_id = ? GROUP BY state", (sc.org,))
+        expect_equal(dict(rows), {"succeeded": DRAIN_EVENTS},
+                     "the org's jobs by state")
+        expect(top <= DRAIN_WAL_MAX, "the WAL grew to %.1f MiB while the "
+               "worker delivered (at most %d MiB)"
+               % (top / 1048576, DRAIN_WAL_MAX // 1048576))
