@@ -223,35 +223,33 @@ rs_db_checkpoint_copy(struct rs_db *db)
 enum rs_err
 rs_db_checkpoint(struct rs_db *db)
 {
-	int	 rc;
+	enum rs_err	 err;
+	int		 rc;
 
-	if (db->in_tx)
-		return RS_ERR_BUSY;
 	/*
 	 * The WAL only starts again from its beginning when a writer finds
 	 * every frame copied back and no reader in it. Under steady writes
 	 * from several processes a PASSIVE checkpoint alone never gets there,
 	 * and the WAL grew without bound (gigabytes in a minute of load,
-	 * each append paying for new file blocks). So two steps: PASSIVE,
-	 * while writers go on, does the bulk (page copies and the fsyncs of
-	 * the WAL and the database); then, holding the writers' queue,
-	 * RESTART copies the few frames written meanwhile and waits for
-	 * readers to leave the WAL, so the next writer rewrites the file
-	 * from its start. Writers wait only for the second, short step.
+	 * each append paying for new file blocks). So two steps: PASSIVE
+	 * (rs_db_checkpoint_copy), while writers go on, does the bulk (page
+	 * copies and the fsyncs of the WAL and the database); then, holding
+	 * the writers' queue, RESTART copies the few frames written meanwhile
+	 * and waits for readers to leave the WAL, so the next writer rewrites
+	 * the file from its start. Writers wait only for the second, short
+	 * step.
 	 */
-	rc = sqlite3_wal_checkpoint_v2(db->h, NULL,
-	    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-	if (rc == SQLITE_OK) {
-		if (rs_db_wlock(db) != RS_OK)
-			return RS_ERR_BUSY;
-		/* A reader that stays is no reason to stall every writer:
-		 * give up soon and try again later. */
-		db->busy_limit_ms = RS_DB_RESTART_WAIT_MS;
-		rc = sqlite3_wal_checkpoint_v2(db->h, NULL,
-		    SQLITE_CHECKPOINT_RESTART, NULL, NULL);
-		db->busy_limit_ms = RS_BUSY_TIMEOUT_MS;
-		rs_db_wunlock(db);
-	}
+	if ((err = rs_db_checkpoint_copy(db)) != RS_OK)
+		return err;
+	if (rs_db_wlock(db) != RS_OK)
+		return RS_ERR_BUSY;
+	/* A reader that stays is no reason to stall every writer: give up
+	 * soon and try again later. */
+	db->busy_limit_ms = RS_DB_RESTART_WAIT_MS;
+	rc = sqlite3_wal_checkpoint_v2(db->h, NULL, SQLITE_CHECKPOINT_RESTART,
+	    NULL, NULL);
+	db->busy_limit_ms = RS_BUSY_TIMEOUT_MS;
+	rs_db_wunlock(db);
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 		rs_log_warn("checkpoint: %s", sqlite3_errmsg(db->h));
 	return rs_db_err(rc);
