@@ -53,7 +53,7 @@ rs_app_setup(struct rs_app *app)
 	if ((rc = rs_db_open(app->cfg.db_path, 0, app->cfg.sync_full,
 	    &app->db)) != RS_OK) {
 		rs_log_err("%s: cannot open the database (%s)",
-		    app->cfg.db_path, rs_strerror(rc));
+		    app->cfg.db_label, rs_strerror(rc));
 		app->state = rc;
 		return;
 	}
@@ -62,8 +62,8 @@ rs_app_setup(struct rs_app *app)
 	rs_db_on_shared(app->db, rs_shm_bump, app);
 	if ((rc = rs_migrate_check(app->db)) != RS_OK) {
 		rs_log_err("%s: schema version %d, this program knows %d: %s",
-		    app->cfg.db_path, rs_db_user_version(app->db),
-		    rs_migrate_latest(), rc == RS_ERR_SCHEMA ?
+		    app->cfg.db_label, rs_db_user_version(app->db),
+		    rs_migrate_latest_of(app->db), rc == RS_ERR_SCHEMA ?
 		    "refusing to serve a newer schema" :
 		    "run relaysync-admin migrate");
 		app->state = rc;
@@ -218,7 +218,7 @@ rs_app_schema(struct rs_app *app)
 	    now - app->schema_read_ms < RS_SHARED_TTL_MS)
 		return RS_OK;
 	app->schema_read_ms = 0;
-	if ((have = rs_db_user_version(app->db)) == rs_migrate_latest()) {
+	if ((have = rs_db_user_version(app->db)) == rs_migrate_latest_of(app->db)) {
 		if (keep) {
 			app->schema_gen = gen;
 			app->schema_read_ms = now;
@@ -227,8 +227,8 @@ rs_app_schema(struct rs_app *app)
 	}
 	if (have != app->schema_logged)
 		rs_log_err("%s: schema version %d, this program knows %d: "
-		    "refusing to serve", app->cfg.db_path, have,
-		    rs_migrate_latest());
+		    "refusing to serve", app->cfg.db_label, have,
+		    rs_migrate_latest_of(app->db));
 	app->schema_logged = have;
 	return RS_ERR_SCHEMA;
 }
@@ -255,7 +255,7 @@ rs_app_serving(struct rs_ctx *ctx)
 	if (rs_app_schema(ctx->app) != RS_OK)
 		return rs_reply_problem(ctx, RS_PROB_UNAVAILABLE, "the "
 		    "database is not at the schema this program knows (%d); "
-		    "see the log", rs_migrate_latest());
+		    "see the log", rs_migrate_latest_of(app->db));
 	return RS_NEXT;
 }
 

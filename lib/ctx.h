@@ -118,6 +118,8 @@ struct rs_ctx {
 	struct json_object	*body;	/* the JSON object body, or NULL */
 	/* The org's bucket as this request left it (RateLimit headers). */
 	int			 limited;	/* 1: the headers are due */
+	int64_t			 limit;		/* this host's share of the
+						 * org's requests a second */
 	int64_t			 limit_left;
 	int64_t			 limit_reset_ms;
 };

@@ -33,6 +33,7 @@ struct rs_arena;
 struct rs_db;
 
 #define RS_TXN_MAX_EVENTS	4	/* events one change may write */
+#define RS_TXN_RUNS		4	/* runs of a change that lost a race */
 
 /* What a change says, run inside the transaction. */
 enum rs_txn_do {
