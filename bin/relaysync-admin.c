@@ -442,7 +442,13 @@ open_db(const struct rs_config *cfg, int create)
 
 	if ((rc = rs_db_open(cfg->db_path, create, cfg->sync_full,
 	    &db)) != RS_OK) {
-		fail_db(cfg->db_label, rc);
+		/* A server's database is made by its owner (createdb), never
+		 * by init; libpq's reason is logged above. */
+		if (rs_config_conninfo(cfg->db_path))
+			fprintf(stderr, "relaysync-admin: %s: cannot use it "
+			    "(%s)\n", cfg->db_label, rs_strerror(rc));
+		else
+			fail_db(cfg->db_path, rc);
 		return NULL;
 	}
 	rs_admin_share(db, cfg->state_path);

@@ -138,11 +138,23 @@ enum rs_err
 rs_pg_open(const char *conninfo, struct rs_pg **out)
 {
 	struct rs_pg	*pg;
+	const char	*keys[3], *vals[3];
 
 	*out = NULL;
 	if ((pg = calloc(1, sizeof(*pg))) == NULL)
 		return RS_ERR_NOMEM;
-	if ((pg->c = PQconnectdb(conninfo)) == NULL) {
+	/*
+	 * libpq waits for a connection as long as the kernel does (minutes
+	 * for a host that is gone) unless told: a request during a failover
+	 * must be answered 503 in seconds. A conninfo that names its own
+	 * connect_timeout wins (it is expanded after this default).
+	 */
+	keys[0] = "connect_timeout";
+	vals[0] = RS_STR(RS_PG_CONNECT_TIMEOUT);
+	keys[1] = "dbname";
+	vals[1] = conninfo;
+	keys[2] = vals[2] = NULL;
+	if ((pg->c = PQconnectdbParams(keys, vals, 1)) == NULL) {
 		free(pg);
 		return RS_ERR_NOMEM;
 	}

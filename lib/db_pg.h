@@ -37,6 +37,7 @@ struct rs_pg;
 struct pg_result;	/* libpq's PGresult */
 
 #define RS_PG_MAXARGS	32
+#define RS_PG_CONNECT_TIMEOUT	5	/* s, unless the conninfo says */
 
 /*
  * A statement's parameters, $1 .. $n in order. Strings are borrowed

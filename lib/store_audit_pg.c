@@ -56,11 +56,17 @@ static const char *const sql[STMT__MAX] = {
 	"SELECT num FROM orgs WHERE id = $1 FOR NO KEY UPDATE",
 	/*
 	 * STMT_HEAD: the org's number and its chain's head, the last row
-	 * of its range (n and hash NULL before the first entry).
+	 * of its range (n and hash NULL before the first entry). LATERAL
+	 * and LIMIT 1 keep it one probe of the key from the range's top:
+	 * joined on "seq = (SELECT max(seq) ...)", the generic plan a
+	 * connection keeps, made while the table was small, hashed the
+	 * whole audit table on every append (a batch of 100 creates took
+	 * 0.3 s, ten thousand 30 s, and growing with the log).
 	 */
-	"SELECT o.num, a.n, a.hash FROM orgs o LEFT JOIN audit a "
-	"ON a.seq = (SELECT max(seq) FROM audit "
-	"WHERE seq >= (o.num << 40) AND seq < ((o.num + 1) << 40)) "
+	"SELECT o.num, a.n, a.hash FROM orgs o LEFT JOIN LATERAL "
+	"(SELECT n, hash FROM audit "
+	"WHERE seq >= (o.num << 40) AND seq < ((o.num + 1) << 40) "
+	"ORDER BY seq DESC LIMIT 1) a ON true "
 	"WHERE o.id = $1",
 	/* STMT_INSERT */
 	"INSERT INTO audit (" ACOLS ") VALUES "

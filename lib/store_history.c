@@ -125,7 +125,7 @@ rs_store_history_list(struct rs_db *db, struct rs_arena *a, const char *org,
  * union seen (an object used as a set) and, the first time, to list.
  * RS_OK; *unknown set for NULL or text that is not an array of strings.
  */
-static enum rs_err
+enum rs_err
 rs_store_history_union(const char *changed, struct json_object *seen,
     struct json_object *list, int *unknown)
 {
@@ -161,7 +161,7 @@ out:
 }
 
 /* Copies the strings of list into out->names (arena a). */
-static enum rs_err
+enum rs_err
 rs_store_history_names(struct rs_arena *a, struct json_object *list,
     struct rs_history_since *out)
 {

@@ -112,67 +112,6 @@ rs_store_history_pg_list(struct rs_db *db, struct rs_arena *a,
 	return rc;
 }
 
-/*
- * Adds the names of JSON array text changed (NULL: unknown) to the
- * union seen (an object used as a set) and, the first time, to list.
- * RS_OK; *unknown set for NULL or text that is not an array of strings.
- * As store_history.c's, whose helpers are its own (static): what the
- * union means does not depend on the backend.
- */
-static enum rs_err
-rs_store_history_pg_union(const char *changed, struct json_object *seen,
-    struct json_object *list, int *unknown)
-{
-	struct json_object	*arr = NULL, *v;
-	const char		*s;
-	size_t			 i;
-	enum rs_err		 rc = RS_ERR_NOMEM;
-
-	if (changed == NULL || rs_json_parse(changed, strlen(changed), &arr,
-	    NULL, 0) != 0 || !json_object_is_type(arr, json_type_array)) {
-		json_object_put(arr);
-		*unknown = 1;
-		return RS_OK;
-	}
-	for (i = 0; i < json_object_array_length(arr); i++) {
-		v = json_object_array_get_idx(arr, i);
-		if (!json_object_is_type(v, json_type_string)) {
-			*unknown = 1;
-			continue;
-		}
-		s = json_object_get_string(v);
-		if (json_object_object_get_ex(seen, s, NULL))
-			continue;
-		if (json_object_object_add(seen, s, NULL) != 0 ||
-		    json_object_array_add(list,
-		    json_object_new_string(s)) != 0)
-			goto out;
-	}
-	rc = RS_OK;
-out:
-	json_object_put(arr);
-	return rc;
-}
-
-/* Copies the strings of list into out->names (arena a). */
-static enum rs_err
-rs_store_history_pg_names(struct rs_arena *a, struct json_object *list,
-    struct rs_history_since *out)
-{
-	size_t	 i, n = json_object_array_length(list);
-
-	if (n == 0)
-		return RS_OK;
-	if ((out->names = rs_arena_calloc(a, n, sizeof(*out->names))) == NULL)
-		return RS_ERR_NOMEM;
-	for (i = 0; i < n; i++)
-		if ((out->names[i] = rs_arena_strdup(a, json_object_get_string(
-		    json_object_array_get_idx(list, i)))) == NULL)
-			return RS_ERR_NOMEM;
-	out->n = n;
-	return RS_OK;
-}
-
 /* The version base names in the history into *version: RS_OK, or
  * RS_ERR_NOTFOUND. */
 static enum rs_err
@@ -227,13 +166,13 @@ rs_store_history_pg_since(struct rs_db *db, struct rs_arena *a,
 	if ((rc = rs_pg_query(db, sql[STMT_AFTER], &args, &r)) != RS_OK)
 		goto out;
 	for (i = 0; rc == RS_OK && i < rs_pg_rows(r); i++)
-		rc = rs_store_history_pg_union(rs_pg_str(r, i, 0), seen, list,
+		rc = rs_store_history_union(rs_pg_str(r, i, 0), seen, list,
 		    &out->unknown);
 	if (rc == RS_OK)
-		rc = rs_store_history_pg_union(cur_changed, seen, list,
+		rc = rs_store_history_union(cur_changed, seen, list,
 		    &out->unknown);
 	if (rc == RS_OK)
-		rc = rs_store_history_pg_names(a, list, out);
+		rc = rs_store_history_names(a, list, out);
 out:
 	if (r != NULL)
 		rs_pg_clear(r);

@@ -21,4 +21,18 @@ enum rs_err	rs_store_history_pg_since(struct rs_db *db,
 enum rs_err	rs_store_history_pg_purge(struct rs_db *db, int64_t horizon,
 		    size_t max, size_t *n);
 
+/*
+ * What "since" makes of the rows it read, the same on both backends
+ * (store_history.c): the union of JSON arrays of member names changed
+ * (NULL: unknown) in seen, each name once in list; *unknown set for
+ * NULL or text that is not an array of strings. Then list's names into
+ * out->names, in arena a.
+ */
+struct json_object;
+enum rs_err	rs_store_history_union(const char *changed,
+		    struct json_object *seen, struct json_object *list,
+		    int *unknown);
+enum rs_err	rs_store_history_names(struct rs_arena *a,
+		    struct json_object *list, struct rs_history_since *out);
+
 #endif /* RS_STORE_HISTORY_PG_H */

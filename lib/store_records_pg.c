@@ -49,15 +49,19 @@ static const char *const sql[STMT__MAX] = {
 	/* STMT_LIST: walks the org's key range, in order (pg/0001: seq is
 	 * num << 40 | n), a range scan of the primary key. SQLite's
 	 * two-argument max() is greatest() here (which skips a NULL: an
-	 * unknown org still yields nothing, its upper bound is NULL), and
-	 * its "+org_id" hint a plain condition. NULL parameters mean
-	 * "any"; each is cast, as a prepared statement has no types. */
+	 * unknown org still yields nothing, its upper bound is NULL). Its
+	 * "+org_id" hint is "org_id || ''": without it, a planner whose
+	 * statistics lag (a table just filled) ANDs records_org_change
+	 * into a bitmap of the whole org and sorts it for every page
+	 * (measured: 0.5 ms a page of 200 rows, against 0.1 ms). NULL
+	 * parameters mean "any"; each is cast, as a prepared statement
+	 * has no types. */
 	"SELECT " COLS " FROM records "
 	"WHERE seq > greatest($2::bigint, (SELECT num << "
 	RS_STR(RS_ORG_ROW_BITS) " FROM orgs WHERE id = $1)) "
 	"AND seq < ((SELECT num FROM orgs WHERE id = $1) + 1) << "
 	RS_STR(RS_ORG_ROW_BITS) " "
-	"AND org_id = $1 AND ($3::text IS NULL OR status = $3::text) "
+	"AND org_id || '' = $1 AND ($3::text IS NULL OR status = $3::text) "
 	"AND ($4::text IS NULL OR type = $4::text) "
 	"AND ($5::text IS NULL OR site = $5::text) "
 	"AND ($6::text IS NULL OR created_by = $6::text) "
