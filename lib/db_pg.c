@@ -18,6 +18,15 @@ struct rs_pg {
 					 * not yet ended by us) */
 	int		 broken;	/* lost: reconnect before the next
 					 * transaction */
+	char		 org[RS_PG_ORG];	/* whose lock the transaction
+					 * holds, "" none */
+	/*
+	 * Savepoint commands not sent yet: a batch opens and releases two
+	 * savepoints an item, and each would be a round trip of its own.
+	 * They go ahead of the next statement, in one message.
+	 */
+	char		 pend[RS_PG_PEND];
+	size_t		 npend;
 	size_t		 nstmt;	/* prepared on this connection */
 	const char	*stmts[RS_DB_MAX_STMTS];
 };
@@ -27,8 +36,6 @@ static const char rs_pg_sql_begin[] = "BEGIN";
 static const char rs_pg_sql_lock[] =
 	"SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
 static const char rs_pg_sql_commit[] = "COMMIT";
-static const char rs_pg_sql_savepoint[] = "SAVEPOINT rs_nest";
-static const char rs_pg_sql_release[] = "RELEASE rs_nest";
 static const char rs_pg_sql_undo[] = "ROLLBACK TO rs_nest";
 
 void
@@ -261,6 +268,51 @@ rs_pg_prepared(struct rs_pg *pg, const char *sql, char *name, size_t namesz)
 	return 0;
 }
 
+/* Sends the savepoint commands held back, as one message. */
+static enum rs_err
+rs_pg_flush(struct rs_pg *pg)
+{
+	PGresult	*r;
+	enum rs_err	 rc = RS_OK;
+
+	if (pg->npend == 0)
+		return RS_OK;
+	r = PQexec(pg->c, pg->pend);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = rs_pg_err(pg, r, pg->pend);
+	PQclear(r);
+	pg->npend = 0;
+	pg->pend[0] = '\0';
+	return rc;
+}
+
+/*
+ * Holds a savepoint command back (rs_pg_flush). A RELEASE right after
+ * the SAVEPOINT it ends cancels both: nothing ran between them.
+ */
+static enum rs_err
+rs_pg_defer(struct rs_pg *pg, const char *cmd)
+{
+	static const char	 save[] = "SAVEPOINT rs_nest; ";
+	size_t			 len = strlen(cmd), n = sizeof(save) - 1;
+	enum rs_err		 rc;
+
+	if (pg->broken)
+		return RS_ERR_BUSY;
+	if (strcmp(cmd, "RELEASE rs_nest; ") == 0 && pg->npend >= n &&
+	    strcmp(pg->pend + pg->npend - n, save) == 0) {
+		pg->npend -= n;
+		pg->pend[pg->npend] = '\0';
+		return RS_OK;
+	}
+	if (pg->npend + len >= sizeof(pg->pend) &&
+	    (rc = rs_pg_flush(pg)) != RS_OK)
+		return rc;
+	memcpy(pg->pend + pg->npend, cmd, len + 1);
+	pg->npend += len;
+	return RS_OK;
+}
+
 static enum rs_err
 rs_pg_query_on(struct rs_pg *pg, const char *sql, const struct rs_pg_args *a,
     PGresult **res)
@@ -268,12 +320,15 @@ rs_pg_query_on(struct rs_pg *pg, const char *sql, const struct rs_pg_args *a,
 	PGresult	*r;
 	char		 name[24];
 	ExecStatusType	 st;
+	enum rs_err	 rc;
 
 	*res = NULL;
 	/* Inside a transaction the connection lost, nothing may run: the
 	 * caller rolls back, and its next transaction reconnects. */
 	if (pg->tx ? pg->broken : rs_pg_alive(pg) != 0)
 		return RS_ERR_BUSY;
+	if ((rc = rs_pg_flush(pg)) != RS_OK)
+		return rc;
 	if (rs_pg_prepared(pg, sql, name, sizeof(name)) != 0)
 		return pg->broken ? RS_ERR_BUSY : RS_ERR_DB;
 	r = PQexecPrepared(pg->c, name, a != NULL ? a->n : 0,
@@ -281,8 +336,7 @@ rs_pg_query_on(struct rs_pg *pg, const char *sql, const struct rs_pg_args *a,
 	    a != NULL ? a->fmt : NULL, 0);
 	st = PQresultStatus(r);
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-		enum rs_err	 rc = rs_pg_err(pg, r, sql);
-
+		rc = rs_pg_err(pg, r, sql);
 		PQclear(r);
 		return rc;
 	}
@@ -302,6 +356,8 @@ rs_pg_once(struct rs_db *db, const char *sql, const struct rs_pg_args *a,
 	*res = NULL;
 	if (pg->tx ? pg->broken : rs_pg_alive(pg) != 0)
 		return RS_ERR_BUSY;
+	if ((rc = rs_pg_flush(pg)) != RS_OK)
+		return rc;
 	r = PQexecParams(pg->c, sql, a != NULL ? a->n : 0, NULL,
 	    a != NULL ? a->v : NULL, a != NULL ? a->len : NULL,
 	    a != NULL ? a->fmt : NULL, 0);
@@ -351,6 +407,8 @@ rs_pg_exec(struct rs_db *db, const char *sql)
 
 	if (pg->tx ? pg->broken : rs_pg_alive(pg) != 0)
 		return RS_ERR_BUSY;
+	if ((rc = rs_pg_flush(pg)) != RS_OK)
+		return rc;
 	r = PQexec(pg->c, sql);
 	st = PQresultStatus(r);
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
@@ -489,6 +547,7 @@ rs_pg_begin(struct rs_pg *pg, const char *org)
 		return RS_ERR_STATE;
 	if (rs_pg_alive(pg) != 0)
 		return RS_ERR_BUSY;
+	pg->npend = 0;
 	if ((rc = rs_pg_step(pg, rs_pg_sql_begin, NULL)) != RS_OK)
 		return rc;
 	pg->tx = 1;
@@ -499,6 +558,8 @@ rs_pg_begin(struct rs_pg *pg, const char *org)
 		rs_pg_rollback(pg);
 		return rc;
 	}
+	if (org != NULL && strlen(org) < sizeof(pg->org))
+		memcpy(pg->org, org, strlen(org) + 1);
 	return RS_OK;
 }
 
@@ -516,6 +577,7 @@ rs_pg_commit(struct rs_pg *pg)
 	}
 	rc = rs_pg_query_on(pg, rs_pg_sql_commit, NULL, &r);
 	pg->tx = 0;	/* ended, one way or the other */
+	pg->org[0] = '\0';
 	if (rc != RS_OK)
 		return rc;
 	if (strcmp(PQcmdStatus(r), "COMMIT") != 0)
@@ -530,6 +592,8 @@ rs_pg_rollback(struct rs_pg *pg)
 	PGresult	*r;
 
 	pg->tx = 0;
+	pg->org[0] = '\0';
+	pg->npend = 0;	/* undone with the rest */
 	if (PQtransactionStatus(pg->c) == PQTRANS_IDLE ||
 	    PQstatus(pg->c) != CONNECTION_OK)
 		return;
@@ -542,19 +606,27 @@ rs_pg_rollback(struct rs_pg *pg)
 enum rs_err
 rs_pg_savepoint(struct rs_pg *pg)
 {
-	return rs_pg_step(pg, rs_pg_sql_savepoint, NULL);
+	return rs_pg_defer(pg, "SAVEPOINT rs_nest; ");
 }
 
 enum rs_err
 rs_pg_release(struct rs_pg *pg)
 {
-	return rs_pg_step(pg, rs_pg_sql_release, NULL);
+	return rs_pg_defer(pg, "RELEASE rs_nest; ");
 }
 
 enum rs_err
 rs_pg_undo(struct rs_pg *pg)
 {
+	/* What is held back goes first: the savepoint to return to. */
 	return rs_pg_step(pg, rs_pg_sql_undo, NULL);
+}
+
+int
+rs_pg_org_locked(struct rs_db *db, const char *org)
+{
+	return db->pg->tx && db->pg->org[0] != '\0' &&
+	    strcmp(db->pg->org, org) == 0;
 }
 
 int

@@ -38,6 +38,8 @@ struct pg_result;	/* libpq's PGresult */
 
 #define RS_PG_MAXARGS	32
 #define RS_PG_CONNECT_TIMEOUT	5	/* s, unless the conninfo says */
+#define RS_PG_ORG		64	/* an org id, NUL included */
+#define RS_PG_PEND		512	/* savepoint commands held back */
 
 /*
  * A statement's parameters, $1 .. $n in order. Strings are borrowed
@@ -123,7 +125,18 @@ const char	*rs_pg_dup(const struct pg_result *res, int row, int col,
 enum rs_err	 rs_pg_bytea(const struct pg_result *res, int row, int col,
 		    unsigned char *dst, size_t dstsz, size_t *n);
 
-/* Transactions, called by db.c only. */
+/*
+ * Whether the open transaction holds org's lock (rs_db_begin_org): a
+ * store that must serialise on the org need not lock anything more.
+ */
+int		 rs_pg_org_locked(struct rs_db *db, const char *org);
+
+/*
+ * Transactions, called by db.c only. A savepoint and its release are
+ * held back and sent ahead of the next statement, in one message (a
+ * release right after its savepoint cancels both): their errors show
+ * at that statement, which fails, and the transaction with it.
+ */
 enum rs_err	 rs_pg_begin(struct rs_pg *pg, const char *org);
 enum rs_err	 rs_pg_commit(struct rs_pg *pg);
 void		 rs_pg_rollback(struct rs_pg *pg);

@@ -42,18 +42,16 @@ enum {
 
 static const char *const sql[STMT__MAX] = {
 	/*
-	 * STMT_LOCK: the org's row lock, held to the commit, before the
-	 * head is read. SQLite's one write lock serialised every appender;
-	 * here an API write holds its org's advisory lock, but the CLI's
-	 * writes (and an invite's acceptance) begin without one. The row
-	 * lock is the one every appender takes (store_orgseq_pg.c's take
-	 * holds it too, so it adds no new order of locks), and the head is
-	 * read by the next statement, whose snapshot is taken after the
-	 * wait: two appenders never read the same head. NO KEY UPDATE, as
-	 * an UPDATE of the row takes: inserts whose foreign keys name the
-	 * org (FOR KEY SHARE) are not held up.
+	 * STMT_LOCK: the org's writers' lock (db_pg.c's, the same key),
+	 * held to the commit, before the head is read. SQLite's one write
+	 * lock serialised every appender; here an API write holds its
+	 * org's lock from its BEGIN (and skips this: a round trip an
+	 * append, a batch item's too), but the CLI's writes (and an
+	 * invite's acceptance) begin without one and take it here. The
+	 * head is read by the next statement, whose snapshot is taken
+	 * after the wait: two appenders never read the same head.
 	 */
-	"SELECT num FROM orgs WHERE id = $1 FOR NO KEY UPDATE",
+	"SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
 	/*
 	 * STMT_HEAD: the org's number and its chain's head, the last row
 	 * of its range (n and hash NULL before the first entry). LATERAL
@@ -164,19 +162,18 @@ rs_store_audit_pg_head(struct rs_db *db, const char *org, int64_t *num,
 	return rc;
 }
 
-/* Takes the org's row lock (STMT_LOCK); RS_ERR_NOTFOUND: no such org. */
+/* Takes the org's writers' lock (STMT_LOCK) unless the transaction
+ * holds it already. */
 static enum rs_err
 rs_store_audit_pg_lock(struct rs_db *db, const char *org)
 {
 	struct rs_pg_args	 a;
-	int64_t			 n;
-	enum rs_err		 rc;
 
+	if (rs_pg_org_locked(db, org))
+		return RS_OK;
 	rs_pg_args(&a);
 	rs_pg_text(&a, org);
-	if ((rc = rs_pg_run(db, sql[STMT_LOCK], &a, &n)) != RS_OK)
-		return rc;
-	return n == 1 ? RS_OK : RS_ERR_NOTFOUND;
+	return rs_pg_run(db, sql[STMT_LOCK], &a, NULL);
 }
 
 enum rs_err

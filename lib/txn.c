@@ -232,6 +232,10 @@ rs_txn_run(struct rs_txn *t, rs_txn_change change, void *arg)
 		rs_txn_again(t);
 	if (t->err == RS_ERR_RETRY)
 		t->err = RS_ERR_BUSY;
+	/* Busy midway (a statement that waited too long; a connection to
+	 * PostgreSQL lost): rolled back whole, so busy, 503, not a 500. */
+	if (res == RS_TXN_ERROR && t->err == RS_ERR_BUSY)
+		res = RS_TXN_BUSY;
 	/* t owns the detail however the run ended. */
 	json_object_put(t->audit.detail);
 	t->audit.detail = NULL;

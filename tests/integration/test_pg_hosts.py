@@ -335,6 +335,9 @@ def pg_crash(ctx):
     for t in threads:
         t.join(ANSWER_TIMEOUT * 2)
     expect(not errors, "; ".join(errors[:5]))
+    expect(500 not in statuses and 502 not in statuses,
+           "a request met the crash with a 500 or 502 (statuses seen: %r), "
+           "not 503 or 409 idempotency_in_progress" % sorted(set(statuses)))
     expect(503 in statuses or 409 in statuses or 0 in statuses,
            "no request met the crash "
            "(statuses seen: %r): the test proved nothing" % sorted(
