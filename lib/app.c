@@ -8,6 +8,7 @@
 #include "limits.h"
 #include "auth.h"
 #include "ckpt.h"
+#include "clock.h"
 #include "db.h"
 #include "gate.h"
 #include "install.h"
@@ -233,6 +234,24 @@ rs_app_schema(struct rs_app *app)
 	return RS_ERR_SCHEMA;
 }
 
+/*
+ * A setup that could not reach its database (PostgreSQL down when the
+ * process started) is tried again, at most once a second, instead of
+ * answering 503 until the process is replaced. Any other failure
+ * (settings, secret, schema) stays: it needs an operator.
+ */
+static void
+rs_app_retry(struct rs_app *app)
+{
+	int64_t	 now = rs_clock_now_ms();
+
+	if (app->state != RS_ERR_BUSY || app->db != NULL ||
+	    now - app->setup_ms < 1000)
+		return;
+	app->setup_ms = now;
+	rs_app_setup(app);
+}
+
 /* Can this process serve at all? RS_NEXT, or RS_ANSWERED (503). */
 static enum rs_step
 rs_app_serving(struct rs_ctx *ctx)
@@ -240,6 +259,7 @@ rs_app_serving(struct rs_ctx *ctx)
 	struct rs_app	*app = ctx->app;
 	const char	*roots[2];
 
+	rs_app_retry(app);
 	if (app->state != RS_OK)
 		return rs_reply_problem(ctx, RS_PROB_UNAVAILABLE,
 		    "the service cannot use its database or secret now");

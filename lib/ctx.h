@@ -82,6 +82,8 @@ struct rs_app {
 	 * (shm.h; read_ms 0: not since the word last changed). */
 	uint64_t	 schema_gen;
 	int64_t		 schema_read_ms;
+	int64_t		 setup_ms;	/* the last try of a setup that
+					 * could not reach the database */
 	struct rs_whocache whocache;	/* holders of keys (auth.c) */
 	/* The installation served (install.h). pending: no database named
 	 * yet, everything waits for the first request; settled: its

@@ -477,3 +477,56 @@ def copy_from_sqlite(ctx):
     expect(org2 != org, "a new org on the target")
     rc, out, err = dst_ws.cli(["audit", "verify"])
     expect(rc == 0, "audit verify after new writes: %s%s" % (out, err))
+
+
+@pg_test("a pool started while PostgreSQL is down answers 503, then "
+         "serves within seconds of the database coming back", last=True)
+def pg_down_at_start(ctx):
+    pg_only()
+    top = cluster_dir()
+    root = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+    cluster = os.path.join(root, "tests/pg/cluster")
+    tok = ctx.token_for(ctx.admin_key)
+    ws = harness.Workspace(ctx.prefix, ctx.workspace.run_as)
+    harness.at_teardown(ws.remove)
+    ws.db = ctx.workspace.db
+    shutil.copyfile(ctx.workspace.secret_file, ws.secret_file)
+    done = subprocess.run([cluster, "stop", top], capture_output=True,
+                          timeout=120)
+    expect(done.returncode == 0, "tests/pg/cluster stop: %s"
+           % done.stderr.decode("utf-8", "replace"))
+    try:
+        port = harness.free_port()
+        server = harness.SERVERS[ctx.server_name](
+            ws, port, form=harness.APACHE_FORM,
+            defines=[("RELAYSYNC_MAX_CONN_PER_IP",
+                      harness.RUN_MAX_CONN_PER_IP)])
+        ctx.logs.files = ctx.logs.files + server.log_files()
+        server.start()
+        harness.at_teardown(server.stop)
+        deadline = time.monotonic() + harness.START_TIMEOUT
+        while True:
+            try:
+                resp = harness.http_call(port, "GET", "/v1/me", token=tok)
+                break
+            except Failure:
+                expect(time.monotonic() < deadline, "the pool never "
+                       "answered while the database was down")
+                time.sleep(0.2)
+        expect_equal(resp.status, 503, "an answer while the database is "
+                     "down", resp)
+    finally:
+        done = subprocess.run([cluster, "start", top], capture_output=True,
+                              timeout=120)
+        expect(done.returncode == 0, "tests/pg/cluster start: %s"
+               % done.stderr.decode("utf-8", "replace"))
+    deadline = time.monotonic() + 10.0
+    while True:
+        resp = harness.http_call(port, "GET", "/v1/me", token=tok)
+        if resp.status == 200:
+            break
+        expect(time.monotonic() < deadline, "still %d 10 s after the "
+               "database came back (the pool's processes never tried "
+               "again)" % resp.status)
+        time.sleep(0.2)
