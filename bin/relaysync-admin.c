@@ -20,6 +20,7 @@
 
 #include "relaysync.h"
 #include "backup.h"
+#include "copy.h"
 #include "clock.h"
 #include "json.h"
 
@@ -36,6 +37,8 @@ enum opt {
 	OPT_JSON,
 	OPT_FORCE,
 	OPT_PAUSE,
+	OPT_FROM,
+	OPT_TO,
 	OPT__MAX
 };
 
@@ -50,6 +53,8 @@ static const struct {
 	{ "--json", 0 },	/* OPT_JSON */
 	{ "--force", 0 },	/* OPT_FORCE */
 	{ "--pause", 1 },	/* OPT_PAUSE */
+	{ "--from", 1 },	/* OPT_FROM */
+	{ "--to", 1 },		/* OPT_TO */
 };
 
 #define O(x)	(1u << (x))
@@ -88,6 +93,7 @@ static int	run_audit_verify(const struct rs_config *,
 static int	run_backup(const struct rs_config *, const struct args *);
 static int	run_restore(const struct rs_config *, const struct args *);
 static int	run_check(const struct rs_config *, const struct args *);
+static int	run_copy(const struct rs_config *, const struct args *);
 
 static const struct cmd cmds[] = {
 	{ "init", "",
@@ -208,6 +214,20 @@ static const struct cmd cmds[] = {
 	  "  line for each failure, and the row counts; exits 1 naming\n"
 	  "  what failed.\n",
 	  0, 0, 0, 1, "FILE", run_check },
+	{ "copy", "--from FILE --to CONNINFO",
+	  "  Moves an SQLite deployment to PostgreSQL: copies every row of\n"
+	  "  the database file FILE (opened read only; it must be at this\n"
+	  "  program's schema: migrate it first) into the PostgreSQL\n"
+	  "  database CONNINFO (postgresql://... or a libpq conninfo), which\n"
+	  "  is brought to its schema and must hold no org. One transaction:\n"
+	  "  a copy that fails leaves the target empty. Then checks the\n"
+	  "  target: every table's row count, and every org's audit chain\n"
+	  "  (as audit verify). Stop the web server and the worker's cron\n"
+	  "  first: what is written meanwhile stays behind. Prints \"name\n"
+	  "  value\" lines: each table's rows, orgs and audit entries\n"
+	  "  verified, seconds. Needs a build with --with-postgresql.\n",
+	  O(OPT_FROM) | O(OPT_TO), O(OPT_FROM) | O(OPT_TO), 0, 0, NULL,
+	  run_copy },
 };
 
 #define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))
@@ -422,10 +442,16 @@ open_db(const struct rs_config *cfg, int create)
 
 	if ((rc = rs_db_open(cfg->db_path, create, cfg->sync_full,
 	    &db)) != RS_OK) {
-		fail_db(cfg->db_path, rc);
+		/* A server's database is made by its owner (createdb), never
+		 * by init; libpq's reason is logged above. */
+		if (rs_config_conninfo(cfg->db_path))
+			fprintf(stderr, "relaysync-admin: %s: cannot use it "
+			    "(%s)\n", cfg->db_label, rs_strerror(rc));
+		else
+			fail_db(cfg->db_path, rc);
 		return NULL;
 	}
-	rs_admin_share(db, cfg->db_path);
+	rs_admin_share(db, cfg->state_path);
 	return db;
 }
 
@@ -439,7 +465,7 @@ open_current(const struct rs_config *cfg)
 	if ((db = open_db(cfg, 0)) == NULL)
 		return NULL;
 	if ((rc = rs_migrate_check(db)) != RS_OK) {
-		fprintf(stderr, "relaysync-admin: %s: %s\n", cfg->db_path,
+		fprintf(stderr, "relaysync-admin: %s: %s\n", cfg->db_label,
 		    rc == RS_ERR_INVAL ? "schema out of date: run "
 		    "relaysync-admin migrate" : rs_strerror(rc));
 		rs_db_close(db);
@@ -468,7 +494,7 @@ migrate(const struct rs_config *cfg, int create)
 		return 1;
 	rc = rs_migrate_run(db);
 	if (rc == RS_OK)
-		fprintf(stderr, "%s: schema version %d\n", cfg->db_path,
+		fprintf(stderr, "%s: schema version %d\n", cfg->db_label,
 		    rs_db_user_version(db));
 	rs_db_close(db);
 	return rc == RS_OK ? 0 : fail("migrate", rc);
@@ -532,7 +558,7 @@ run_init(const struct rs_config *cfg, const struct args *a)
 	unsigned char	 key[RS_SECRET_BYTES];
 
 	(void)a;
-	if (check_dir(cfg->secret_path) != 0 || check_dir(cfg->db_path) != 0)
+	if (check_dir(cfg->secret_path) != 0 || check_dir(cfg->state_path) != 0)
 		return 1;
 	rc = rs_secret_create(cfg->secret_path);
 	if (rc == RS_OK)
@@ -938,17 +964,19 @@ run_stats(const struct rs_config *cfg, const struct args *a)
 {
 	struct rs_admin_stats	 s;
 	struct rs_db		*db;
+	int			 latest;
 	enum rs_err		 rc;
 
 	(void)a;
 	if ((db = open_db(cfg, 0)) == NULL)
 		return 1;
 	rc = rs_admin_stats(db, &s);
+	latest = rs_migrate_latest_of(db);
 	rs_db_close(db);
 	if (rc != RS_OK)
 		return fail("stats", rc);
 	printf("schema %d (this program knows %d)\norgs %lld\nusers %lld\n"
-	    "keys %lld live, %lld revoked\n", s.schema, rs_migrate_latest(),
+	    "keys %lld live, %lld revoked\n", s.schema, latest,
 	    (long long)s.orgs, (long long)s.users, (long long)s.keys,
 	    (long long)s.keys_revoked);
 	return flush_out();
@@ -1176,6 +1204,22 @@ on_stop(int sig)
 	rs_backup_interrupt();
 }
 
+/*
+ * backup and restore copy a database file; a PostgreSQL database is
+ * backed up by PostgreSQL's own tools. 1 (said why) when cfg names one.
+ */
+static int
+file_only(const struct rs_config *cfg, const char *what)
+{
+	if (!rs_config_conninfo(cfg->db_path))
+		return 0;
+	fprintf(stderr, "relaysync-admin: %s: RELAYSYNC_DB names a "
+	    "PostgreSQL database; back it up with pg_dump (or the "
+	    "platform's base backups) and restore it with pg_restore: see "
+	    "the README, \"Outgrowing one host\"\n", what);
+	return 1;
+}
+
 static int
 run_backup(const struct rs_config *cfg, const struct args *a)
 {
@@ -1186,6 +1230,8 @@ run_backup(const struct rs_config *cfg, const struct args *a)
 	enum rs_err		 rc;
 	int			 ret;
 
+	if (file_only(cfg, "backup"))
+		return 1;
 	if (a->opt[OPT_PAUSE] != NULL) {
 		pause = rs_num_parse(a->opt[OPT_PAUSE], 0,
 		    RS_BACKUP_PAUSE_MAX_MS, &errstr);
@@ -1225,6 +1271,8 @@ run_restore(const struct rs_config *cfg, const struct args *a)
 	sigset_t		 block, old;
 	enum rs_err		 rc;
 
+	if (file_only(cfg, "restore"))
+		return 1;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return fail("restore", RS_ERR_NOMEM);
 	/* Bounded, and cleaned up on every failure: not cut short. */
@@ -1279,6 +1327,25 @@ check_schema(const struct rs_backup_check *c, int live)
 		    "migrate" : "restore migrates it");
 }
 
+/* The lines of SQLite's checks of a file. */
+static void
+check_file(const struct rs_backup_check *c)
+{
+	if (c->problems != 0)
+		printf(KV "FAILED: %s (%lld problem%s)\n", "integrity",
+		    c->integrity, (long long)c->problems,
+		    c->problems == 1 ? "" : "s");
+	else
+		printf(KV "ok\n", "integrity");
+	if (c->skipped & RS_BACKUP_BAD_FKEYS)
+		printf(KV "not checked\n", "foreign_keys");
+	else if (c->violations != 0)
+		printf(KV "FAILED: %lld violations, the first: %s\n",
+		    "foreign_keys", (long long)c->violations, c->fkey);
+	else
+		printf(KV "ok\n", "foreign_keys");
+}
+
 static int
 run_check(const struct rs_config *cfg, const struct args *a)
 {
@@ -1295,20 +1362,13 @@ run_check(const struct rs_config *cfg, const struct args *a)
 		fprintf(stderr, "relaysync-admin: check: %s\n", why);
 		return 1;
 	}
-	printf(KV "%s\n", "database", path);
-	if (c.problems != 0)
-		printf(KV "FAILED: %s (%lld problem%s)\n", "integrity",
-		    c.integrity, (long long)c.problems,
-		    c.problems == 1 ? "" : "s");
+	printf(KV "%s\n", "database", a->npos > 0 ? path : cfg->db_label);
+	if (c.server)
+		/* The server's own: data checksums, pg_amcheck. */
+		printf(KV "the server's\n" KV "the server's\n", "integrity",
+		    "foreign_keys");
 	else
-		printf(KV "ok\n", "integrity");
-	if (c.skipped & RS_BACKUP_BAD_FKEYS)
-		printf(KV "not checked\n", "foreign_keys");
-	else if (c.violations != 0)
-		printf(KV "FAILED: %lld violations, the first: %s\n",
-		    "foreign_keys", (long long)c.violations, c.fkey);
-	else
-		printf(KV "ok\n", "foreign_keys");
+		check_file(&c);
 	check_schema(&c, a->npos == 0);
 	if (c.skipped & RS_BACKUP_BAD_AUDIT)
 		printf(KV "not checked\n", "audit_chains");
@@ -1319,7 +1379,7 @@ run_check(const struct rs_config *cfg, const struct args *a)
 	else
 		printf(KV "%lld intact, %lld entries\n", "audit_chains",
 		    (long long)c.chains, (long long)c.entries);
-	if (!(c.failed & RS_BACKUP_BAD_INTEGRITY))
+	if (!(c.failed & RS_BACKUP_BAD_INTEGRITY) && !c.server)
 		printf(KV "%lld\n" KV "%lld\n", "pages", (long long)c.pages,
 		    "bytes", (long long)(c.pages * c.page_size));
 	if (c.census_ok)
@@ -1328,10 +1388,39 @@ run_check(const struct rs_config *cfg, const struct args *a)
 		return 1;
 	if (c.failed == 0)
 		return 0;
-	fprintf(stderr, "relaysync-admin: check: %s: FAILED:%s%s%s%s\n", path,
+	fprintf(stderr, "relaysync-admin: check: %s: FAILED:%s%s%s%s\n",
+	    a->npos > 0 ? path : cfg->db_label,
 	    c.failed & RS_BACKUP_BAD_INTEGRITY ? " integrity" : "",
 	    c.failed & RS_BACKUP_BAD_FKEYS ? " foreign_keys" : "",
 	    c.failed & RS_BACKUP_BAD_SCHEMA ? " schema" : "",
 	    c.failed & RS_BACKUP_BAD_AUDIT ? " audit_chains" : "");
 	return 1;
+}
+
+static int
+run_copy(const struct rs_config *cfg, const struct args *a)
+{
+	struct rs_copy_report	*r;
+	enum rs_err		 rc;
+	size_t			 i;
+
+	(void)cfg;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return fail("copy", RS_ERR_NOMEM);
+	rc = rs_copy_run(a->opt[OPT_FROM], a->opt[OPT_TO], r);
+	if (rc != RS_OK) {
+		fprintf(stderr, "relaysync-admin: copy: %s\n", r->why[0] !=
+		    '\0' ? r->why : rs_strerror(rc));
+		free(r);
+		return 1;
+	}
+	/* Wider than KV: table names run to 16 characters. */
+	printf("%-17s %s\n", "copied", a->opt[OPT_FROM]);
+	for (i = 0; i < r->ntables; i++)
+		printf("%-17s %lld\n", r->table[i], (long long)r->rows[i]);
+	printf("%-17s %lld intact, %lld entries\n%-17s %.1f\n",
+	    "audit_chains", (long long)r->orgs, (long long)r->entries,
+	    "seconds", (double)r->ms / 1000.0);
+	free(r);
+	return flush_out();
 }

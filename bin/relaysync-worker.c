@@ -339,7 +339,9 @@ nap(int64_t ms)
 static enum rs_err
 note(struct worker *w, const char *what, enum rs_err rc)
 {
-	if (rc == RS_OK || rc == RS_ERR_BUSY)
+	/* A race lost to another writer (PostgreSQL) is tried again, as a
+	 * busy database is: what waits stays kept. */
+	if (rc == RS_OK || rc == RS_ERR_BUSY || rc == RS_ERR_RETRY)
 		return rc;
 	if (w->failed == RS_OK) {
 		w->failed = rc;
@@ -363,6 +365,15 @@ yield_after(struct worker *w, int64_t t0)
 	w->quiet_until = now + (d > YIELD_MAX_MS ? YIELD_MAX_MS : d);
 }
 
+/* Job order, for qsort. */
+static int
+outcome_cmp(const void *a, const void *b)
+{
+	const struct rs_relay_outcome	*x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 /* Keeps the outcomes collected so far (they wait when the database is busy). */
 static void
 settle(struct worker *w)
@@ -372,6 +383,9 @@ settle(struct worker *w)
 
 	if (w->nouts == 0)
 		return;
+	/* Jobs in the order every writer takes them (an endpoint's delete
+	 * too): two transactions never wait on each other in a circle. */
+	qsort(w->outs, w->nouts, sizeof(w->outs[0]), outcome_cmp);
 	if (note(w, "settle", rs_relay_settle(w->db, w->outs, w->nouts,
 	    t0, NULL, &w->tally)) == RS_OK)
 		w->nouts = 0;
@@ -701,21 +715,24 @@ main(int argc, char *argv[])
 	}
 	/* SQLite opens a database it cannot write read-only and fails
 	 * only at the first write: ask first, and name the culprit. */
-	if ((rc = rs_admin_db_writable(w.cfg.db_path, bad, sizeof(bad))) !=
+	if (!rs_config_conninfo(w.cfg.db_path) &&
+	    (rc = rs_admin_db_writable(w.cfg.db_path, bad, sizeof(bad))) !=
 	    RS_OK)
 		return fail_db(w.cfg.db_path, "open", rc);
-	if ((st = lock_take(w.cfg.db_path, &lockfd)) <= 0) {
+	/* One run a host at a time; with PostgreSQL, each host's worker
+	 * runs, and leases keep them from sending a job twice. */
+	if ((st = lock_take(w.cfg.state_path, &lockfd)) <= 0) {
 		if (st == 0 && w.o.verbose)
 			fprintf(stderr, "relaysync-worker: another run holds "
 			    "%s.worker.lock; nothing to do\n",
-			    w.cfg.db_path);
+			    w.cfg.state_path);
 		return st == 0 ? 0 : 1;
 	}
 	if ((rc = rs_db_open(w.cfg.db_path, 0, w.cfg.sync_full, &w.db)) !=
 	    RS_OK)
-		return fail_db(w.cfg.db_path, "open", rc);
+		return fail_db(w.cfg.db_label, "open", rc);
 	if ((rc = rs_migrate_check(w.db)) != RS_OK) {
-		rs_log_err("%s: %s", w.cfg.db_path, rc == RS_ERR_SCHEMA ?
+		rs_log_err("%s: %s", w.cfg.db_label, rc == RS_ERR_SCHEMA ?
 		    rs_strerror(rc) : "schema out of date: run "
 		    "relaysync-admin migrate");
 		goto out;
@@ -732,7 +749,7 @@ main(int argc, char *argv[])
 	if (w.failed == RS_OK)
 		status = 0;
 	else
-		status = fail_db(w.cfg.db_path, w.failed_what, w.failed);
+		status = fail_db(w.cfg.db_label, w.failed_what, w.failed);
 out:
 	worker_free(&w);
 	close(lockfd);

@@ -24,7 +24,7 @@ rs_api_ops_health(struct rs_ctx *ctx)
 		return RS_FAIL;
 	if (rs_json_add_str(o, "status", "ok") != 0 ||
 	    rs_json_add_str(o, "version", PACKAGE_VERSION) != 0 ||
-	    rs_json_add_int(o, "schema", rs_migrate_latest()) != 0) {
+	    rs_json_add_int(o, "schema", rs_migrate_latest_of(ctx->app->db)) != 0) {
 		json_object_put(o);
 		return RS_FAIL;
 	}

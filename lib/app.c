@@ -8,6 +8,7 @@
 #include "limits.h"
 #include "auth.h"
 #include "ckpt.h"
+#include "clock.h"
 #include "db.h"
 #include "gate.h"
 #include "install.h"
@@ -53,7 +54,7 @@ rs_app_setup(struct rs_app *app)
 	if ((rc = rs_db_open(app->cfg.db_path, 0, app->cfg.sync_full,
 	    &app->db)) != RS_OK) {
 		rs_log_err("%s: cannot open the database (%s)",
-		    app->cfg.db_path, rs_strerror(rc));
+		    app->cfg.db_label, rs_strerror(rc));
 		app->state = rc;
 		return;
 	}
@@ -62,8 +63,8 @@ rs_app_setup(struct rs_app *app)
 	rs_db_on_shared(app->db, rs_shm_bump, app);
 	if ((rc = rs_migrate_check(app->db)) != RS_OK) {
 		rs_log_err("%s: schema version %d, this program knows %d: %s",
-		    app->cfg.db_path, rs_db_user_version(app->db),
-		    rs_migrate_latest(), rc == RS_ERR_SCHEMA ?
+		    app->cfg.db_label, rs_db_user_version(app->db),
+		    rs_migrate_latest_of(app->db), rc == RS_ERR_SCHEMA ?
 		    "refusing to serve a newer schema" :
 		    "run relaysync-admin migrate");
 		app->state = rc;
@@ -218,7 +219,7 @@ rs_app_schema(struct rs_app *app)
 	    now - app->schema_read_ms < RS_SHARED_TTL_MS)
 		return RS_OK;
 	app->schema_read_ms = 0;
-	if ((have = rs_db_user_version(app->db)) == rs_migrate_latest()) {
+	if ((have = rs_db_user_version(app->db)) == rs_migrate_latest_of(app->db)) {
 		if (keep) {
 			app->schema_gen = gen;
 			app->schema_read_ms = now;
@@ -227,10 +228,28 @@ rs_app_schema(struct rs_app *app)
 	}
 	if (have != app->schema_logged)
 		rs_log_err("%s: schema version %d, this program knows %d: "
-		    "refusing to serve", app->cfg.db_path, have,
-		    rs_migrate_latest());
+		    "refusing to serve", app->cfg.db_label, have,
+		    rs_migrate_latest_of(app->db));
 	app->schema_logged = have;
 	return RS_ERR_SCHEMA;
+}
+
+/*
+ * A setup that could not reach its database (PostgreSQL down when the
+ * process started) is tried again, at most once a second, instead of
+ * answering 503 until the process is replaced. Any other failure
+ * (settings, secret, schema) stays: it needs an operator.
+ */
+static void
+rs_app_retry(struct rs_app *app)
+{
+	int64_t	 now = rs_clock_now_ms();
+
+	if (app->state != RS_ERR_BUSY || app->db != NULL ||
+	    now - app->setup_ms < 1000)
+		return;
+	app->setup_ms = now;
+	rs_app_setup(app);
 }
 
 /* Can this process serve at all? RS_NEXT, or RS_ANSWERED (503). */
@@ -240,6 +259,7 @@ rs_app_serving(struct rs_ctx *ctx)
 	struct rs_app	*app = ctx->app;
 	const char	*roots[2];
 
+	rs_app_retry(app);
 	if (app->state != RS_OK)
 		return rs_reply_problem(ctx, RS_PROB_UNAVAILABLE,
 		    "the service cannot use its database or secret now");
@@ -255,7 +275,7 @@ rs_app_serving(struct rs_ctx *ctx)
 	if (rs_app_schema(ctx->app) != RS_OK)
 		return rs_reply_problem(ctx, RS_PROB_UNAVAILABLE, "the "
 		    "database is not at the schema this program knows (%d); "
-		    "see the log", rs_migrate_latest());
+		    "see the log", rs_migrate_latest_of(app->db));
 	return RS_NEXT;
 }
 

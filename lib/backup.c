@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "config.h"
 #include "db.h"
 #include "migrate.h"
 #include "store_backup.h"
@@ -271,15 +272,13 @@ rs_backup_chain(const struct rs_admin_audit_result *res, void *arg)
 	return ch->fn != NULL ? ch->fn(res, ch->arg) : 0;
 }
 
-/* The checks on an open database, into c; an error when one cannot run. */
+/* SQLite's checks of a database file, into c. */
 static enum rs_err
-rs_backup_check_db(struct rs_db *db, rs_admin_audit_fn fn, void *arg,
-    struct rs_backup_check *c, char *why, size_t whysz)
+rs_backup_check_file(struct rs_db *db, struct rs_backup_check *c, char *why,
+    size_t whysz)
 {
-	struct rs_backup_chains	 ch = { c, fn, arg };
-	enum rs_err		 rc;
+	enum rs_err	 rc;
 
-	c->latest = rs_migrate_latest();
 	/* A file that is no database fails here, with SQLite's words. */
 	if ((rc = rs_store_backup_integrity(db, &c->problems, c->integrity,
 	    sizeof(c->integrity))) != RS_OK) {
@@ -302,6 +301,24 @@ rs_backup_check_db(struct rs_db *db, rs_admin_audit_fn fn, void *arg,
 	}
 	if (c->violations != 0)
 		c->failed |= RS_BACKUP_BAD_FKEYS;
+	return RS_OK;
+}
+
+/* The checks on an open database, into c; an error when one cannot run. */
+static enum rs_err
+rs_backup_check_db(struct rs_db *db, rs_admin_audit_fn fn, void *arg,
+    struct rs_backup_check *c, char *why, size_t whysz)
+{
+	struct rs_backup_chains	 ch = { c, fn, arg };
+	enum rs_err		 rc;
+
+	c->latest = rs_migrate_latest_of(db);
+	/* A server's pages and keys are its own to check (pg_amcheck). */
+	if (rs_db_pg(db))
+		c->server = 1;
+	else if ((rc = rs_backup_check_file(db, c, why, whysz)) != RS_OK ||
+	    (c->failed & RS_BACKUP_BAD_INTEGRITY))
+		return rc;
 	c->schema = rs_db_user_version(db);
 	if (c->schema != c->latest) {
 		/* The chains and the census read today's tables. */
@@ -336,6 +353,17 @@ rs_backup_check(const char *path, int live, int sync_full,
 	memset(c, 0, sizeof(*c));
 	memset(&f, 0, sizeof(f));
 	why[0] = '\0';
+	if (live && rs_config_conninfo(path)) {
+		if ((rc = rs_db_open(path, 0, sync_full, &f.db)) != RS_OK) {
+			rs_backup_why(why, whysz, "cannot connect to the "
+			    "PostgreSQL database (%s); see the log",
+			    rs_strerror(rc));
+			return rc;
+		}
+		rc = rs_backup_check_db(f.db, fn, arg, c, why, whysz);
+		rs_db_close(f.db);
+		return rc;
+	}
 	if (stat(path, &st) != 0) {
 		rs_backup_why(why, whysz, "%s: %s", path, strerror(errno));
 		return errno == ENOENT ? RS_ERR_NOTFOUND : RS_ERR_IO;

@@ -59,6 +59,9 @@ struct rs_backup_report {
 
 struct rs_backup_check {
 	int		 failed;	/* RS_BACKUP_BAD_* that failed */
+	int		 server;	/* a PostgreSQL database: no file
+					 * checks (integrity, foreign keys,
+					 * pages are the server's) */
 	int		 skipped;	/* ... not checked (after a failure
 					 * that makes them meaningless) */
 	int64_t		 pages;

@@ -544,7 +544,8 @@ rs_batch_handle(struct rs_ctx *ctx)
 	b.t.idem = &b.idem;
 	/* The batch is no act of its own: each item writes its entry. */
 	b.t.audit.bookkeeping = 1;
-	if ((rc = rs_db_nest_begin(ctx->app->db)) != RS_OK)
+	if ((rc = rs_db_nest_begin(ctx->app->db, b.t.org[0] != '\0' ?
+	    b.t.org : NULL)) != RS_OK)
 		step = rc == RS_ERR_BUSY ? rs_reply_busy(ctx) : RS_FAIL;
 	else
 		step = rs_batch_end(&b, rs_txn_run(&b.t, rs_batch_change, &b));

@@ -205,13 +205,46 @@ rs_config_streams(struct rs_config *cfg, char *err, size_t errsz)
 }
 
 int
+rs_config_conninfo(const char *s)
+{
+	size_t	 n = strspn(s, "abcdefghijklmnopqrstuvwxyz_");
+
+	/* A file path never starts "keyword=" (libpq's "host=/run/pg"). */
+	return strncmp(s, "postgresql://", 13) == 0 ||
+	    strncmp(s, "postgres://", 11) == 0 ||
+	    (n > 0 && s[n + strspn(s + n, " ")] == '=');
+}
+
+/* Where the database is, and the names of this host's own files. */
+static int
+rs_config_db(struct rs_config *cfg, char *err, size_t errsz)
+{
+	long long	 v;
+
+	cfg->db_path = rs_config_str("RELAYSYNC_DB",
+	    RS_LOCALSTATEDIR "/lib/relaysync/relaysync.db");
+	cfg->db_label = cfg->db_path;
+	cfg->state_path = cfg->db_path;
+	if (rs_config_conninfo(cfg->db_path)) {
+		cfg->db_label = "the PostgreSQL database of RELAYSYNC_DB";
+		cfg->state_path = rs_config_str("RELAYSYNC_STATE",
+		    RS_LOCALSTATEDIR "/lib/relaysync/relaysync");
+	}
+	if (rs_config_getnum("RELAYSYNC_HOSTS", 1, RS_HOSTS_MAX, 1, &v,
+	    err, errsz))
+		return -1;
+	cfg->hosts = (int)v;
+	return 0;
+}
+
+int
 rs_config_load(struct rs_config *cfg, char *err, size_t errsz)
 {
 	long long	 v;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->db_path = rs_config_str("RELAYSYNC_DB",
-	    RS_LOCALSTATEDIR "/lib/relaysync/relaysync.db");
+	if (rs_config_db(cfg, err, errsz) != 0)
+		return -1;
 	cfg->secret_path = rs_config_str("RELAYSYNC_SECRET_FILE",
 	    RS_LOCALSTATEDIR "/lib/relaysync/relaysync.key");
 	if (rs_config_getnum("RELAYSYNC_TOKEN_TTL", RS_TOKEN_TTL_MIN,

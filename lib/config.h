@@ -28,7 +28,18 @@ struct rs_ip {
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@"
 
 struct rs_config {
-	const char	*db_path;	/* RELAYSYNC_DB */
+	const char	*db_path;	/* RELAYSYNC_DB: a file, or a
+					 * PostgreSQL conninfo */
+	const char	*db_label;	/* db_path for the log: never a
+					 * conninfo, which may hold a
+					 * password */
+	const char	*state_path;	/* this host's own files (the rate
+					 * limits' table, the streams' slots)
+					 * are named after it: db_path, or
+					 * RELAYSYNC_STATE with PostgreSQL */
+	int		 hosts;		/* RELAYSYNC_HOSTS: web hosts sharing
+					 * the database; each enforces
+					 * 1/hosts of an org's rate limit */
 	const char	*secret_path;	/* RELAYSYNC_SECRET_FILE */
 	const char	*base_path;	/* RELAYSYNC_BASE_PATH: the mount
 					 * point ("/~crew/relaysync"), or
@@ -51,6 +62,12 @@ struct rs_config {
 	size_t		 ntrusted;	/* RELAYSYNC_TRUSTED_PROXIES */
 };
 
+/*
+ * Whether the setting s (RELAYSYNC_DB) names a PostgreSQL database, a
+ * libpq conninfo ("postgresql://...", "postgres://..." or "key=value
+ * ..."), rather than a file.
+ */
+int	rs_config_conninfo(const char *s);
 /*
  * Fills cfg from the environment, with defaults for what is unset.
  * Returns 0, or -1 with a reason in err naming the bad variable.

@@ -82,6 +82,8 @@ struct rs_app {
 	 * (shm.h; read_ms 0: not since the word last changed). */
 	uint64_t	 schema_gen;
 	int64_t		 schema_read_ms;
+	int64_t		 setup_ms;	/* the last try of a setup that
+					 * could not reach the database */
 	struct rs_whocache whocache;	/* holders of keys (auth.c) */
 	/* The installation served (install.h). pending: no database named
 	 * yet, everything waits for the first request; settled: its
@@ -118,6 +120,8 @@ struct rs_ctx {
 	struct json_object	*body;	/* the JSON object body, or NULL */
 	/* The org's bucket as this request left it (RateLimit headers). */
 	int			 limited;	/* 1: the headers are due */
+	int64_t			 limit;		/* this host's share of the
+						 * org's requests a second */
 	int64_t			 limit_left;
 	int64_t			 limit_reset_ms;
 };

@@ -14,8 +14,12 @@
 #include "limits.h"
 #include "arena.h"
 #include "clock.h"
+#include "config.h"
 #include "log.h"
 #include "db.h"
+#ifdef RS_HAVE_PG
+#include "db_pg.h"
+#endif
 
 enum rs_err
 rs_db_err(int rc)
@@ -211,6 +215,8 @@ rs_db_checkpoint_copy(struct rs_db *db)
 {
 	int	 rc;
 
+	if (rs_db_pg(db))
+		return RS_OK;	/* the server checkpoints its own WAL */
 	if (db->in_tx)
 		return RS_ERR_BUSY;
 	rc = sqlite3_wal_checkpoint_v2(db->h, NULL, SQLITE_CHECKPOINT_PASSIVE,
@@ -239,7 +245,7 @@ rs_db_checkpoint(struct rs_db *db)
 	 * the file from its start. Writers wait only for the second, short
 	 * step.
 	 */
-	if ((err = rs_db_checkpoint_copy(db)) != RS_OK)
+	if ((err = rs_db_checkpoint_copy(db)) != RS_OK || rs_db_pg(db))
 		return err;
 	if (rs_db_wlock(db) != RS_OK)
 		return RS_ERR_BUSY;
@@ -316,6 +322,40 @@ rs_db_configure(void)
 	(void)sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, RS_DB_SUBJOURNAL);
 }
 
+const char *
+rs_db_backend(const struct rs_db *db)
+{
+	return rs_db_pg(db) ? "postgresql" : "sqlite";
+}
+
+/* A connection to the PostgreSQL database conninfo names. */
+static enum rs_err
+rs_db_open_pg(const char *conninfo, struct rs_db **out)
+{
+#ifdef RS_HAVE_PG
+	struct rs_db	*db;
+	enum rs_err	 rc;
+
+	if ((db = calloc(1, sizeof(*db))) == NULL)
+		return RS_ERR_NOMEM;
+	db->wlock_fd = -1;
+	db->busy_limit_ms = RS_BUSY_TIMEOUT_MS;
+	if ((rc = rs_pg_open(conninfo, &db->pg)) != RS_OK) {
+		free(db);
+		return rc;
+	}
+	*out = db;
+	return RS_OK;
+#else
+	(void)conninfo;
+	(void)out;
+	rs_log_err("RELAYSYNC_DB names a PostgreSQL database, and this "
+	    "build has no PostgreSQL backend (./configure "
+	    "--with-postgresql)");
+	return RS_ERR_INVAL;
+#endif
+}
+
 enum rs_err
 rs_db_open(const char *path, int create, int sync_full, struct rs_db **out)
 {
@@ -324,6 +364,8 @@ rs_db_open(const char *path, int create, int sync_full, struct rs_db **out)
 	int		 flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 
 	*out = NULL;
+	if (rs_config_conninfo(path))
+		return rs_db_open_pg(path, out);
 	rs_db_configure();
 	if (create)
 		flags |= SQLITE_OPEN_CREATE;
@@ -386,6 +428,9 @@ rs_db_close(struct rs_db *db)
 
 	if (db == NULL)
 		return;
+#ifdef RS_HAVE_PG
+	rs_pg_close(db->pg);
+#endif
 	for (i = 0; i < db->nstmt; i++)
 		sqlite3_finalize(db->stmts[i].st);
 	sqlite3_close(db->h);
@@ -400,6 +445,11 @@ rs_db_stmt(struct rs_db *db, const char *sql)
 	sqlite3_stmt	*st;
 	size_t		 i;
 
+	if (rs_db_pg(db)) {
+		/* A store that forgot its rs_db_pg() turn: a bug. */
+		rs_log_err("an SQLite statement on PostgreSQL: %.80s", sql);
+		return NULL;
+	}
 	for (i = 0; i < db->nstmt; i++)
 		if (db->stmts[i].sql == sql)
 			return db->stmts[i].st;
@@ -469,6 +519,10 @@ rs_db_exec(struct rs_db *db, const char *sql)
 	char	*msg = NULL;
 	int	 rc;
 
+#ifdef RS_HAVE_PG
+	if (rs_db_pg(db))
+		return rs_pg_exec(db, sql);
+#endif
 	rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
 		rs_log_err("%.60s: %s", sql, msg ? msg : sqlite3_errstr(rc));
@@ -486,13 +540,43 @@ static const char rs_db_sql_savepoint[] = "SAVEPOINT rs_nest";
 static const char rs_db_sql_release[] = "RELEASE rs_nest";
 static const char rs_db_sql_undo[] = "ROLLBACK TO rs_nest";
 
-/* Runs one cached statement without results (BEGIN, COMMIT). */
+#ifdef RS_HAVE_PG
+/* rs_db_step() on PostgreSQL: each statement above as db_pg.h has it. */
 static enum rs_err
-rs_db_step(struct rs_db *db, const char *sql)
+rs_db_step_pg(struct rs_db *db, const char *sql, const char *org)
+{
+	if (sql == rs_db_sql_begin)
+		return rs_pg_begin(db->pg, org);
+	if (sql == rs_db_sql_begin_read)
+		return rs_pg_begin(db->pg, NULL);
+	if (sql == rs_db_sql_commit)
+		return rs_pg_commit(db->pg);
+	if (sql == rs_db_sql_savepoint)
+		return rs_pg_savepoint(db->pg);
+	if (sql == rs_db_sql_release)
+		return rs_pg_release(db->pg);
+	if (sql == rs_db_sql_undo)
+		return rs_pg_undo(db->pg);
+	return RS_ERR_STATE;
+}
+#endif
+
+/*
+ * Runs one cached statement without results (BEGIN, COMMIT); org, for
+ * BEGIN IMMEDIATE on PostgreSQL, the org whose writers take turns.
+ */
+static enum rs_err
+rs_db_step_org(struct rs_db *db, const char *sql, const char *org)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
 
+#ifdef RS_HAVE_PG
+	if (rs_db_pg(db))
+		return rs_db_step_pg(db, sql, org);
+#else
+	(void)org;
+#endif
 	if ((st = rs_db_stmt(db, sql)) == NULL)
 		return RS_ERR_DB;
 	rc = sqlite3_step(st);
@@ -502,6 +586,12 @@ rs_db_step(struct rs_db *db, const char *sql)
 		return rs_db_err(rc);
 	}
 	return RS_OK;
+}
+
+static enum rs_err
+rs_db_step(struct rs_db *db, const char *sql)
+{
+	return rs_db_step_org(db, sql, NULL);
 }
 
 /* Inside a nest: a savepoint of the outer transaction. */
@@ -518,13 +608,19 @@ rs_db_savepoint(struct rs_db *db)
 enum rs_err
 rs_db_begin(struct rs_db *db)
 {
+	return rs_db_begin_org(db, NULL);
+}
+
+enum rs_err
+rs_db_begin_org(struct rs_db *db, const char *org)
+{
 	enum rs_err	 rc;
 
 	if (db->nest)
 		return rs_db_savepoint(db);
 	if ((rc = rs_db_wlock(db)) != RS_OK)
 		return rc;
-	if ((rc = rs_db_step(db, rs_db_sql_begin)) == RS_OK)
+	if ((rc = rs_db_step_org(db, rs_db_sql_begin, org)) == RS_OK)
 		db->in_tx = 1;
 	else
 		rs_db_wunlock(db);
@@ -543,6 +639,16 @@ rs_db_begin_read(struct rs_db *db)
 	return rc;
 }
 
+int
+rs_db_in_tx(struct rs_db *db)
+{
+#ifdef RS_HAVE_PG
+	if (rs_db_pg(db))
+		return rs_pg_in_tx(db->pg);
+#endif
+	return !sqlite3_get_autocommit(db->h);
+}
+
 /* After a commit: tells the pool about a change rs_db_note_shared()
  * named in it. */
 static void
@@ -559,7 +665,7 @@ void
 rs_db_note_shared(struct rs_db *db)
 {
 	db->shared = 1;
-	if (sqlite3_get_autocommit(db->h))
+	if (!rs_db_in_tx(db))
 		rs_db_shared_done(db);
 }
 
@@ -614,6 +720,11 @@ rs_db_rollback(struct rs_db *db)
 	db->nest = 0;
 	db->depth = 0;
 	db->shared = 0;
+#ifdef RS_HAVE_PG
+	if (rs_db_pg(db))
+		rs_pg_rollback(db->pg);
+	else
+#endif
 	if (!sqlite3_get_autocommit(db->h))
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 	db->in_tx = 0;
@@ -621,13 +732,13 @@ rs_db_rollback(struct rs_db *db)
 }
 
 enum rs_err
-rs_db_nest_begin(struct rs_db *db)
+rs_db_nest_begin(struct rs_db *db, const char *org)
 {
 	enum rs_err	 rc;
 
 	if (db->nest || db->in_tx)
 		return RS_ERR_STATE;
-	if ((rc = rs_db_begin(db)) == RS_OK) {
+	if ((rc = rs_db_begin_org(db, org)) == RS_OK) {
 		db->nest = 1;
 		db->depth = 0;
 	}
@@ -678,6 +789,56 @@ rs_db_reset(struct rs_db *db)
 		rs_db_done(db->stmts[i].st);
 }
 
+#ifdef RS_HAVE_PG
+/*
+ * PostgreSQL has no user_version: one row of table rs_schema holds it
+ * (made by the first migration's transaction, rs_db_set_user_version).
+ */
+static const char rs_db_sql_pg_has_version[] =
+	"SELECT to_regclass('rs_schema') IS NOT NULL";
+static const char rs_db_sql_pg_version[] =
+	"SELECT coalesce(max(version), 0) FROM rs_schema";
+
+static int
+rs_db_user_version_pg(struct rs_db *db)
+{
+	struct pg_result	*r;
+	int			 v = -1;
+
+	if (rs_pg_query(db, rs_db_sql_pg_has_version, NULL, &r) != RS_OK)
+		return -1;
+	if (rs_pg_rows(r) == 1 && rs_pg_int64(r, 0, 0) == 0)
+		v = 0;
+	rs_pg_clear(r);
+	if (v == 0)
+		return 0;
+	if (rs_pg_query(db, rs_db_sql_pg_version, NULL, &r) != RS_OK)
+		return -1;
+	if (rs_pg_rows(r) == 1)
+		v = (int)rs_pg_int64(r, 0, 0);
+	rs_pg_clear(r);
+	return v;
+}
+#endif
+
+enum rs_err
+rs_db_set_user_version(struct rs_db *db, int version)
+{
+	char	 sql[160];
+
+#ifdef RS_HAVE_PG
+	if (rs_db_pg(db)) {
+		snprintf(sql, sizeof(sql), "CREATE TABLE IF NOT EXISTS "
+		    "rs_schema (version integer NOT NULL); "
+		    "DELETE FROM rs_schema; "
+		    "INSERT INTO rs_schema VALUES (%d)", version);
+		return rs_pg_exec(db, sql);
+	}
+#endif
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", version);
+	return rs_db_exec(db, sql);
+}
+
 int
 rs_db_user_version(struct rs_db *db)
 {
@@ -685,6 +846,10 @@ rs_db_user_version(struct rs_db *db)
 	sqlite3_stmt		*st;
 	int			 v = -1;
 
+#ifdef RS_HAVE_PG
+	if (rs_db_pg(db))
+		return rs_db_user_version_pg(db);
+#endif
 	if ((st = rs_db_stmt(db, sql)) == NULL)
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW)

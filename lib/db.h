@@ -26,12 +26,14 @@
 
 struct sqlite3;
 struct sqlite3_stmt;
+struct rs_pg;
 
 #define RS_DB_MAX_STMTS	128
 #define RS_DB_CHECKPOINT_PAGES	1000	/* WAL size that asks for one */
 
 struct rs_db {
 	struct sqlite3		*h;
+	struct rs_pg		*pg;	/* PostgreSQL instead (db_pg.h) */
 	int			 in_tx;
 	int			 wlock_fd;	/* the writers' queue, or -1 */
 	int			 wlock_held;
@@ -57,7 +59,24 @@ struct rs_db {
 };
 
 /*
- * Opens (creating when create is set) the database at path.
+ * Whether a store runs on PostgreSQL: each store's public function asks
+ * first and hands the call to its store_*_pg.c twin. A constant 0 in a
+ * build without the backend, so the compiler drops those calls.
+ */
+#ifdef RS_HAVE_PG
+#define rs_db_pg(db)	((db)->pg != NULL)
+#else
+#define rs_db_pg(db)	((void)(db), 0)
+#endif
+
+/* "postgresql" or "sqlite". */
+const char	*rs_db_backend(const struct rs_db *db);
+
+/*
+ * Opens (creating when create is set) the database at path, or connects
+ * to the PostgreSQL database path names (rs_config_conninfo; RS_ERR_INVAL,
+ * logged, in a build without the backend; create and sync_full do not
+ * apply).
  * Returns RS_OK and *out (release with rs_db_close), or an error.
  */
 enum rs_err	 rs_db_open(const char *path, int create, int sync_full,
@@ -99,6 +118,12 @@ const char	*rs_db_column_dup(struct sqlite3_stmt *st, int col,
 /* Runs one statement (no results); steps until done. */
 enum rs_err	 rs_db_exec(struct rs_db *db, const char *sql);
 enum rs_err	 rs_db_begin(struct rs_db *db);	/* BEGIN IMMEDIATE */
+/*
+ * As rs_db_begin(), for a write of one org: on PostgreSQL, writers of
+ * one org take turns while other orgs' write (db_pg.h); on SQLite every
+ * writer takes turns anyway.
+ */
+enum rs_err	 rs_db_begin_org(struct rs_db *db, const char *org);
 /* BEGIN (deferred): several reads from one snapshot; end with commit. */
 enum rs_err	 rs_db_begin_read(struct rs_db *db);
 enum rs_err	 rs_db_commit(struct rs_db *db);
@@ -111,7 +136,7 @@ void		 rs_db_rollback(struct rs_db *db);
  * one that fails leaves nothing. rs_db_nest_commit() commits the whole,
  * rs_db_nest_rollback() (and rs_db_reset()) undoes it.
  */
-enum rs_err	 rs_db_nest_begin(struct rs_db *db);
+enum rs_err	 rs_db_nest_begin(struct rs_db *db, const char *org);
 enum rs_err	 rs_db_nest_commit(struct rs_db *db);
 void		 rs_db_nest_rollback(struct rs_db *db);
 /*
@@ -134,6 +159,8 @@ void		 rs_db_nest_unwind(struct rs_db *db, int depth);
 void		 rs_db_note_shared(struct rs_db *db);
 void		 rs_db_on_shared(struct rs_db *db, void (*fn)(void *),
 		    void *arg);
+/* Whether a transaction is open on the connection. */
+int		 rs_db_in_tx(struct rs_db *db);
 /* End of request: roll back what is open and reset every statement. */
 void		 rs_db_reset(struct rs_db *db);
 /* The error an SQLite result code stands for. */
@@ -179,7 +206,12 @@ enum rs_err	 rs_db_checkpoint_copy(struct rs_db *db);
  * -1 when it yields no row or fails.
  */
 int64_t		 rs_db_int(struct rs_db *db, const char *sql, const char *p1);
-/* PRAGMA user_version, or -1. */
+/*
+ * The schema's version, or -1: SQLite's PRAGMA user_version; on
+ * PostgreSQL the row of table rs_schema (0 while there is none).
+ */
 int		 rs_db_user_version(struct rs_db *db);
+/* Inside a write transaction: sets the schema's version. */
+enum rs_err	 rs_db_set_user_version(struct rs_db *db, int version);
 
 #endif /* RS_DB_H */

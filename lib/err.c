@@ -13,6 +13,7 @@ static const char *const rs_err_names[RS_ERR__MAX] = {
 	"cryptographic failure",	/* RS_ERR_CRYPTO */
 	"database schema is newer than this program", /* RS_ERR_SCHEMA */
 	"not allowed in its present state", /* RS_ERR_STATE */
+	"transaction lost a race; run it again", /* RS_ERR_RETRY */
 };
 
 const char *

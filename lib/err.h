@@ -19,6 +19,8 @@ enum rs_err {
 	RS_ERR_CRYPTO,		/* libsodium failure or bad MAC */
 	RS_ERR_SCHEMA,		/* database newer than this program */
 	RS_ERR_STATE,		/* the thing's state forbids it */
+	RS_ERR_RETRY,		/* deadlock or serialization failure:
+				 * run the whole transaction again */
 	RS_ERR__MAX
 };
 

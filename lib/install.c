@@ -162,8 +162,9 @@ rs_install_exposed(const struct rs_config *cfg, const char *docroot)
 
 	if ((root = realpath(docroot, NULL)) == NULL)
 		return NULL;	/* none there: nothing it could hand out */
-	if (rs_install_under(root, cfg->db_path))
-		what = cfg->db_path;
+	/* With PostgreSQL, this host's files in its place (state_path). */
+	if (rs_install_under(root, cfg->state_path))
+		what = cfg->state_path;
 	else if (rs_install_under(root, cfg->secret_path))
 		what = cfg->secret_path;
 	free(root);

@@ -59,6 +59,7 @@
 #define RS_AUTH_KEY_PREFIX	16		/* "rs_live_" + 8: the part of a
 						 * wrong key counted */
 #define RS_MAX_TRUSTED_PROXIES	16		/* RELAYSYNC_TRUSTED_PROXIES */
+#define RS_HOSTS_MAX		64		/* RELAYSYNC_HOSTS */
 #define RS_MAX_FORWARDED_HOPS	16		/* X-Forwarded-For hops read */
 
 #define RS_MAX_BATCH_ITEMS	100		/* requests in one batch */

@@ -6,21 +6,45 @@
 #include "log.h"
 #include "migrate.h"
 
-int
-rs_migrate_latest(void)
+/* The migrations of db's backend: SQLite's, or PostgreSQL's own set. */
+static const struct rs_embed *
+rs_migrate_set(const struct rs_db *db)
+{
+#ifdef RS_HAVE_PG
+	if (rs_db_pg(db))
+		return rs_embed_pgsql;
+#else
+	(void)db;
+#endif
+	return rs_embed_sql;
+}
+
+static int
+rs_migrate_count(const struct rs_embed *set)
 {
 	int	 n = 0;
 
-	while (rs_embed_sql[n].name != NULL)
+	while (set[n].name != NULL)
 		n++;
 	return n;
+}
+
+int
+rs_migrate_latest(void)
+{
+	return rs_migrate_count(rs_embed_sql);
+}
+
+int
+rs_migrate_latest_of(const struct rs_db *db)
+{
+	return rs_migrate_count(rs_migrate_set(db));
 }
 
 static enum rs_err
 rs_migrate_one(struct rs_db *db, int version)
 {
-	const struct rs_embed	*m = &rs_embed_sql[version - 1];
-	char			 pragma[64];
+	const struct rs_embed	*m = &rs_migrate_set(db)[version - 1];
 	enum rs_err		 rc;
 
 	/* The file name's number is the version it brings the schema to. */
@@ -30,14 +54,13 @@ rs_migrate_one(struct rs_db *db, int version)
 	}
 	if ((rc = rs_db_begin(db)) != RS_OK)
 		return rc;
-	snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", version);
 	/* Another process may have migrated while we waited for the lock. */
 	if (rs_db_user_version(db) >= version) {
 		rs_db_rollback(db);
 		return RS_OK;
 	}
 	if ((rc = rs_db_exec(db, m->data)) != RS_OK ||
-	    (rc = rs_db_exec(db, pragma)) != RS_OK) {
+	    (rc = rs_db_set_user_version(db, version)) != RS_OK) {
 		rs_db_rollback(db);
 		rs_log_err("migration %s failed", m->name);
 		return rc;
@@ -49,7 +72,7 @@ rs_migrate_one(struct rs_db *db, int version)
 enum rs_err
 rs_migrate_run(struct rs_db *db)
 {
-	int		 have, want = rs_migrate_latest(), v;
+	int		 have, want = rs_migrate_latest_of(db), v;
 	enum rs_err	 rc;
 
 	if ((have = rs_db_user_version(db)) < 0)
@@ -65,7 +88,7 @@ rs_migrate_run(struct rs_db *db)
 enum rs_err
 rs_migrate_check(struct rs_db *db)
 {
-	int	 have = rs_db_user_version(db), want = rs_migrate_latest();
+	int	 have = rs_db_user_version(db), want = rs_migrate_latest_of(db);
 
 	if (have < 0)
 		return RS_ERR_DB;

@@ -126,8 +126,11 @@ rs_policy_set_find(struct rs_policy_set *s, struct rs_db *db,
 	int64_t			 version;
 	size_t			 i;
 
+	/* The org's row is there (its writer was authenticated): no
+	 * version is a database that cannot be read now (a connection to
+	 * PostgreSQL lost): busy, so the write is answered 503, not 500. */
 	if ((version = rs_store_policies_version(db, org)) < 0) {
-		*rc = RS_ERR_DB;
+		*rc = RS_ERR_BUSY;
 		return NULL;
 	}
 	for (i = 0; i < RS_POLICY_SET_ORGS; i++) {

@@ -20,7 +20,12 @@ rs_rate_check(struct rs_ctx *ctx)
 
 	if (!app->cfg.rate_limits || (rl = rs_shm_table(app)) == NULL)
 		return RS_NEXT;
-	if ((rc = rs_ratelimit_take(rl, ctx->who.org_id, ctx->who.rate_limit,
+	/* Hosts sharing a PostgreSQL database each keep their own table:
+	 * each takes its share, so together they allow the org's limit. */
+	ctx->limit = ctx->who.rate_limit / app->cfg.hosts;
+	if (ctx->limit < 1)
+		ctx->limit = 1;
+	if ((rc = rs_ratelimit_take(rl, ctx->who.org_id, (int)ctx->limit,
 	    rs_ratelimit_now(), &r)) != RS_OK) {
 		if (!app->limits_warned)
 			rs_log_warn("org %s: no rate limit bucket (%s); let "
@@ -39,8 +44,8 @@ rs_rate_check(struct rs_ctx *ctx)
 	if (rs_reply_header(ctx, "Retry-After", after) != RS_OK)
 		return RS_FAIL;
 	return rs_reply_problem(ctx, RS_PROB_RATE_LIMITED, "this org may make "
-	    "%d requests a second; retry in %s s", ctx->who.rate_limit,
-	    after);
+	    "%lld requests a second%s; retry in %s s", (long long)ctx->limit,
+	    app->cfg.hosts > 1 ? " on this host" : "", after);
 }
 
 /*
@@ -68,7 +73,7 @@ void
 rs_rate_headers(struct rs_ctx *ctx)
 {
 	struct rs_arena	*a = &ctx->app->arena;
-	int64_t		 q = ctx->who.rate_limit, r = ctx->limit_left;
+	int64_t		 q = ctx->limit, r = ctx->limit_left;
 	int64_t		 t = (ctx->limit_reset_ms + 999) / 1000;
 	const char	*v[5], *rt;
 	size_t		 i;

@@ -817,17 +817,21 @@ rs_recwrite_run(struct rs_recwrite *w, rs_txn_change change, void *arg)
 {
 	struct rs_ctx		*ctx = w->ctx;
 	enum rs_txn_result	 res;
+	enum rs_err		 rc;
 
 	w->nhdr = ctx->resp.nhdr;
 	w->t.idem = &w->idem;
 	if (change == NULL) {
 		change = rs_recwrite_change;
 		arg = w;
-		if (w->op == RS_RECWRITE_CREATE && rs_recwrite_create(w) !=
-		    RS_OK) {
+		if (w->op == RS_RECWRITE_CREATE &&
+		    (rc = rs_recwrite_create(w)) != RS_OK) {
 			json_object_put(w->detail);
 			json_object_put(w->shown);
-			return RS_FAIL;
+			/* The policies could not be read (a database gone
+			 * for a moment): nothing was written, retry. */
+			return rc == RS_ERR_BUSY ? rs_reply_busy(ctx) :
+			    RS_FAIL;
 		}
 	}
 	res = rs_txn_run(&w->t, change, arg);

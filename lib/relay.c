@@ -237,12 +237,18 @@ rs_relay_fanout(struct rs_db *db, int64_t now, size_t batch,
 		if ((rc = rs_store_orgseq_behind(db, after,
 		    RS_RELAY_ORGS_BATCH, orgs, &n, &after)) != RS_OK)
 			break;
-		for (i = 0; i < n && rc == RS_OK; i++)
+		for (i = 0; i < n && rc == RS_OK; i++) {
 			do {
 				rc = rs_relay_fanout_batch(db, &a, orgs[i],
 				    now, batch, evs, t, &more);
 				rs_arena_reset(&a);
 			} while (rc == RS_OK && more);
+			/* Another worker (another host's, on PostgreSQL)
+			 * moved the org's place first: its jobs are made,
+			 * and ours were rolled back. */
+			if (rc == RS_ERR_STATE)
+				rc = RS_OK;
+		}
 	} while (rc == RS_OK && n == RS_RELAY_ORGS_BATCH);
 	rs_arena_free(&a);
 	free(evs);

@@ -16,7 +16,7 @@ rs_shm_table(struct rs_app *app)
 		return app->limits;
 	app->limits_tried = 1;
 	if ((rc = rs_ratelimit_path(path, sizeof(path),
-	    app->cfg.db_path)) == RS_OK)
+	    app->cfg.state_path)) == RS_OK)
 		rc = rs_ratelimit_open(path, &app->limits);
 	if (rc == RS_ERR_STATE)
 		rs_log_err("%s: not a rate limits table of this version (or "

@@ -271,7 +271,7 @@ rs_sse_places(struct rs_ctx *ctx, struct rs_sse_state *s)
 		    "is 0)");
 	}
 	if ((dir = rs_arena_printf(&ctx->app->arena, "%s-streams",
-	    cfg->db_path)) == NULL)
+	    cfg->state_path)) == NULL)
 		return RS_FAIL;
 	rc = rs_slot_take(&s->org, dir, ctx->who.org_id,
 	    cfg->streams_per_org);

@@ -7,6 +7,7 @@
 #include "db.h"
 #include "log.h"
 #include "store_audit.h"
+#include "store_audit_pg.h"
 
 enum {
 	STMT_HEAD,
@@ -143,6 +144,9 @@ rs_store_audit_append(struct rs_db *db, struct rs_audit_entry *e)
 	enum rs_err	 rc;
 	int64_t		 num = 0, n = 0;
 
+	if (rs_db_pg(db))
+		return rs_store_audit_pg_append(db, e);
+
 	/* The checks need an n; the real one comes from the head. */
 	e->n = 1;
 	if ((rc = rs_audit_check(e)) != RS_OK)
@@ -221,6 +225,9 @@ rs_store_audit_list(struct rs_db *db, struct rs_arena *a, const char *org,
 	enum rs_err	 rc = RS_OK;
 	int		 step = SQLITE_DONE, i;
 
+	if (rs_db_pg(db))
+		return rs_store_audit_pg_list(db, a, org, f, max, out, n);
+
 	*n = 0;
 	if (f->target != NULL)
 		i = STMT_LIST_TARGET;
@@ -253,6 +260,9 @@ rs_store_audit_last(struct rs_db *db, const char *org, int64_t *n)
 	char	 hash[RS_AUDIT_HASH_HEX + 1];
 	int64_t	 num;
 
+	if (rs_db_pg(db))
+		return rs_store_audit_pg_last(db, org, n);
+
 	return rs_store_audit_head(db, org, &num, n, hash);
 }
 
@@ -278,6 +288,9 @@ rs_store_audit_org_num(struct rs_db *db, const char *org, int64_t *num)
 {
 	sqlite3_stmt	*st;
 
+	if (rs_db_pg(db))
+		return rs_store_audit_pg_org_num(db, org, num);
+
 	if ((st = rs_db_stmt(db, sql[STMT_NUM])) == NULL)
 		return RS_ERR_DB;
 	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
@@ -288,6 +301,9 @@ enum rs_err
 rs_store_audit_org_next(struct rs_db *db, int64_t after, int64_t *num)
 {
 	sqlite3_stmt	*st;
+
+	if (rs_db_pg(db))
+		return rs_store_audit_pg_org_next(db, after, num);
 
 	if ((st = rs_db_stmt(db, sql[STMT_ORG_NEXT])) == NULL)
 		return RS_ERR_DB;
@@ -300,6 +316,9 @@ rs_store_audit_index(struct rs_db *db, int64_t num, size_t max, size_t *n)
 {
 	sqlite3_stmt	*st;
 	int		 step;
+
+	if (rs_db_pg(db))
+		return rs_store_audit_pg_index(db, num, max, n);
 
 	*n = 0;
 	if ((st = rs_db_stmt(db, sql[STMT_INDEX])) == NULL)

@@ -6,7 +6,9 @@
  * the org's rowid range (num << RS_ORG_ROW_BITS | n), so the chain's head
  * is the range's last row: one probe, no second copy to keep in step.
  * Writers take turns on the one write lock (db.h), which is what
- * serialises them on each org's head. The lookup by target is kept off
+ * serialises them on each org's head; on PostgreSQL the append first
+ * takes the org's row lock (store_audit_pg.c), so writers that began
+ * without naming the org (the CLI, an invite accepted) take turns too. The lookup by target is kept off
  * that path: audit_targets (sql/0010) is filled in afterwards, in
  * batches (rs_store_audit_index, run by the worker), and a list by
  * target reads it as far as it goes and the log itself past that. A store never sees a request; the

@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "db.h"
 #include "store_backup.h"
+#include "store_backup_pg.h"
 
 enum {
 	STMT_PIN,
@@ -203,6 +204,9 @@ rs_store_backup_copy(struct rs_db *src, const char *dest, int step_pages,
 	enum rs_err	 err;
 	int		 rc;
 
+	/* A file's whole: PostgreSQL's are pg_dump's and the server's. */
+	if (rs_db_pg(src))
+		return RS_ERR_STATE;
 	memset(out, 0, sizeof(*out));
 	if ((err = rs_store_backup_pin(src)) != RS_OK) {
 		rs_store_backup_say(errmsg, errsz, "the database",
@@ -271,6 +275,8 @@ rs_store_backup_integrity(struct rs_db *db, int64_t *problems, char *first,
 	const char	*line;
 	int		 rc;
 
+	if (rs_db_pg(db))
+		return RS_ERR_STATE;	/* the server's: pg_amcheck */
 	*problems = 0;
 	first[0] = '\0';
 	if ((st = rs_db_stmt(db, sql[STMT_INTEGRITY])) == NULL) {
@@ -304,6 +310,8 @@ rs_store_backup_fkeys(struct rs_db *db, int64_t *violations, char *first,
 	const char	*table, *parent;
 	int		 rc;
 
+	if (rs_db_pg(db))
+		return RS_ERR_STATE;	/* PostgreSQL never defers them */
 	*violations = 0;
 	first[0] = '\0';
 	if ((st = rs_db_stmt(db, sql[STMT_FKEYS])) == NULL)
@@ -343,6 +351,8 @@ rs_store_backup_size(struct rs_db *db, int64_t *pages, int64_t *page_size)
 {
 	enum rs_err	 rc;
 
+	if (rs_db_pg(db))
+		return RS_ERR_STATE;
 	if ((rc = rs_store_backup_int(db, sql[STMT_PAGES], pages)) != RS_OK)
 		return rc;
 	return rs_store_backup_int(db, sql[STMT_PAGE_SIZE], page_size);
@@ -354,6 +364,8 @@ rs_store_backup_census(struct rs_db *db, struct rs_store_backup_census *c)
 	sqlite3_stmt	*st;
 	int		 rc;
 
+	if (rs_db_pg(db))
+		return rs_store_backup_pg_census(db, c);
 	memset(c, 0, sizeof(*c));
 	if ((st = rs_db_stmt(db, sql[STMT_CENSUS])) == NULL)
 		return RS_ERR_DB;

@@ -5,6 +5,7 @@
 #include "arena.h"
 #include "db.h"
 #include "store_conflicts.h"
+#include "store_conflicts_pg.h"
 
 #define CCOLS	"seq, id, org_id, record_id, base_causal, attempted, " \
 		"current, status, created_by, created_at, resolved_at, " \
@@ -63,6 +64,9 @@ rs_store_conflicts_put(struct rs_db *db, const struct rs_conflict *c)
 {
 	sqlite3_stmt	*st;
 
+	if (rs_db_pg(db))
+		return rs_store_conflicts_pg_put(db, c);
+
 	if ((st = rs_db_stmt(db, sql[STMT_INSERT])) == NULL)
 		return RS_ERR_DB;
 	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
@@ -116,6 +120,9 @@ rs_store_conflicts_get(struct rs_db *db, struct rs_arena *a, const char *org,
 	enum rs_err	 rc;
 	int		 step;
 
+	if (rs_db_pg(db))
+		return rs_store_conflicts_pg_get(db, a, org, id, c);
+
 	if ((st = rs_db_stmt(db, sql[STMT_GET])) == NULL)
 		return RS_ERR_DB;
 	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
@@ -136,6 +143,10 @@ rs_store_conflicts_list(struct rs_db *db, struct rs_arena *a, const char *org,
 	sqlite3_stmt	*st;
 	enum rs_err	 rc = RS_OK;
 	int		 step = SQLITE_DONE;
+
+	if (rs_db_pg(db))
+		return rs_store_conflicts_pg_list(db, a, org, f, after, max,
+		    out, n);
 
 	*n = 0;
 	/* Two statements, not a NULL-able record_id: each has its index. */
@@ -179,6 +190,10 @@ rs_store_conflicts_resolve(struct rs_db *db, const char *org, const char *id,
 	enum rs_err	 rc;
 	size_t		 n;
 
+	if (rs_db_pg(db))
+		return rs_store_conflicts_pg_resolve(db, org, id, resolution,
+		    user, now);
+
 	if ((st = rs_db_stmt(db, sql[STMT_RESOLVE])) == NULL)
 		return RS_ERR_DB;
 	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
@@ -197,6 +212,10 @@ rs_store_conflicts_supersede(struct rs_db *db, const char *org,
 {
 	sqlite3_stmt	*st;
 
+	if (rs_db_pg(db))
+		return rs_store_conflicts_pg_supersede(db, org, record_id, user,
+		    now, n);
+
 	*n = 0;
 	if ((st = rs_db_stmt(db, sql[STMT_SUPERSEDE])) == NULL)
 		return RS_ERR_DB;
@@ -212,6 +231,9 @@ rs_store_conflicts_purge(struct rs_db *db, int64_t horizon, size_t max,
     size_t *n)
 {
 	sqlite3_stmt	*st;
+
+	if (rs_db_pg(db))
+		return rs_store_conflicts_pg_purge(db, horizon, max, n);
 
 	*n = 0;
 	if ((st = rs_db_stmt(db, sql[STMT_PURGE])) == NULL)

@@ -8,6 +8,7 @@
 #include "db.h"
 #include "json.h"
 #include "store_history.h"
+#include "store_history_pg.h"
 
 #define HCOLS	"seq, org_id, record_id, version, causal, record, changed, " \
 		"actor, written_at, superseded_at"
@@ -46,6 +47,9 @@ enum rs_err
 rs_store_history_put(struct rs_db *db, const struct rs_history *h)
 {
 	sqlite3_stmt	*st;
+
+	if (rs_db_pg(db))
+		return rs_store_history_pg_put(db, h);
 
 	if ((st = rs_db_stmt(db, sql[STMT_INSERT])) == NULL)
 		return RS_ERR_DB;
@@ -95,6 +99,10 @@ rs_store_history_list(struct rs_db *db, struct rs_arena *a, const char *org,
 	enum rs_err	 rc = RS_OK;
 	int		 step = SQLITE_DONE;
 
+	if (rs_db_pg(db))
+		return rs_store_history_pg_list(db, a, org, record_id, before,
+		    horizon, max, out, n);
+
 	*n = 0;
 	if ((st = rs_db_stmt(db, sql[STMT_LIST])) == NULL)
 		return RS_ERR_DB;
@@ -117,7 +125,7 @@ rs_store_history_list(struct rs_db *db, struct rs_arena *a, const char *org,
  * union seen (an object used as a set) and, the first time, to list.
  * RS_OK; *unknown set for NULL or text that is not an array of strings.
  */
-static enum rs_err
+enum rs_err
 rs_store_history_union(const char *changed, struct json_object *seen,
     struct json_object *list, int *unknown)
 {
@@ -153,7 +161,7 @@ out:
 }
 
 /* Copies the strings of list into out->names (arena a). */
-static enum rs_err
+enum rs_err
 rs_store_history_names(struct rs_arena *a, struct json_object *list,
     struct rs_history_since *out)
 {
@@ -205,6 +213,10 @@ rs_store_history_since(struct rs_db *db, struct rs_arena *a, const char *org,
 	enum rs_err		 rc;
 	int			 step = SQLITE_DONE;
 
+	if (rs_db_pg(db))
+		return rs_store_history_pg_since(db, a, org, record_id, base,
+		    cur_changed, out);
+
 	memset(out, 0, sizeof(*out));
 	rc = rs_store_history_base(db, org, record_id, base, &out->version);
 	if (rc == RS_ERR_NOTFOUND)
@@ -247,6 +259,9 @@ rs_store_history_purge(struct rs_db *db, int64_t horizon, size_t max,
 {
 	sqlite3_stmt	*st;
 	enum rs_err	 rc;
+
+	if (rs_db_pg(db))
+		return rs_store_history_pg_purge(db, horizon, max, n);
 
 	*n = 0;
 	if ((st = rs_db_stmt(db, sql[STMT_PURGE])) == NULL)

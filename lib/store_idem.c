@@ -7,6 +7,7 @@
 #include "arena.h"
 #include "db.h"
 #include "store_idem.h"
+#include "store_idem_pg.h"
 
 enum {
 	STMT_FIND,
@@ -47,6 +48,9 @@ rs_store_idem_find(struct rs_db *db, struct rs_arena *a, const char *org,
 	enum rs_store_idem_found	 found;
 	int				 rc;
 
+	if (rs_db_pg(db))
+		return rs_store_idem_pg_find(db, a, org, id, now, ans);
+
 	if ((st = rs_db_stmt(db, sql[STMT_FIND])) == NULL)
 		return RS_IDEM_ERROR;
 	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
@@ -77,6 +81,9 @@ rs_store_idem_store(struct rs_db *db, const char *org,
 {
 	sqlite3_stmt	*st;
 
+	if (rs_db_pg(db))
+		return rs_store_idem_pg_store(db, org, id, now, ans);
+
 	if ((st = rs_db_stmt(db, sql[STMT_STORE])) == NULL)
 		return RS_ERR_DB;
 	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
@@ -94,6 +101,9 @@ rs_store_idem_purge(struct rs_db *db, int64_t now, size_t max, size_t *n)
 {
 	sqlite3_stmt	*st;
 	enum rs_err	 rc;
+
+	if (rs_db_pg(db))
+		return rs_store_idem_pg_purge(db, now, max, n);
 
 	*n = 0;
 	if ((st = rs_db_stmt(db, sql[STMT_PURGE])) == NULL)

@@ -6,6 +6,7 @@
 #include "arena.h"
 #include "db.h"
 #include "store_jobs.h"
+#include "store_jobs_pg.h"
 
 enum {
 	STMT_LIST,
@@ -227,6 +228,10 @@ rs_store_jobs_list(struct rs_db *db, struct rs_arena *a, const char *org,
 	enum rs_err	 rc = RS_OK;
 	int		 step = SQLITE_DONE;
 
+	if (rs_db_pg(db))
+		return rs_store_jobs_pg_list(db, a, org, f, after_seq, max,
+		    out, n);
+
 	*n = 0;
 	if ((st = rs_db_stmt(db, sql[STMT_LIST])) == NULL)
 		return RS_ERR_DB;
@@ -255,6 +260,9 @@ rs_store_jobs_counts(struct rs_db *db, const char *org,
 	sqlite3_stmt	*st;
 	int		 step, s;
 
+	if (rs_db_pg(db))
+		return rs_store_jobs_pg_counts(db, org, counts);
+
 	memset(counts, 0, sizeof(int64_t) * RS_JOB__MAX);
 	if ((st = rs_db_stmt(db, sql[STMT_COUNTS])) == NULL)
 		return RS_ERR_DB;
@@ -274,6 +282,9 @@ rs_store_jobs_get(struct rs_db *db, struct rs_arena *a, const char *org,
 	sqlite3_stmt	*st;
 	enum rs_err	 rc;
 	int		 step;
+
+	if (rs_db_pg(db))
+		return rs_store_jobs_pg_get(db, a, org, id, j);
 
 	if ((st = rs_db_stmt(db, sql[STMT_GET])) == NULL)
 		return RS_ERR_DB;
@@ -308,6 +319,9 @@ rs_store_jobs_retry(struct rs_db *db, struct rs_arena *a, const char *org,
 	enum rs_err	 rc;
 	size_t		 n;
 
+	if (rs_db_pg(db))
+		return rs_store_jobs_pg_retry(db, a, org, id, now, j);
+
 	if ((rc = rs_store_jobs_get(db, a, org, id, j)) != RS_OK)
 		return rc;
 	if (j->state == RS_JOB_SUCCEEDED || j->state == RS_JOB_RUNNING)
@@ -328,6 +342,9 @@ enum rs_err
 rs_store_jobs_drop_webhook(struct rs_db *db, int64_t webhook_seq)
 {
 	sqlite3_stmt	*st;
+
+	if (rs_db_pg(db))
+		return rs_store_jobs_pg_drop_webhook(db, webhook_seq);
 
 	if ((st = rs_db_stmt(db, sql[STMT_DROP])) == NULL)
 		return RS_ERR_DB;
@@ -352,6 +369,9 @@ rs_store_jobs_add(struct rs_db *db, const char *org,
 {
 	sqlite3_stmt	*st;
 	char		 id[RS_ID_MAX];
+
+	if (rs_db_pg(db))
+		return rs_store_jobs_pg_add(db, org, nj, now);
 
 	/* Time-sorted ids: the unique index on id grows at its right
 	 * edge, as jobs are made in bulk by fan-out. */
@@ -382,6 +402,10 @@ rs_store_jobs_replay(struct rs_db *db, const char *org, int64_t webhook_seq,
 	enum rs_err		 rc = RS_OK;
 	int64_t			 count;
 	int			 step;
+
+	if (rs_db_pg(db))
+		return rs_store_jobs_pg_replay(db, org, webhook_seq,
+		    events_json, since, until, now, max, n);
 
 	*n = 0;
 	if ((st = rs_db_stmt(db, sql[STMT_REPLAY_COUNT])) == NULL)
@@ -432,6 +456,9 @@ rs_store_jobs_due(struct rs_db *db, int64_t now, size_t max, int64_t *seqs,
 	sqlite3_stmt	*st;
 	int		 step = SQLITE_DONE;
 
+	if (rs_db_pg(db))
+		return rs_store_jobs_pg_due(db, now, max, seqs, n);
+
 	*n = 0;
 	if ((st = rs_db_stmt(db, sql[STMT_DUE])) == NULL)
 		return RS_ERR_DB;
@@ -481,6 +508,9 @@ rs_store_jobs_lease(struct rs_db *db, struct rs_arena *a, int64_t seq,
 	size_t		 n;
 	int		 step;
 
+	if (rs_db_pg(db))
+		return rs_store_jobs_pg_lease(db, a, seq, now, until, l);
+
 	if ((st = rs_db_stmt(db, sql[STMT_LEASE])) == NULL)
 		return RS_ERR_DB;
 	sqlite3_bind_int64(st, 1, now);
@@ -508,6 +538,9 @@ rs_store_jobs_unlease(struct rs_db *db, int64_t seq, int attempts, int64_t now)
 	enum rs_err	 rc;
 	size_t		 n;
 
+	if (rs_db_pg(db))
+		return rs_store_jobs_pg_unlease(db, seq, attempts, now);
+
 	if ((st = rs_db_stmt(db, sql[STMT_UNLEASE])) == NULL)
 		return RS_ERR_DB;
 	sqlite3_bind_int64(st, 1, seq);
@@ -522,6 +555,9 @@ enum rs_err
 rs_store_jobs_expire(struct rs_db *db, int64_t now, size_t *n)
 {
 	sqlite3_stmt	*st;
+
+	if (rs_db_pg(db))
+		return rs_store_jobs_pg_expire(db, now, n);
 
 	*n = 0;
 	if ((st = rs_db_stmt(db, sql[STMT_EXPIRE])) == NULL)
@@ -538,6 +574,10 @@ rs_store_jobs_settle(struct rs_db *db, int64_t seq, int attempts,
 	sqlite3_stmt	*st;
 	enum rs_err	 rc;
 	size_t		 n;
+
+	if (rs_db_pg(db))
+		return rs_store_jobs_pg_settle(db, seq, attempts, state,
+		    due_at, error, status, now);
 
 	if (rs_job_state_name(state) == NULL)
 		return RS_ERR_INVAL;
@@ -561,6 +601,9 @@ rs_store_jobs_purge(struct rs_db *db, enum rs_job_state state, int64_t before,
     size_t max, size_t *n)
 {
 	sqlite3_stmt	*st;
+
+	if (rs_db_pg(db))
+		return rs_store_jobs_pg_purge(db, state, before, max, n);
 
 	*n = 0;
 	if (state != RS_JOB_SUCCEEDED && state != RS_JOB_DEAD)

@@ -7,6 +7,7 @@
 #include "arena.h"
 #include "db.h"
 #include "store_keys.h"
+#include "store_keys_pg.h"
 
 enum {
 	STMT_BY_HASH,
@@ -57,6 +58,9 @@ rs_store_keys_find(struct rs_db *db,
 	enum rs_err	 rc;
 	int		 step;
 
+	if (rs_db_pg(db))
+		return rs_store_keys_pg_find(db, hash, k);
+
 	memset(k, 0, sizeof(*k));
 	if ((st = rs_db_stmt(db, sql[STMT_BY_HASH])) == NULL)
 		return RS_ERR_DB;
@@ -88,6 +92,9 @@ rs_store_keys_holder(struct rs_db *db, struct rs_arena *a, const char *key_id,
 	enum rs_err	 rc = RS_OK;
 	int		 step;
 
+	if (rs_db_pg(db))
+		return rs_store_keys_pg_holder(db, a, key_id, org, uid, h);
+
 	memset(h, 0, sizeof(*h));
 	if ((st = rs_db_stmt(db, sql[STMT_HOLDER])) == NULL)
 		return RS_ERR_DB;
@@ -116,6 +123,10 @@ rs_store_keys_issue(struct rs_db *db, const unsigned char apikey_subkey[32],
 	sqlite3_stmt	*st;
 	enum rs_err	 rc;
 
+	if (rs_db_pg(db))
+		return rs_store_keys_pg_issue(db, apikey_subkey, org, uid,
+		    now, key, key_id);
+
 	if ((st = rs_db_stmt(db, sql[STMT_INSERT])) == NULL)
 		return RS_ERR_DB;
 	rs_apikey_new(key, RS_APIKEY_LEN + 1);
@@ -139,6 +150,9 @@ rs_store_keys_revoke(struct rs_db *db, const char *key_id, int64_t now)
 	sqlite3_stmt	*st;
 	enum rs_err	 rc;
 	int		 step;
+
+	if (rs_db_pg(db))
+		return rs_store_keys_pg_revoke(db, key_id, now);
 
 	if ((st = rs_db_stmt(db, sql[STMT_REVOKE])) == NULL)
 		return RS_ERR_DB;
@@ -188,6 +202,9 @@ rs_store_keys_list(struct rs_db *db, struct rs_arena *a, const char *org,
 	enum rs_err	 rc = RS_OK;
 	int		 step = SQLITE_DONE;
 
+	if (rs_db_pg(db))
+		return rs_store_keys_pg_list(db, a, org, after, max, out, n);
+
 	*n = 0;
 	if ((st = rs_db_stmt(db, sql[STMT_LIST])) == NULL)
 		return RS_ERR_DB;
@@ -211,6 +228,9 @@ rs_store_keys_info(struct rs_db *db, struct rs_arena *a, const char *key_id,
 	sqlite3_stmt	*st;
 	enum rs_err	 rc;
 	int		 step;
+
+	if (rs_db_pg(db))
+		return rs_store_keys_pg_info(db, a, key_id, k);
 
 	if ((st = rs_db_stmt(db, sql[STMT_INFO])) == NULL)
 		return RS_ERR_DB;

@@ -4,6 +4,7 @@
 
 #include "db.h"
 #include "store_orgs.h"
+#include "store_orgs_pg.h"
 
 enum {
 	STMT_INSERT,
@@ -44,6 +45,9 @@ rs_store_orgs_create(struct rs_db *db, const char *id, const char *name,
 {
 	sqlite3_stmt	*st;
 
+	if (rs_db_pg(db))
+		return rs_store_orgs_pg_create(db, id, name, rate_limit, now);
+
 	if ((st = rs_db_stmt(db, sql[STMT_INSERT])) == NULL)
 		return RS_ERR_DB;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -58,6 +62,9 @@ rs_store_orgs_set_rate(struct rs_db *db, const char *id, int rate_limit)
 {
 	sqlite3_stmt	*st;
 	enum rs_err	 rc;
+
+	if (rs_db_pg(db))
+		return rs_store_orgs_pg_set_rate(db, id, rate_limit);
 
 	if ((st = rs_db_stmt(db, sql[STMT_RATE])) == NULL)
 		return RS_ERR_DB;
@@ -77,6 +84,9 @@ rs_store_orgs_exists(struct rs_db *db, const char *id)
 	sqlite3_stmt	*st;
 	int		 rc;
 
+	if (rs_db_pg(db))
+		return rs_store_orgs_pg_exists(db, id);
+
 	if ((st = rs_db_stmt(db, sql[STMT_EXISTS])) == NULL)
 		return RS_ERR_DB;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -92,6 +102,9 @@ rs_store_orgs_stats(struct rs_db *db, struct rs_store_stats *s)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
+
+	if (rs_db_pg(db))
+		return rs_store_orgs_pg_stats(db, s);
 
 	memset(s, 0, sizeof(*s));
 	if ((st = rs_db_stmt(db, sql[STMT_STATS])) == NULL)
@@ -111,6 +124,9 @@ rs_store_orgs_ping(struct rs_db *db)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
+
+	if (rs_db_pg(db))
+		return rs_store_orgs_pg_ping(db);
 
 	if ((st = rs_db_stmt(db, sql[STMT_PING])) == NULL)
 		return RS_ERR_DB;
@@ -144,6 +160,9 @@ rs_store_orgs_list(struct rs_db *db, struct rs_arena *a, int64_t after,
 	sqlite3_stmt	*st;
 	enum rs_err	 rc = RS_OK;
 	int		 step = SQLITE_DONE;
+
+	if (rs_db_pg(db))
+		return rs_store_orgs_pg_list(db, a, after, max, out, n);
 
 	*n = 0;
 	if ((st = rs_db_stmt(db, sql[STMT_LIST])) == NULL)

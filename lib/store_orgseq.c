@@ -6,6 +6,7 @@
 #include "db.h"
 #include "log.h"
 #include "store_orgseq.h"
+#include "store_orgseq_pg.h"
 
 static const char sql_behind[] =
 	"SELECT id, num FROM orgs WHERE num > ?1 AND event_seq > fanout_seq "
@@ -27,6 +28,9 @@ rs_store_orgseq_take(struct rs_db *db, const char *org, int changes, int events,
 	sqlite3_stmt	*st;
 	int64_t		 change = 0, event = 0;
 	int		 rc;
+
+	if (rs_db_pg(db))
+		return rs_store_orgseq_pg_take(db, org, changes, events, out);
 
 	if ((st = rs_db_stmt(db, sql_take)) == NULL)
 		return RS_ERR_DB;
@@ -69,6 +73,10 @@ rs_store_orgseq_behind(struct rs_db *db, int64_t after_num, size_t max,
 	enum rs_err	 rc = RS_OK;
 	int		 step = SQLITE_DONE;
 
+	if (rs_db_pg(db))
+		return rs_store_orgseq_pg_behind(db, after_num, max, ids, n,
+		    last_num);
+
 	*n = 0;
 	*last_num = after_num;
 	if ((st = rs_db_stmt(db, sql_behind)) == NULL)
@@ -95,6 +103,9 @@ rs_store_orgseq_fanout(struct rs_db *db, const char *org,
 	sqlite3_stmt	*st;
 	int		 step;
 
+	if (rs_db_pg(db))
+		return rs_store_orgseq_pg_fanout(db, org, f);
+
 	if ((st = rs_db_stmt(db, sql_fanout)) == NULL)
 		return RS_ERR_DB;
 	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
@@ -115,6 +126,9 @@ rs_store_orgseq_fanout_set(struct rs_db *db, const char *org, int64_t was,
 {
 	sqlite3_stmt	*st;
 	enum rs_err	 rc;
+
+	if (rs_db_pg(db))
+		return rs_store_orgseq_pg_fanout_set(db, org, was, to);
 
 	if ((st = rs_db_stmt(db, sql_fanout_set)) == NULL)
 		return RS_ERR_DB;

@@ -9,6 +9,7 @@
 #include "db.h"
 #include "json.h"
 #include "store_outbox.h"
+#include "store_outbox_pg.h"
 
 static const char sql_insert[] =
 	"INSERT INTO events (seq, id, org_id, type, record_id, payload, "
@@ -104,6 +105,9 @@ rs_store_outbox_put(struct rs_db *db, const char *org,
 {
 	sqlite3_stmt	*st;
 
+	if (rs_db_pg(db))
+		return rs_store_outbox_pg_put(db, org, ev);
+
 	if ((st = rs_db_stmt(db, sql_insert)) == NULL)
 		return RS_ERR_DB;
 	sqlite3_bind_int64(st, 1, ev->seq);
@@ -150,6 +154,10 @@ rs_store_outbox_range(struct rs_db *db, struct rs_arena *a, int64_t after,
 	enum rs_err	 rc = RS_OK;
 	int		 step = SQLITE_DONE;
 
+	if (rs_db_pg(db))
+		return rs_store_outbox_pg_range(db, a, after, upto, max, out,
+		    n);
+
 	*n = 0;
 	if ((st = rs_db_stmt(db, sql_range)) == NULL)
 		return RS_ERR_DB;
@@ -173,6 +181,10 @@ rs_store_outbox_follow(struct rs_db *db, struct rs_arena *a, const char *org,
 	sqlite3_stmt	*st;
 	enum rs_err	 rc = RS_OK;
 	int		 step = SQLITE_DONE;
+
+	if (rs_db_pg(db))
+		return rs_store_outbox_pg_follow(db, a, org, after_n, max, out,
+		    n);
 
 	*n = 0;
 	if ((st = rs_db_stmt(db, sql_follow)) == NULL)

@@ -5,6 +5,7 @@
 #include "arena.h"
 #include "db.h"
 #include "store_policies.h"
+#include "store_policies_pg.h"
 
 enum {
 	STMT_GET,
@@ -108,6 +109,8 @@ enum rs_err
 rs_store_policies_get(struct rs_db *db, struct rs_arena *a, const char *org,
     const char *name, struct rs_store_policy *p)
 {
+	if (rs_db_pg(db))
+		return rs_store_policies_pg_get(db, a, org, name, p);
 	return rs_store_policies_one(db, a, STMT_GET, org, name, 0, p);
 }
 
@@ -119,6 +122,10 @@ rs_store_policies_list(struct rs_db *db, struct rs_arena *a, const char *org,
 	sqlite3_stmt	*st;
 	enum rs_err	 rc = RS_OK;
 	int		 step = SQLITE_DONE;
+
+	if (rs_db_pg(db))
+		return rs_store_policies_pg_list(db, a, org, enabled_only,
+		    after_order, after_seq, max, out, n);
 
 	*n = 0;
 	if ((st = rs_db_stmt(db, sql[STMT_LIST])) == NULL)
@@ -188,6 +195,9 @@ rs_store_policies_put(struct rs_db *db, struct rs_arena *a, const char *org,
 	int64_t		 seq = 0;
 	int		 live = 0;
 
+	if (rs_db_pg(db))
+		return rs_store_policies_pg_put(db, a, org, p, now, created);
+
 	*created = 1;
 	rs_id_new(id, sizeof(id), "pol_");
 	rc = rs_store_policies_find(db, org, p->name, &seq, &live);
@@ -232,6 +242,9 @@ rs_store_policies_delete(struct rs_db *db, struct rs_arena *a,
 	sqlite3_stmt	*st;
 	enum rs_err	 rc;
 
+	if (rs_db_pg(db))
+		return rs_store_policies_pg_delete(db, a, org, name, now, p);
+
 	if ((rc = rs_store_policies_get(db, a, org, name, p)) != RS_OK)
 		return rc;
 	if ((st = rs_db_stmt(db, sql[STMT_DELETE])) == NULL)
@@ -248,5 +261,7 @@ rs_store_policies_delete(struct rs_db *db, struct rs_arena *a,
 int64_t
 rs_store_policies_version(struct rs_db *db, const char *org)
 {
+	if (rs_db_pg(db))
+		return rs_store_policies_pg_version(db, org);
 	return rs_db_int(db, sql[STMT_VERSION], org);
 }

@@ -11,6 +11,7 @@
 #include "db.h"
 #include "json.h"
 #include "store_records.h"
+#include "store_records_pg.h"
 
 #define COLS	"seq, id, org_id, title, type, site, status, data, size, " \
 		"causal, version, deleted_at, created_at, updated_at, " \
@@ -150,6 +151,10 @@ rs_store_records_get_text(struct rs_db *db, struct rs_arena *a,
 	enum rs_err	 rc = RS_OK;
 	int		 step;
 
+	if (rs_db_pg(db))
+		return rs_store_records_pg_get_text(db, a, org, id, json,
+		    causal);
+
 	*json = NULL;
 	if ((st = rs_db_stmt(db, sql[STMT_GET_TEXT])) == NULL)
 		return RS_ERR_DB;
@@ -175,6 +180,9 @@ rs_store_records_get(struct rs_db *db, struct rs_arena *a, const char *org,
 	enum rs_err	 rc;
 	int		 step;
 
+	if (rs_db_pg(db))
+		return rs_store_records_pg_get(db, a, org, id, r);
+
 	if ((st = rs_db_stmt(db, sql[STMT_GET])) == NULL)
 		return RS_ERR_DB;
 	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
@@ -190,6 +198,9 @@ rs_store_records_get(struct rs_db *db, struct rs_arena *a, const char *org,
 int64_t
 rs_store_records_change_seq(struct rs_db *db, const char *org)
 {
+	if (rs_db_pg(db))
+		return rs_store_records_pg_change_seq(db, org);
+
 	return rs_db_int(db, sql[STMT_CHANGE_SEQ], org);
 }
 
@@ -197,6 +208,9 @@ enum rs_err
 rs_store_records_put(struct rs_db *db, const struct rs_record *r, int insert)
 {
 	sqlite3_stmt	*st;
+
+	if (rs_db_pg(db))
+		return rs_store_records_pg_put(db, r, insert);
 
 	if ((st = rs_db_stmt(db, sql[insert ? STMT_INSERT :
 	    STMT_UPDATE])) == NULL)
@@ -347,6 +361,10 @@ rs_store_records_list_each(struct rs_db *db, const char *org,
 {
 	sqlite3_stmt	*st;
 
+	if (rs_db_pg(db))
+		return rs_store_records_pg_list_each(db, org, f, after, max,
+		    each, arg, n);
+
 	*n = 0;
 	if ((st = rs_store_records_list_stmt(db, org, f, after, max)) == NULL)
 		return RS_ERR_DB;
@@ -359,6 +377,10 @@ rs_store_records_changes_each(struct rs_db *db, const char *org,
     size_t *n)
 {
 	sqlite3_stmt	*st;
+
+	if (rs_db_pg(db))
+		return rs_store_records_pg_changes_each(db, org, after, max,
+		    each, arg, n);
 
 	*n = 0;
 	if ((st = rs_store_records_changes_stmt(db, org, after, max)) == NULL)
@@ -373,6 +395,10 @@ rs_store_records_list(struct rs_db *db, struct rs_arena *a, const char *org,
 {
 	sqlite3_stmt	*st;
 
+	if (rs_db_pg(db))
+		return rs_store_records_pg_list(db, a, org, f, after, max, out,
+		    n);
+
 	*n = 0;
 	if ((st = rs_store_records_list_stmt(db, org, f, after, max)) == NULL)
 		return RS_ERR_DB;
@@ -384,6 +410,10 @@ rs_store_records_changes(struct rs_db *db, struct rs_arena *a, const char *org,
     int64_t after, size_t max, struct rs_record *out, size_t *n)
 {
 	sqlite3_stmt	*st;
+
+	if (rs_db_pg(db))
+		return rs_store_records_pg_changes(db, a, org, after, max, out,
+		    n);
 
 	*n = 0;
 	if ((st = rs_store_records_changes_stmt(db, org, after, max)) == NULL)
@@ -510,6 +540,9 @@ rs_store_records_purge(struct rs_db *db, int64_t horizon, size_t max,
 {
 	sqlite3_stmt	*st;
 	enum rs_err	 rc;
+
+	if (rs_db_pg(db))
+		return rs_store_records_pg_purge(db, horizon, max, n);
 
 	*n = 0;
 	if ((st = rs_db_stmt(db, sql[STMT_PURGE])) == NULL)

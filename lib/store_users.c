@@ -5,6 +5,7 @@
 #include "arena.h"
 #include "db.h"
 #include "store_users.h"
+#include "store_users_pg.h"
 
 enum {
 	STMT_LIST,
@@ -86,6 +87,9 @@ rs_store_users_get(struct rs_db *db, struct rs_arena *a, const char *org,
 	enum rs_err	 rc;
 	int		 step;
 
+	if (rs_db_pg(db))
+		return rs_store_users_pg_get(db, a, org, id, u);
+
 	if ((st = rs_db_stmt(db, sql[STMT_GET])) == NULL)
 		return RS_ERR_DB;
 	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
@@ -106,6 +110,10 @@ rs_store_users_list(struct rs_db *db, struct rs_arena *a, const char *org,
 	sqlite3_stmt	*st;
 	enum rs_err	 rc = RS_OK;
 	int		 step = SQLITE_DONE;
+
+	if (rs_db_pg(db))
+		return rs_store_users_pg_list(db, a, org, f, after, max, out,
+		    n);
 
 	*n = 0;
 	if ((st = rs_db_stmt(db, sql[STMT_LIST])) == NULL)
@@ -134,6 +142,10 @@ rs_store_users_by_email(struct rs_db *db, struct rs_arena *a, const char *org,
 	enum rs_err	 rc;
 	int		 step;
 
+	if (rs_db_pg(db))
+		return rs_store_users_pg_by_email(db, a, org, email, now, u,
+		    live_invite);
+
 	*live_invite = 0;
 	if ((st = rs_db_stmt(db, sql[STMT_BY_EMAIL])) == NULL)
 		return RS_ERR_DB;
@@ -155,6 +167,9 @@ rs_store_users_insert(struct rs_db *db, const char *org,
 {
 	sqlite3_stmt	*st;
 
+	if (rs_db_pg(db))
+		return rs_store_users_pg_insert(db, org, u, now);
+
 	if ((st = rs_db_stmt(db, sql[STMT_INSERT])) == NULL)
 		return RS_ERR_DB;
 	sqlite3_bind_text(st, 1, u->id, -1, SQLITE_STATIC);
@@ -173,6 +188,9 @@ rs_store_users_update(struct rs_db *db, const char *org, const char *id,
 	sqlite3_stmt	*st;
 	enum rs_err	 rc;
 
+	if (rs_db_pg(db))
+		return rs_store_users_pg_update(db, org, id, role, status);
+
 	if ((st = rs_db_stmt(db, sql[STMT_UPDATE])) == NULL)
 		return RS_ERR_DB;
 	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
@@ -190,6 +208,8 @@ rs_store_users_update(struct rs_db *db, const char *org, const char *id,
 int64_t
 rs_store_users_admins(struct rs_db *db, const char *org)
 {
+	if (rs_db_pg(db))
+		return rs_store_users_pg_admins(db, org);
 	return rs_db_int(db, sql[STMT_ADMINS], org);
 }
 
@@ -198,6 +218,9 @@ rs_store_users_touch(struct rs_db *db, const char *uid, int64_t now,
     int64_t every_ms)
 {
 	sqlite3_stmt	*st;
+
+	if (rs_db_pg(db))
+		return rs_store_users_pg_touch(db, uid, now, every_ms);
 
 	if ((st = rs_db_stmt(db, sql[STMT_TOUCH])) == NULL)
 		return RS_ERR_DB;
@@ -213,6 +236,10 @@ rs_store_users_invite(struct rs_db *db,
     const char *org, int64_t expires, int64_t now)
 {
 	sqlite3_stmt	*st;
+
+	if (rs_db_pg(db))
+		return rs_store_users_pg_invite(db, hash, uid, org, expires,
+		    now);
 
 	if ((st = rs_db_stmt(db, sql[STMT_INVITE_INSERT])) == NULL)
 		return RS_ERR_DB;
@@ -233,6 +260,9 @@ rs_store_users_invite_find(struct rs_db *db,
 	sqlite3_stmt	*st;
 	enum rs_err	 rc;
 	int		 step;
+
+	if (rs_db_pg(db))
+		return rs_store_users_pg_invite_find(db, hash, now, uid, org);
 
 	if ((st = rs_db_stmt(db, sql[STMT_INVITE_FIND])) == NULL)
 		return RS_ERR_DB;
@@ -255,6 +285,9 @@ rs_store_users_invite_use(struct rs_db *db,
 {
 	sqlite3_stmt	*st;
 	enum rs_err	 rc;
+
+	if (rs_db_pg(db))
+		return rs_store_users_pg_invite_use(db, hash, uid, now);
 
 	if ((st = rs_db_stmt(db, sql[STMT_INVITE_USE])) == NULL)
 		return RS_ERR_DB;

@@ -10,6 +10,7 @@
 #include "arena.h"
 #include "db.h"
 #include "store_webhooks.h"
+#include "store_webhooks_pg.h"
 
 enum {
 	STMT_GET,
@@ -151,6 +152,9 @@ rs_store_webhooks_create(struct rs_db *db, const char *org,
 	enum rs_err	 rc;
 	int64_t		 count;
 
+	if (rs_db_pg(db))
+		return rs_store_webhooks_pg_create(db, org, w, now);
+
 	count = rs_db_int(db, sql[STMT_COUNT], org);
 	if (count < 0)
 		return RS_ERR_DB;
@@ -185,6 +189,9 @@ enum rs_err
 rs_store_webhooks_get(struct rs_db *db, struct rs_arena *a, const char *org,
     const char *id, struct rs_store_webhook *w)
 {
+	if (rs_db_pg(db))
+		return rs_store_webhooks_pg_get(db, a, org, id, w);
+
 	return rs_store_webhooks_one(db, a, STMT_GET, org, id, 0, w);
 }
 
@@ -192,6 +199,9 @@ enum rs_err
 rs_store_webhooks_by_seq(struct rs_db *db, struct rs_arena *a, int64_t seq,
     struct rs_store_webhook *w)
 {
+	if (rs_db_pg(db))
+		return rs_store_webhooks_pg_by_seq(db, a, seq, w);
+
 	return rs_store_webhooks_one(db, a, STMT_GET_SEQ, NULL, NULL, seq, w);
 }
 
@@ -200,6 +210,10 @@ rs_store_webhooks_list(struct rs_db *db, struct rs_arena *a, const char *org,
     int64_t after_seq, size_t max, struct rs_store_webhook *out, size_t *n)
 {
 	sqlite3_stmt	*st;
+
+	if (rs_db_pg(db))
+		return rs_store_webhooks_pg_list(db, a, org, after_seq, max,
+		    out, n);
 
 	*n = 0;
 	if ((st = rs_db_stmt(db, sql[STMT_LIST])) == NULL)
@@ -216,6 +230,9 @@ rs_store_webhooks_enabled(struct rs_db *db, struct rs_arena *a,
 {
 	sqlite3_stmt	*st;
 
+	if (rs_db_pg(db))
+		return rs_store_webhooks_pg_enabled(db, a, org, out, n);
+
 	*n = 0;
 	if ((st = rs_db_stmt(db, sql[STMT_ENABLED])) == NULL)
 		return RS_ERR_DB;
@@ -230,6 +247,9 @@ rs_store_webhooks_update(struct rs_db *db, struct rs_arena *a,
 {
 	sqlite3_stmt	*st;
 	enum rs_err	 rc;
+
+	if (rs_db_pg(db))
+		return rs_store_webhooks_pg_update(db, a, org, w, now);
 
 	if ((st = rs_db_stmt(db, sql[STMT_UPDATE])) == NULL)
 		return RS_ERR_DB;
@@ -259,6 +279,9 @@ rs_store_webhooks_delete(struct rs_db *db, struct rs_arena *a,
 	sqlite3_stmt		*st;
 	enum rs_err		 rc;
 
+	if (rs_db_pg(db))
+		return rs_store_webhooks_pg_delete(db, a, org, id, w);
+
 	if (w == NULL)
 		w = &had;
 	if ((rc = rs_store_webhooks_get(db, a, org, id, w)) != RS_OK)
@@ -279,6 +302,10 @@ rs_store_webhooks_set_secret(struct rs_db *db, const char *org,
 	sqlite3_stmt	*st;
 	enum rs_err	 rc;
 
+	if (rs_db_pg(db))
+		return rs_store_webhooks_pg_set_secret(db, org, id, sealed,
+		    now);
+
 	if ((st = rs_db_stmt(db, sql[STMT_SECRET])) == NULL)
 		return RS_ERR_DB;
 	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
@@ -297,6 +324,9 @@ rs_store_webhooks_disable(struct rs_db *db, int64_t seq, const char *reason,
 {
 	sqlite3_stmt	*st;
 	enum rs_err	 rc;
+
+	if (rs_db_pg(db))
+		return rs_store_webhooks_pg_disable(db, seq, reason, now);
 
 	if ((st = rs_db_stmt(db, sql[STMT_DISABLE])) == NULL)
 		return RS_ERR_DB;

@@ -171,7 +171,11 @@ rs_txn_run1(struct rs_txn *t, rs_txn_change change, void *arg)
 
 	if (t->err != RS_OK)
 		return RS_TXN_ERROR;
-	if ((t->err = rs_db_begin(t->db)) != RS_OK)
+	/* An org's writers take turns; one learnt in the change (an
+	 * invite accepted) has none yet, and takes its turn by the rows
+	 * it changes. */
+	if ((t->err = rs_db_begin_org(t->db,
+	    t->org[0] != '\0' ? t->org : NULL)) != RS_OK)
 		return RS_TXN_BUSY;
 	if ((res = rs_txn_seen(t)) != RS_TXN_DONE) {
 		rs_db_rollback(t->db);
@@ -197,12 +201,41 @@ fail:
 	return RS_TXN_ERROR;
 }
 
+/* Forgets what a run that lost a race made, for the next run. */
+static void
+rs_txn_again(struct rs_txn *t)
+{
+	json_object_put(t->audit.detail);
+	t->audit.detail = NULL;
+	t->audit.action = NULL;
+	t->audit.target = NULL;
+	memset(&t->answer, 0, sizeof(t->answer));
+	t->nev = 0;
+	t->numbered = 0;
+	t->err = RS_OK;
+}
+
 enum rs_txn_result
 rs_txn_run(struct rs_txn *t, rs_txn_change change, void *arg)
 {
 	enum rs_txn_result	 res;
+	int			 runs = 0;
 
-	res = rs_txn_run1(t, change, arg);
+	/*
+	 * A deadlock or serialization failure (PostgreSQL) undid the whole
+	 * transaction: run it again from the start, a few times. Inside a
+	 * batch's nest only the whole batch could run again: busy.
+	 */
+	while ((res = rs_txn_run1(t, change, arg)) == RS_TXN_ERROR &&
+	    t->err == RS_ERR_RETRY && rs_db_nest_depth(t->db) == -1 &&
+	    ++runs < RS_TXN_RUNS)
+		rs_txn_again(t);
+	if (t->err == RS_ERR_RETRY)
+		t->err = RS_ERR_BUSY;
+	/* Busy midway (a statement that waited too long; a connection to
+	 * PostgreSQL lost): rolled back whole, so busy, 503, not a 500. */
+	if (res == RS_TXN_ERROR && t->err == RS_ERR_BUSY)
+		res = RS_TXN_BUSY;
 	/* t owns the detail however the run ended. */
 	json_object_put(t->audit.detail);
 	t->audit.detail = NULL;

@@ -33,6 +33,7 @@ struct rs_arena;
 struct rs_db;
 
 #define RS_TXN_MAX_EVENTS	4	/* events one change may write */
+#define RS_TXN_RUNS		4	/* runs of a change that lost a race */
 
 /* What a change says, run inside the transaction. */
 enum rs_txn_do {
@@ -47,7 +48,8 @@ enum rs_txn_result {
 	RS_TXN_DECLINED,	/* the change declined: nothing written */
 	RS_TXN_REPLAY,		/* the key answered this request: t->replay */
 	RS_TXN_KEY_REUSED,	/* the key belongs to another request */
-	RS_TXN_BUSY,		/* no write lock in time (t->err says why) */
+	RS_TXN_BUSY,		/* no write lock in time, or busy midway
+				 * and rolled back (t->err says why) */
 	RS_TXN_ERROR,		/* rolled back (t->err says why) */
 };
 

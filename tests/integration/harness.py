@@ -1,8 +1,10 @@
 """RelaySync integration harness: a private web server in front of the real
 FastCGI program, a Context that tests use to talk to it, and the runner.
 
-Python 3 standard library only. One run = one server (lighttpd or apache):
-a temp dir holds the database, the secret, the server config and its logs;
+Python 3 standard library only (and, on PostgreSQL, Debian's psycopg2).
+One run = one server (lighttpd or apache): a temp dir holds the database
+(or, on PostgreSQL, names one of its own in a cluster: BACKEND), the
+secret, the server config and its logs;
 the CLI creates two orgs with an admin key each; the server is started, every
 selected test runs once against it, and the server is always stopped.
 
@@ -69,25 +71,231 @@ def set_app_env(name, value):
 
 
 # --------------------------------------------------------------------------
+# The database backend: SQLite files (the default) or PostgreSQL
+# --------------------------------------------------------------------------
+# run.py --backend sets BACKEND, and with "postgresql" PG_CLUSTER: the
+# libpq conninfo of a cluster (no dbname; RS_TEST_PG, or one run.py
+# started with tests/pg/cluster) as {keyword: value}. Each Workspace then
+# makes a database of its own there (dropped by remove()), and ws.db is
+# its URI; ws.state names the host's own files (RELAYSYNC_STATE), which
+# with SQLite are named after the database file itself.
+
+BACKEND = "sqlite"
+PG_CLUSTER = None
+PG_DB_PREFIX = "rs_it_%d_" % os.getpid()   # this run's databases
+_PG_DBS = [0]                               # how many it has made
+
+
+def is_pg():
+    """Whether the run's databases are PostgreSQL's."""
+    return BACKEND == "postgresql"
+
+
+def dialect(sqlite, postgresql):
+    """The one of two texts (SQL, mostly) that suits the run's backend."""
+    return postgresql if is_pg() else sqlite
+
+
+class NotApplicable(Exception):
+    """Ends a test that does not apply to the run's backend: reported,
+    counted neither passed nor failed."""
+
+
+def not_applicable(why):
+    """On a PostgreSQL run, end the running test as not applicable
+    because WHY (what it is about that PostgreSQL has not: an SQLite
+    file, its WAL...). Nothing on an SQLite run."""
+    if is_pg():
+        raise NotApplicable("not applicable to PostgreSQL: " + why)
+
+
+def parse_conninfo(text):
+    """A libpq conninfo ("host=/tmp/pg port=5432 user=postgres", values
+    possibly 'quoted', or a postgresql:// URI) -> {keyword: value}."""
+    text = text.strip()
+    if re.match(r"^postgres(ql)?://", text):
+        u = urllib.parse.urlsplit(text)
+        out = {}
+        if u.hostname:
+            out["host"] = urllib.parse.unquote(u.hostname)
+        if u.port:
+            out["port"] = str(u.port)
+        if u.username:
+            out["user"] = urllib.parse.unquote(u.username)
+        if u.password:
+            out["password"] = urllib.parse.unquote(u.password)
+        if u.path.strip("/"):
+            out["dbname"] = urllib.parse.unquote(u.path.strip("/"))
+        out.update(urllib.parse.parse_qsl(u.query))
+        return out
+    out = {}
+    pat = re.compile(r"\s*(\w+)\s*=\s*('((?:[^'\\]|\\.)*)'|\S+)")
+    pos = 0
+    while pos < len(text):
+        m = pat.match(text, pos)
+        if not m:
+            raise ValueError("not a conninfo: %r" % text)
+        if m.group(3) is not None:
+            out[m.group(1)] = re.sub(r"\\(.)", r"\1", m.group(3))
+        else:
+            out[m.group(1)] = m.group(2)
+        pos = m.end()
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+    return out
+
+
+def pg_conninfo(dbname):
+    """The cluster's conninfo for DBNAME, key=value (for psql, pg_dump)."""
+    parts = dict(PG_CLUSTER)
+    parts["dbname"] = dbname
+    return " ".join("%s='%s'" % (k, v.replace("\\", "\\\\")
+                                  .replace("'", "\\'"))
+                    for k, v in parts.items())
+
+
+def pg_uri(dbname):
+    """DBNAME in the cluster as a URI without spaces that libpq takes,
+    e.g. postgresql://postgres@/rs_it_1_2?host=/tmp/pg&port=5432 (the
+    settings' and the web servers' configs carry it as one word)."""
+    parts = {k: v for k, v in PG_CLUSTER.items() if k != "dbname"}
+    q = urllib.parse.quote
+    user = parts.pop("user", None)
+    password = parts.pop("password", None)
+    auth = ""
+    if user is not None:
+        auth = q(user, safe="")
+        if password is not None:
+            auth += ":" + q(password, safe="")
+        auth += "@"
+    query = "&".join("%s=%s" % (k, q(v, safe="/")) for k, v in parts.items())
+    return "postgresql://%s/%s%s" % (auth, q(dbname, safe=""),
+                                     "?" + query if query else "")
+
+
+def pg_bin(name):
+    """The path of PostgreSQL's program NAME (psql, pg_dump): where
+    tests/pg/cluster finds initdb (RS_PG_BIN, Debian's newest), else PATH."""
+    dirs = [os.environ.get("RS_PG_BIN") or ""] + \
+        ["/usr/lib/postgresql/%d/bin" % v for v in (17, 16, 15)]
+    for d in dirs:
+        if d and os.access(os.path.join(d, name), os.X_OK):
+            return os.path.join(d, name)
+    return name
+
+
+def psql(sql, dbname="postgres", timeout=60):
+    """Runs SQL with psql on DBNAME of the cluster, stopping at the first
+    error -> its output; a RuntimeError naming the SQL when it fails."""
+    done = subprocess.run([pg_bin("psql"), "-X", "-q", "-A", "-t",
+                           "-v", "ON_ERROR_STOP=1", "-d", pg_conninfo(dbname),
+                           "-c", sql],
+                          stdin=subprocess.DEVNULL, capture_output=True,
+                          timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError("psql %r: exit %d: %s" % (
+            sql, done.returncode, done.stderr.decode("utf-8", "replace")))
+    return done.stdout.decode("utf-8", "replace")
+
+
+def pg_create_database():
+    """A fresh, empty database in the cluster -> its name."""
+    _PG_DBS[0] += 1
+    name = "%s%d" % (PG_DB_PREFIX, _PG_DBS[0])
+    psql('CREATE DATABASE "%s"' % name)
+    return name
+
+
+def pg_drop_database(name):
+    """Drops NAME, ending what is still connected to it (a pool killed
+    mid-request leaves no one; a server a failed test did not stop may)."""
+    psql('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
+
+
+def pg_drop_run_databases():
+    """Drops every database this run made and left (a test that did not
+    remove its Workspace) -> their names."""
+    names = psql("SELECT datname FROM pg_database WHERE datname LIKE '%s%%'"
+                 % PG_DB_PREFIX.replace("_", "\\_")).split()
+    for name in names:
+        pg_drop_database(name)
+    return names
+
+
+_PSYCOPG2 = []
+
+
+def psycopg2_module():
+    """Debian's python3-psycopg2. A python3 that is not Debian's own (a
+    pyenv one, say) does not look in Debian's dist-packages: its
+    psycopg2 is tried there too (the same CPython minor version loads
+    it)."""
+    if not _PSYCOPG2:
+        try:
+            import psycopg2
+        except ImportError:
+            debian = "/usr/lib/python3/dist-packages"
+            if debian in sys.path or not os.path.isdir(debian):
+                raise
+            sys.path.append(debian)
+            try:
+                import psycopg2
+            finally:
+                sys.path.remove(debian)
+        _PSYCOPG2.append(psycopg2)
+    return _PSYCOPG2[0]
+
+
+def pg_value(v):
+    """A psycopg2 result value as sqlite3 would give it: bytes for bytea,
+    an int for a whole numeric (sum(), count() over bigint)."""
+    import decimal
+    if isinstance(v, memoryview):
+        return v.tobytes()
+    if isinstance(v, decimal.Decimal):
+        return int(v) if v == v.to_integral_value() else float(v)
+    return v
+
+
+def pg_sql(sql):
+    """SQL written with sqlite3's ? placeholders for psycopg2 (%s; a
+    literal % doubled)."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+def pg_connect(db, readonly=False):
+    """A psycopg2 connection to DB (a conninfo or URI), autocommit: each
+    statement its own transaction, as sqlite3's connect-run-commit."""
+    con = psycopg2_module().connect(db, connect_timeout=10)
+    con.autocommit = True
+    if readonly:
+        con.set_session(readonly=True, autocommit=True)
+    return con
+
+
+# --------------------------------------------------------------------------
 # Registry
 # --------------------------------------------------------------------------
 
 class TestCase:
-    def __init__(self, name, func, last):
+    def __init__(self, name, func, last, sqlite_only=None):
         self.name = name
         self.func = func
         self.last = last
+        self.sqlite_only = sqlite_only
 
 
 _TESTS = []
 
 
-def test(name, last=False):
+def test(name, last=False, sqlite_only=None):
     """Register a test function f(ctx). Tests run in registration order;
     last=True defers a test to the end of the run (e.g. one that leaves the
-    server in a state that would disturb others)."""
+    server in a state that would disturb others). SQLITE_ONLY: why the
+    test is about SQLite's files themselves; on a PostgreSQL run it is
+    then not run but reported not applicable (not_applicable())."""
     def register(func):
-        _TESTS.append(TestCase(name, func, last))
+        _TESTS.append(TestCase(name, func, last, sqlite_only))
         return func
     return register
 
@@ -742,11 +950,12 @@ def open_stream(port, path, token=None, headers=None, timeout=HTTP_TIMEOUT,
     return s
 
 
-def stream_slot_holders(db):
-    """Process ids holding a flock on a file under "<DB>-streams/" (the
-    event streams' slot files, STREAMS.md), from /proc/locks: one per open
+def stream_slot_holders(state):
+    """Process ids holding a flock on a file under "<STATE>-streams/" (the
+    event streams' slot files, STREAMS.md; STATE is a Workspace's state:
+    its database file with SQLite), from /proc/locks: one per open
     stream. Read-only: it takes no lock itself."""
-    top = db + "-streams"
+    top = state + "-streams"
     inodes = set()
     for root, dirs, files in os.walk(top):
         for name in files:
@@ -817,18 +1026,36 @@ def mint_token(secret_file, org_id, user_id, key_id, role, exp):
 
 class Workspace:
     """The temp dir of one run. RUN_AS names the user the CLI and the
-    server's children run as (None: the current user)."""
+    server's children run as (None: the current user). db is the
+    database (RELAYSYNC_DB): var/relaysync.db, or on a PostgreSQL run
+    the URI of a fresh database of its own (pg_name) in the cluster;
+    state names the host's own files (the rate limits' table
+    <state>.ratelimit, the streams' slots <state>-streams/): db itself
+    with SQLite, var/relaysync (RELAYSYNC_STATE) with PostgreSQL.
+    SQLITE: an SQLite file whatever the run's backend (what
+    relaysync-admin copy moves to PostgreSQL)."""
 
-    def __init__(self, prefix, run_as=None):
+    def __init__(self, prefix, run_as=None, sqlite=False):
         self.prefix = prefix
         self.run_as = run_as
+        self.pg_name = None
         self.dir = tempfile.mkdtemp(prefix="relaysync-it.")
         os.chmod(self.dir, 0o755)
         self.var = self.path("var")
         self.www = self.path("www")
         for d in (self.var, self.www, self.path("run"), self.path("fcgid")):
             os.mkdir(d)
-        self.db = os.path.join(self.var, "relaysync.db")
+        if is_pg() and not sqlite:
+            try:
+                self.pg_name = pg_create_database()
+            except BaseException:
+                shutil.rmtree(self.dir, ignore_errors=True)
+                raise
+            self.db = pg_uri(self.pg_name)
+            self.state = os.path.join(self.var, "relaysync")
+        else:
+            self.db = os.path.join(self.var, "relaysync.db")
+            self.state = self.db
         self.secret_file = os.path.join(self.var, "relaysync.key")
         if run_as:
             chown_tree(self.dir, run_as)
@@ -840,6 +1067,8 @@ class Workspace:
         env = dict(os.environ)
         env["RELAYSYNC_DB"] = self.db
         env["RELAYSYNC_SECRET_FILE"] = self.secret_file
+        if is_pg():
+            env["RELAYSYNC_STATE"] = self.state
         return env
 
     def cli(self, args):
@@ -931,6 +1160,9 @@ class Workspace:
 
     def remove(self):
         shutil.rmtree(self.dir, ignore_errors=True)
+        if self.pg_name:
+            name, self.pg_name = self.pg_name, None
+            pg_drop_database(name)
 
 
 def chown_tree(top, user):
@@ -1088,6 +1320,13 @@ class Lighttpd(Server):
             'var.relaysync_socket := "%s"' % ws.path("fcgi.sock"),
             "var.relaysync_procs := %d" % self.procs,
         ]
+        if is_pg():
+            lines.append('var.relaysync_state := "%s"' % ws.state)
+        # DEFINES the include takes as variables too (Apache's Define
+        # RELAYSYNC_HOSTS is lighttpd's var.relaysync_hosts).
+        for name, value in self.defines:
+            if name == "RELAYSYNC_HOSTS":
+                lines.append('var.relaysync_hosts := "%s"' % value)
         lines += [
             'include "%s"' % os.path.join(conf, "relaysync.conf"),
         ]
@@ -1162,6 +1401,8 @@ class Apache(Server):
                   'Define RELAYSYNC_FCGI_DIR "%s"' % fcgi_dir,
                   'Define RELAYSYNC_DB "%s"' % ws.db,
                   'Define RELAYSYNC_SECRET_FILE "%s"' % ws.secret_file]
+        if is_pg():
+            lines.append('Define RELAYSYNC_STATE "%s"' % ws.state)
         lines += ['Define %s "%s"' % (name, value)
                   for name, value in self.defines]
         lines += [
@@ -1349,6 +1590,8 @@ class Context:
             self.server.stop()
         if os.environ.get("KEEP") == "1":
             print("# kept temp dir %s" % self.workspace.dir)
+            if self.workspace.pg_name:
+                print("# kept database %s" % self.workspace.db)
         else:
             self.workspace.remove()
 
@@ -1397,17 +1640,29 @@ def failure_lines(exc):
         traceback.format_exc().rstrip().splitlines()[-6:]
 
 
+NOT_APPLICABLE = []      # (name, why) of the run's tests that did not apply
+
+
 def run_one(ctx, number, case):
-    """Run CASE; print its TAP line and diagnostics. True when it passed."""
+    """Run CASE; print its TAP line and diagnostics. True when it passed,
+    None when it does not apply to the run's backend (NotApplicable: a
+    TAP skip that says why, counted neither passed nor failed)."""
     global CURRENT_TEST
     CURRENT_TEST = case.name
     ctx.logs.mark()
     try:
         try:
+            if case.sqlite_only:
+                not_applicable(case.sqlite_only)
             case.func(ctx)
         finally:
             while _STREAMS:     # streams the test left open: log them too
                 _STREAMS.pop().record()
+    except NotApplicable as na:
+        print("ok %d - %s # SKIP %s" % (number, case.name, na))
+        NOT_APPLICABLE.append((case.name, str(na)))
+        sys.stdout.flush()
+        return None
     except Exception as exc:  # noqa: any error is this test's failure
         print("not ok %d - %s" % (number, case.name))
         diag(failure_lines(exc))
@@ -1436,9 +1691,10 @@ def fail_all(cases, reason, log_lines):
 def run_cases(ctx, cases):
     passed = failed = 0
     for number, case in enumerate(cases, 1):
-        if run_one(ctx, number, case):
+        ok = run_one(ctx, number, case)
+        if ok:
             passed += 1
-        else:
+        elif ok is not None:
             failed += 1
     return passed, failed
 
@@ -1530,8 +1786,11 @@ def main(argv):
     prefix = os.path.abspath(args.prefix)
     form = " (relaysync.conf in a <VirtualHost>)" \
         if args.server == "apache" and APACHE_FORM == "vhost" else ""
-    print("# RelaySync integration: server=%s%s prefix=%s"
-          % (args.server, form, prefix))
+    backend = "" if not is_pg() else " backend=postgresql (%s)" % \
+        " ".join("%s=%s" % kv for kv in PG_CLUSTER.items()
+                 if kv[0] != "password")
+    print("# RelaySync integration: server=%s%s prefix=%s%s"
+          % (args.server, form, prefix, backend))
     contract = None if args.no_contract else contract_setup(args.contract_log)
     print("1..%d" % (len(cases) + (1 if contract else 0)))
     sys.stdout.flush()
@@ -1549,6 +1808,14 @@ def main(argv):
     finally:
         if ctx:
             ctx.teardown()
+        if is_pg() and os.environ.get("KEEP") != "1":
+            try:
+                left = pg_drop_run_databases()
+            except (OSError, RuntimeError, subprocess.SubprocessError) as e:
+                left = ["(cannot list them: %s)" % e]
+            if left:
+                # a side server a failed test did not stop, say
+                print("# dropped databases the run left: " + " ".join(left))
     if contract:
         # the full run must have made a good many exchanges; a subset (-k)
         # at least one
@@ -1557,7 +1824,15 @@ def main(argv):
             passed += 1
         else:
             failed += 1
-    print("RESULT passed=%d failed=%d" % (passed, failed))
+    if not is_pg():
+        print("RESULT passed=%d failed=%d" % (passed, failed))
+        return 0 if failed == 0 else 1
+    if NOT_APPLICABLE:
+        diag(["not applicable to PostgreSQL (%d):" % len(NOT_APPLICABLE)] +
+             ["  %s: %s" % (name, why.split(": ", 1)[1])
+              for name, why in NOT_APPLICABLE])
+    print("RESULT passed=%d failed=%d not_applicable=%d"
+          % (passed, failed, len(NOT_APPLICABLE)))
     return 0 if failed == 0 else 1
 
 
@@ -1565,8 +1840,27 @@ def main(argv):
 # The run's database, for what the API does not show (events, expiry)
 # --------------------------------------------------------------------------
 
+def _pg_do(db, sql, params, write):
+    """_db_do on PostgreSQL: SQL with ? placeholders (pg_sql), values as
+    sqlite3 gives them (pg_value); changes: the rows a write changed."""
+    con = pg_connect(db, readonly=not write)
+    try:
+        cur = con.cursor()
+        cur.execute(pg_sql(sql), tuple(params))
+        if cur.description is not None:
+            rows = [[pg_value(v) for v in r] for r in cur.fetchall()]
+            changes = 0
+        else:
+            rows, changes = [], max(cur.rowcount, 0)
+    finally:
+        con.close()
+    return rows, changes
+
+
 def _db_do(db, sql, params, write):
     """Run one statement; returns (rows, changes)."""
+    if is_pg():
+        return _pg_do(db, sql, params, write)
     if write:
         con = sqlite3.connect(db, timeout=10)
     else:
@@ -1585,9 +1879,12 @@ def _db_do(db, sql, params, write):
 def db_run(ctx, sql, params=(), write=False):
     """Run one statement on the run's database. When the harness runs the
     web server's children as another user, a forked child does it as that
-    user (so SQLite's -wal/-shm files keep their owner). (rows, changes)."""
+    user (so SQLite's -wal/-shm files keep their owner). (rows, changes).
+    SQL takes ? placeholders on either backend; where its dialect is
+    SQLite's, pass dialect(sqlite_sql, postgresql_sql). On PostgreSQL
+    a write=False statement runs in a read-only transaction."""
     ws = ctx.workspace
-    if not ws.run_as:
+    if not ws.run_as or is_pg():    # PostgreSQL: no file to own
         return _db_do(ws.db, sql, params, write)
     r, w = os.pipe()
     pid = os.fork()
@@ -1674,10 +1971,81 @@ def as_db_user(ctx, func):
     return out["result"]
 
 
+def db_integrity(ctx):
+    """The run's database checked whole: SQLite's PRAGMA integrity_check
+    rows ([["ok"]] when sound). On PostgreSQL amcheck's equivalent (the
+    extension made in the database if need be): every table's heap
+    (verify_heapam) and every B-tree index against it (bt_index_check
+    with heapallindexed) -> [["ok"]], or a row per problem."""
+    if not is_pg():
+        return db_run(ctx, "PRAGMA integrity_check")[0]
+    con = pg_connect(ctx.workspace.db)
+    try:
+        cur = con.cursor()
+        cur.execute("CREATE EXTENSION IF NOT EXISTS amcheck")
+        cur.execute("SELECT c.relname, v.blkno, v.offnum, v.msg "
+                    "FROM pg_class c, verify_heapam(c.oid) v "
+                    "WHERE c.relkind = 'r' AND "
+                    "c.relnamespace = 'public'::regnamespace")
+        rows = [["%s: block %s, offset %s: %s" % tuple(r)]
+                for r in cur.fetchall()]
+        cur.execute("SELECT c.oid, c.relname FROM pg_class c JOIN pg_am a "
+                    "ON a.oid = c.relam WHERE c.relkind = 'i' AND "
+                    "a.amname = 'btree' AND "
+                    "c.relnamespace = 'public'::regnamespace")
+        for oid, name in cur.fetchall():
+            try:
+                cur.execute("SELECT bt_index_check(%s, true)", (oid,))
+            except psycopg2_module().Error as e:
+                rows.append(["index %s: %s" % (name, str(e).strip())])
+    finally:
+        con.close()
+    return rows or [["ok"]]
+
+
+def db_contents(ctx):
+    """PostgreSQL: {table: (rows, md5 of its rows' text in order)} of
+    every table of the run's database, to tell that nothing was written.
+    (An SQLite test watches its WAL file for that.)"""
+    con = pg_connect(ctx.workspace.db, readonly=True)
+    try:
+        cur = con.cursor()
+        # one snapshot for every table
+        cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = "
+                    "'public' ORDER BY tablename")
+        out = {}
+        for (name,) in cur.fetchall():
+            cur.execute('SELECT count(*), md5(coalesce(string_agg(t::text, '
+                        'E\'\\n\' ORDER BY t::text), \'\')) FROM "%s" t'
+                        % name)
+            out[name] = tuple(cur.fetchone())
+        cur.execute("COMMIT")
+    finally:
+        con.close()
+    return out
+
+
 def db_backup(ctx, dest):
     """A consistent copy of the run's database (WAL included) at DEST, made
-    with SQLite's online backup as the database's user (as_db_user)."""
+    with SQLite's online backup as the database's user (as_db_user). On
+    PostgreSQL DEST is an empty database (a Workspace's db): pg_dump's
+    one snapshot of the run's, restored there with psql."""
     src_path = ctx.workspace.db
+    if is_pg():
+        dump = subprocess.run([pg_bin("pg_dump"), "--no-owner", "-d",
+                               src_path], stdin=subprocess.DEVNULL,
+                              capture_output=True, timeout=DB_TIMEOUT)
+        expect(dump.returncode == 0, "pg_dump: exit %d: %s" % (
+            dump.returncode, dump.stderr.decode("utf-8", "replace")))
+        load = subprocess.run([pg_bin("psql"), "-X", "-q", "-v",
+                               "ON_ERROR_STOP=1", "-d", dest],
+                              input=dump.stdout, capture_output=True,
+                              timeout=DB_TIMEOUT)
+        expect(load.returncode == 0, "psql (the dump into %s): exit %d: %s"
+               % (dest, load.returncode,
+                  load.stderr.decode("utf-8", "replace")))
+        return True
 
     def copy():
         src = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(src_path),

@@ -56,6 +56,8 @@ class HostedLighttpd(harness.Lighttpd):
             'var.relaysync_socket := "%s"' % ws.path("fcgi.sock"),
             "var.relaysync_procs := %d" % self.procs,
         ]
+        if harness.is_pg():
+            lines.append('var.relaysync_state := "%s"' % ws.state)
         if self.mount:
             lines.append('var.relaysync_base := "%s"' % self.mount)
         if self.hosting == "cgi":

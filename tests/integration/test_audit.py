@@ -985,17 +985,21 @@ def verify_intact(ctx):
 # a tampered copy
 # ==========================================================================
 
-def tamper(ctx, db, changes):
-    """On DB (a copy), drop the audit triggers and apply CHANGES: a list of
-    (column, value, hash of the row to change). Runs as the database's
-    user. -> the dropped triggers' names."""
+def tamper(ctx, ws, changes):
+    """On WS's database (a copy), with the run's secret put beside it,
+    drop the audit triggers and apply CHANGES: a list of (column, value,
+    hash of the row to change). Runs as the database's user. -> the
+    dropped triggers' names."""
+    db = ws.db
     secret_src = ctx.workspace.secret_file
-    secret_dst = os.path.join(os.path.dirname(db), "relaysync.key")
+    secret_dst = ws.secret_file
 
     def work():
         import sqlite3
         shutil.copyfile(secret_src, secret_dst)
         os.chmod(secret_dst, 0o600)
+        if harness.is_pg():
+            return tamper_pg(db, changes)
         con = sqlite3.connect(db, timeout=10)
         try:
             names = [r[0] for r in con.execute(
@@ -1014,6 +1018,32 @@ def tamper(ctx, db, changes):
             con.close()
         return names
     return harness.as_db_user(ctx, work)
+
+
+def tamper_pg(db, changes):
+    """tamper()'s work on a PostgreSQL copy DB: the audit table's own
+    triggers (not the foreign keys' internal ones) dropped, CHANGES
+    applied, in one transaction -> the triggers' names."""
+    con = harness.pg_connect(db)
+    try:
+        cur = con.cursor()
+        cur.execute("BEGIN")
+        cur.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = "
+                    "'audit'::regclass AND NOT tgisinternal")
+        names = [r[0] for r in cur.fetchall()]
+        for name in names:
+            cur.execute('DROP TRIGGER "%s" ON audit'
+                        % name.replace('"', '""'))
+        for column, value, row_hash in changes:
+            cur.execute("UPDATE audit SET %s = %%s WHERE hash = %%s"
+                        % column, (value, row_hash))
+            if cur.rowcount != 1:
+                raise RuntimeError("%d rows with hash %s"
+                                   % (cur.rowcount, row_hash))
+        cur.execute("COMMIT")
+    finally:
+        con.close()
+    return names
 
 
 def start_side(ctx, ws):
@@ -1063,7 +1093,7 @@ def tampered_copy(ctx):
     server = None
     try:
         harness.db_backup(ctx, ws.db)
-        dropped = tamper(ctx, ws.db,
+        dropped = tamper(ctx, ws,
                          [("detail", forged_detail, ed[kd - 1]["hash"]),
                           ("hash", forged_hash, eh[kh - 1]["hash"])])
         expect(len(dropped) >= 2, "the audit table's triggers (UPDATE and "

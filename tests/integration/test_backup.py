@@ -49,8 +49,8 @@ CENSUS = ("orgs", "users", "keys", "records", "events", "audit",
 PAGE = 200
 
 
-def btest(name, last=False):
-    return test("backup: " + name, last)
+def btest(name, last=False, sqlite_only=None):
+    return test("backup: " + name, last, sqlite_only)
 
 
 def cli_ok(ws, args):
@@ -224,7 +224,9 @@ def remove(path):
        "none waits past 1 s (Apache: 2 s, mod_fcgid's stalls); "
        "restored into a fresh directory and served: every record "
        "acknowledged before it is there, none asked for after it, `audit "
-       "verify` and `check` pass, the counts are the ones it printed")
+       "verify` and `check` pass, the counts are the ones it printed",
+       sqlite_only="backup and restore copy an SQLite database file; on "
+       "PostgreSQL they refuse (pg_dump's work: the PostgreSQL test below)")
 def under_load(ctx):
     o = Org(ctx)
     bulk(ctx, o)
@@ -328,7 +330,9 @@ def under_load(ctx):
 @btest("restore refuses while the run's pool has the database open (exit "
        "1, saying to stop the web server), and changes nothing; backup "
        "refuses an existing file and the database's own files; check "
-       "passes on the live database and on a backup")
+       "passes on the live database and on a backup",
+       sqlite_only="the database's files and their backup; on PostgreSQL "
+       "backup and restore refuse (the PostgreSQL test below)")
 def refusals(ctx):
     path = backup_path(ctx, "refusals")
     db = ctx.workspace.db
@@ -368,6 +372,42 @@ def refusals(ctx):
                      "check FILE's counts, the backup's")
     finally:
         remove(path)
+
+
+if harness.is_pg():
+    @btest("on PostgreSQL, backup and restore refuse (exit 1, naming "
+           "pg_dump), making no file and changing nothing; check passes on "
+           "the live database: the server's own integrity, every audit chain "
+           "intact, the counts")
+    def pg_refusals(ctx):
+        path = backup_path(ctx, "pg")
+        before = harness.db_contents(ctx)
+        for args in (["backup", path], ["backup", "--force", path],
+                     ["restore", path]):
+            rc, out, err = ctx.cli(args)
+            expect(rc == 1 and out == "" and "PostgreSQL" in err
+                   and "pg_dump" in err, "%r: exit %d: %r %r"
+                   % (args, rc, out, err))
+            expect(not os.path.exists(path), "%r made %s" % (args, path))
+        expect(not [f for f in os.listdir(ctx.workspace.dir)
+                    if ".tmp-" in f or "before-restore" in f],
+               "a file left in the workspace")
+        expect_equal(harness.db_contents(ctx), before,
+                     "the database after the refusals")
+        expect_equal(ctx.call("GET", "/v1/health").status, 200,
+                     "health after the refusals")
+        live = kv(cli_ok(ctx.workspace, ["check"]))
+        for name in ("integrity", "foreign_keys"):
+            expect_equal(live.get(name), "the server's",
+                         "check (live) " + name)
+        m = re.match(r"^(\d+) intact, (\d+) entries$",
+                     live.get("audit_chains", ""))
+        expect(m and int(m.group(1)) >= 2,
+               "check (live) audit_chains: %r" % live.get("audit_chains"))
+        counts = census(live, "check (live)")
+        rows, _ = harness.db_run(ctx, "SELECT count(*) FROM records")
+        expect_equal(counts["records"], rows[0][0],
+                     "check's records, the table's")
 
 
 @btest("backup, restore and check: --help and help CMD print the same "

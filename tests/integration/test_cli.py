@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import tempfile
 
+import harness
 from harness import expect, expect_equal, expect_json, expect_match, test
 
 CLI_TIMEOUT = 30
@@ -92,8 +93,16 @@ def run(argv, env, user=None):
 
 
 def state_env(ctx, var):
+    """The settings of an installation whose files are in VAR: its
+    database var/relaysync.db, or on PostgreSQL a database of the
+    cluster that does not exist (none is made: these tests expect
+    failures) with its host files named var/relaysync (RELAYSYNC_STATE)."""
     env = dict(os.environ)
-    env["RELAYSYNC_DB"] = os.path.join(var, "relaysync.db")
+    if harness.is_pg():
+        env["RELAYSYNC_DB"] = harness.pg_uri(harness.PG_DB_PREFIX + "none")
+        env["RELAYSYNC_STATE"] = os.path.join(var, "relaysync")
+    else:
+        env["RELAYSYNC_DB"] = os.path.join(var, "relaysync.db")
     env["RELAYSYNC_SECRET_FILE"] = os.path.join(var, "relaysync.key")
     return env
 
@@ -346,9 +355,13 @@ def cli_init_missing_dir(ctx):
         expect(missing + ":" in err and "no such directory" in err,
                "stderr does not name %s: %r" % (missing, err))
         expect(not os.path.exists(missing), "init created %s" % missing)
-        # the secret's directory exists, the database's does not
+        # the secret's directory exists, the database's (PostgreSQL: its
+        # host files') does not
         env = state_env(ctx, top)
-        env["RELAYSYNC_DB"] = os.path.join(missing, "relaysync.db")
+        if harness.is_pg():
+            env["RELAYSYNC_STATE"] = os.path.join(missing, "relaysync")
+        else:
+            env["RELAYSYNC_DB"] = os.path.join(missing, "relaysync.db")
         rc, out, err = run([admin(ctx), "init"], env)
         expect_equal(rc, 1, "exit, database directory missing")
         expect(missing + ":" in err, "stderr does not name %s: %r"
@@ -367,7 +380,9 @@ def other_user():
 
 
 @test("cli: the worker exits 1 on a database it cannot write, naming the file "
-      "and the user, and 0 on a healthy one")
+      "and the user, and 0 on a healthy one",
+      sqlite_only="the permissions of the SQLite database file and its -wal "
+      "and -shm (a PostgreSQL role's rights are the server's)")
 def cli_worker_readonly(ctx):
     top = scratch_dir()
     con = None
@@ -419,6 +434,13 @@ def cli_worker_missing(ctx):
         env = state_env(ctx, top)
         rc, out, err = run([worker(ctx)], env)
         expect_equal(rc, 1, "exit (stderr %r)" % err)
+        if harness.is_pg():
+            # named, but never by its conninfo (it may hold a password)
+            expect("RELAYSYNC_DB" in err and "no such database" in err,
+                   "stderr: %r" % err)
+            expect(env["RELAYSYNC_DB"] not in err,
+                   "stderr shows the conninfo: %r" % err)
+            return
         expect(env["RELAYSYNC_DB"] in err, "stderr: %r" % err)
     finally:
         shutil.rmtree(top, ignore_errors=True)

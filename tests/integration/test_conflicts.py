@@ -18,8 +18,8 @@ import re
 import secrets
 import urllib.parse
 
-from harness import (Failure, db_run, expect, expect_equal, expect_json,
-                     expect_match, expect_problem, test)
+from harness import (Failure, db_run, dialect, expect, expect_equal,
+                     expect_json, expect_match, expect_problem, test)
 from receiver import Receiver
 
 TIME_RE = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"
@@ -178,7 +178,8 @@ def walk(o, **params):
 def events_of(ctx, record_id):
     """The outbox events of a record, oldest first: [(type, payload)]."""
     rows, _ = db_run(ctx, "SELECT type, payload FROM events WHERE "
-                     "record_id = ? ORDER BY rowid", [record_id])
+                     "record_id = ? ORDER BY " + dialect("rowid", "seq"),
+                     [record_id])
     return [(t, json.loads(p)) for t, p in rows]
 
 

@@ -9,7 +9,7 @@ import secrets
 import stat
 import time
 
-from harness import (db_run, expect, expect_equal, expect_json,
+from harness import (db_run, dialect, expect, expect_equal, expect_json,
                      expect_match, expect_problem, expect_status, mint_token,
                      test)
 
@@ -123,7 +123,10 @@ def newer_schema_refused(ctx):
     ok = expect_json(ctx.call("GET", "/v1/health"), 200)
     known = ok["schema"]
     token = ctx.token_for(ctx.admin_key)
-    db_run(ctx, "PRAGMA user_version = %d" % (known + 1), write=True)
+    # SQLite's user_version; PostgreSQL's is rs_schema's one row (db.c)
+    version = dialect("PRAGMA user_version = %d",
+                      "UPDATE rs_schema SET version = %d")
+    db_run(ctx, version % (known + 1), write=True)
     try:
         deadline = time.monotonic() + 3
         while True:
@@ -139,7 +142,7 @@ def newer_schema_refused(ctx):
                 expect_problem(ctx.call("GET", path, token=token), 503,
                                "service_unavailable")
     finally:
-        db_run(ctx, "PRAGMA user_version = %d" % known, write=True)
+        db_run(ctx, version % known, write=True)
     # A refusal is not kept: the next request of each process reads again.
     for _ in range(10):
         expect_json(ctx.call("GET", "/v1/health"), 200)

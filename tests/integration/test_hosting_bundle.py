@@ -102,7 +102,9 @@ def btest(name):
             in_pass(ctx)
             func(ctx)
         if this_pass() and BUNDLE:
-            test("hosting bundle: " + name)(run)
+            test("hosting bundle: " + name, sqlite_only=(
+                "the shared-hosting bundle: its programs are linked "
+                "statically against SQLite alone"))(run)
         return func
     return register
 

@@ -250,6 +250,8 @@ class ProxyPool:
         text = replace_setting(text, "RELAYSYNC_SECRET_FILE",
                                os.path.join(var, "relaysync.key"),
                                self.ws.secret_file, installed)
+        if harness.is_pg():     # the host's own files (harness.Workspace)
+            extra = dict(extra, RELAYSYNC_STATE=self.ws.state)
         text = text.rstrip("\n") + "\n" + "".join(
             "%s=%s\n" % kv for kv in sorted(extra.items()))
         path = self.ws.path(ENV_FILE)
@@ -779,7 +781,7 @@ def kill_one(ctx):
         deadline = time.monotonic() + GONE_WAIT
         holders = []
         while not holders and time.monotonic() < deadline:
-            holders = sorted(stream_slot_holders(h.ws.db))
+            holders = sorted(stream_slot_holders(h.ws.state))
             time.sleep(0.1)
         pids = h.pool.pids()
         expect(len(holders) == 1 and holders[0] in pids,

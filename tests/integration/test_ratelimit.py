@@ -142,7 +142,7 @@ class Side:
 
     @property
     def shared_file(self):
-        return self.ws.db + ".ratelimit"
+        return self.ws.state + ".ratelimit"
 
     def wait_healthy(self, timeout):
         harness.wait_healthy(

@@ -17,6 +17,7 @@ import sqlite3
 import time
 import urllib.parse
 
+import harness
 from harness import (HTTP_TIMEOUT, b64url, expect, expect_equal, expect_json,
                      expect_match, expect_problem, expect_status, kdf_subkey,
                      read_master_key, run_parallel, test)
@@ -345,6 +346,8 @@ def expect_count_of_type(ctx, rec_type, count, tok=None, deleted=False):
 # --------------------------------------------------------------------------
 
 def db_rows(ctx, sql, args):
+    if harness.is_pg():
+        return harness.db_run(ctx, sql, args)[0]
     conn = sqlite3.connect("file:%s?mode=ro" % ctx.workspace.db, uri=True,
                            timeout=5)
     try:
@@ -356,8 +359,8 @@ def db_rows(ctx, sql, args):
 def events_of(ctx, record_id):
     """The outbox rows of one record, oldest first, as dicts."""
     rows = db_rows(ctx, "SELECT id, org_id, type, record_id, payload, "
-                   "created_at FROM events WHERE record_id = ? ORDER BY rowid",
-                   (record_id,))
+                   "created_at FROM events WHERE record_id = ? ORDER BY " +
+                   harness.dialect("rowid", "seq"), (record_id,))
     out = []
     for row in rows:
         event = dict(zip(("id", "org_id", "type", "record_id", "payload",
@@ -1648,7 +1651,8 @@ def seed_delete(ctx):
 # --------------------------------------------------------------------------
 
 @test("records: writes reach the database file without the worker "
-      "(the pool checkpoints between requests)")
+      "(the pool checkpoints between requests)",
+      sqlite_only="SQLite's WAL and its checkpoints into the database file")
 def wal_checkpointed_by_pool(ctx):
     import os
     db = ctx.workspace.db
@@ -1665,7 +1669,8 @@ def wal_checkpointed_by_pool(ctx):
 
 
 @test("records: the WAL stays bounded under steady writes from the whole "
-      "pool (it starts again from its beginning)")
+      "pool (it starts again from its beginning)",
+      sqlite_only="the size of SQLite's -wal file")
 def wal_bounded_under_load(ctx):
     import os
     import threading

@@ -381,8 +381,10 @@ def check_records(storm, probs):
     by_marker = {}
     db_rows = {}
     for rid, v, deleted, text, marker in side.db(
-            "SELECT id, version, deleted_at IS NOT NULL, json, "
-            "json_extract(data, '$.op') FROM records WHERE org_id = ?",
+            "SELECT id, version, deleted_at IS NOT NULL, json, " +
+            harness.dialect("json_extract(data, '$.op')",
+                            "data::jsonb ->> 'op'") +
+            " FROM records WHERE org_id = ?",
             (side.org,)):
         db_rows[rid] = (v, bool(deleted), canon(json.loads(text)))
         by_marker.setdefault(marker, []).append(rid)
@@ -454,7 +456,7 @@ def check_records(storm, probs):
 
 def check_database(storm, probs):
     side = storm.side
-    rows = side.db("PRAGMA integrity_check")
+    rows = harness.db_integrity(side.db_ctx)
     if rows != [["ok"]]:
         probs.add("integrity_check", repr(rows[:10]))
     rc, out, err = side.ws.cli(["audit", "verify"])

@@ -146,7 +146,7 @@ class StreamServer:
         return out.strip()
 
     def holders(self):
-        return stream_slot_holders(self.ws.db)
+        return stream_slot_holders(self.ws.state)
 
     def quiesce(self, timeout=3 * HEARTBEAT + 2):
         """Waits (bounded) until no stream holds a slot: those of earlier
@@ -835,7 +835,7 @@ def buffered_port(ctx):
         while not ss.holders():
             expect(time.monotonic() < deadline, "the client's stream took "
                    "no slot in %s-streams/ within %d s: %s"
-                   % (ss.ws.db, OPEN_TIMEOUT, c.transcript()))
+                   % (ss.ws.state, OPEN_TIMEOUT, c.transcript()))
             time.sleep(0.05)
         _, _, wall = o.post_record("buf-1")
         got = c.events(1, time.monotonic() + BUFFERED_DELIVERY + 1)

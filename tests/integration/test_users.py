@@ -15,7 +15,8 @@ import time
 import urllib.parse
 
 from harness import (Failure, expect, expect_equal, expect_json,
-                     expect_match, expect_problem, test, db_run)
+                     expect_match, expect_problem, test, db_run,
+                     dialect)
 
 TIME_RE = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"
 USER_MEMBERS = {"id", "email", "role", "status", "last_sync_at", "created_at"}
@@ -197,8 +198,9 @@ def fresh_org(ctx, name):
 def user_events(ctx, event_type, user_id):
     """(org_id, record_id, payload) of every TYPE event about USER_ID."""
     rows, _ = db_run(ctx, "SELECT org_id, record_id, payload FROM events "
-                     "WHERE type = ? AND instr(payload, ?) > 0 "
-                     "ORDER BY created_at", [event_type, user_id])
+                     "WHERE type = ? AND %s(payload, ?) > 0 "
+                     "ORDER BY created_at" % dialect("instr", "strpos"),
+                     [event_type, user_id])
     out = []
     for org, record_id, payload in rows:
         try:

@@ -340,7 +340,8 @@ def events_of(ctx, org, record_id=None):
     if record_id is not None:
         sql += " AND record_id = ?"
         args.append(record_id)
-    rows, _ = db_run(ctx, sql + " ORDER BY rowid", args)
+    rows, _ = db_run(ctx, sql + " ORDER BY " +
+                     harness.dialect("rowid", "seq"), args)
     return [tuple(r) for r in rows]
 
 
@@ -1470,6 +1471,9 @@ def drain_checkpoints(ctx):
                               "org_id = ? GROUP BY state", (sc.org,))
         expect_equal(dict(rows), {"succeeded": DRAIN_EVENTS},
                      "the org's jobs by state")
+        harness.not_applicable("the size of SQLite's -wal file (the run's "
+                               "%d deliveries were checked, all succeeded)"
+                               % DRAIN_EVENTS)
         expect(top <= DRAIN_WAL_MAX, "the WAL grew to %.1f MiB while the "
                "worker delivered (at most %d MiB)"
                % (top / 1048576, DRAIN_WAL_MAX // 1048576))

@@ -24,7 +24,11 @@
 #include <sqlite3.h>
 
 #include "admin.h"
+#include "arena.h"
 #include "db.h"
+#ifdef RS_HAVE_PG
+#include "db_pg.h"
+#endif
 #include "id.h"
 #include "migrate.h"
 #include "secret.h"
@@ -62,6 +66,79 @@ fixture_start(char *dir, size_t dirsz, const char *name)
 }
 
 /*
+ * The backend of the databases fixture_db_open() makes. A test program
+ * whose body holds on both backends defines FIXTURE_BOTH before it
+ * includes this header; then, when RS_TEST_PG is set (tests/pg/cluster
+ * start's conninfo, without a dbname), its databases are PostgreSQL
+ * databases made in that cluster for it, dropped by fixture_db_cleanup().
+ * Every other program, and every program without RS_TEST_PG, gets
+ * SQLite files.
+ */
+static inline const char *
+fixture_pg(void)
+{
+#if defined(RS_HAVE_PG) && defined(FIXTURE_BOTH)
+	const char	*s = getenv("RS_TEST_PG");
+
+	return s != NULL && *s != '\0' ? s : NULL;
+#else
+	return NULL;
+#endif
+}
+
+#ifdef RS_HAVE_PG
+/* The name of the n-th PostgreSQL database of this program. */
+static inline const char *
+fixture_pg_name(char *buf, size_t bufsz, int n)
+{
+	snprintf(buf, bufsz, "rs_t%ld_%d", (long)getpid(), n);
+	return buf;
+}
+
+/* Runs sql on the cluster's maintenance database; bails out on failure. */
+static inline void
+fixture_pg_admin(const char *sql)
+{
+	struct rs_db	*adm;
+	char		 ci[512];
+
+	snprintf(ci, sizeof(ci), "%s dbname=postgres", fixture_pg());
+	if (rs_db_open(ci, 0, 0, &adm) != RS_OK)
+		tap_bail("cannot connect to %s", ci);
+	if (rs_db_exec(adm, sql) != RS_OK)
+		tap_bail("%s failed", sql);
+	rs_db_close(adm);
+}
+
+/*
+ * fixture_query_int() on PostgreSQL: the tests write SQLite's ?1; it is
+ * $1 here.
+ */
+static inline int64_t
+fixture_query_int_pg(struct rs_db *db, const char *sql, const char *p)
+{
+	struct rs_pg_args	 a;
+	struct pg_result	*r;
+	char			 q[2048];
+	size_t			 i, j;
+	int64_t			 v = -1;
+
+	for (i = j = 0; sql[i] != '\0' && j + 1 < sizeof(q); i++)
+		q[j++] = sql[i] == '?' ? '$' : sql[i];
+	q[j] = '\0';
+	rs_pg_args(&a);
+	if (p != NULL)
+		rs_pg_text(&a, p);
+	if (rs_pg_once(db, q, &a, &r) != RS_OK)
+		return -1;
+	if (rs_pg_rows(r) > 0 && !rs_pg_isnull(r, 0, 0))
+		v = rs_pg_int64(r, 0, 0);
+	rs_pg_clear(r);
+	return v;
+}
+#endif
+
+/*
  * The single integer sql yields, with text parameter ?1 bound to p
  * unless p is NULL; -1 when it yields none or fails.
  */
@@ -71,6 +148,10 @@ fixture_query_int(struct rs_db *db, const char *sql, const char *p)
 	sqlite3_stmt	*st;
 	int64_t		 v = -1;
 
+#ifdef RS_HAVE_PG
+	if (rs_db_pg(db))
+		return fixture_query_int_pg(db, sql, p);
+#endif
 	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	if (p != NULL)
@@ -117,14 +198,98 @@ static inline struct rs_db *
 fixture_db_open(const char *dir, int *ndb, int migrate)
 {
 	struct rs_db	*db;
-	char		 p[128];
+	char		 p[640];
 
+#ifdef RS_HAVE_PG
+	if (fixture_pg() != NULL) {
+		char	 name[64], sql[160];
+
+		fixture_pg_name(name, sizeof(name), ++*ndb);
+		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", name);
+		fixture_pg_admin(sql);
+		snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+		fixture_pg_admin(sql);
+		snprintf(p, sizeof(p), "%s dbname=%s", fixture_pg(), name);
+		if (rs_db_open(p, 1, 0, &db) != RS_OK)
+			tap_bail("cannot open %s", p);
+		if (migrate && rs_migrate_run(db) != RS_OK)
+			tap_bail("cannot migrate %s", p);
+		return db;
+	}
+#endif
 	if (rs_db_open(fixture_db_path(p, sizeof(p), dir, ++*ndb, ""), 1, 0,
 	    &db) != RS_OK)
 		tap_bail("cannot open %s", p);
 	if (migrate && rs_migrate_run(db) != RS_OK)
 		tap_bail("cannot migrate %s", p);
 	return db;
+}
+
+/*
+ * Another connection to the n-th database fixture_db_open() made in dir
+ * (either backend). Returns the handle (never NULL: it bails out).
+ */
+static inline struct rs_db *
+fixture_db_again(const char *dir, int n)
+{
+	struct rs_db	*db;
+	char		 p[640];
+
+#ifdef RS_HAVE_PG
+	if (fixture_pg() != NULL) {
+		char	 name[64];
+
+		snprintf(p, sizeof(p), "%s dbname=%s", fixture_pg(),
+		    fixture_pg_name(name, sizeof(name), n));
+	} else
+#endif
+		fixture_db_path(p, sizeof(p), dir, n, "");
+	if (rs_db_open(p, 0, 0, &db) != RS_OK)
+		tap_bail("cannot open %s again", p);
+	return db;
+}
+
+/*
+ * The first column of sql's first row as text, ?1 bound to p unless p
+ * is NULL, copied into arena a; NULL when there is none or it fails.
+ */
+static inline const char *
+fixture_query_text(struct rs_db *db, struct rs_arena *a, const char *sql,
+    const char *p)
+{
+	const char	*v = NULL;
+	sqlite3_stmt	*st;
+
+#ifdef RS_HAVE_PG
+	if (rs_db_pg(db)) {
+		struct rs_pg_args	 args;
+		struct pg_result	*r;
+		char			 q[2048];
+		size_t			 i, j;
+
+		for (i = j = 0; sql[i] != '\0' && j + 1 < sizeof(q); i++)
+			q[j++] = sql[i] == '?' ? '$' : sql[i];
+		q[j] = '\0';
+		rs_pg_args(&args);
+		if (p != NULL)
+			rs_pg_text(&args, p);
+		if (rs_pg_once(db, q, &args, &r) != RS_OK)
+			return NULL;
+		if (rs_pg_rows(r) > 0 && !rs_pg_isnull(r, 0, 0))
+			v = rs_arena_strdup(a, rs_pg_str(r, 0, 0));
+		rs_pg_clear(r);
+		return v;
+	}
+#endif
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	if (p != NULL)
+		sqlite3_bind_text(st, 1, p, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = rs_arena_strdup(a, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return v;
 }
 
 /*
@@ -161,6 +326,18 @@ fixture_db_cleanup(const char *dir, int ndb)
 
 	char	 cmd[200];
 
+#ifdef RS_HAVE_PG
+	if (fixture_pg() != NULL) {
+		char	 name[64];
+
+		for (n = 1; n <= ndb; n++) {
+			snprintf(cmd, sizeof(cmd), "DROP DATABASE IF EXISTS "
+			    "%s WITH (FORCE)", fixture_pg_name(name,
+			    sizeof(name), n));
+			fixture_pg_admin(cmd);
+		}
+	}
+#endif
 	for (n = 1; n <= ndb; n++) {
 		for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++)
 			unlink(fixture_db_path(p, sizeof(p), dir, n,

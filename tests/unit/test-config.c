@@ -3,7 +3,9 @@
  * what the environment lacks and never replace what it has; comments,
  * blank lines and CRLF; a bad line, a foreign name, a file too long or
  * missing sets nothing and says which file and line; and the bounds of
- * RELAYSYNC_HISTORY_DAYS (rs_config_load).
+ * RELAYSYNC_HISTORY_DAYS (rs_config_load); which RELAYSYNC_DB names a
+ * PostgreSQL database, where a host keeps its own files then, and what
+ * never goes to the log (a conninfo's password); RELAYSYNC_HOSTS.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +75,50 @@ history_days(void)
 	unsetenv("RELAYSYNC_HISTORY_DAYS");
 }
 
+/* RELAYSYNC_DB: a file or a conninfo; RELAYSYNC_STATE; RELAYSYNC_HOSTS. */
+static void
+database(void)
+{
+	struct rs_config	 cfg;
+	char			 err[256];
+
+	TAP_OK(rs_config_conninfo("postgresql://u:pw@db.example/rs") &&
+	    rs_config_conninfo("postgres://db/rs") &&
+	    rs_config_conninfo("host=/run/postgresql dbname=rs") &&
+	    rs_config_conninfo("dbname = rs"),
+	    "database: URIs and key=value conninfos are PostgreSQL's");
+	TAP_OK(!rs_config_conninfo("/var/lib/relaysync/relaysync.db") &&
+	    !rs_config_conninfo("relaysync.db") &&
+	    !rs_config_conninfo("./host=1.db") &&
+	    !rs_config_conninfo("Host=x") && !rs_config_conninfo(""),
+	    "database: paths (even with an =) are files");
+	unsetenv("RELAYSYNC_STATE");
+	unsetenv("RELAYSYNC_HOSTS");
+	TAP_SETUP(setenv("RELAYSYNC_DB", "/srv/r.db", 1) == 0);
+	TAP_OK(rs_config_load(&cfg, err, sizeof(err)) == 0 &&
+	    strcmp(cfg.state_path, "/srv/r.db") == 0 &&
+	    strcmp(cfg.db_label, "/srv/r.db") == 0 && cfg.hosts == 1,
+	    "database: a file is its own place and name; one host");
+	TAP_SETUP(setenv("RELAYSYNC_DB",
+	    "postgresql://rs:s3cret@db.example/rs", 1) == 0);
+	TAP_SETUP(setenv("RELAYSYNC_STATE", "/srv/relaysync", 1) == 0);
+	TAP_SETUP(setenv("RELAYSYNC_HOSTS", "3", 1) == 0);
+	TAP_OK(rs_config_load(&cfg, err, sizeof(err)) == 0 &&
+	    strcmp(cfg.state_path, "/srv/relaysync") == 0 &&
+	    cfg.hosts == 3, "database: PostgreSQL: RELAYSYNC_STATE places "
+	    "this host's files; RELAYSYNC_HOSTS is taken");
+	TAP_OK(strstr(cfg.db_label, "s3cret") == NULL &&
+	    strstr(cfg.db_label, "PostgreSQL") != NULL,
+	    "database: its name for the log holds no password");
+	TAP_SETUP(setenv("RELAYSYNC_HOSTS", "0", 1) == 0);
+	TAP_OK(rs_config_load(&cfg, err, sizeof(err)) == -1 &&
+	    strstr(err, "RELAYSYNC_HOSTS") != NULL,
+	    "database: RELAYSYNC_HOSTS 0 is refused, named");
+	unsetenv("RELAYSYNC_HOSTS");
+	unsetenv("RELAYSYNC_STATE");
+	unsetenv("RELAYSYNC_DB");
+}
+
 int
 main(void)
 {
@@ -82,7 +128,7 @@ main(void)
 	    "RELAYSYNC_BASE_PATH=";
 	size_t		 i;
 
-	tap_plan(12 + 6);
+	tap_plan(12 + 6 + 6);
 	snprintf(dir, sizeof(dir), "/tmp/test-config-XXXXXX");
 	TAP_SETUP(mkdtemp(dir) != NULL);
 	unsetenv("RELAYSYNC_DB");
@@ -133,6 +179,7 @@ main(void)
 	TAP_OK(rs_config_file(path, err, sizeof(err)) == -1 &&
 	    is("RELAYSYNC_X0000000", NULL), "file: at most 64 settings");
 	free(big);
+	database();
 	history_days();
 	snprintf(err, sizeof(err), "rm -rf '%s'", dir);
 	if (system(err) != 0)

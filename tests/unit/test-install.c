@@ -119,6 +119,7 @@ test_docroot(const char *dir)
 	snprintf(db, sizeof(db), "%s/r.db", data);
 	snprintf(sec, sizeof(sec), "%s/r.key", data);
 	cfg.db_path = db;
+	cfg.state_path = db;	/* a file database: its own place */
 	cfg.secret_path = sec;
 	TAP_IS_INT(docroot(&in, &cfg, www), RS_OK, "docroot: "
 	    "files outside it");

@@ -20,7 +20,6 @@
 
 #include <json-c/json.h>
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "arena.h"
 #include "db.h"
@@ -32,6 +31,7 @@
 #include "store_outbox.h"
 #include "store_webhooks.h"
 #include "whsig.h"
+#define FIXTURE_BOTH	/* the worker's steps on PostgreSQL's stores too */
 #include "fixture.h"
 #include "tap.h"
 
@@ -141,7 +141,7 @@ static int64_t
 duplicates(struct rs_db *db)
 {
 	return q(db, "SELECT count(*) FROM (SELECT event_seq, webhook_seq "
-	    "FROM jobs GROUP BY 1, 2 HAVING count(*) > 1)", NULL);
+	    "FROM jobs GROUP BY 1, 2 HAVING count(*) > 1) d", NULL);
 }
 
 /* Fans out at NOW_MS in batches of batch; t into *out (may be NULL). */
@@ -225,19 +225,11 @@ settle1(struct rs_db *db, struct rs_relay_outcome o, int64_t now, double u,
 static const char *
 job_text(struct rs_db *db, int64_t seq, const char *col)
 {
-	sqlite3_stmt	*st;
 	char		 sql[128];
-	const char	*s = NULL;
 
 	snprintf(sql, sizeof(sql), "SELECT %s FROM jobs WHERE seq = %lld",
 	    col, (long long)seq);
-	TAP_SETUP(sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) == SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL)
-		s = rs_arena_strdup(&arena, (const char *)
-		    sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return s;
+	return fixture_query_text(db, &arena, sql, NULL);
 }
 
 /* An integer column of job seq, or -1 for SQL NULL or no row. */
@@ -336,15 +328,23 @@ test_relay_fanout_exact(void)
 	/* A batch that fails midway (the 5th job's insert) leaves nothing
 	 * of itself: neither jobs nor a moved place. */
 	events(db, org, "record.updated", "rec_1", 6);
-	x(db, "CREATE TRIGGER boom BEFORE INSERT ON jobs WHEN (SELECT count(*) "
-	    "FROM jobs) >= 24 BEGIN SELECT RAISE(ABORT, 'boom'); END");
+	if (rs_db_pg(db))
+		x(db, "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql "
+		    "AS $$ BEGIN IF (SELECT count(*) FROM jobs) >= 24 THEN "
+		    "RAISE EXCEPTION 'boom' USING ERRCODE = '23000'; END IF; "
+		    "RETURN NEW; END $$; CREATE TRIGGER boom BEFORE INSERT ON "
+		    "jobs FOR EACH ROW EXECUTE FUNCTION boom()");
+	else
+		x(db, "CREATE TRIGGER boom BEFORE INSERT ON jobs WHEN (SELECT "
+		    "count(*) FROM jobs) >= 24 BEGIN SELECT RAISE(ABORT, "
+		    "'boom'); END");
 	TAP_OK(fanout(db, 2, &t) != RS_OK,
 	    "test_relay_fanout_exact: a batch fails midway");
 	TAP_OK(q(db, "SELECT count(*) FROM jobs", NULL) == 24 &&
 	    q(db, "SELECT fanout_seq FROM orgs WHERE id = ?1", org) == 12,
 	    "test_relay_fanout_exact: the committed batches stay, the failed "
 	    "one left nothing");
-	x(db, "DROP TRIGGER boom");
+	x(db, rs_db_pg(db) ? "DROP TRIGGER boom ON jobs" : "DROP TRIGGER boom");
 	TAP_IS_INT(fanout(db, 2, &t), RS_OK,
 	    "test_relay_fanout_exact: the next run");
 	TAP_OK(t.events == 4 && t.jobs == 8 &&
@@ -815,8 +815,10 @@ test_relay_purge(void)
 	for (i = 0; i < 4; i++) {
 		snprintf(sql, sizeof(sql), "INSERT INTO idempotency_keys "
 		    "(org_id, key, request_hash, status, headers, body, "
-		    "created_at) VALUES ('%s', 'k%lld', zeroblob(32), 201, '', "
-		    "'{}', %lld)", org, (long long)i, (long long)(now -
+		    "created_at) VALUES ('%s', 'k%lld', %s, 201, '', "
+		    "'{}', %lld)", org, (long long)i, rs_db_pg(db) ?
+		    "decode(repeat('00', 32), 'hex')" : "zeroblob(32)",
+		    (long long)(now -
 		    (i == 0 ? 2 * DAY_MS : i == 1 ? DAY_MS + 1 : i == 2 ?
 		    DAY_MS : DAY_MS - 1)));
 		x(db, sql);

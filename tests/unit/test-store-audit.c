@@ -2,14 +2,17 @@
  * test-store-audit: the audit log's store (lib/store_audit.h) over a
  * real migrated database: the chain of appends per org (seq, prev_hash,
  * hash, rowid range), isolation between orgs, the list's filters and
- * paging, the triggers that refuse UPDATE and DELETE, and the verifier
- * (admin.h: rs_admin_audit_verify) on a copy whose triggers were
- * dropped and a row altered.
+ * paging, the triggers that refuse UPDATE and DELETE, two writers that
+ * begin without naming the org appending at once, two workers indexing
+ * one org at once, and the verifier (admin.h: rs_admin_audit_verify) on
+ * a copy whose triggers were dropped and a row altered.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 #include <sodium.h>
@@ -23,6 +26,7 @@
 #include "id.h"
 #include "store_audit.h"
 #include "store_orgs.h"
+#define FIXTURE_BOTH	/* store_audit_pg.c too, with RS_TEST_PG */
 #include "fixture.h"
 #include "tap.h"
 
@@ -218,27 +222,68 @@ test_store_audit_list(void)
 	rs_db_close(db);
 }
 
-static void
-test_store_audit_plan(void)
+/*
+ * The plan of the target lookup q, its lines joined by "|", in the
+ * arena: SQLite's EXPLAIN QUERY PLAN details, or PostgreSQL's EXPLAIN.
+ */
+static const char *
+plan_of(struct rs_db *db, const char *q)
 {
-	struct rs_db	*db;
 	sqlite3_stmt	*st;
 	char		*plan = NULL;
-	const char	*q = "EXPLAIN QUERY PLAN SELECT seq FROM audit_targets "
-	    "WHERE target = 'rec_1' AND seq > 5 AND seq < 100 ORDER BY seq";
 
-	db = fixture_db_open(dir, &ndb, 1);
-	TAP_SETUP(sqlite3_prepare_v2(db->h, q, -1, &st, NULL) == SQLITE_OK);
+#ifdef RS_HAVE_PG
+	if (rs_db_pg(db)) {
+		struct pg_result	*r;
+		int			 i;
+
+		TAP_SETUP(rs_pg_once(db, rs_arena_printf(&arena,
+		    "EXPLAIN (COSTS OFF) %s", q), NULL, &r) == RS_OK);
+		for (i = 0; i < rs_pg_rows(r); i++)
+			plan = rs_arena_printf(&arena, "%s|%s",
+			    plan ? plan : "", rs_pg_str(r, i, 0));
+		rs_pg_clear(r);
+		return plan;
+	}
+#endif
+	TAP_SETUP(sqlite3_prepare_v2(db->h, rs_arena_printf(&arena,
+	    "EXPLAIN QUERY PLAN %s", q), -1, &st, NULL) == SQLITE_OK);
 	while (sqlite3_step(st) == SQLITE_ROW)
 		plan = rs_arena_printf(&arena, "%s|%s", plan ? plan : "",
 		    (const char *)sqlite3_column_text(st, 3));
 	sqlite3_finalize(st);
-	TAP_HAS_STR(plan, "USING COVERING INDEX audit_targets_target "
-	    "(target=? AND rowid>? AND rowid<?)",
+	return plan;
+}
+
+static void
+test_store_audit_plan(void)
+{
+	struct rs_db	*db;
+	const char	*plan;
+	int		 pg;
+
+	db = fixture_db_open(dir, &ndb, 1);
+	pg = rs_db_pg(db);
+	plan = plan_of(db, "SELECT seq FROM audit_targets "
+	    "WHERE target = 'rec_1' AND seq > 5 AND seq < 100 ORDER BY seq");
+	/* The same plan in each backend's words: the index read within
+	 * the range (seq named at the index's end on PostgreSQL), no sort. */
+	if (!TAP_OK(plan != NULL && strstr(plan, "Sort") == NULL &&
+	    strstr(plan, "TEMP B-TREE") == NULL && strstr(plan, pg ?
+	    "Index Only Scan using audit_targets_target on audit_targets|"
+	    "  Index Cond: ((target = 'rec_1'::text) AND (seq > 5) AND "
+	    "(seq < 100))" :
+	    "USING COVERING INDEX audit_targets_target "
+	    "(target=? AND rowid>? AND rowid<?)") != NULL,
 	    "store audit plan: the target lookup reads its index within the "
-	    "org's range, no sort");
-	/* An append writes one B-tree: the log's own, nothing else. */
-	TAP_IS_INT(fixture_query_int(db, "SELECT count(*) FROM sqlite_master "
+	    "org's range, no sort"))
+		tap_diag("plan: %s", plan != NULL ? plan : "(none)");
+	/* An append writes one B-tree: the log's own, nothing else (on
+	 * PostgreSQL the key is an index of its own, audit_pkey). */
+	TAP_IS_INT(fixture_query_int(db, pg ?
+	    "SELECT count(*) FROM pg_indexes WHERE tablename = ?1 "
+	    "AND indexname <> 'audit_pkey'" :
+	    "SELECT count(*) FROM sqlite_master "
 	    "WHERE type = 'index' AND tbl_name = ?1", "audit"), 0,
 	    "store audit plan: the log itself has no index to keep up");
 	rs_db_close(db);
@@ -340,6 +385,168 @@ test_store_audit_triggers(void)
 	rs_db_close(db);
 }
 
+/*
+ * Where the n-th database of this program is (its path, or its
+ * conninfo), into buf: read in the process that made it (the name of a
+ * PostgreSQL one holds its pid), opened in another.
+ */
+static const char *
+db_where(int n, char *buf, size_t bufsz)
+{
+#ifdef RS_HAVE_PG
+	if (fixture_pg() != NULL) {
+		char	 name[64];
+
+		snprintf(buf, bufsz, "%s dbname=%s", fixture_pg(),
+		    fixture_pg_name(name, sizeof(name), n));
+		return buf;
+	}
+#endif
+	return fixture_db_path(buf, bufsz, dir, n, "");
+}
+
+/*
+ * Appends e (its facts; n and the hashes are set) in a transaction of
+ * its own, begun without naming the org, as the CLI begins. When tell is
+ * not -1, writes to it once the entry is in, then holds the transaction
+ * hold_ms before the commit.
+ */
+static enum rs_err
+append_held(struct rs_db *db, struct rs_audit_entry *e, int tell,
+    int hold_ms)
+{
+	enum rs_err	 rc;
+
+	if ((rc = rs_db_begin(db)) != RS_OK)
+		return rc;
+	if ((rc = rs_store_audit_append(db, e)) != RS_OK) {
+		rs_db_rollback(db);
+		return rc;
+	}
+	if (tell != -1) {
+		if (write(tell, "x", 1) != 1)
+			tap_diag("cannot tell the other writer");
+		usleep(hold_ms * 1000);
+	}
+	return rs_db_commit(db);
+}
+
+/*
+ * Two writers in two processes that begin without naming the org (as
+ * the CLI does; on PostgreSQL they hold no org lock) append to one
+ * chain at once: the second reads the head only once the first has
+ * committed, so the chain goes on from it and never forks. Each opens
+ * its own connection after the fork (a connection never crosses one).
+ */
+static void
+test_store_audit_race(void)
+{
+	struct rs_audit_entry	 e;
+	struct rs_db		*db;
+	char			 org[RS_ID_MAX], where[640], c;
+	enum rs_err		 rc;
+	pid_t			 pid;
+	int			 status, fd[2];
+
+	db = fixture_db_open(dir, &ndb, 1);
+	org_bare(db, org);
+	rs_db_close(db);
+	db_where(ndb, where, sizeof(where));
+	memset(&e, 0, sizeof(e));
+	e.at = NOW_MS;
+	e.org_id = org;
+	e.actor_type = "system";
+	e.actor_id = "relaysync-admin";
+	e.action = "org.rate_limit";
+	e.target = org;
+	e.detail = "{}";
+	TAP_SETUP(pipe(fd) == 0);
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		/* Once the parent holds its entry: waits, then appends. */
+		close(fd[1]);
+		if (read(fd[0], &c, 1) != 1 ||
+		    rs_db_open(where, 0, 0, &db) != RS_OK)
+			_exit(99);
+		rc = append_held(db, &e, -1, 0);
+		rs_db_close(db);
+		_exit(rc == RS_OK ? (int)e.n : 100 + (int)rc);
+	}
+	TAP_SETUP(pid > 0);
+	close(fd[0]);
+	TAP_SETUP(rs_db_open(where, 0, 0, &db) == RS_OK);
+	rc = append_held(db, &e, fd[1], 300);
+	close(fd[1]);
+	TAP_SETUP(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+	TAP_OK(rc == RS_OK && e.n == 1 && WEXITSTATUS(status) == 2,
+	    "store audit race: the second writer appends entry 2, after the "
+	    "first's commit");
+	if (WEXITSTATUS(status) != 2)
+		tap_diag("first: %s, n %lld; second: exit %d", rs_strerror(rc),
+		    (long long)e.n, WEXITSTATUS(status));
+	TAP_IS_INT(fixture_query_int(db, "SELECT count(*) FROM audit a "
+	    "JOIN audit b ON b.org_id = a.org_id AND b.n = a.n + 1 "
+	    "AND b.prev_hash = a.hash WHERE a.org_id = ?1", org), 1,
+	    "store audit race: entry 2 links to entry 1: one chain");
+	rs_db_close(db);
+}
+
+/*
+ * Two workers bring one org's target lookup up to date at once: the
+ * second goes on from the first's last row, once it has committed,
+ * so no entry is indexed twice or left out.
+ */
+static void
+test_store_audit_index_race(void)
+{
+	struct rs_audit_entry	 e;
+	struct rs_db		*db;
+	char			 org[RS_ID_MAX], where[640], c = 'x';
+	int64_t			 num;
+	size_t			 n = 0;
+	pid_t			 pid;
+	int			 i, status, fd[2];
+
+	db = fixture_db_open(dir, &ndb, 1);
+	org_bare(db, org);
+	num = org_num(db, org);
+	for (i = 0; i < 6; i++)
+		TAP_SETUP(append(db, org, "record.update", "usr_a", "rec_1",
+		    &e) == RS_OK);
+	rs_db_close(db);
+	db_where(ndb, where, sizeof(where));
+	TAP_SETUP(pipe(fd) == 0);
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		close(fd[1]);
+		if (read(fd[0], &c, 1) != 1 ||
+		    rs_db_open(where, 0, 0, &db) != RS_OK ||
+		    rs_db_begin(db) != RS_OK ||
+		    rs_store_audit_index(db, num, 3, &n) != RS_OK ||
+		    rs_db_commit(db) != RS_OK)
+			_exit(99);
+		rs_db_close(db);
+		_exit((int)n);
+	}
+	TAP_SETUP(pid > 0);
+	close(fd[0]);
+	TAP_SETUP(rs_db_open(where, 0, 0, &db) == RS_OK);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_SETUP(rs_store_audit_index(db, num, 3, &n) == RS_OK && n == 3);
+	TAP_SETUP(write(fd[1], &c, 1) == 1);
+	usleep(300 * 1000);	/* the other is waiting by now */
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
+	close(fd[1]);
+	TAP_SETUP(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+	TAP_IS_INT(WEXITSTATUS(status), 3, "store audit index race: the "
+	    "second worker indexes the next three");
+	TAP_IS_INT(fixture_query_int(db, "SELECT count(DISTINCT t.seq) FROM "
+	    "audit_targets t JOIN audit a ON a.seq = t.seq "
+	    "WHERE a.org_id = ?1", org), 6,
+	    "store audit index race: each entry indexed once, none left out");
+	rs_db_close(db);
+}
+
 /* What verify reported, one org. */
 struct seen {
 	int			 calls;
@@ -384,8 +591,12 @@ test_store_audit_verify(void)
 	    RS_ERR_NOTFOUND, "audit verify: an unknown --org is NOTFOUND");
 
 	/* The tamper: on this copy the triggers are dropped. */
-	TAP_SETUP(rs_db_exec(db, "DROP TRIGGER audit_no_update") == RS_OK);
-	TAP_SETUP(rs_db_exec(db, "DROP TRIGGER audit_no_delete") == RS_OK);
+	TAP_SETUP(rs_db_exec(db, rs_db_pg(db) ?
+	    "DROP TRIGGER audit_no_update ON audit" :
+	    "DROP TRIGGER audit_no_update") == RS_OK);
+	TAP_SETUP(rs_db_exec(db, rs_db_pg(db) ?
+	    "DROP TRIGGER audit_no_delete ON audit" :
+	    "DROP TRIGGER audit_no_delete") == RS_OK);
 	TAP_SETUP(rs_db_exec(db, rs_arena_printf(&arena, "UPDATE audit SET "
 	    "target = 'rec_9' WHERE org_id = '%s' AND n = 4", org)) == RS_OK);
 	memset(&s, 0, sizeof(s));
@@ -430,7 +641,7 @@ test_store_audit_verify(void)
 int
 main(void)
 {
-	tap_plan(39 + 1 + 15);
+	tap_plan(39 + 1 + 15 + 2 + 2);
 	TAP_SETUP(fixture_start(dir, sizeof(dir), "rs-store-audit") == 0);
 	rs_arena_init(&arena);
 
@@ -440,6 +651,8 @@ main(void)
 	test_store_audit_plan();
 	test_store_audit_index();
 	test_store_audit_triggers();
+	test_store_audit_race();
+	test_store_audit_index_race();
 	test_store_audit_verify();
 
 	fixture_db_cleanup(dir, ndb);

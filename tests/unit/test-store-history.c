@@ -18,6 +18,7 @@
 #include "store_orgseq.h"
 #include "store_records.h"
 #include "ulid.h"
+#define FIXTURE_BOTH	/* store_history_pg.c too, with RS_TEST_PG */
 #include "fixture.h"
 #include "tap.h"
 

@@ -1,29 +1,35 @@
 /*
- * test-store-jobs: delivery jobs in SQLite (lib/store_jobs.h), as the
- * queue API sees them: state names, the list with its filters and
- * keyset paging, the counts per state, get scoped by org, the retry
- * rules (succeeded and running refused, dead given a fresh budget), the
- * jobs of a deleted endpoint dropped, and replay (the window, the type
- * match, "*", the original events, the cap). Each test has its own
- * migrated database in a mkdtemp directory; endpoints are made with
- * rs_store_webhooks_create, events as txn.c writes them.
+ * test-store-jobs: delivery jobs (lib/store_jobs.h), in SQLite and, with
+ * RS_TEST_PG, PostgreSQL, as the queue API sees them: state names, the
+ * list with its filters and keyset paging, the counts per state, get
+ * scoped by org, the retry rules (succeeded and running refused, dead
+ * given a fresh budget), the jobs of a deleted endpoint dropped, and
+ * replay (the window, the type match, "*", the original events, the
+ * cap); and two workers leasing at once (one job never leased twice).
+ * Each test has its own migrated database in a mkdtemp directory;
+ * endpoints are made with rs_store_webhooks_create, events as txn.c
+ * writes them.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 #include <sodium.h>
 #include <sqlite3.h>
 
 #include "arena.h"
+#include "clock.h"
 #include "db.h"
 #include "id.h"
 #include "store_jobs.h"
 #include "store_orgseq.h"
 #include "store_outbox.h"
 #include "store_webhooks.h"
+#define FIXTURE_BOTH	/* store_jobs_pg.c too, with RS_TEST_PG */
 #include "fixture.h"
 #include "tap.h"
 
@@ -112,7 +118,8 @@ job(struct rs_db *db, const char *org, int64_t wh, int64_t ev,
 	TAP_SETUP(rs_db_begin(db) == RS_OK);
 	TAP_SETUP(rs_store_jobs_add(db, org, &nj, NOW_MS) == RS_OK);
 	TAP_SETUP(rs_db_commit(db) == RS_OK);
-	return sqlite3_last_insert_rowid(db->h);
+	/* The newest job: seq grows on both backends. */
+	return fixture_query_int(db, "SELECT max(seq) FROM jobs", NULL);
 }
 
 /* Sets job seq's state and attempts by hand. */
@@ -127,12 +134,27 @@ set_state(struct rs_db *db, int64_t seq, const char *state, int attempts)
 	TAP_SETUP(rs_db_exec(db, q) == RS_OK);
 }
 
-/* The id of job seq, into id. */
+/* The id of job seq, into id, read by the test's own query. */
 static void
 job_id(struct rs_db *db, int64_t seq, char id[RS_ID_MAX])
 {
 	sqlite3_stmt	*st;
 
+#ifdef RS_HAVE_PG
+	if (rs_db_pg(db)) {
+		struct rs_pg_args	 a;
+		struct pg_result	*r;
+
+		rs_pg_args(&a);
+		rs_pg_int(&a, seq);
+		TAP_SETUP(rs_pg_once(db, "SELECT id FROM jobs WHERE seq = $1",
+		    &a, &r) == RS_OK);
+		TAP_SETUP(rs_pg_rows(r) == 1);
+		snprintf(id, RS_ID_MAX, "%s", rs_pg_str(r, 0, 0));
+		rs_pg_clear(r);
+		return;
+	}
+#endif
 	TAP_SETUP(sqlite3_prepare_v2(db->h, "SELECT id FROM jobs WHERE seq = ?1",
 	    -1, &st, NULL) == SQLITE_OK);
 	sqlite3_bind_int64(st, 1, seq);
@@ -442,10 +464,139 @@ test_jobs_replay(void)
 	rs_db_close(db);
 }
 
+/* A check that holds on one backend only, passed over on the other. */
+static void
+skip(const char *name, const char *why)
+{
+	tap_result(1, rs_arena_printf(&arena, "%s # SKIP %s", name, why),
+	    __FILE__, __LINE__, "skipped");
+}
+
+/* Where the n-th database is (path or conninfo), read before a fork. */
+static const char *
+db_where(int n, char *buf, size_t bufsz)
+{
+#ifdef RS_HAVE_PG
+	if (fixture_pg() != NULL) {
+		char	 name[64];
+
+		snprintf(buf, bufsz, "%s dbname=%s", fixture_pg(),
+		    fixture_pg_name(name, sizeof(name), n));
+		return buf;
+	}
+#endif
+	return fixture_db_path(buf, bufsz, dir, n, "");
+}
+
+/* What the second worker saw, as its exit status's bits. */
+#define RACE_X_REFUSED	1	/* the first's job was not leased */
+#define RACE_Y_LEASED	2	/* the other due job was */
+#define RACE_NO_WAIT	4	/* in less than the first held its lease */
+#define RACE_HOLD_MS	800
+
+/*
+ * The second worker: once told the first holds job x, leases x and y in
+ * a transaction of its own, on a connection of its own. Never returns.
+ */
+static void
+race_second(const char *where, int told, int64_t x, int64_t y)
+{
+	struct rs_store_jobs_lease	 l;
+	struct rs_db			*db;
+	int64_t				 t0;
+	int				 bits = 0;
+	char				 c;
+
+	if (read(told, &c, 1) != 1 || rs_db_open(where, 0, 0, &db) != RS_OK)
+		_exit(99);
+	t0 = rs_clock_now_ms();
+	if (rs_db_begin(db) != RS_OK)
+		_exit(98);
+	if (rs_store_jobs_lease(db, &arena, x, NOW_MS, NOW_MS + 60000,
+	    &l) == RS_ERR_NOTFOUND)
+		bits |= RACE_X_REFUSED;
+	if (rs_store_jobs_lease(db, &arena, y, NOW_MS, NOW_MS + 60000,
+	    &l) == RS_OK)
+		bits |= RACE_Y_LEASED;
+	if (rs_clock_now_ms() - t0 < RACE_HOLD_MS / 2)
+		bits |= RACE_NO_WAIT;
+	if (rs_db_commit(db) != RS_OK)
+		_exit(97);
+	rs_db_close(db);
+	_exit(bits);
+}
+
+/*
+ * Two workers (a worker on every host) lease at once: the job the first
+ * holds in its open transaction is never the second's too, and the
+ * second takes another due job beside it. On PostgreSQL the second
+ * passes the held job over at once (SKIP LOCKED) instead of waiting.
+ */
+static void
+test_jobs_lease_race(void)
+{
+	struct rs_store_jobs_lease	 l;
+	struct rs_db			*db;
+	char				 org[RS_ID_MAX], where[640], c = 'x';
+	int64_t				 wh, x, y;
+	pid_t				 pid;
+	int				 pg, status, bits, fd[2];
+	enum rs_err			 rc;
+
+	db = db_new(org);
+	pg = rs_db_pg(db);
+	wh = webhook(db, org, "[\"*\"]");
+	x = job(db, org, wh, event(db, org, "record.created", "rec_1",
+	    NOW_MS, "default", 5, NULL), "record.created", "rec_1",
+	    "default");
+	y = job(db, org, wh, event(db, org, "record.created", "rec_2",
+	    NOW_MS, "default", 5, NULL), "record.created", "rec_2",
+	    "default");
+	/* Each process opens its own connection after the fork. */
+	rs_db_close(db);
+	db_where(ndb, where, sizeof(where));
+	TAP_SETUP(pipe(fd) == 0);
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		close(fd[1]);
+		race_second(where, fd[0], x, y);
+	}
+	TAP_SETUP(pid > 0);
+	close(fd[0]);
+	TAP_SETUP(rs_db_open(where, 0, 0, &db) == RS_OK);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	rc = rs_store_jobs_lease(db, &arena, x, NOW_MS, NOW_MS + 60000, &l);
+	TAP_SETUP(write(fd[1], &c, 1) == 1);
+	usleep(RACE_HOLD_MS * 1000);
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
+	close(fd[1]);
+	TAP_SETUP(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+	bits = WEXITSTATUS(status);
+	TAP_OK(rc == RS_OK && bits < 8 && (bits & RACE_X_REFUSED),
+	    "test_jobs_lease_race: a job held by one worker is not the "
+	    "other's");
+	TAP_OK(bits < 8 && (bits & RACE_Y_LEASED),
+	    "test_jobs_lease_race: the other takes another due job");
+	if (bits >= 8)
+		tap_diag("the second worker failed: exit %d", bits);
+	TAP_IS_INT(fixture_query_int(db, "SELECT sum(attempts) FROM jobs",
+	    NULL), 2, "test_jobs_lease_race: two leases in all, each job "
+	    "leased once");
+	if (pg)
+		TAP_OK(bits < 8 && (bits & RACE_NO_WAIT),
+		    "test_jobs_lease_race: the held job is passed over, "
+		    "not waited for");
+	else
+		skip("test_jobs_lease_race: the held job is passed over, "
+		    "not waited for", "SQLite has one writer at a time: the "
+		    "second worker begins only once the first commits");
+	rs_db_close(db);
+}
+
 int
 main(void)
 {
-	tap_plan(52);
+	tap_plan(52 + 4);
 	TAP_SETUP(fixture_start(dir, sizeof(dir), "rs-jobs") == 0);
 	rs_arena_init(&arena);
 
@@ -455,6 +606,7 @@ main(void)
 	test_jobs_retry();
 	test_jobs_drop_webhook();
 	test_jobs_replay();
+	test_jobs_lease_race();
 
 	fixture_db_cleanup(dir, ndb);
 	rs_arena_free(&arena);

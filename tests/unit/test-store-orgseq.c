@@ -15,6 +15,7 @@
 #include "db.h"
 #include "id.h"
 #include "store_orgseq.h"
+#define FIXTURE_BOTH	/* store_orgseq_pg.c too, with RS_TEST_PG */
 #include "fixture.h"
 #include "tap.h"
 

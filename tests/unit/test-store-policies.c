@@ -20,6 +20,7 @@
 #include "db.h"
 #include "id.h"
 #include "store_policies.h"
+#define FIXTURE_BOTH	/* store_policies_pg.c too, with RS_TEST_PG */
 #include "fixture.h"
 #include "tap.h"
 

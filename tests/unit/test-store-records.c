@@ -26,6 +26,7 @@
 #include "store_orgseq.h"
 #include "store_records.h"
 #include "ulid.h"
+#define FIXTURE_BOTH	/* store_records_pg.c too, with RS_TEST_PG */
 #include "fixture.h"
 #include "tap.h"
 
@@ -989,10 +990,47 @@ test_recstore_json_stored(void)
 	rs_db_close(db);
 }
 
+/*
+ * A live record's stored text and causal token for a read that shows it
+ * as it is; nothing for a row without text, a tombstone, or an unknown
+ * id.
+ */
+static void
+test_recstore_get_text(void)
+{
+	struct rs_record	 a, b;
+	char			 org[RS_ID_MAX], causal[RS_ULID_LEN + 1];
+	const char		*json;
+	struct rs_db		*db = db_new(org);
+
+	sample(&a, org, "Stored", NOW_MS);
+	a.json = "{\"stored\":true}";
+	sample(&b, org, "Printed", NOW_MS + 1);
+	TAP_SETUP(put(db, &a, 1) == RS_OK && put(db, &b, 1) == RS_OK);
+	TAP_OK(rs_store_records_get_text(db, &arena, org, a.id, &json,
+	    causal) == RS_OK && json != NULL &&
+	    strcmp(json, "{\"stored\":true}") == 0 &&
+	    strcmp(causal, a.causal) == 0,
+	    "recstore get text: the stored text and its causal token");
+	TAP_OK(rs_store_records_get_text(db, &arena, org, b.id, &json,
+	    causal) == RS_OK && json == NULL,
+	    "recstore get text: none stored: nothing");
+	a.deleted_at = NOW_MS + 2;
+	a.version = 2;
+	TAP_SETUP(put(db, &a, 0) == RS_OK);
+	TAP_OK(rs_store_records_get_text(db, &arena, org, a.id, &json,
+	    causal) == RS_OK && json == NULL,
+	    "recstore get text: a tombstone: nothing");
+	TAP_OK(rs_store_records_get_text(db, &arena, "org_nosuchorg", b.id,
+	    &json, causal) == RS_OK && json == NULL,
+	    "recstore get text: another org's id: nothing");
+	rs_db_close(db);
+}
+
 int
 main(void)
 {
-	tap_plan(115 + 7);
+	tap_plan(115 + 7 + 4);
 	fixture_start(dir, sizeof(dir), "rs-recstore");
 	rs_arena_init(&arena);
 	rs_id_new(user, sizeof(user), "usr_");
@@ -1027,6 +1065,7 @@ main(void)
 	test_recstore_json_data_raw();
 	test_recstore_json_from_get();
 	test_recstore_json_stored();
+	test_recstore_get_text();
 
 	fixture_db_cleanup(dir, ndb);
 	rs_arena_free(&arena);

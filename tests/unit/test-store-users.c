@@ -19,6 +19,7 @@
 #include "db.h"
 #include "id.h"
 #include "store_users.h"
+#define FIXTURE_BOTH	/* store_users_pg.c too, with RS_TEST_PG */
 #include "fixture.h"
 #include "tap.h"
 

@@ -1,5 +1,6 @@
 /*
- * test-store-webhooks: webhook endpoints in SQLite (lib/store_webhooks.h):
+ * test-store-webhooks: webhook endpoints (lib/store_webhooks.h), in SQLite
+ * and, with RS_TEST_PG, PostgreSQL:
  * create (id, from_event = the org's event count, the sealed secret kept
  * as given), the per-org cap, get and by_seq, paging by seq, the enabled
  * list, update (the disabled_reason rules), the secret replaced, delete,
@@ -19,6 +20,7 @@
 #include "db.h"
 #include "id.h"
 #include "store_webhooks.h"
+#define FIXTURE_BOTH	/* store_webhooks_pg.c too, with RS_TEST_PG */
 #include "fixture.h"
 #include "tap.h"
 

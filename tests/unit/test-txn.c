@@ -23,7 +23,6 @@
 
 #include <json-c/json.h>
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "limits.h"
 #include "admin.h"
@@ -35,6 +34,7 @@
 #include "store_orgseq.h"
 #include "store_users.h"
 #include "txn.h"
+#define FIXTURE_BOTH	/* idem and outbox's PostgreSQL halves too */
 #include "fixture.h"
 #include "tap.h"
 
@@ -60,6 +60,8 @@ struct chg {
 	enum rs_err		 err;
 	struct json_object	*data;		/* of every event */
 	const char		*action;	/* of its audit entry, or NULL */
+	int			 races;		/* its first runs lose a race
+						 * (RS_ERR_RETRY) at the end */
 	/* what it saw */
 	int			 calls;
 	struct rs_store_orgseq	 seq;
@@ -111,6 +113,10 @@ change(struct rs_txn *t, void *arg)
 		if ((t->err = rs_txn_event(t, "test.late", NULL,
 		    c->data)) != RS_OK)
 			return RS_TXN_FAILED;
+	if (c->calls <= c->races) {
+		t->err = RS_ERR_RETRY;	/* as a PostgreSQL deadlock */
+		return RS_TXN_FAILED;
+	}
 	if (c->say == RS_TXN_FAILED && c->err != RS_OK)
 		t->err = c->err;
 	return c->say;
@@ -133,19 +139,7 @@ chg_init(struct chg *c, const char *email, struct json_object *data)
 static const char *
 query_text(struct rs_db *db, const char *sql, const char *p)
 {
-	sqlite3_stmt	*st;
-	const char	*v = NULL;
-
-	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
-		return NULL;
-	if (p != NULL)
-		sqlite3_bind_text(st, 1, p, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = rs_arena_strdup(&arena,
-		    (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return v;
+	return fixture_query_text(db, &arena, sql, p);
 }
 
 static int64_t
@@ -230,7 +224,7 @@ test_txn_commit(void)
 	struct rs_db		*db, *db2;
 	struct json_object	*data = data_new(1);
 	const char		*payload;
-	char			 org[RS_ID_MAX], p[128];
+	char			 org[RS_ID_MAX];
 	int64_t			 seq;
 
 	db = fixture_db_org(dir, &ndb, org);
@@ -243,8 +237,7 @@ test_txn_commit(void)
 	TAP_IS_INT(t.err, RS_OK, "txn commit: no error");
 	TAP_OK(db->in_tx == 0 && db->wlock_held == 0,
 	    "txn commit: the transaction and the writers' queue are left");
-	TAP_SETUP(rs_db_open(fixture_db_path(p, sizeof(p), dir, ndb, ""), 0,
-	    0, &db2) == RS_OK);
+	db2 = fixture_db_again(dir, ndb);
 	TAP_IS_INT(fixture_query_int(db2, "SELECT count(*) FROM users "
 	    "WHERE email = ?1", "ann@example.com"), 1,
 	    "txn commit: the change's row is committed (another connection "
@@ -739,10 +732,8 @@ static struct rs_db *
 db_second(void)
 {
 	struct rs_db	*db2;
-	char		 p[128];
 
-	TAP_SETUP(rs_db_open(fixture_db_path(p, sizeof(p), dir, ndb, ""), 0,
-	    0, &db2) == RS_OK);
+	db2 = fixture_db_again(dir, ndb);
 	return db2;
 }
 
@@ -921,18 +912,17 @@ test_txn_nest(void)
 	struct chg		 c;
 	struct rs_db		*db, *db2;
 	struct json_object	*data = data_new(3);
-	char			 org[RS_ID_MAX], p[128];
+	char			 org[RS_ID_MAX];
 	int64_t			 u0, e0, a0, i0, n1, e1, a1;
 
 	db = fixture_db_org(dir, &ndb, org);
-	TAP_SETUP(rs_db_open(fixture_db_path(p, sizeof(p), dir, ndb, ""), 0,
-	    0, &db2) == RS_OK);
+	db2 = fixture_db_again(dir, ndb);
 	u0 = users(db);
 	e0 = events(db);
 	a0 = audits(db);
 	i0 = idem_rows(db);
-	TAP_IS_INT(rs_db_nest_begin(db), RS_OK, "txn nest: begin");
-	TAP_IS_INT(rs_db_nest_begin(db), RS_ERR_STATE, "txn nest: not twice");
+	TAP_IS_INT(rs_db_nest_begin(db, NULL), RS_OK, "txn nest: begin");
+	TAP_IS_INT(rs_db_nest_begin(db, NULL), RS_ERR_STATE, "txn nest: not twice");
 	/* A: commits, with a key. */
 	chg_init(&c, "nest-a@example.com", data);
 	c.number = 1;
@@ -942,8 +932,11 @@ test_txn_nest(void)
 	answer_set(&t);
 	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_DONE, "txn nest: a "
 	    "change that commits is done");
+	/* SQLite's writers' queue; PostgreSQL's org lock goes with the
+	 * transaction, no file. */
 	TAP_OK(db->in_tx == 1 && db->nest == 1 && db->depth == 0 &&
-	    db->wlock_held == 1, "txn nest: its savepoint released, the "
+	    db->wlock_held == !rs_db_pg(db), "txn nest: its savepoint "
+	    "released, the "
 	    "outer transaction and the lock kept");
 	n1 = counters(db, org);
 	e1 = events(db);
@@ -994,7 +987,7 @@ test_txn_nest(void)
 	/* A nest rolled back (all or nothing): nothing of its changes. */
 	u0 = users(db);
 	a0 = audits(db);
-	TAP_SETUP(rs_db_nest_begin(db) == RS_OK);
+	TAP_SETUP(rs_db_nest_begin(db, NULL) == RS_OK);
 	chg_init(&c, "nest-d@example.com", data);
 	rs_txn_init(&t, db, &arena, org, NOW_MS);
 	TAP_SETUP(rs_txn_run(&t, change, &c) == RS_TXN_DONE);
@@ -1003,7 +996,7 @@ test_txn_nest(void)
 	    db->wlock_held == 0, "txn nest: rolled back, even its committed "
 	    "changes leave nothing");
 	/* Only rs_db_nest_commit() ends a nest. */
-	TAP_SETUP(rs_db_nest_begin(db) == RS_OK);
+	TAP_SETUP(rs_db_nest_begin(db, NULL) == RS_OK);
 	TAP_IS_INT(rs_db_commit(db), RS_ERR_STATE, "txn nest: a commit "
 	    "without a savepoint is refused ...");
 	TAP_OK(db->in_tx == 0 && db->nest == 0 && db->wlock_held == 0,
@@ -1027,7 +1020,7 @@ shared_hook(void *arg)
 	struct shared_seen	*s = arg;
 
 	s->calls++;
-	if (s->db->in_tx || !sqlite3_get_autocommit(s->db->h))
+	if (s->db->in_tx || rs_db_in_tx(s->db))
 		s->in_tx = 1;
 }
 
@@ -1068,7 +1061,7 @@ test_txn_shared(void)
 	rs_db_note_shared(db);
 	TAP_IS_INT(s.calls, 2, "shared: outside a transaction, told at once");
 	/* A nest: told at its end, not at a savepoint's release. */
-	TAP_SETUP(rs_db_nest_begin(db) == RS_OK);
+	TAP_SETUP(rs_db_nest_begin(db, NULL) == RS_OK);
 	TAP_SETUP(rs_db_begin(db) == RS_OK);
 	rs_db_note_shared(db);
 	TAP_SETUP(rs_db_commit(db) == RS_OK);
@@ -1076,7 +1069,7 @@ test_txn_shared(void)
 	TAP_SETUP(rs_db_nest_commit(db) == RS_OK);
 	TAP_OK(s.calls == 3 && s.in_tx == 0, "shared: the nest's commit "
 	    "tells, once");
-	TAP_SETUP(rs_db_nest_begin(db) == RS_OK);
+	TAP_SETUP(rs_db_nest_begin(db, NULL) == RS_OK);
 	TAP_SETUP(rs_db_begin(db) == RS_OK);
 	rs_db_note_shared(db);
 	TAP_SETUP(rs_db_commit(db) == RS_OK);
@@ -1116,12 +1109,16 @@ test_txn_big_savepoint(void)
 
 	db = fixture_db_org(dir, &ndb, org);
 	TAP_SETUP(rs_db_exec(db, "CREATE TABLE big (v TEXT)") == RS_OK);
-	TAP_SETUP(rs_db_exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+	TAP_SETUP(rs_db_exec(db, rs_db_pg(db) ? "INSERT INTO big SELECT "
+	    "repeat('a', 1000) FROM generate_series(1, 3000)" :
+	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
 	    "SELECT i + 1 FROM n WHERE i < 3000) INSERT INTO big "
 	    "SELECT printf('%.1000c', 'a') FROM n") == RS_OK);
-	TAP_SETUP(rs_db_nest_begin(db) == RS_OK);
+	TAP_SETUP(rs_db_nest_begin(db, NULL) == RS_OK);
 	TAP_SETUP(rs_db_begin(db) == RS_OK);
-	TAP_IS_INT(rs_db_exec(db, "UPDATE big SET v = printf('%.1000c', 'b')"),
+	TAP_IS_INT(rs_db_exec(db, rs_db_pg(db) ?
+	    "UPDATE big SET v = repeat('b', 1000)" :
+	    "UPDATE big SET v = printf('%.1000c', 'b')"),
 	    RS_OK, "big savepoint: an item changing 3 MiB of pages runs");
 	TAP_IS_INT(rs_db_commit(db), RS_OK, "big savepoint: its release");
 	TAP_IS_INT(rs_db_nest_commit(db), RS_OK, "big savepoint: the nest "
@@ -1132,10 +1129,69 @@ test_txn_big_savepoint(void)
 	rs_db_close(db);
 }
 
+/*
+ * A change that lost a race (a deadlock, a serialization failure: what
+ * PostgreSQL makes RS_ERR_RETRY) runs again from the start, a few times,
+ * each losing run leaving nothing; then it is busy (503). Inside a
+ * batch's nest only the whole batch could run again: busy at once.
+ */
+static void
+test_txn_retry(void)
+{
+	struct rs_db		*db;
+	struct rs_txn		 t;
+	struct chg		 c;
+	struct json_object	*data = json_object_new_object();
+	char			 org[RS_ID_MAX];
+	int64_t			 u0, e0, a0;
+
+	TAP_SETUP(data != NULL);
+	db = fixture_db_org(dir, &ndb, org);
+	u0 = users(db);
+	e0 = events(db);
+	a0 = audits(db);
+	chg_init(&c, "race@example.com", data);
+	c.number = 1;
+	c.races = 2;
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_DONE,
+	    "txn retry: a change that lost two races commits on its third "
+	    "run");
+	TAP_IS_INT(c.calls, 3, "txn retry: the change ran three times");
+	TAP_IS_INT(users(db), u0 + 1,
+	    "txn retry: the lost runs' rows are gone, the last one's kept");
+	TAP_IS_INT(events(db), e0 + 1, "txn retry: one event, not three");
+	TAP_IS_INT(audits(db), a0 + 1, "txn retry: one audit entry");
+
+	chg_init(&c, "lost@example.com", data);
+	c.races = 1000;
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_BUSY,
+	    "txn retry: a change that always loses is busy");
+	TAP_IS_INT(c.calls, RS_TXN_RUNS,
+	    "txn retry: ... after RS_TXN_RUNS runs");
+	TAP_IS_INT(t.err, RS_ERR_BUSY,
+	    "txn retry: ... that says busy (503), not retry");
+	TAP_IS_INT(users(db), u0 + 1, "txn retry: ... and wrote nothing");
+
+	chg_init(&c, "nest@example.com", data);
+	c.races = 1;
+	TAP_SETUP(rs_db_nest_begin(db, org) == RS_OK);
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_BUSY,
+	    "txn retry: inside a nest a lost race is not run again");
+	TAP_IS_INT(c.calls, 1, "txn retry: ... the change ran once");
+	TAP_IS_INT(t.err, RS_ERR_BUSY, "txn retry: ... busy");
+	rs_db_nest_rollback(db);
+	TAP_IS_INT(users(db), u0 + 1, "txn retry: ... nothing written");
+	json_object_put(data);
+	rs_db_close(db);
+}
+
 int
 main(void)
 {
-	tap_plan(109 + 18 + 11 + 4);
+	tap_plan(109 + 18 + 11 + 4 + 13);
 	TAP_SETUP(fixture_start(dir, sizeof(dir), "rs-txn") == 0);
 	rs_arena_init(&arena);
 
@@ -1154,13 +1210,18 @@ main(void)
 	test_txn_events_max();
 	test_txn_org_too_long();
 	test_txn_events_max_in_change();
-	test_txn_busy_queue();
-	test_txn_busy_sqlite();
+	if (fixture_pg() == NULL) {
+		test_txn_busy_queue();
+		test_txn_busy_sqlite();
+	} else
+		tap_skip(6 + 5, "the writers' queue and SQLite's lock are "
+		    "SQLite's (PostgreSQL's org turns: test-db-pg)");
 	test_txn_audit_one();
 	test_txn_audit_no_action();
 	test_txn_nest();
 	test_txn_shared();
 	test_txn_big_savepoint();
+	test_txn_retry();
 
 	fixture_db_cleanup(dir, ndb);
 	rs_arena_free(&arena);

@@ -1,0 +1,636 @@
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "limits.h"
+#include "arena.h"
+#include "log.h"
+#include "db.h"
+#include "db_pg.h"
+
+struct rs_pg {
+	PGconn		*c;
+	int		 tx;		/* a transaction is open (begun and
+					 * not yet ended by us) */
+	int		 broken;	/* lost: reconnect before the next
+					 * transaction */
+	char		 org[RS_PG_ORG];	/* whose lock the transaction
+					 * holds, "" none */
+	/*
+	 * Savepoint commands not sent yet: a batch opens and releases two
+	 * savepoints an item, and each would be a round trip of its own.
+	 * They go ahead of the next statement, in one message.
+	 */
+	char		 pend[RS_PG_PEND];
+	size_t		 npend;
+	size_t		 nstmt;	/* prepared on this connection */
+	const char	*stmts[RS_DB_MAX_STMTS];
+};
+
+/* Statements of this module, prepared like any store's. */
+static const char rs_pg_sql_begin[] = "BEGIN";
+static const char rs_pg_sql_lock[] =
+	"SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
+static const char rs_pg_sql_commit[] = "COMMIT";
+static const char rs_pg_sql_undo[] = "ROLLBACK TO rs_nest";
+
+void
+rs_pg_args(struct rs_pg_args *a)
+{
+	a->n = 0;
+}
+
+/* The next place of a, or -1 (logged: a bug, RS_PG_MAXARGS too low). */
+static int
+rs_pg_arg(struct rs_pg_args *a)
+{
+	if (a->n >= RS_PG_MAXARGS) {
+		rs_log_err("more than %d statement parameters", RS_PG_MAXARGS);
+		return -1;
+	}
+	a->fmt[a->n] = 0;
+	a->len[a->n] = 0;
+	return a->n++;
+}
+
+void
+rs_pg_text(struct rs_pg_args *a, const char *s)
+{
+	int	 i;
+
+	if ((i = rs_pg_arg(a)) != -1)
+		a->v[i] = s;
+}
+
+void
+rs_pg_textn(struct rs_pg_args *a, const char *s, size_t len)
+{
+	char	*copy;
+	int	 i;
+
+	/* Text parameters are NUL-terminated for libpq; a short one
+	 * goes through num, a long one is cut at len by a binary
+	 * parameter of the same bytes (text's binary form is its bytes). */
+	if ((i = rs_pg_arg(a)) == -1)
+		return;
+	if (s == NULL) {
+		a->v[i] = NULL;
+		return;
+	}
+	if (len < sizeof(a->num[i])) {
+		copy = a->num[i];
+		memcpy(copy, s, len);
+		copy[len] = '\0';
+		a->v[i] = copy;
+		return;
+	}
+	a->v[i] = s;
+	a->len[i] = (int)len;
+	a->fmt[i] = 1;
+}
+
+void
+rs_pg_int(struct rs_pg_args *a, int64_t v)
+{
+	int	 i;
+
+	if ((i = rs_pg_arg(a)) == -1)
+		return;
+	snprintf(a->num[i], sizeof(a->num[i]), "%" PRId64, v);
+	a->v[i] = a->num[i];
+}
+
+void
+rs_pg_null(struct rs_pg_args *a)
+{
+	rs_pg_text(a, NULL);
+}
+
+void
+rs_pg_bytes(struct rs_pg_args *a, const void *p, size_t n)
+{
+	int	 i;
+
+	if ((i = rs_pg_arg(a)) == -1)
+		return;
+	a->v[i] = p;
+	a->len[i] = (int)n;
+	a->fmt[i] = 1;
+}
+
+/* The session every connection starts with (after a reconnect too). */
+static int
+rs_pg_session(struct rs_pg *pg)
+{
+	PGresult	*r;
+	int		 ok;
+
+	r = PQexec(pg->c, "SET TIME ZONE 'UTC'; "
+	    "SET client_encoding = 'UTF8'; "
+	    "SET default_transaction_isolation = 'read committed'; "
+	    "SET lock_timeout = " RS_STR(RS_BUSY_TIMEOUT_MS) "; "
+	    "SET client_min_messages = 'warning'");
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		rs_log_err("postgresql: %s", PQerrorMessage(pg->c));
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+enum rs_err
+rs_pg_open(const char *conninfo, struct rs_pg **out)
+{
+	struct rs_pg	*pg;
+	const char	*keys[3], *vals[3];
+
+	*out = NULL;
+	if ((pg = calloc(1, sizeof(*pg))) == NULL)
+		return RS_ERR_NOMEM;
+	/*
+	 * libpq waits for a connection as long as the kernel does (minutes
+	 * for a host that is gone) unless told: a request during a failover
+	 * must be answered 503 in seconds. A conninfo that names its own
+	 * connect_timeout wins (it is expanded after this default).
+	 */
+	keys[0] = "connect_timeout";
+	vals[0] = RS_STR(RS_PG_CONNECT_TIMEOUT);
+	keys[1] = "dbname";
+	vals[1] = conninfo;
+	keys[2] = vals[2] = NULL;
+	if ((pg->c = PQconnectdbParams(keys, vals, 1)) == NULL) {
+		free(pg);
+		return RS_ERR_NOMEM;
+	}
+	if (PQstatus(pg->c) != CONNECTION_OK) {
+		/* The message names the host, never the password. */
+		rs_log_err("postgresql: %s", PQerrorMessage(pg->c));
+		rs_pg_close(pg);
+		return RS_ERR_BUSY;
+	}
+	if (rs_pg_session(pg) != 0) {
+		rs_pg_close(pg);
+		return RS_ERR_DB;
+	}
+	*out = pg;
+	return RS_OK;
+}
+
+void
+rs_pg_close(struct rs_pg *pg)
+{
+	if (pg == NULL)
+		return;
+	PQfinish(pg->c);
+	free(pg);
+}
+
+/*
+ * Outside a transaction, a connection found lost is made again (a
+ * failover, a restart of the server): its prepared statements went with
+ * it. 0, or -1 when the server still cannot be reached.
+ */
+static int
+rs_pg_alive(struct rs_pg *pg)
+{
+	if (!pg->broken && PQstatus(pg->c) == CONNECTION_OK)
+		return 0;
+	PQreset(pg->c);
+	pg->nstmt = 0;
+	if (PQstatus(pg->c) != CONNECTION_OK) {
+		rs_log_err("postgresql: reconnect: %s",
+		    PQerrorMessage(pg->c));
+		return -1;
+	}
+	if (rs_pg_session(pg) != 0)
+		return -1;
+	pg->broken = 0;
+	rs_log_warn("postgresql: reconnected");
+	return 0;
+}
+
+/* The error a failed result stands for, logged unless it is expected. */
+static enum rs_err
+rs_pg_err(struct rs_pg *pg, const PGresult *r, const char *sql)
+{
+	const char	*state;
+
+	state = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	if (PQstatus(pg->c) != CONNECTION_OK || state == NULL ||
+	    strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0) {
+		pg->broken = 1;
+		rs_log_err("postgresql: connection lost: %s",
+		    PQerrorMessage(pg->c));
+		return RS_ERR_BUSY;
+	}
+	if (strncmp(state, "23", 2) == 0)
+		return RS_ERR_EXISTS;	/* as SQLite's constraint result */
+	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+		return RS_ERR_RETRY;
+	if (strcmp(state, "55P03") == 0 || strcmp(state, "57014") == 0) {
+		rs_log_warn("postgresql: %.60s: waited too long", sql);
+		return RS_ERR_BUSY;
+	}
+	rs_log_err("postgresql: %.80s: %s", sql, PQresultErrorMessage(r));
+	return RS_ERR_DB;
+}
+
+/* The prepared name of sql on this connection, preparing it once. */
+static int
+rs_pg_prepared(struct rs_pg *pg, const char *sql, char *name, size_t namesz)
+{
+	PGresult	*r;
+	size_t		 i;
+	int		 ok;
+
+	for (i = 0; i < pg->nstmt; i++)
+		if (pg->stmts[i] == sql)
+			break;
+	snprintf(name, namesz, "rs%zu", i);
+	if (i < pg->nstmt)
+		return 0;
+	if (pg->nstmt == RS_DB_MAX_STMTS) {
+		rs_log_err("statement cache full (%d): %.80s",
+		    RS_DB_MAX_STMTS, sql);
+		return -1;
+	}
+	r = PQprepare(pg->c, name, sql, 0, NULL);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		(void)rs_pg_err(pg, r, sql);
+	PQclear(r);
+	if (!ok)
+		return -1;
+	pg->stmts[pg->nstmt++] = sql;
+	return 0;
+}
+
+/* Sends the savepoint commands held back, as one message. */
+static enum rs_err
+rs_pg_flush(struct rs_pg *pg)
+{
+	PGresult	*r;
+	enum rs_err	 rc = RS_OK;
+
+	if (pg->npend == 0)
+		return RS_OK;
+	r = PQexec(pg->c, pg->pend);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = rs_pg_err(pg, r, pg->pend);
+	PQclear(r);
+	pg->npend = 0;
+	pg->pend[0] = '\0';
+	return rc;
+}
+
+/*
+ * Holds a savepoint command back (rs_pg_flush). A RELEASE right after
+ * the SAVEPOINT it ends cancels both: nothing ran between them.
+ */
+static enum rs_err
+rs_pg_defer(struct rs_pg *pg, const char *cmd)
+{
+	static const char	 save[] = "SAVEPOINT rs_nest; ";
+	size_t			 len = strlen(cmd), n = sizeof(save) - 1;
+	enum rs_err		 rc;
+
+	if (pg->broken)
+		return RS_ERR_BUSY;
+	if (strcmp(cmd, "RELEASE rs_nest; ") == 0 && pg->npend >= n &&
+	    strcmp(pg->pend + pg->npend - n, save) == 0) {
+		pg->npend -= n;
+		pg->pend[pg->npend] = '\0';
+		return RS_OK;
+	}
+	if (pg->npend + len >= sizeof(pg->pend) &&
+	    (rc = rs_pg_flush(pg)) != RS_OK)
+		return rc;
+	memcpy(pg->pend + pg->npend, cmd, len + 1);
+	pg->npend += len;
+	return RS_OK;
+}
+
+static enum rs_err
+rs_pg_query_on(struct rs_pg *pg, const char *sql, const struct rs_pg_args *a,
+    PGresult **res)
+{
+	PGresult	*r;
+	char		 name[24];
+	ExecStatusType	 st;
+	enum rs_err	 rc;
+
+	*res = NULL;
+	/* Inside a transaction the connection lost, nothing may run: the
+	 * caller rolls back, and its next transaction reconnects. */
+	if (pg->tx ? pg->broken : rs_pg_alive(pg) != 0)
+		return RS_ERR_BUSY;
+	if ((rc = rs_pg_flush(pg)) != RS_OK)
+		return rc;
+	if (rs_pg_prepared(pg, sql, name, sizeof(name)) != 0)
+		return pg->broken ? RS_ERR_BUSY : RS_ERR_DB;
+	r = PQexecPrepared(pg->c, name, a != NULL ? a->n : 0,
+	    a != NULL ? a->v : NULL, a != NULL ? a->len : NULL,
+	    a != NULL ? a->fmt : NULL, 0);
+	st = PQresultStatus(r);
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		rc = rs_pg_err(pg, r, sql);
+		PQclear(r);
+		return rc;
+	}
+	*res = r;
+	return RS_OK;
+}
+
+enum rs_err
+rs_pg_once(struct rs_db *db, const char *sql, const struct rs_pg_args *a,
+    PGresult **res)
+{
+	struct rs_pg	*pg = db->pg;
+	PGresult	*r;
+	ExecStatusType	 st;
+	enum rs_err	 rc;
+
+	*res = NULL;
+	if (pg->tx ? pg->broken : rs_pg_alive(pg) != 0)
+		return RS_ERR_BUSY;
+	if ((rc = rs_pg_flush(pg)) != RS_OK)
+		return rc;
+	r = PQexecParams(pg->c, sql, a != NULL ? a->n : 0, NULL,
+	    a != NULL ? a->v : NULL, a != NULL ? a->len : NULL,
+	    a != NULL ? a->fmt : NULL, 0);
+	st = PQresultStatus(r);
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		rc = rs_pg_err(pg, r, sql);
+		PQclear(r);
+		return rc;
+	}
+	*res = r;
+	return RS_OK;
+}
+
+enum rs_err
+rs_pg_query(struct rs_db *db, const char *sql, const struct rs_pg_args *a,
+    PGresult **res)
+{
+	return rs_pg_query_on(db->pg, sql, a, res);
+}
+
+enum rs_err
+rs_pg_run(struct rs_db *db, const char *sql, const struct rs_pg_args *a,
+    int64_t *changed)
+{
+	PGresult	*r;
+	enum rs_err	 rc;
+	const char	*n;
+
+	if (changed != NULL)
+		*changed = 0;
+	if ((rc = rs_pg_query(db, sql, a, &r)) != RS_OK)
+		return rc;
+	n = PQcmdTuples(r);
+	if (changed != NULL && n != NULL && *n != '\0')
+		*changed = strtoll(n, NULL, 10);
+	PQclear(r);
+	return RS_OK;
+}
+
+enum rs_err
+rs_pg_exec(struct rs_db *db, const char *sql)
+{
+	struct rs_pg	*pg = db->pg;
+	PGresult	*r;
+	enum rs_err	 rc = RS_OK;
+	ExecStatusType	 st;
+
+	if (pg->tx ? pg->broken : rs_pg_alive(pg) != 0)
+		return RS_ERR_BUSY;
+	if ((rc = rs_pg_flush(pg)) != RS_OK)
+		return rc;
+	r = PQexec(pg->c, sql);
+	st = PQresultStatus(r);
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+		rc = rs_pg_err(pg, r, sql);
+	PQclear(r);
+	return rc;
+}
+
+void
+rs_pg_clear(PGresult *res)
+{
+	PQclear(res);
+}
+
+int
+rs_pg_rows(const PGresult *res)
+{
+	return PQntuples(res);
+}
+
+int
+rs_pg_isnull(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col);
+}
+
+const char *
+rs_pg_str(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	return PQgetvalue(res, row, col);
+}
+
+size_t
+rs_pg_len(const PGresult *res, int row, int col)
+{
+	return (size_t)PQgetlength(res, row, col);
+}
+
+int64_t
+rs_pg_int64(const PGresult *res, int row, int col)
+{
+	const char	*s;
+
+	if ((s = rs_pg_str(res, row, col)) == NULL)
+		return 0;
+	if (s[0] == 't' && s[1] == '\0')
+		return 1;
+	if (s[0] == 'f' && s[1] == '\0')
+		return 0;
+	return strtoll(s, NULL, 10);
+}
+
+enum rs_err
+rs_pg_copy(const PGresult *res, int row, int col, char *dst, size_t dstsz)
+{
+	const char	*s = rs_pg_str(res, row, col);
+	size_t		 len = rs_pg_len(res, row, col);
+
+	dst[0] = '\0';
+	if (s == NULL || len >= dstsz)
+		return RS_ERR_RANGE;
+	memcpy(dst, s, len + 1);
+	return RS_OK;
+}
+
+const char *
+rs_pg_dup(const PGresult *res, int row, int col, struct rs_arena *a)
+{
+	const char	*s = rs_pg_str(res, row, col);
+
+	return s == NULL ? NULL :
+	    rs_arena_strndup(a, s, rs_pg_len(res, row, col));
+}
+
+static int
+rs_pg_hex(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+enum rs_err
+rs_pg_bytea(const PGresult *res, int row, int col, unsigned char *dst,
+    size_t dstsz, size_t *n)
+{
+	const char	*s = rs_pg_str(res, row, col);
+	size_t		 len, i;
+	int		 hi, lo;
+
+	*n = 0;
+	/* Text results give bytea as "\x" and two hex digits a byte. */
+	if (s == NULL || s[0] != '\\' || s[1] != 'x')
+		return RS_ERR_RANGE;
+	len = rs_pg_len(res, row, col) - 2;
+	if (len % 2 != 0 || len / 2 > dstsz)
+		return RS_ERR_RANGE;
+	for (i = 0; i < len / 2; i++) {
+		if ((hi = rs_pg_hex(s[2 + 2 * i])) < 0 ||
+		    (lo = rs_pg_hex(s[3 + 2 * i])) < 0)
+			return RS_ERR_RANGE;
+		dst[i] = (unsigned char)(hi << 4 | lo);
+	}
+	*n = len / 2;
+	return RS_OK;
+}
+
+/* Runs one of this module's statements, with one text parameter p1. */
+static enum rs_err
+rs_pg_step(struct rs_pg *pg, const char *sql, const char *p1)
+{
+	struct rs_pg_args	 a;
+	PGresult		*r;
+	enum rs_err		 rc;
+
+	rs_pg_args(&a);
+	if (p1 != NULL)
+		rs_pg_text(&a, p1);
+	if ((rc = rs_pg_query_on(pg, sql, &a, &r)) == RS_OK)
+		PQclear(r);
+	return rc;
+}
+
+enum rs_err
+rs_pg_begin(struct rs_pg *pg, const char *org)
+{
+	enum rs_err	 rc;
+
+	if (pg->tx)
+		return RS_ERR_STATE;
+	if (rs_pg_alive(pg) != 0)
+		return RS_ERR_BUSY;
+	pg->npend = 0;
+	if ((rc = rs_pg_step(pg, rs_pg_sql_begin, NULL)) != RS_OK)
+		return rc;
+	pg->tx = 1;
+	/* Writers of one org take turns (db_pg.h); the lock goes with the
+	 * transaction, whatever ends it. */
+	if (org != NULL &&
+	    (rc = rs_pg_step(pg, rs_pg_sql_lock, org)) != RS_OK) {
+		rs_pg_rollback(pg);
+		return rc;
+	}
+	if (org != NULL && strlen(org) < sizeof(pg->org))
+		memcpy(pg->org, org, strlen(org) + 1);
+	return RS_OK;
+}
+
+enum rs_err
+rs_pg_commit(struct rs_pg *pg)
+{
+	PGresult	*r;
+	enum rs_err	 rc;
+
+	/* COMMIT of a transaction that failed answers ROLLBACK, no error:
+	 * it must not pass for a commit. */
+	if (pg->broken || PQtransactionStatus(pg->c) == PQTRANS_INERROR) {
+		rs_pg_rollback(pg);
+		return pg->broken ? RS_ERR_BUSY : RS_ERR_DB;
+	}
+	rc = rs_pg_query_on(pg, rs_pg_sql_commit, NULL, &r);
+	pg->tx = 0;	/* ended, one way or the other */
+	pg->org[0] = '\0';
+	if (rc != RS_OK)
+		return rc;
+	if (strcmp(PQcmdStatus(r), "COMMIT") != 0)
+		rc = RS_ERR_DB;
+	PQclear(r);
+	return rc;
+}
+
+void
+rs_pg_rollback(struct rs_pg *pg)
+{
+	PGresult	*r;
+
+	pg->tx = 0;
+	pg->org[0] = '\0';
+	pg->npend = 0;	/* undone with the rest */
+	if (PQtransactionStatus(pg->c) == PQTRANS_IDLE ||
+	    PQstatus(pg->c) != CONNECTION_OK)
+		return;
+	r = PQexec(pg->c, "ROLLBACK");
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		(void)rs_pg_err(pg, r, "ROLLBACK");
+	PQclear(r);
+}
+
+enum rs_err
+rs_pg_savepoint(struct rs_pg *pg)
+{
+	return rs_pg_defer(pg, "SAVEPOINT rs_nest; ");
+}
+
+enum rs_err
+rs_pg_release(struct rs_pg *pg)
+{
+	return rs_pg_defer(pg, "RELEASE rs_nest; ");
+}
+
+enum rs_err
+rs_pg_undo(struct rs_pg *pg)
+{
+	/* What is held back goes first: the savepoint to return to. */
+	return rs_pg_step(pg, rs_pg_sql_undo, NULL);
+}
+
+int
+rs_pg_org_locked(struct rs_db *db, const char *org)
+{
+	return db->pg->tx && db->pg->org[0] != '\0' &&
+	    strcmp(db->pg->org, org) == 0;
+}
+
+int
+rs_pg_in_tx(const struct rs_pg *pg)
+{
+	return pg->tx;
+}

@@ -1,0 +1,149 @@
+/*
+ * db_pg.h: a PostgreSQL connection (libpq), the second backend behind
+ * db.h, built with ./configure --with-postgresql.
+ *
+ * db.h stays the interface every caller uses: rs_db_open() of a libpq
+ * conninfo ("postgresql://...", "postgres://..." or "key=value ...")
+ * makes a struct rs_db whose pg member is set, and db.c hands its
+ * transactions, savepoints and resets to this module. Only the stores'
+ * PostgreSQL halves (store_*_pg.c) and db.c include this header; a
+ * store's public function asks rs_db_pg() first and calls its _pg twin.
+ *
+ * One connection per process, opened after the fork. Statements are
+ * prepared once per connection, named by the address of their SQL text
+ * (each module's static table, as with SQLite), and run with text
+ * parameters (bytea in binary) and text results. A connection lost
+ * (a failover, a restart of the server) fails the statement and the
+ * transaction with RS_ERR_BUSY; the next rs_pg_begin() reconnects, so
+ * a request is answered 503 and never half-applied.
+ *
+ * Writes run at READ COMMITTED: a write transaction begun for an org
+ * (rs_db_begin_org) first takes that org's transaction lock, so writers
+ * of one org take turns and each sees what the one before committed,
+ * while writers of different orgs run side by side. A deadlock or a
+ * serialization failure (SQLSTATE 40P01, 40001) is RS_ERR_RETRY: the
+ * caller may run the whole transaction again.
+ */
+#ifndef RS_DB_PG_H
+#define RS_DB_PG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct rs_db;
+struct rs_pg;
+struct pg_result;	/* libpq's PGresult */
+
+#define RS_PG_MAXARGS	32
+#define RS_PG_CONNECT_TIMEOUT	5	/* s, unless the conninfo says */
+#define RS_PG_ORG		64	/* an org id, NUL included */
+#define RS_PG_PEND		512	/* savepoint commands held back */
+
+/*
+ * A statement's parameters, $1 .. $n in order. Strings are borrowed
+ * (they must outlive the call); numbers are printed into num.
+ */
+struct rs_pg_args {
+	int		 n;
+	const char	*v[RS_PG_MAXARGS];
+	int		 len[RS_PG_MAXARGS];
+	int		 fmt[RS_PG_MAXARGS];	/* 0 text, 1 binary */
+	char		 num[RS_PG_MAXARGS][24];
+};
+
+/* Empties a. */
+void		 rs_pg_args(struct rs_pg_args *a);
+/* Appends a text parameter; NULL is SQL NULL. */
+void		 rs_pg_text(struct rs_pg_args *a, const char *s);
+/* Appends a text parameter of len bytes (not NUL-terminated). */
+void		 rs_pg_textn(struct rs_pg_args *a, const char *s, size_t len);
+void		 rs_pg_int(struct rs_pg_args *a, int64_t v);
+void		 rs_pg_null(struct rs_pg_args *a);
+/* Appends a bytea parameter (binary). */
+void		 rs_pg_bytes(struct rs_pg_args *a, const void *p, size_t n);
+
+/*
+ * Connects to conninfo. RS_OK and *out (rs_pg_close), or an error
+ * (logged with libpq's message). The connection's session: UTC, UTF-8,
+ * READ COMMITTED.
+ */
+enum rs_err	 rs_pg_open(const char *conninfo, struct rs_pg **out);
+void		 rs_pg_close(struct rs_pg *pg);
+
+/*
+ * Runs the statement sql (static storage: its address names it) with
+ * a's parameters (a may be NULL). RS_OK and *res, the result to read
+ * with the accessors below and PQclear (rs_pg_clear); on failure *res is
+ * NULL and the error is mapped: unique or check violation RS_ERR_EXISTS,
+ * deadlock or serialization failure RS_ERR_RETRY, a lost connection or
+ * a server shutting down RS_ERR_BUSY, else RS_ERR_DB (logged).
+ */
+enum rs_err	 rs_pg_query(struct rs_db *db, const char *sql,
+		    const struct rs_pg_args *a, struct pg_result **res);
+/*
+ * As rs_pg_query() for a statement whose rows are not wanted; *changed
+ * (may be NULL) the rows it inserted, updated or deleted.
+ */
+enum rs_err	 rs_pg_run(struct rs_db *db, const char *sql,
+		    const struct rs_pg_args *a, int64_t *changed);
+/*
+ * As rs_pg_query(), unprepared: for SQL made at run time (the tests'
+ * own queries), which must not be cached by its address.
+ */
+enum rs_err	 rs_pg_once(struct rs_db *db, const char *sql,
+		    const struct rs_pg_args *a, struct pg_result **res);
+/* Runs sql text as it is, unprepared (DDL, several statements). */
+enum rs_err	 rs_pg_exec(struct rs_db *db, const char *sql);
+void		 rs_pg_clear(struct pg_result *res);
+
+/* The rows of res. */
+int		 rs_pg_rows(const struct pg_result *res);
+/* Whether (row, col) is SQL NULL. */
+int		 rs_pg_isnull(const struct pg_result *res, int row, int col);
+/* Text of (row, col), borrowed from res; NULL for SQL NULL. */
+const char	*rs_pg_str(const struct pg_result *res, int row, int col);
+/* Its length in bytes (0 for NULL). */
+size_t		 rs_pg_len(const struct pg_result *res, int row, int col);
+/* (row, col) as an integer: 0 for NULL; booleans are 1 and 0. */
+int64_t		 rs_pg_int64(const struct pg_result *res, int row, int col);
+/*
+ * Copies (row, col) into dst as rs_db_column_copy() does: RS_ERR_RANGE
+ * (dst emptied) for NULL or a value that does not fit.
+ */
+enum rs_err	 rs_pg_copy(const struct pg_result *res, int row, int col,
+		    char *dst, size_t dstsz);
+/* A copy in arena a; NULL for SQL NULL or no memory. */
+struct rs_arena;
+const char	*rs_pg_dup(const struct pg_result *res, int row, int col,
+		    struct rs_arena *a);
+/*
+ * Decodes a bytea (row, col) into dst (dstsz bytes), its length into
+ * *n. RS_ERR_RANGE for NULL or too long.
+ */
+enum rs_err	 rs_pg_bytea(const struct pg_result *res, int row, int col,
+		    unsigned char *dst, size_t dstsz, size_t *n);
+
+/*
+ * Whether the open transaction holds org's lock (rs_db_begin_org): a
+ * store that must serialise on the org need not lock anything more.
+ */
+int		 rs_pg_org_locked(struct rs_db *db, const char *org);
+
+/*
+ * Transactions, called by db.c only. A savepoint and its release are
+ * held back and sent ahead of the next statement, in one message (a
+ * release right after its savepoint cancels both): their errors show
+ * at that statement, which fails, and the transaction with it.
+ */
+enum rs_err	 rs_pg_begin(struct rs_pg *pg, const char *org);
+enum rs_err	 rs_pg_commit(struct rs_pg *pg);
+void		 rs_pg_rollback(struct rs_pg *pg);
+enum rs_err	 rs_pg_savepoint(struct rs_pg *pg);
+enum rs_err	 rs_pg_release(struct rs_pg *pg);
+enum rs_err	 rs_pg_undo(struct rs_pg *pg);
+/* Whether a transaction is open on the connection. */
+int		 rs_pg_in_tx(const struct rs_pg *pg);
+
+#endif /* RS_DB_PG_H */
