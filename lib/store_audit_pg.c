@@ -22,9 +22,6 @@ enum {
 	STMT__MAX
 };
 
-#define ACOLS	"seq, org_id, n, at, actor_type, actor_id, action, target, " \
-		"request_id, ip, detail, prev_hash, hash"
-
 /*
  * A list: the org's range after entry $2 ($1 the org), the filters $3
  * action, $4 actor, $5 target (NULL: any), $6 rows. Each variant leads

@@ -22,4 +22,11 @@ enum rs_err	rs_store_audit_pg_index(struct rs_db *db, int64_t num,
 enum rs_err	rs_store_audit_pg_org_num(struct rs_db *db, const char *org,
 		    int64_t *num);
 
+/*
+ * The columns both halves read, in the order their row fillers take
+ * them: one list, so the two cannot drift apart.
+ */
+#define ACOLS	"seq, org_id, n, at, actor_type, actor_id, action, target, " \
+		"request_id, ip, detail, prev_hash, hash"
+
 #endif /* RS_STORE_AUDIT_PG_H */

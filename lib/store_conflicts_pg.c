@@ -5,10 +5,6 @@
 #include "db_pg.h"
 #include "store_conflicts_pg.h"
 
-#define CCOLS	"seq, id, org_id, record_id, base_causal, attempted, " \
-		"current, status, created_by, created_at, resolved_at, " \
-		"resolved_by, resolution"
-
 enum {
 	STMT_INSERT,
 	STMT_GET,

@@ -27,4 +27,12 @@ enum rs_err	rs_store_conflicts_pg_supersede(struct rs_db *db,
 enum rs_err	rs_store_conflicts_pg_purge(struct rs_db *db,
 		    int64_t horizon, size_t max, size_t *n);
 
+/*
+ * The columns both halves read, in the order their row fillers take
+ * them: one list, so the two cannot drift apart.
+ */
+#define CCOLS	"seq, id, org_id, record_id, base_causal, attempted, " \
+		"current, status, created_by, created_at, resolved_at, " \
+		"resolved_by, resolution"
+
 #endif /* RS_STORE_CONFLICTS_PG_H */

@@ -9,9 +9,6 @@
 #include "json.h"
 #include "store_history_pg.h"
 
-#define HCOLS	"seq, org_id, record_id, version, causal, record, changed, " \
-		"actor, written_at, superseded_at"
-
 enum {
 	STMT_INSERT,
 	STMT_LIST,

@@ -35,4 +35,11 @@ enum rs_err	rs_store_history_union(const char *changed,
 enum rs_err	rs_store_history_names(struct rs_arena *a,
 		    struct json_object *list, struct rs_history_since *out);
 
+/*
+ * The columns both halves read, in the order their row fillers take
+ * them: one list, so the two cannot drift apart.
+ */
+#define HCOLS	"seq, org_id, record_id, version, causal, record, changed, " \
+		"actor, written_at, superseded_at"
+
 #endif /* RS_STORE_HISTORY_PG_H */

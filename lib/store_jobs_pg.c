@@ -37,14 +37,6 @@ enum {
 	STMT__MAX
 };
 
-/* A job with its event's and endpoint's ids, as the API shows it. */
-#define JCOLS	"j.seq, j.id, j.org_id, j.webhook_seq, w.id, j.event_seq, " \
-		"e.id, j.event_type, j.record_id, j.queue, j.priority, " \
-		"j.state, j.attempts, j.max_attempts, j.due_at, " \
-		"j.last_error, j.last_status, j.created_at, j.updated_at " \
-		"FROM jobs j JOIN events e ON e.seq = j.event_seq " \
-		"JOIN webhooks w ON w.seq = j.webhook_seq "
-
 /*
  * The states a job waits or runs in: written exactly as in the partial
  * index jobs_due (sql/pg/0001), so the planner sees that a query's

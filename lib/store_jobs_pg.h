@@ -44,4 +44,16 @@ enum rs_err	rs_store_jobs_pg_purge(struct rs_db *db,
 		    enum rs_job_state state, int64_t before, size_t max,
 		    size_t *n);
 
+/*
+ * The columns both halves read, in the order their row fillers take
+ * them: one list, so the two cannot drift apart. A job with its event's
+ * and endpoint's ids, as the API shows it.
+ */
+#define JCOLS	"j.seq, j.id, j.org_id, j.webhook_seq, w.id, j.event_seq, " \
+		"e.id, j.event_type, j.record_id, j.queue, j.priority, " \
+		"j.state, j.attempts, j.max_attempts, j.due_at, " \
+		"j.last_error, j.last_status, j.created_at, j.updated_at " \
+		"FROM jobs j JOIN events e ON e.seq = j.event_seq " \
+		"JOIN webhooks w ON w.seq = j.webhook_seq "
+
 #endif /* RS_STORE_JOBS_PG_H */

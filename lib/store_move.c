@@ -17,7 +17,6 @@ const char *const rs_store_move_tables[] = {
 	"audit_targets", "record_history", "conflicts", NULL
 };
 
-
 int
 rs_store_move_name(const char *s)
 {

@@ -20,9 +20,6 @@ enum {
 	STMT__MAX
 };
 
-#define PCOLS	"seq, id, name, \"when\", \"then\", \"order\", enabled, " \
-		"created_at, updated_at"
-
 static const char *const sql[STMT__MAX] = {
 	/* STMT_GET */
 	"SELECT " PCOLS " FROM policies WHERE org_id = ?1 AND name = ?2 "

@@ -24,4 +24,11 @@ enum rs_err	rs_store_policies_pg_delete(struct rs_db *db,
 int64_t		rs_store_policies_pg_version(struct rs_db *db,
 		    const char *org);
 
+/*
+ * The columns both halves read, in the order their row fillers take
+ * them: one list, so the two cannot drift apart.
+ */
+#define PCOLS	"seq, id, name, \"when\", \"then\", \"order\", enabled, " \
+		"created_at, updated_at"
+
 #endif /* RS_STORE_POLICIES_PG_H */

@@ -9,10 +9,6 @@
 #include "db_pg.h"
 #include "store_records_pg.h"
 
-#define COLS	"seq, id, org_id, title, type, site, status, data, size, " \
-		"causal, version, deleted_at, created_at, updated_at, " \
-		"created_by, queue, change_seq, updated_by, changed, json"
-
 enum {
 	STMT_GET,
 	STMT_GET_TEXT,

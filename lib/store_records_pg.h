@@ -35,4 +35,12 @@ enum rs_err	rs_store_records_pg_changes(struct rs_db *db,
 enum rs_err	rs_store_records_pg_purge(struct rs_db *db, int64_t horizon,
 		    size_t max, size_t *n);
 
+/*
+ * The columns both halves read, in the order their row fillers take
+ * them: one list, so the two cannot drift apart.
+ */
+#define COLS	"seq, id, org_id, title, type, site, status, data, size, " \
+		"causal, version, deleted_at, created_at, updated_at, " \
+		"created_by, queue, change_seq, updated_by, changed, json"
+
 #endif /* RS_STORE_RECORDS_PG_H */

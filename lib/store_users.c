@@ -22,8 +22,6 @@ enum {
 	STMT__MAX
 };
 
-#define UCOLS	"rowid, id, email, role, status, last_sync_at, created_at"
-
 static const char *const sql[STMT__MAX] = {
 	/* STMT_LIST */
 	"SELECT " UCOLS " FROM users WHERE org_id = ?1 AND rowid > ?2 "

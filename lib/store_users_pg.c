@@ -20,8 +20,6 @@ enum {
 	STMT__MAX
 };
 
-#define UCOLS	"rowid, id, email, role, status, last_sync_at, created_at"
-
 static const char *const sql[STMT__MAX] = {
 	/* STMT_LIST: a filter only ever seen in "$n IS NULL" needs a type */
 	"SELECT " UCOLS " FROM users WHERE org_id = $1 AND rowid > $2 "

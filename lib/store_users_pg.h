@@ -34,4 +34,10 @@ enum rs_err	rs_store_users_pg_invite_use(struct rs_db *db,
 		    const unsigned char hash[RS_STORE_INVITE_HASH_BYTES],
 		    const char *uid, int64_t now);
 
+/*
+ * The columns both halves read, in the order their row fillers take
+ * them: one list, so the two cannot drift apart.
+ */
+#define UCOLS	"rowid, id, email, role, status, last_sync_at, created_at"
+
 #endif /* RS_STORE_USERS_PG_H */

@@ -27,10 +27,6 @@ enum {
 	STMT__MAX
 };
 
-#define WCOLS	"seq, id, org_id, url, events, description, " \
-		"status = 'enabled', disabled_reason, secret, from_event, " \
-		"created_at, updated_at"
-
 static const char *const sql[STMT__MAX] = {
 	/* STMT_GET */
 	"SELECT " WCOLS " FROM webhooks WHERE org_id = ?1 AND id = ?2",

@@ -34,4 +34,12 @@ enum rs_err	rs_store_webhooks_pg_set_secret(struct rs_db *db,
 enum rs_err	rs_store_webhooks_pg_disable(struct rs_db *db, int64_t seq,
 		    const char *reason, int64_t now);
 
+/*
+ * The columns both halves read, in the order their row fillers take
+ * them: one list, so the two cannot drift apart.
+ */
+#define WCOLS	"seq, id, org_id, url, events, description, " \
+		"status = 'enabled', disabled_reason, secret, from_event, " \
+		"created_at, updated_at"
+
 #endif /* RS_STORE_WEBHOOKS_PG_H */
