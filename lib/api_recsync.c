@@ -141,22 +141,16 @@ rs_api_recsync_read(struct rs_ctx *ctx, const struct rs_listreq *lr,
 	enum rs_err	 rc;
 
 	/* One snapshot: the rows and the change number agree. */
-	if ((rc = rs_db_begin_read(db)) != RS_OK)
-		return rc;
-	if ((*now_seq = rs_store_records_change_seq(db, ctx->who.org_id)) < 0)
-		rc = RS_ERR_DB;
-	else if (lr->since != NULL)
+	if (lr->since != NULL)
 		rc = rs_store_records_changes_each(db, ctx->who.org_id,
 		    lr->has_cursor ? lr->cur.pos : lr->tok.change_seq,
-		    lr->limit + 1, rs_api_recsync_row, p, n);
+		    lr->limit + 1, rs_api_recsync_row, p, n, now_seq);
 	else
 		rc = rs_store_records_list_each(db, ctx->who.org_id, &lr->f,
 		    lr->has_cursor ? lr->cur.pos : 0, lr->limit + 1,
-		    rs_api_recsync_row, p, n);
-	if (rc == RS_OK)
-		rc = rs_db_commit(db);
-	else
-		rs_db_rollback(db);
+		    rs_api_recsync_row, p, n, now_seq);
+	if (rc == RS_OK && *now_seq < 0)
+		rc = RS_ERR_DB;	/* the org went while it asked */
 	return rc;
 }
 

@@ -203,6 +203,11 @@ rs_copy_run(const char *from, const char *to, struct rs_copy_report *r)
 	    (rc = rs_copy_all(src, dst, r)) != RS_OK ||
 	    (rc = rs_copy_counts(src, dst, r)) != RS_OK)
 		goto out;
+	if ((rc = rs_store_move_analyze(dst)) != RS_OK) {
+		rs_copy_why(r, "copied, but the target's statistics could not "
+		    "be gathered (%s): run ANALYZE", rs_strerror(rc));
+		goto out;
+	}
 	if ((rc = rs_admin_audit_verify(dst, NULL, rs_copy_chain, r)) !=
 	    RS_OK) {
 		if (r->why[0] == '\0')

@@ -546,9 +546,9 @@ static enum rs_err
 rs_db_step_pg(struct rs_db *db, const char *sql, const char *org)
 {
 	if (sql == rs_db_sql_begin)
-		return rs_pg_begin(db->pg, org);
+		return rs_pg_begin(db->pg, org, 0);
 	if (sql == rs_db_sql_begin_read)
-		return rs_pg_begin(db->pg, NULL);
+		return rs_pg_begin(db->pg, NULL, 1);
 	if (sql == rs_db_sql_commit)
 		return rs_pg_commit(db->pg);
 	if (sql == rs_db_sql_savepoint)
@@ -738,11 +738,18 @@ rs_db_nest_begin(struct rs_db *db, const char *org)
 
 	if (db->nest || db->in_tx)
 		return RS_ERR_STATE;
-	if ((rc = rs_db_begin_org(db, org)) == RS_OK) {
-		db->nest = 1;
-		db->depth = 0;
+	if ((rc = rs_db_begin_org(db, org)) != RS_OK)
+		return rc;
+#ifdef RS_HAVE_PG
+	/* A busy lock is the whole batch's 503, not its first item's. */
+	if (rs_db_pg(db) && (rc = rs_pg_settle(db->pg)) != RS_OK) {
+		rs_db_rollback(db);
+		return rc;
 	}
-	return rc;
+#endif
+	db->nest = 1;
+	db->depth = 0;
+	return RS_OK;
 }
 
 enum rs_err

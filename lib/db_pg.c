@@ -12,6 +12,12 @@
 #include "db.h"
 #include "db_pg.h"
 
+/* A command sent into the pipeline, its result not read yet. */
+struct rs_pg_wait {
+	const char	*sql;
+	int		 prep;		/* the cache slot it prepares, or -1 */
+};
+
 struct rs_pg {
 	PGconn		*c;
 	int		 tx;		/* a transaction is open (begun and
@@ -23,20 +29,33 @@ struct rs_pg {
 	/*
 	 * Savepoint commands not sent yet: a batch opens and releases two
 	 * savepoints an item, and each would be a round trip of its own.
-	 * They go ahead of the next statement, in one message.
+	 * They go ahead of the next statement.
 	 */
-	char		 pend[RS_PG_PEND];
+	const char	*pend[RS_PG_PEND];
 	size_t		 npend;
-	size_t		 nstmt;	/* prepared on this connection */
-	const char	*stmts[RS_DB_MAX_STMTS];
+	/*
+	 * The pipeline (libpq's pipeline mode): commands sent whose results
+	 * are read with the next statement that needs an answer, so a
+	 * transaction's writes cost one round trip, not one each.
+	 */
+	struct rs_pg_wait wait[RS_PG_WAIT];
+	size_t		 nwait;
+	size_t		 nstmt;	/* cache slots used on this connection */
+	const char	*stmts[RS_DB_MAX_STMTS];	/* NULL: free */
 };
 
 /* Statements of this module, prepared like any store's. */
 static const char rs_pg_sql_begin[] = "BEGIN";
+/* A read's statements share one snapshot (READ COMMITTED takes one a
+ * statement); read only, it never fails to serialize. */
+static const char rs_pg_sql_begin_read[] =
+	"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 static const char rs_pg_sql_lock[] =
 	"SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
 static const char rs_pg_sql_commit[] = "COMMIT";
 static const char rs_pg_sql_undo[] = "ROLLBACK TO rs_nest";
+static const char rs_pg_sql_save[] = "SAVEPOINT rs_nest";
+static const char rs_pg_sql_release[] = "RELEASE rs_nest";
 
 void
 rs_pg_args(struct rs_pg_args *a)
@@ -200,6 +219,8 @@ rs_pg_alive(struct rs_pg *pg)
 		return 0;
 	PQreset(pg->c);
 	pg->nstmt = 0;
+	pg->nwait = 0;
+	pg->npend = 0;
 	if (PQstatus(pg->c) != CONNECTION_OK) {
 		rs_log_err("postgresql: reconnect: %s",
 		    PQerrorMessage(pg->c));
@@ -238,79 +259,269 @@ rs_pg_err(struct rs_pg *pg, const PGresult *r, const char *sql)
 	return RS_ERR_DB;
 }
 
-/* The prepared name of sql on this connection, preparing it once. */
+/*
+ * The slot of sql in the statement cache (its prepared name is "rs" and
+ * the slot); *fresh set when sql is new to the connection and the caller
+ * must prepare it. A slot whose preparing failed is free again. -1 when
+ * the cache is full (logged: raise RS_DB_MAX_STMTS).
+ */
+static int
+rs_pg_slot(struct rs_pg *pg, const char *sql, int *fresh)
+{
+	size_t	 i, hole = pg->nstmt;
+
+	*fresh = 0;
+	for (i = 0; i < pg->nstmt; i++) {
+		if (pg->stmts[i] == sql)
+			return (int)i;
+		if (pg->stmts[i] == NULL && hole == pg->nstmt)
+			hole = i;
+	}
+	if (hole == pg->nstmt) {
+		if (pg->nstmt == RS_DB_MAX_STMTS) {
+			rs_log_err("statement cache full (%d): %.80s",
+			    RS_DB_MAX_STMTS, sql);
+			return -1;
+		}
+		pg->nstmt++;
+	}
+	pg->stmts[hole] = sql;
+	*fresh = 1;
+	return (int)hole;
+}
+
+/* The prepared name of sql on this connection, preparing it now. */
 static int
 rs_pg_prepared(struct rs_pg *pg, const char *sql, char *name, size_t namesz)
 {
 	PGresult	*r;
-	size_t		 i;
-	int		 ok;
+	int		 i, fresh, ok;
 
-	for (i = 0; i < pg->nstmt; i++)
-		if (pg->stmts[i] == sql)
-			break;
-	snprintf(name, namesz, "rs%zu", i);
-	if (i < pg->nstmt)
-		return 0;
-	if (pg->nstmt == RS_DB_MAX_STMTS) {
-		rs_log_err("statement cache full (%d): %.80s",
-		    RS_DB_MAX_STMTS, sql);
+	if ((i = rs_pg_slot(pg, sql, &fresh)) == -1)
 		return -1;
-	}
+	snprintf(name, namesz, "rs%d", i);
+	if (!fresh)
+		return 0;
 	r = PQprepare(pg->c, name, sql, 0, NULL);
 	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-	if (!ok)
+	if (!ok) {
 		(void)rs_pg_err(pg, r, sql);
+		pg->stmts[i] = NULL;
+	}
 	PQclear(r);
-	if (!ok)
-		return -1;
-	pg->stmts[pg->nstmt++] = sql;
-	return 0;
+	return ok ? 0 : -1;
 }
 
-/* Sends the savepoint commands held back, as one message. */
+/* A send that libpq refused: the connection is gone (or memory is). */
 static enum rs_err
-rs_pg_flush(struct rs_pg *pg)
+rs_pg_unsent(struct rs_pg *pg)
+{
+	pg->broken = 1;
+	rs_log_err("postgresql: connection lost: %s", PQerrorMessage(pg->c));
+	return RS_ERR_BUSY;
+}
+
+/*
+ * Sends sql in the pipeline (preparing it first, in the same pipeline,
+ * when it is new to the connection); its result waits for rs_pg_sync().
+ */
+static enum rs_err
+rs_pg_send(struct rs_pg *pg, const char *sql, const struct rs_pg_args *a)
+{
+	char	 name[24];
+	int	 i, fresh;
+
+	if ((i = rs_pg_slot(pg, sql, &fresh)) == -1)
+		return RS_ERR_DB;
+	snprintf(name, sizeof(name), "rs%d", i);
+	if (fresh) {
+		if (!PQsendPrepare(pg->c, name, sql, 0, NULL)) {
+			pg->stmts[i] = NULL;
+			return rs_pg_unsent(pg);
+		}
+		pg->wait[pg->nwait].sql = sql;
+		pg->wait[pg->nwait++].prep = i;
+	}
+	if (!PQsendQueryPrepared(pg->c, name, a != NULL ? a->n : 0,
+	    a != NULL ? a->v : NULL, a != NULL ? a->len : NULL,
+	    a != NULL ? a->fmt : NULL, 0))
+		return rs_pg_unsent(pg);
+	pg->wait[pg->nwait].sql = sql;
+	pg->wait[pg->nwait++].prep = -1;
+	return RS_OK;
+}
+
+/*
+ * Reads one command's result in the pipeline, and the end of it that
+ * follows. NULL when the connection went (pg->broken set).
+ */
+static PGresult *
+rs_pg_next(struct rs_pg *pg)
+{
+	PGresult	*r, *end;
+
+	if ((r = PQgetResult(pg->c)) == NULL) {
+		(void)rs_pg_unsent(pg);
+		return NULL;
+	}
+	if ((end = PQgetResult(pg->c)) != NULL) {
+		/* One result a command, then NULL: anything else is a
+		 * connection libpq gave up on. */
+		PQclear(end);
+		PQclear(r);
+		(void)rs_pg_unsent(pg);
+		return NULL;
+	}
+	return r;
+}
+
+/*
+ * Ends the pipeline: asks for the results of every command sent into it
+ * and reads them in order. The first failure is the answer (those after
+ * it did not run). With mine, the last command is the caller's own and
+ * *mine its result when it succeeded; a command sent ahead (rs_pg_later)
+ * whose failure shows here was answered RS_OK to its caller, so a clash
+ * it made is RS_ERR_DB here, never RS_ERR_EXISTS of the caller's own.
+ */
+static enum rs_err
+rs_pg_sync(struct rs_pg *pg, PGresult **mine)
 {
 	PGresult	*r;
-	enum rs_err	 rc = RS_OK;
+	ExecStatusType	 st;
+	enum rs_err	 rc = RS_OK, e;
+	size_t		 i, n = pg->nwait;
+	int		 own;
 
-	if (pg->npend == 0)
-		return RS_OK;
-	r = PQexec(pg->c, pg->pend);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		rc = rs_pg_err(pg, r, pg->pend);
+	if (mine != NULL)
+		*mine = NULL;
+	pg->nwait = 0;
+	if (!PQpipelineSync(pg->c))
+		return rs_pg_unsent(pg);
+	for (i = 0; i < n; i++) {
+		if ((r = rs_pg_next(pg)) == NULL)
+			return RS_ERR_BUSY;
+		own = mine != NULL && i == n - 1;
+		st = PQresultStatus(r);
+		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+			if (own && rc == RS_OK)
+				*mine = r;
+			else
+				PQclear(r);
+			continue;
+		}
+		if (pg->wait[i].prep != -1)	/* to be prepared again */
+			pg->stmts[pg->wait[i].prep] = NULL;
+		if (st != PGRES_PIPELINE_ABORTED && rc == RS_OK) {
+			e = rs_pg_err(pg, r, pg->wait[i].sql);
+			rc = own || e != RS_ERR_EXISTS ? e : RS_ERR_DB;
+			if (!own && e == RS_ERR_EXISTS)
+				rs_log_err("postgresql: %.80s: %s",
+				    pg->wait[i].sql, PQresultErrorMessage(r));
+		}
+		PQclear(r);
+	}
+	if ((r = PQgetResult(pg->c)) == NULL ||
+	    PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+		PQclear(r);
+		if (mine != NULL && *mine != NULL) {
+			PQclear(*mine);
+			*mine = NULL;
+		}
+		return rs_pg_unsent(pg);
+	}
 	PQclear(r);
-	pg->npend = 0;
-	pg->pend[0] = '\0';
+	if (!PQexitPipelineMode(pg->c)) {
+		if (mine != NULL && *mine != NULL) {
+			PQclear(*mine);
+			*mine = NULL;
+		}
+		return rs_pg_unsent(pg);
+	}
 	return rc;
 }
 
 /*
- * Holds a savepoint command back (rs_pg_flush). A RELEASE right after
- * the SAVEPOINT it ends cancels both: nothing ran between them.
+ * Opens the pipeline (when it is not) with room for n more commands and
+ * sends the savepoint commands held back into it.
+ */
+static enum rs_err
+rs_pg_pipe(struct rs_pg *pg, size_t n)
+{
+	enum rs_err	 rc;
+	size_t		 i;
+
+	/* Each command may bring its preparing: two places. */
+	if (pg->nwait + 2 * (pg->npend + n) > RS_PG_WAIT &&
+	    pg->nwait > 0 && (rc = rs_pg_sync(pg, NULL)) != RS_OK)
+		return rc;
+	if (PQpipelineStatus(pg->c) == PQ_PIPELINE_OFF &&
+	    !PQenterPipelineMode(pg->c))
+		return rs_pg_unsent(pg);
+	for (i = 0; i < pg->npend; i++)
+		if ((rc = rs_pg_send(pg, pg->pend[i], NULL)) != RS_OK)
+			return rc;
+	pg->npend = 0;
+	return RS_OK;
+}
+
+/* Whether a statement must go through the pipeline: others wait in it. */
+static int
+rs_pg_piped(const struct rs_pg *pg)
+{
+	return pg->nwait > 0 || pg->npend > 0;
+}
+
+/*
+ * Ends the pipeline before a command that cannot run in it (several
+ * statements in one text, an unprepared one): the first failure of what
+ * was in it, or RS_OK.
+ */
+enum rs_err
+rs_pg_settle(struct rs_pg *pg)
+{
+	enum rs_err	 rc;
+
+	if (!rs_pg_piped(pg))
+		return RS_OK;
+	if ((rc = rs_pg_pipe(pg, 0)) != RS_OK)
+		return rc;
+	return rs_pg_sync(pg, NULL);
+}
+
+/*
+ * Holds a savepoint command back until the next statement, which takes
+ * it along. A RELEASE right after the SAVEPOINT it ends cancels both:
+ * nothing ran between them.
  */
 static enum rs_err
 rs_pg_defer(struct rs_pg *pg, const char *cmd)
 {
-	static const char	 save[] = "SAVEPOINT rs_nest; ";
-	size_t			 len = strlen(cmd), n = sizeof(save) - 1;
-	enum rs_err		 rc;
+	enum rs_err	 rc;
 
 	if (pg->broken)
 		return RS_ERR_BUSY;
-	if (strcmp(cmd, "RELEASE rs_nest; ") == 0 && pg->npend >= n &&
-	    strcmp(pg->pend + pg->npend - n, save) == 0) {
-		pg->npend -= n;
-		pg->pend[pg->npend] = '\0';
+	if (cmd == rs_pg_sql_release && pg->npend > 0 &&
+	    pg->pend[pg->npend - 1] == rs_pg_sql_save) {
+		pg->npend--;
 		return RS_OK;
 	}
-	if (pg->npend + len >= sizeof(pg->pend) &&
-	    (rc = rs_pg_flush(pg)) != RS_OK)
+	if (pg->npend == RS_PG_PEND && (rc = rs_pg_settle(pg)) != RS_OK)
 		return rc;
-	memcpy(pg->pend + pg->npend, cmd, len + 1);
-	pg->npend += len;
+	pg->pend[pg->npend++] = cmd;
 	return RS_OK;
+}
+
+/* Runs sql through the pipeline, behind what waits in it. */
+static enum rs_err
+rs_pg_query_piped(struct rs_pg *pg, const char *sql,
+    const struct rs_pg_args *a, PGresult **res)
+{
+	enum rs_err	 rc;
+
+	if ((rc = rs_pg_pipe(pg, 1)) != RS_OK ||
+	    (rc = rs_pg_send(pg, sql, a)) != RS_OK)
+		return rc;
+	return rs_pg_sync(pg, res);
 }
 
 static enum rs_err
@@ -327,8 +538,8 @@ rs_pg_query_on(struct rs_pg *pg, const char *sql, const struct rs_pg_args *a,
 	 * caller rolls back, and its next transaction reconnects. */
 	if (pg->tx ? pg->broken : rs_pg_alive(pg) != 0)
 		return RS_ERR_BUSY;
-	if ((rc = rs_pg_flush(pg)) != RS_OK)
-		return rc;
+	if (rs_pg_piped(pg))
+		return rs_pg_query_piped(pg, sql, a, res);
 	if (rs_pg_prepared(pg, sql, name, sizeof(name)) != 0)
 		return pg->broken ? RS_ERR_BUSY : RS_ERR_DB;
 	r = PQexecPrepared(pg->c, name, a != NULL ? a->n : 0,
@@ -344,6 +555,29 @@ rs_pg_query_on(struct rs_pg *pg, const char *sql, const struct rs_pg_args *a,
 	return RS_OK;
 }
 
+/* rs_pg_later() on the connection. */
+static enum rs_err
+rs_pg_later_on(struct rs_pg *pg, const char *sql, const struct rs_pg_args *a)
+{
+	enum rs_err	 rc;
+
+	if (pg->broken)
+		return RS_ERR_BUSY;
+	if ((rc = rs_pg_pipe(pg, 1)) != RS_OK)
+		return rc;
+	return rs_pg_send(pg, sql, a);
+}
+
+enum rs_err
+rs_pg_later(struct rs_db *db, const char *sql, const struct rs_pg_args *a)
+{
+	/* Outside a transaction a statement commits on its own: its
+	 * caller must know how that went. */
+	if (!db->pg->tx)
+		return rs_pg_run(db, sql, a, NULL);
+	return rs_pg_later_on(db->pg, sql, a);
+}
+
 enum rs_err
 rs_pg_once(struct rs_db *db, const char *sql, const struct rs_pg_args *a,
     PGresult **res)
@@ -356,7 +590,7 @@ rs_pg_once(struct rs_db *db, const char *sql, const struct rs_pg_args *a,
 	*res = NULL;
 	if (pg->tx ? pg->broken : rs_pg_alive(pg) != 0)
 		return RS_ERR_BUSY;
-	if ((rc = rs_pg_flush(pg)) != RS_OK)
+	if ((rc = rs_pg_settle(pg)) != RS_OK)
 		return rc;
 	r = PQexecParams(pg->c, sql, a != NULL ? a->n : 0, NULL,
 	    a != NULL ? a->v : NULL, a != NULL ? a->len : NULL,
@@ -407,7 +641,7 @@ rs_pg_exec(struct rs_db *db, const char *sql)
 
 	if (pg->tx ? pg->broken : rs_pg_alive(pg) != 0)
 		return RS_ERR_BUSY;
-	if ((rc = rs_pg_flush(pg)) != RS_OK)
+	if ((rc = rs_pg_settle(pg)) != RS_OK)
 		return rc;
 	r = PQexec(pg->c, sql);
 	st = PQresultStatus(r);
@@ -539,22 +773,30 @@ rs_pg_step(struct rs_pg *pg, const char *sql, const char *p1)
 }
 
 enum rs_err
-rs_pg_begin(struct rs_pg *pg, const char *org)
+rs_pg_begin(struct rs_pg *pg, const char *org, int read)
 {
-	enum rs_err	 rc;
+	struct rs_pg_args	 a;
+	enum rs_err		 rc;
 
 	if (pg->tx)
 		return RS_ERR_STATE;
 	if (rs_pg_alive(pg) != 0)
 		return RS_ERR_BUSY;
 	pg->npend = 0;
-	if ((rc = rs_pg_step(pg, rs_pg_sql_begin, NULL)) != RS_OK)
-		return rc;
 	pg->tx = 1;
-	/* Writers of one org take turns (db_pg.h); the lock goes with the
-	 * transaction, whatever ends it. */
-	if (org != NULL &&
-	    (rc = rs_pg_step(pg, rs_pg_sql_lock, org)) != RS_OK) {
+	/*
+	 * BEGIN and the lock go ahead of the transaction's first statement
+	 * that needs an answer: a failure shows there. Writers of one org
+	 * take turns (db_pg.h); the lock goes with the transaction,
+	 * whatever ends it.
+	 */
+	rs_pg_args(&a);
+	if (org != NULL)
+		rs_pg_text(&a, org);
+	if ((rc = rs_pg_later_on(pg, read ? rs_pg_sql_begin_read :
+	    rs_pg_sql_begin, NULL)) != RS_OK ||
+	    (org != NULL &&
+	    (rc = rs_pg_later_on(pg, rs_pg_sql_lock, &a)) != RS_OK)) {
 		rs_pg_rollback(pg);
 		return rc;
 	}
@@ -571,15 +813,20 @@ rs_pg_commit(struct rs_pg *pg)
 
 	/* COMMIT of a transaction that failed answers ROLLBACK, no error:
 	 * it must not pass for a commit. */
-	if (pg->broken || PQtransactionStatus(pg->c) == PQTRANS_INERROR) {
+	if (pg->broken || (!rs_pg_piped(pg) &&
+	    PQtransactionStatus(pg->c) == PQTRANS_INERROR)) {
 		rs_pg_rollback(pg);
 		return pg->broken ? RS_ERR_BUSY : RS_ERR_DB;
 	}
 	rc = rs_pg_query_on(pg, rs_pg_sql_commit, NULL, &r);
+	if (rc != RS_OK) {
+		/* A failure in the pipeline ahead of it: the COMMIT did not
+		 * run, and the transaction is still open. */
+		rs_pg_rollback(pg);
+		return rc;
+	}
 	pg->tx = 0;	/* ended, one way or the other */
 	pg->org[0] = '\0';
-	if (rc != RS_OK)
-		return rc;
 	if (strcmp(PQcmdStatus(r), "COMMIT") != 0)
 		rc = RS_ERR_DB;
 	PQclear(r);
@@ -594,7 +841,11 @@ rs_pg_rollback(struct rs_pg *pg)
 	pg->tx = 0;
 	pg->org[0] = '\0';
 	pg->npend = 0;	/* undone with the rest */
-	if (PQtransactionStatus(pg->c) == PQTRANS_IDLE ||
+	/* What waits in the pipeline is undone too, whatever it says. */
+	if (pg->nwait > 0 && !pg->broken)
+		(void)rs_pg_sync(pg, NULL);
+	pg->nwait = 0;
+	if (pg->broken || PQtransactionStatus(pg->c) == PQTRANS_IDLE ||
 	    PQstatus(pg->c) != CONNECTION_OK)
 		return;
 	r = PQexec(pg->c, "ROLLBACK");
@@ -606,13 +857,22 @@ rs_pg_rollback(struct rs_pg *pg)
 enum rs_err
 rs_pg_savepoint(struct rs_pg *pg)
 {
-	return rs_pg_defer(pg, "SAVEPOINT rs_nest; ");
+	return rs_pg_defer(pg, rs_pg_sql_save);
 }
 
 enum rs_err
 rs_pg_release(struct rs_pg *pg)
 {
-	return rs_pg_defer(pg, "RELEASE rs_nest; ");
+	enum rs_err	 rc;
+
+	if ((rc = rs_pg_defer(pg, rs_pg_sql_release)) != RS_OK)
+		return rc;
+	/*
+	 * A nest whose statements were sent ahead learns how they went
+	 * before it counts as done: a failure showing in the next one
+	 * would undo this one's work after it was answered.
+	 */
+	return pg->nwait > 0 ? rs_pg_settle(pg) : RS_OK;
 }
 
 enum rs_err

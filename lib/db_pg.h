@@ -39,7 +39,8 @@ struct pg_result;	/* libpq's PGresult */
 #define RS_PG_MAXARGS	32
 #define RS_PG_CONNECT_TIMEOUT	5	/* s, unless the conninfo says */
 #define RS_PG_ORG		64	/* an org id, NUL included */
-#define RS_PG_PEND		512	/* savepoint commands held back */
+#define RS_PG_PEND		16	/* savepoint commands held back */
+#define RS_PG_WAIT		64	/* commands sent ahead, unread */
 
 /*
  * A statement's parameters, $1 .. $n in order. Strings are borrowed
@@ -89,6 +90,18 @@ enum rs_err	 rs_pg_query(struct rs_db *db, const char *sql,
 enum rs_err	 rs_pg_run(struct rs_db *db, const char *sql,
 		    const struct rs_pg_args *a, int64_t *changed);
 /*
+ * As rs_pg_run() for a write inside a transaction whose outcome only
+ * the transaction needs: it is sent now and its result read with the
+ * next statement that needs an answer (or the commit), so a
+ * transaction's writes share round trips. Its failure fails that
+ * statement, and with it the transaction: RS_ERR_RETRY and RS_ERR_BUSY
+ * as ever, anything else RS_ERR_DB (a unique violation too, so use it
+ * only where a clash is not an answer). Outside a transaction it is
+ * rs_pg_run().
+ */
+enum rs_err	 rs_pg_later(struct rs_db *db, const char *sql,
+		    const struct rs_pg_args *a);
+/*
  * As rs_pg_query(), unprepared: for SQL made at run time (the tests'
  * own queries), which must not be cached by its address.
  */
@@ -132,17 +145,27 @@ enum rs_err	 rs_pg_bytea(const struct pg_result *res, int row, int col,
 int		 rs_pg_org_locked(struct rs_db *db, const char *org);
 
 /*
- * Transactions, called by db.c only. A savepoint and its release are
- * held back and sent ahead of the next statement, in one message (a
- * release right after its savepoint cancels both): their errors show
- * at that statement, which fails, and the transaction with it.
+ * Transactions, called by db.c only. BEGIN (and the org's lock), a
+ * savepoint and its release are held back and sent ahead of the next
+ * statement, in one round trip (a release right after its savepoint
+ * cancels both): their errors show at that statement, which fails, and
+ * the transaction with it. A release waits for the results of what was
+ * sent ahead since (rs_pg_later), so a nest's failure shows in that
+ * nest.
  */
-enum rs_err	 rs_pg_begin(struct rs_pg *pg, const char *org);
+/* read: a read transaction, one snapshot (REPEATABLE READ, READ ONLY). */
+enum rs_err	 rs_pg_begin(struct rs_pg *pg, const char *org, int read);
 enum rs_err	 rs_pg_commit(struct rs_pg *pg);
 void		 rs_pg_rollback(struct rs_pg *pg);
 enum rs_err	 rs_pg_savepoint(struct rs_pg *pg);
 enum rs_err	 rs_pg_release(struct rs_pg *pg);
 enum rs_err	 rs_pg_undo(struct rs_pg *pg);
+/*
+ * Waits for everything sent ahead (BEGIN and the lock among it): the
+ * first failure, or RS_OK. A batch's nest learns here, before any item
+ * runs, that its lock was had.
+ */
+enum rs_err	 rs_pg_settle(struct rs_pg *pg);
 /* Whether a transaction is open on the connection. */
 int		 rs_pg_in_tx(const struct rs_pg *pg);
 

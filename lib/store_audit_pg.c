@@ -170,7 +170,7 @@ rs_store_audit_pg_lock(struct rs_db *db, const char *org)
 		return RS_OK;
 	rs_pg_args(&a);
 	rs_pg_text(&a, org);
-	return rs_pg_run(db, sql[STMT_LOCK], &a, NULL);
+	return rs_pg_later(db, sql[STMT_LOCK], &a);
 }
 
 enum rs_err
@@ -211,7 +211,7 @@ rs_store_audit_pg_append(struct rs_db *db, struct rs_audit_entry *e)
 	rs_pg_text(&a, e->detail);
 	rs_pg_text(&a, e->prev_hash);
 	rs_pg_text(&a, e->hash);
-	return rs_pg_run(db, sql[STMT_INSERT], &a, NULL);
+	return rs_pg_later(db, sql[STMT_INSERT], &a);
 }
 
 /* Fills out from row i of an ACOLS query, strings in a. */

@@ -62,7 +62,7 @@ rs_store_conflicts_pg_put(struct rs_db *db, const struct rs_conflict *c)
 	rs_pg_text(&a, c->current);
 	rs_pg_text(&a, c->created_by);
 	rs_pg_int(&a, c->created_at);
-	return rs_pg_run(db, sql[STMT_INSERT], &a, NULL);
+	return rs_pg_later(db, sql[STMT_INSERT], &a);
 }
 
 /* Fills c from row i of a CCOLS result. */

@@ -36,8 +36,9 @@ struct rs_history {
 };
 
 /*
- * Inside a write transaction: appends h. RS_ERR_EXISTS when the
- * record's version is there already.
+ * Inside a write transaction: appends h. A version that is there
+ * already fails the transaction: RS_ERR_EXISTS, or on PostgreSQL (the
+ * write goes ahead with the next statement) RS_ERR_DB there.
  */
 enum rs_err	rs_store_history_put(struct rs_db *db,
 		    const struct rs_history *h);

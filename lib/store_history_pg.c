@@ -57,7 +57,7 @@ rs_store_history_pg_put(struct rs_db *db, const struct rs_history *h)
 	rs_pg_text(&a, h->actor);
 	rs_pg_int(&a, h->written_at);
 	rs_pg_int(&a, h->superseded_at);
-	return rs_pg_run(db, sql[STMT_INSERT], &a, NULL);
+	return rs_pg_later(db, sql[STMT_INSERT], &a);
 }
 
 /* Fills h from row i of an HCOLS result. */

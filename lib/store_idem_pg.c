@@ -101,7 +101,7 @@ rs_store_idem_pg_store(struct rs_db *db, const char *org,
 	rs_pg_text(&a, ans->headers);
 	rs_pg_text(&a, ans->body);
 	rs_pg_int(&a, now);
-	return rs_pg_run(db, sql[STMT_STORE], &a, NULL);
+	return rs_pg_later(db, sql[STMT_STORE], &a);
 }
 
 enum rs_err

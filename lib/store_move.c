@@ -150,6 +150,14 @@ rs_store_move_renumber(struct rs_db *db)
 }
 
 enum rs_err
+rs_store_move_analyze(struct rs_db *db)
+{
+	if (rs_db_pg(db))
+		return rs_store_move_pg_analyze(db);
+	return RS_OK;
+}
+
+enum rs_err
 rs_store_move_count(struct rs_db *db, const char *table, int64_t *n)
 {
 	sqlite3_stmt	*st;

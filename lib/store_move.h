@@ -78,6 +78,13 @@ enum rs_err	rs_store_move_insert(struct rs_db *db, const char *table,
  * hands out numbers past the copied ones.
  */
 enum rs_err	rs_store_move_renumber(struct rs_db *db);
+/*
+ * After the copy, outside its transaction (PostgreSQL): the target's
+ * statistics gathered (ANALYZE), so the planner does not plan the first
+ * requests for the empty tables it last saw (a list page walked the
+ * whole org and sorted it). SQLite plans without them: nothing to do.
+ */
+enum rs_err	rs_store_move_analyze(struct rs_db *db);
 /* How many rows table holds in db (either backend). */
 enum rs_err	rs_store_move_count(struct rs_db *db, const char *table,
 		    int64_t *n);

@@ -118,6 +118,12 @@ rs_store_move_pg_renumber(struct rs_db *db)
 }
 
 enum rs_err
+rs_store_move_pg_analyze(struct rs_db *db)
+{
+	return rs_pg_exec(db, "ANALYZE");
+}
+
+enum rs_err
 rs_store_move_pg_count(struct rs_db *db, const char *table, int64_t *n)
 {
 	struct pg_result	*r;

@@ -14,6 +14,7 @@ enum rs_err	rs_store_move_pg_insert(struct rs_db *db, const char *table,
 		    const char *const *cols, size_t n,
 		    const struct rs_store_cell *cells);
 enum rs_err	rs_store_move_pg_renumber(struct rs_db *db);
+enum rs_err	rs_store_move_pg_analyze(struct rs_db *db);
 enum rs_err	rs_store_move_pg_count(struct rs_db *db, const char *table,
 		    int64_t *n);
 

@@ -46,7 +46,7 @@ rs_store_outbox_pg_put(struct rs_db *db, const char *org,
 	rs_pg_text(&a, ev->queue);
 	rs_pg_int(&a, ev->priority);
 	rs_pg_int(&a, ev->not_before);
-	return rs_pg_run(db, sql_insert, &a, NULL);
+	return rs_pg_later(db, sql_insert, &a);
 }
 
 /* Fills ev from row i of sql_range. */

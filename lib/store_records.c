@@ -350,38 +350,68 @@ rs_store_records_changes_stmt(struct rs_db *db, const char *org,
 	return st;
 }
 
+/*
+ * Walks st (made by the caller in the read transaction it opened) after
+ * reading *now in the same snapshot; ends the transaction.
+ */
+static enum rs_err
+rs_store_records_walk_at(struct rs_db *db, const char *org,
+    sqlite3_stmt *st, size_t max, rs_store_records_each each, void *arg,
+    size_t *n, int64_t *now)
+{
+	enum rs_err	 rc;
+
+	if (st == NULL)
+		rc = RS_ERR_DB;
+	else if ((*now = rs_store_records_change_seq(db, org)) < 0) {
+		rs_db_done(st);
+		rc = RS_OK;	/* an unknown org: no rows */
+	} else
+		rc = rs_store_records_walk(st, max, each, arg, n);
+	if (rc == RS_OK)
+		return rs_db_commit(db);
+	rs_db_rollback(db);
+	return rc;
+}
+
 enum rs_err
 rs_store_records_list_each(struct rs_db *db, const char *org,
     const struct rs_recfilter *f, int64_t after, size_t max,
-    rs_store_records_each each, void *arg, size_t *n)
+    rs_store_records_each each, void *arg, size_t *n, int64_t *now)
 {
-	sqlite3_stmt	*st;
+	enum rs_err	 rc;
 
 	if (rs_db_pg(db))
 		return rs_store_records_pg_list_each(db, org, f, after, max,
-		    each, arg, n);
+		    each, arg, n, now);
 
 	*n = 0;
-	if ((st = rs_store_records_list_stmt(db, org, f, after, max)) == NULL)
-		return RS_ERR_DB;
-	return rs_store_records_walk(st, max, each, arg, n);
+	*now = -1;
+	if ((rc = rs_db_begin_read(db)) != RS_OK)
+		return rc;
+	return rs_store_records_walk_at(db, org,
+	    rs_store_records_list_stmt(db, org, f, after, max), max, each, arg,
+	    n, now);
 }
 
 enum rs_err
 rs_store_records_changes_each(struct rs_db *db, const char *org,
     int64_t after, size_t max, rs_store_records_each each, void *arg,
-    size_t *n)
+    size_t *n, int64_t *now)
 {
-	sqlite3_stmt	*st;
+	enum rs_err	 rc;
 
 	if (rs_db_pg(db))
 		return rs_store_records_pg_changes_each(db, org, after, max,
-		    each, arg, n);
+		    each, arg, n, now);
 
 	*n = 0;
-	if ((st = rs_store_records_changes_stmt(db, org, after, max)) == NULL)
-		return RS_ERR_DB;
-	return rs_store_records_walk(st, max, each, arg, n);
+	*now = -1;
+	if ((rc = rs_db_begin_read(db)) != RS_OK)
+		return rc;
+	return rs_store_records_walk_at(db, org,
+	    rs_store_records_changes_stmt(db, org, after, max), max, each,
+	    arg, n, now);
 }
 
 enum rs_err

@@ -74,7 +74,11 @@ enum rs_err	rs_store_records_get(struct rs_db *db, struct rs_arena *a,
 /*
  * Inside a write transaction: inserts (insert set; at rowid r->seq) or
  * updates the row, with r->change_seq, both taken from the org's counters
- * (orgseq.h). RS_ERR_EXISTS when an insert's id or numbers are taken.
+ * (orgseq.h). An insert whose id or numbers are taken fails the
+ * transaction: RS_ERR_EXISTS, or on PostgreSQL, where the write goes
+ * ahead with the next statement (db_pg.h, rs_pg_later), that statement
+ * or the commit fails (RS_ERR_DB). Ids are made, never taken from a
+ * client, so no caller answers a clash.
  */
 enum rs_err	rs_store_records_put(struct rs_db *db, const struct rs_record *r,
 		    int insert);
@@ -102,14 +106,19 @@ typedef int	(*rs_store_records_each)(void *arg,
  * rs_store_records_list() and rs_store_records_changes() for a page
  * printed as it is read (a list prints fifty records): each(arg, text)
  * for each row, in order, with the text stored with it (sql/0013) or,
- * for an older row, printed from its columns; *n counts them.
+ * for an older row, printed from its columns; *n counts them. *now is
+ * the org's change number (rs_store_records_change_seq) read in the
+ * same snapshot as the rows, so a sync token made of it names no change
+ * older than a row shown; -1 for an unknown org, which has no rows.
  */
 enum rs_err	rs_store_records_list_each(struct rs_db *db, const char *org,
 		    const struct rs_recfilter *f, int64_t after, size_t max,
-		    rs_store_records_each each, void *arg, size_t *n);
+		    rs_store_records_each each, void *arg, size_t *n,
+		    int64_t *now);
 enum rs_err	rs_store_records_changes_each(struct rs_db *db,
 		    const char *org, int64_t after, size_t max,
-		    rs_store_records_each each, void *arg, size_t *n);
+		    rs_store_records_each each, void *arg, size_t *n,
+		    int64_t *now);
 /* Up to max records of org changed after change number after, in order. */
 enum rs_err	rs_store_records_changes(struct rs_db *db, struct rs_arena *a,
 		    const char *org, int64_t after, size_t max,

@@ -9,6 +9,9 @@
 #include "db_pg.h"
 #include "store_records_pg.h"
 
+/* The columns of COLS (a full PAGE's change number follows). */
+#define NCOLS	20
+
 enum {
 	STMT_GET,
 	STMT_GET_TEXT,
@@ -16,10 +19,67 @@ enum {
 	STMT_INSERT,
 	STMT_UPDATE,
 	STMT_LIST,
+	STMT_LIST_PAGE,
+	STMT_LIST_PAGE_FULL,
 	STMT_CHANGES,
+	STMT_CHANGES_PAGE,
+	STMT_CHANGES_PAGE_FULL,
 	STMT_PURGE,
 	STMT__MAX
 };
+
+/*
+ * A list walks the org's key range, in order (pg/0001: seq is num << 40
+ * | n), a range scan of the primary key. SQLite's two-argument max() is
+ * greatest() here (which skips a NULL: an unknown org still yields
+ * nothing, its upper bound is NULL). Its "+org_id" hint is "org_id ||
+ * ''": without it, a planner whose statistics lag (a table just filled)
+ * ANDs records_org_change into a bitmap of the whole org and sorts it
+ * for every page (measured: 0.5 ms a page of 200 rows, against 0.1 ms).
+ * NULL parameters mean "any"; each is cast, as a prepared statement has
+ * no types.
+ */
+#define LIST_FROM \
+	"FROM records " \
+	"WHERE seq > greatest($2::bigint, (SELECT num << " \
+	RS_STR(RS_ORG_ROW_BITS) " FROM orgs WHERE id = $1)) " \
+	"AND seq < ((SELECT num FROM orgs WHERE id = $1) + 1) << " \
+	RS_STR(RS_ORG_ROW_BITS) " " \
+	"AND org_id || '' = $1 " LIST_WHERE
+#define LIST_WHERE \
+	"AND ($3::text IS NULL OR status = $3::text) " \
+	"AND ($4::text IS NULL OR type = $4::text) " \
+	"AND ($5::text IS NULL OR site = $5::text) " \
+	"AND ($6::text IS NULL OR created_by = $6::text) " \
+	"AND ($7::bigint IS NULL OR updated_at > $7::bigint) " \
+	"AND ($8::int <> 0 OR deleted_at IS NULL) ORDER BY seq LIMIT $9"
+#define CHANGES_FROM \
+	"FROM records WHERE org_id = $1 AND change_seq > $2 " \
+	"ORDER BY change_seq LIMIT $3"
+
+/*
+ * A page (PAGE) is one statement, so one snapshot and one round trip
+ * with no transaction: up to $9 rows, each with the org's change number
+ * last (rs_store_records_list_each()'s *now), and for a page of none one
+ * row of NULLs but that number; an unknown org gives no row at all. A
+ * page reads each row's own text (TEXT: seq, change_seq, json), since
+ * every column sent is a cost to the server; only a page holding a row
+ * older than its text (sql/0013) is read again with every column (FULL:
+ * COLS), to print that row from them.
+ */
+#define TEXT_COLS	"seq, change_seq, json"
+#define LIST_PAGE(cols) \
+	"SELECT r.*, o.change_seq FROM orgs o LEFT JOIN LATERAL " \
+	"(SELECT " cols " FROM records " \
+	"WHERE seq > greatest($2::bigint, o.num << " \
+	RS_STR(RS_ORG_ROW_BITS) ") " \
+	"AND seq < (o.num + 1) << " RS_STR(RS_ORG_ROW_BITS) " " \
+	"AND org_id || '' = $1 " LIST_WHERE ") r ON true " \
+	"WHERE o.id = $1 ORDER BY r.seq"
+#define CHANGES_PAGE(cols) \
+	"SELECT r.*, o.change_seq FROM orgs o LEFT JOIN LATERAL " \
+	"(SELECT " cols " " CHANGES_FROM ") r ON true " \
+	"WHERE o.id = $1 ORDER BY r.change_seq"
 
 static const char *const sql[STMT__MAX] = {
 	/* STMT_GET */
@@ -42,30 +102,18 @@ static const char *const sql[STMT__MAX] = {
 	"data = $7, size = $8, causal = $9, version = $10, deleted_at = $11, "
 	"updated_at = $12, queue = $13, change_seq = $14, updated_by = $15, "
 	"changed = $16, json = $17 WHERE id = $1 AND org_id = $2",
-	/* STMT_LIST: walks the org's key range, in order (pg/0001: seq is
-	 * num << 40 | n), a range scan of the primary key. SQLite's
-	 * two-argument max() is greatest() here (which skips a NULL: an
-	 * unknown org still yields nothing, its upper bound is NULL). Its
-	 * "+org_id" hint is "org_id || ''": without it, a planner whose
-	 * statistics lag (a table just filled) ANDs records_org_change
-	 * into a bitmap of the whole org and sorts it for every page
-	 * (measured: 0.5 ms a page of 200 rows, against 0.1 ms). NULL
-	 * parameters mean "any"; each is cast, as a prepared statement
-	 * has no types. */
-	"SELECT " COLS " FROM records "
-	"WHERE seq > greatest($2::bigint, (SELECT num << "
-	RS_STR(RS_ORG_ROW_BITS) " FROM orgs WHERE id = $1)) "
-	"AND seq < ((SELECT num FROM orgs WHERE id = $1) + 1) << "
-	RS_STR(RS_ORG_ROW_BITS) " "
-	"AND org_id || '' = $1 AND ($3::text IS NULL OR status = $3::text) "
-	"AND ($4::text IS NULL OR type = $4::text) "
-	"AND ($5::text IS NULL OR site = $5::text) "
-	"AND ($6::text IS NULL OR created_by = $6::text) "
-	"AND ($7::bigint IS NULL OR updated_at > $7::bigint) "
-	"AND ($8::int <> 0 OR deleted_at IS NULL) ORDER BY seq LIMIT $9",
+	/* STMT_LIST (LIST_FROM) */
+	"SELECT " COLS " " LIST_FROM,
+	/* STMT_LIST_PAGE (PAGE) */
+	LIST_PAGE(TEXT_COLS),
+	/* STMT_LIST_PAGE_FULL */
+	LIST_PAGE(COLS),
 	/* STMT_CHANGES */
-	"SELECT " COLS " FROM records WHERE org_id = $1 AND change_seq > $2 "
-	"ORDER BY change_seq LIMIT $3",
+	"SELECT " COLS " " CHANGES_FROM,
+	/* STMT_CHANGES_PAGE */
+	CHANGES_PAGE(TEXT_COLS),
+	/* STMT_CHANGES_PAGE_FULL */
+	CHANGES_PAGE(COLS),
 	/* STMT_PURGE: walks records_deleted; pg/0001's trigger removes each
 	 * record's history and conflicts with it. The worker purges while
 	 * others run: a row another transaction holds is left for the next
@@ -245,20 +293,45 @@ rs_store_records_pg_put(struct rs_db *db, const struct rs_record *r,
 	rs_pg_text(&a, r->updated_by[0] != '\0' ? r->updated_by : NULL);
 	rs_pg_text(&a, r->changed);
 	rs_pg_text(&a, r->json);
-	return rs_pg_run(db, sql[insert ? STMT_INSERT : STMT_UPDATE], &a,
-	    NULL);
+	/* Ids are made here, never sent: a clash is no answer to give. */
+	return rs_pg_later(db, sql[insert ? STMT_INSERT : STMT_UPDATE], &a);
+}
+
+/* Where a PAGE result holds what a walk reads. */
+struct rs_store_records_pg_page {
+	int	 seq, change, json, now;
+};
+static const struct rs_store_records_pg_page rs_store_records_pg_text = {
+	0, 1, 2, 3
+};
+static const struct rs_store_records_pg_page rs_store_records_pg_full = {
+	0, 16, 19, NCOLS
+};
+
+/* Whether every row of a TEXT page has its text (a FULL one is needed). */
+static int
+rs_store_records_pg_all_text(const struct pg_result *res)
+{
+	int	 i;
+
+	for (i = 0; i < rs_pg_rows(res); i++)
+		if (!rs_pg_isnull(res, i, 0) && rs_pg_isnull(res, i, 2))
+			return 0;
+	return 1;
 }
 
 /*
- * Reads a COLS result: each(arg, text) for up to max rows, with the
- * row's text as shown: the stored one, borrowed from res (cleared only
- * after the walk), or (a row from before sql/0013) printed from its
- * columns. *n counts the rows seen. A nonzero answer from each stops
- * the walk with RS_ERR_NOMEM.
+ * Reads a PAGE result laid out as pl says: each(arg, text) for up to max
+ * rows, with the row's text as shown: the stored one, borrowed from res
+ * (cleared only after the walk), or (a row from before sql/0013, in a
+ * FULL page) printed from its columns; *now the org's change number. *n
+ * counts the rows seen. A nonzero answer from each stops the walk with
+ * RS_ERR_NOMEM.
  */
 static enum rs_err
-rs_store_records_pg_walk(const struct pg_result *res, size_t max,
-    rs_store_records_each each, void *arg, size_t *n)
+rs_store_records_pg_walk(const struct pg_result *res,
+    const struct rs_store_records_pg_page *pl, size_t max,
+    rs_store_records_each each, void *arg, size_t *n, int64_t *now)
 {
 	struct rs_record	 r;
 	struct rs_record_text	 t;
@@ -267,15 +340,22 @@ rs_store_records_pg_walk(const struct pg_result *res, size_t max,
 	int			 i;
 
 	*n = 0;
+	if (rs_pg_rows(res) > 0)
+		*now = rs_pg_int64(res, 0, pl->now);
 	for (i = 0; i < rs_pg_rows(res) && *n < max; i++) {
-		t.seq = rs_pg_int64(res, i, 0);
-		t.change_seq = rs_pg_int64(res, i, 16);
-		if ((t.json = rs_pg_str(res, i, 19)) != NULL)
-			t.len = rs_pg_len(res, i, 19);
+		if (rs_pg_isnull(res, i, pl->seq))
+			break;		/* an empty page's one row */
+		t.seq = rs_pg_int64(res, i, pl->seq);
+		t.change_seq = rs_pg_int64(res, i, pl->change);
+		if ((t.json = rs_pg_str(res, i, pl->json)) != NULL)
+			t.len = rs_pg_len(res, i, pl->json);
 		else {
-			if ((rc = rs_store_records_pg_view(res, i,
-			    &r)) != RS_OK)
+			if (pl != &rs_store_records_pg_full ||
+			    (rc = rs_store_records_pg_view(res, i,
+			    &r)) != RS_OK) {
+				rc = RS_ERR_DB;
 				break;
+			}
 			if (pb == NULL && (pb = printbuf_new()) == NULL) {
 				rc = RS_ERR_NOMEM;
 				break;
@@ -315,9 +395,9 @@ rs_store_records_pg_rows(const struct pg_result *res, struct rs_arena *a,
 	return rc;
 }
 
-/* Runs STMT_LIST with a list's parameters. */
+/* Runs STMT_LIST or a list PAGE, stmt, with a list's parameters. */
 static enum rs_err
-rs_store_records_pg_list_query(struct rs_db *db, const char *org,
+rs_store_records_pg_list_query(struct rs_db *db, int stmt, const char *org,
     const struct rs_recfilter *f, int64_t after, size_t max,
     struct pg_result **res)
 {
@@ -334,13 +414,14 @@ rs_store_records_pg_list_query(struct rs_db *db, const char *org,
 	    f->updated_after < 0);
 	rs_pg_int(&a, f->include_deleted);
 	rs_pg_int(&a, (int64_t)max);
-	return rs_pg_query(db, sql[STMT_LIST], &a, res);
+	return rs_pg_query(db, sql[stmt], &a, res);
 }
 
-/* Runs STMT_CHANGES with a delta sync's parameters. */
+/* Runs STMT_CHANGES or a changes PAGE, stmt, with a delta sync's
+ * parameters. */
 static enum rs_err
-rs_store_records_pg_changes_query(struct rs_db *db, const char *org,
-    int64_t after, size_t max, struct pg_result **res)
+rs_store_records_pg_changes_query(struct rs_db *db, int stmt,
+    const char *org, int64_t after, size_t max, struct pg_result **res)
 {
 	struct rs_pg_args	 a;
 
@@ -348,41 +429,74 @@ rs_store_records_pg_changes_query(struct rs_db *db, const char *org,
 	rs_pg_text(&a, org);
 	rs_pg_int(&a, after);
 	rs_pg_int(&a, (int64_t)max);
-	return rs_pg_query(db, sql[STMT_CHANGES], &a, res);
+	return rs_pg_query(db, sql[stmt], &a, res);
+}
+
+/* A page's parameters: a list's (f set) or a delta sync's. */
+struct rs_store_records_pg_ask {
+	const char			*org;
+	const struct rs_recfilter	*f;
+	int64_t				 after;
+	size_t				 max;
+};
+
+/* Runs the page q asks for: stmt, or the delta sync's twin (f NULL). */
+static enum rs_err
+rs_store_records_pg_fetch(struct rs_db *db,
+    const struct rs_store_records_pg_ask *q, int full, struct pg_result **res)
+{
+	if (q->f != NULL)
+		return rs_store_records_pg_list_query(db, full ?
+		    STMT_LIST_PAGE_FULL : STMT_LIST_PAGE, q->org, q->f,
+		    q->after, q->max, res);
+	return rs_store_records_pg_changes_query(db, full ?
+	    STMT_CHANGES_PAGE_FULL : STMT_CHANGES_PAGE, q->org, q->after,
+	    q->max, res);
+}
+
+/* rs_store_records_pg_list_each() and _changes_each(), as q says. */
+static enum rs_err
+rs_store_records_pg_page(struct rs_db *db,
+    const struct rs_store_records_pg_ask *q, rs_store_records_each each,
+    void *arg, size_t *n, int64_t *now)
+{
+	const struct rs_store_records_pg_page	*pl = &rs_store_records_pg_text;
+	struct pg_result			*r;
+	enum rs_err				 rc;
+
+	*n = 0;
+	*now = -1;
+	if ((rc = rs_store_records_pg_fetch(db, q, 0, &r)) != RS_OK)
+		return rc;
+	if (!rs_store_records_pg_all_text(r)) {
+		rs_pg_clear(r);
+		pl = &rs_store_records_pg_full;
+		if ((rc = rs_store_records_pg_fetch(db, q, 1, &r)) != RS_OK)
+			return rc;
+	}
+	rc = rs_store_records_pg_walk(r, pl, q->max, each, arg, n, now);
+	rs_pg_clear(r);
+	return rc;
 }
 
 enum rs_err
 rs_store_records_pg_list_each(struct rs_db *db, const char *org,
     const struct rs_recfilter *f, int64_t after, size_t max,
-    rs_store_records_each each, void *arg, size_t *n)
+    rs_store_records_each each, void *arg, size_t *n, int64_t *now)
 {
-	struct pg_result	*r;
-	enum rs_err		 rc;
+	struct rs_store_records_pg_ask	 q = { org, f, after, max };
 
-	*n = 0;
-	if ((rc = rs_store_records_pg_list_query(db, org, f, after, max,
-	    &r)) != RS_OK)
-		return rc;
-	rc = rs_store_records_pg_walk(r, max, each, arg, n);
-	rs_pg_clear(r);
-	return rc;
+	return rs_store_records_pg_page(db, &q, each, arg, n, now);
 }
 
 enum rs_err
 rs_store_records_pg_changes_each(struct rs_db *db, const char *org,
     int64_t after, size_t max, rs_store_records_each each, void *arg,
-    size_t *n)
+    size_t *n, int64_t *now)
 {
-	struct pg_result	*r;
-	enum rs_err		 rc;
+	struct rs_store_records_pg_ask	 q = { org, NULL, after, max };
 
-	*n = 0;
-	if ((rc = rs_store_records_pg_changes_query(db, org, after, max,
-	    &r)) != RS_OK)
-		return rc;
-	rc = rs_store_records_pg_walk(r, max, each, arg, n);
-	rs_pg_clear(r);
-	return rc;
+	return rs_store_records_pg_page(db, &q, each, arg, n, now);
 }
 
 enum rs_err
@@ -394,8 +508,8 @@ rs_store_records_pg_list(struct rs_db *db, struct rs_arena *a,
 	enum rs_err		 rc;
 
 	*n = 0;
-	if ((rc = rs_store_records_pg_list_query(db, org, f, after, max,
-	    &r)) != RS_OK)
+	if ((rc = rs_store_records_pg_list_query(db, STMT_LIST, org, f, after,
+	    max, &r)) != RS_OK)
 		return rc;
 	rc = rs_store_records_pg_rows(r, a, max, out, n);
 	rs_pg_clear(r);
@@ -411,8 +525,8 @@ rs_store_records_pg_changes(struct rs_db *db, struct rs_arena *a,
 	enum rs_err		 rc;
 
 	*n = 0;
-	if ((rc = rs_store_records_pg_changes_query(db, org, after, max,
-	    &r)) != RS_OK)
+	if ((rc = rs_store_records_pg_changes_query(db, STMT_CHANGES, org,
+	    after, max, &r)) != RS_OK)
 		return rc;
 	rc = rs_store_records_pg_rows(r, a, max, out, n);
 	rs_pg_clear(r);

@@ -25,10 +25,11 @@ enum rs_err	rs_store_records_pg_list(struct rs_db *db,
 enum rs_err	rs_store_records_pg_list_each(struct rs_db *db,
 		    const char *org, const struct rs_recfilter *f,
 		    int64_t after, size_t max, rs_store_records_each each,
-		    void *arg, size_t *n);
+		    void *arg, size_t *n, int64_t *now);
 enum rs_err	rs_store_records_pg_changes_each(struct rs_db *db,
 		    const char *org, int64_t after, size_t max,
-		    rs_store_records_each each, void *arg, size_t *n);
+		    rs_store_records_each each, void *arg, size_t *n,
+		    int64_t *now);
 enum rs_err	rs_store_records_pg_changes(struct rs_db *db,
 		    struct rs_arena *a, const char *org, int64_t after,
 		    size_t max, struct rs_record *out, size_t *n);

@@ -3,7 +3,9 @@
  * real server: the schema's version, constraint errors, transactions and
  * savepoints, the per-org turn of writers, a connection lost outside
  * and inside a transaction (503, nothing half-applied, the next
- * transaction reconnected), and a deadlock made into RS_ERR_RETRY.
+ * transaction reconnected), a deadlock made into RS_ERR_RETRY, and the
+ * writes sent ahead in libpq's pipeline (rs_pg_later): where their
+ * failures show, and that a nest's show in that nest.
  *
  * PostgreSQL only: it runs with RS_TEST_PG (tests/pg/cluster start's
  * conninfo; scripts/test sets it), and without it says it skipped.
@@ -20,6 +22,7 @@
 #include "admin.h"
 #include "clock.h"
 #include "db.h"
+#include "db_pg.h"
 #include "id.h"
 #include "migrate.h"
 #include "store_orgs.h"
@@ -132,7 +135,9 @@ test_pg_tx(void)
 
 /*
  * One org's writers take turns; another org's do not wait. The waiter
- * gives up after RS_BUSY_TIMEOUT_MS (lock_timeout): busy, a 503.
+ * gives up after RS_BUSY_TIMEOUT_MS (lock_timeout): busy, a 503. The
+ * lock goes ahead of the transaction's first statement (db_pg.h), so
+ * that statement is where a writer waits.
  */
 static void
 test_pg_org_turns(void)
@@ -142,18 +147,28 @@ test_pg_org_turns(void)
 
 	b = second(ndb);
 	TAP_SETUP(rs_db_begin_org(a, "org_x") == RS_OK);
+	TAP_SETUP(rs_store_orgs_exists(a, "org_x") == RS_ERR_NOTFOUND);
 	start = rs_clock_now_ms();
-	TAP_IS_INT(rs_db_begin_org(b, "org_y"), RS_OK,
+	TAP_SETUP(rs_db_begin_org(b, "org_y") == RS_OK);
+	TAP_IS_INT(rs_store_orgs_exists(b, "org_y"), RS_ERR_NOTFOUND,
 	    "pg turns: another org's writer does not wait");
 	TAP_OK(rs_clock_now_ms() - start < RS_BUSY_TIMEOUT_MS / 2,
 	    "pg turns: ... at all");
 	TAP_SETUP(rs_db_commit(b) == RS_OK);
-	TAP_IS_INT(rs_db_begin_org(b, "org_x"), RS_ERR_BUSY,
+	TAP_SETUP(rs_db_begin_org(b, "org_x") == RS_OK);
+	TAP_IS_INT(rs_store_orgs_exists(b, "org_x"), RS_ERR_BUSY,
 	    "pg turns: the same org's writer waits, then is busy");
 	TAP_OK(rs_clock_now_ms() - start >= RS_BUSY_TIMEOUT_MS - 100,
 	    "pg turns: ... after the busy timeout");
+	TAP_IS_INT(rs_db_commit(b), RS_ERR_DB,
+	    "pg turns: ... and its transaction cannot commit");
+	TAP_IS_INT(rs_db_nest_begin(b, "org_x"), RS_ERR_BUSY,
+	    "pg turns: a nest (a batch) is busy at its begin, before any "
+	    "item runs");
+	TAP_IS_INT(rs_db_in_tx(b), 0, "pg turns: ... and left nothing open");
 	rs_db_rollback(a);
-	TAP_IS_INT(rs_db_begin_org(b, "org_x"), RS_OK,
+	TAP_SETUP(rs_db_begin_org(b, "org_x") == RS_OK);
+	TAP_IS_INT(rs_store_orgs_exists(b, "org_x"), RS_ERR_NOTFOUND,
 	    "pg turns: once the first ends, the org's next writer goes");
 	rs_db_rollback(b);
 	rs_db_close(b);
@@ -188,6 +203,128 @@ test_pg_lost(void)
 	    "pg lost: the next transaction begins on a new connection");
 	TAP_IS_INT(rs_store_orgs_exists(db, "org_q"), RS_ERR_NOTFOUND,
 	    "pg lost: nothing of the cut transaction was kept");
+	rs_db_rollback(db);
+	rs_db_close(other);
+	rs_db_close(db);
+}
+
+static const char later_sql[] = "INSERT INTO t_later (k) VALUES ($1::int)";
+static const char later_bad[] = "INSERT INTO t_nowhere (k) VALUES ($1::int)";
+static const char later_count[] = "SELECT count(*) FROM t_later";
+
+/* Sends INSERT k ahead (rs_pg_later). */
+static enum rs_err
+later(struct rs_db *db, const char *sql, int64_t k)
+{
+	struct rs_pg_args	 a;
+
+	rs_pg_args(&a);
+	rs_pg_int(&a, k);
+	return rs_pg_later(db, sql, &a);
+}
+
+/* The rows of t_later, or -1. */
+static int64_t
+later_rows(struct rs_db *db)
+{
+	struct pg_result	*r;
+	int64_t			 n = -1;
+
+	if (rs_pg_query(db, later_count, NULL, &r) == RS_OK) {
+		n = rs_pg_int64(r, 0, 0);
+		rs_pg_clear(r);
+	}
+	return n;
+}
+
+/*
+ * Writes sent ahead: nothing is waited for until a statement that needs
+ * an answer, or the commit; a failure among them fails that statement
+ * (RS_ERR_DB, a clash too: it is not that statement's) and the
+ * transaction; more than the pipeline holds are all kept; inside a nest
+ * the release learns its writes' fate, so one failed item is undone
+ * alone; outside a transaction a write is run at once.
+ */
+static void
+test_pg_later(void)
+{
+	struct rs_db	*db = fixture_db_open(dir, &ndb, 1), *other;
+	int		 i, ok;
+
+	other = second(ndb);
+	TAP_SETUP(rs_db_exec(db, "CREATE TABLE t_later (k int PRIMARY KEY)") ==
+	    RS_OK);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	for (ok = 1, i = 1; i <= 3 * RS_PG_WAIT; i++)
+		ok = ok && later(db, later_sql, i) == RS_OK;
+	TAP_OK(ok, "pg later: writes go ahead, past what the pipeline holds");
+	TAP_IS_INT(fixture_query_int(other, later_count, NULL), 0,
+	    "pg later: ... in the transaction, unseen by others");
+	TAP_IS_INT(later_rows(db), 3 * RS_PG_WAIT,
+	    "pg later: the next statement sees every one");
+	TAP_IS_INT(rs_db_commit(db), RS_OK, "pg later: and they commit");
+	TAP_IS_INT(fixture_query_int(other, later_count, NULL), 3 * RS_PG_WAIT,
+	    "pg later: ... all of them");
+
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_IS_INT(later(db, later_sql, 1), RS_OK,
+	    "pg later: a clash is not known when it is sent");
+	TAP_SETUP(later(db, later_sql, 1000) == RS_OK);
+	TAP_IS_INT(later_rows(db), -1,
+	    "pg later: ... the next statement fails");
+	TAP_IS_INT(rs_db_commit(db), RS_ERR_DB,
+	    "pg later: ... and the transaction cannot commit");
+	TAP_IS_INT(fixture_query_int(other, later_count, NULL), 3 * RS_PG_WAIT,
+	    "pg later: ... nothing of it was kept");
+
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_SETUP(later(db, later_sql, 2000) == RS_OK);
+	TAP_SETUP(later(db, later_sql, 2) == RS_OK);
+	TAP_IS_INT(rs_db_commit(db), RS_ERR_DB,
+	    "pg later: a clash shown only by the commit fails it");
+	TAP_IS_INT(fixture_query_int(other, later_count, NULL), 3 * RS_PG_WAIT,
+	    "pg later: ... nothing kept");
+
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_SETUP(later(db, later_bad, 1) == RS_OK);
+	TAP_IS_INT(rs_db_commit(db), RS_ERR_DB,
+	    "pg later: a statement the server cannot prepare fails the "
+	    "transaction");
+	TAP_SETUP(rs_db_exec(db, "CREATE TABLE t_nowhere (k int)") == RS_OK);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_SETUP(later(db, later_bad, 1) == RS_OK);
+	TAP_IS_INT(rs_db_commit(db), RS_OK,
+	    "pg later: ... once it can be, it is prepared again and runs "
+	    "(the failed name was not kept)");
+	TAP_IS_INT(later_rows(db), 3 * RS_PG_WAIT,
+	    "pg later: ... and the connection goes on");
+
+	TAP_SETUP(rs_db_nest_begin(db, NULL) == RS_OK);
+	TAP_SETUP(rs_db_begin(db) == RS_OK && later(db, later_sql, 3000) ==
+	    RS_OK && rs_db_commit(db) == RS_OK);
+	TAP_SETUP(rs_db_begin(db) == RS_OK && later(db, later_sql, 3001) ==
+	    RS_OK && later(db, later_sql, 3) == RS_OK);
+	TAP_IS_INT(rs_db_commit(db), RS_ERR_DB,
+	    "pg later: in a nest, the release learns of its item's clash");
+	TAP_SETUP(rs_db_begin(db) == RS_OK && later(db, later_sql, 3002) ==
+	    RS_OK && rs_db_commit(db) == RS_OK);
+	TAP_IS_INT(rs_db_nest_commit(db), RS_OK,
+	    "pg later: ... the nest goes on and commits");
+	TAP_IS_INT(fixture_query_int(other,
+	    "SELECT count(*) FROM t_later WHERE k >= 3000", NULL), 2,
+	    "pg later: ... without the failed item's writes");
+
+	TAP_IS_INT(later(db, later_sql, 4), RS_ERR_EXISTS,
+	    "pg later: outside a transaction a write runs at once");
+	cut(other, db);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_SETUP(later(db, later_sql, 5000) == RS_OK);
+	TAP_IS_INT(rs_db_commit(db), RS_ERR_BUSY,
+	    "pg later: a connection lost under writes sent ahead is busy");
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_IS_INT(later_rows(db), 3 * RS_PG_WAIT + 2,
+	    "pg later: ... nothing of it kept, the next transaction "
+	    "reconnected");
 	rs_db_rollback(db);
 	rs_db_close(other);
 	rs_db_close(db);
@@ -249,12 +386,13 @@ main(void)
 		return 0;
 	}
 	fixture_start(dir, sizeof(dir), "rs-db-pg");
-	tap_plan(6 + 8 + 5 + 6 + 2);
+	tap_plan(6 + 8 + 8 + 6 + 2 + 20);
 	test_pg_schema();
 	test_pg_tx();
 	test_pg_org_turns();
 	test_pg_lost();
 	test_pg_deadlock();
+	test_pg_later();
 	fixture_db_cleanup(dir, ndb);
 	return tap_done();
 #else

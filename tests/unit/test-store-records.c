@@ -115,6 +115,17 @@ titles(struct rs_db *db, const char *org, const struct rs_recfilter *f,
 	return s;
 }
 
+/* The title of org's record id as stored, or "(error)". */
+static const char *
+title_of(struct rs_db *db, const char *org, const char *id)
+{
+	struct rs_record	 r;
+
+	if (rs_store_records_get(db, &arena, org, id, &r) != RS_OK)
+		return "(error)";
+	return r.title;
+}
+
 /* The member names of object o joined by ','. */
 static const char *
 members(struct json_object *o)
@@ -291,10 +302,13 @@ test_recstore_put_duplicate_id(void)
 	TAP_SETUP(put(db, &a, 1) == RS_OK);
 	sample(&b, org, "B", NOW_MS);
 	memcpy(b.id, a.id, sizeof(b.id));
-	TAP_IS_INT(put(db, &b, 1), RS_ERR_EXISTS,
-	    "recstore put: inserting an existing id is RS_ERR_EXISTS");
+	TAP_IS_INT(put(db, &b, 1), rs_db_pg(db) ? RS_ERR_DB : RS_ERR_EXISTS,
+	    "recstore put: inserting an existing id fails the transaction "
+	    "(RS_ERR_EXISTS; on PostgreSQL at its commit, RS_ERR_DB)");
 	TAP_IS_INT(rs_store_records_change_seq(db, org), 1,
 	    "recstore put: a refused insert (rolled back) takes no change");
+	TAP_IS_STR(title_of(db, org, a.id), "A",
+	    "recstore put: ... and the record is as it was");
 	rs_db_close(db);
 }
 
@@ -948,6 +962,7 @@ test_recstore_json_stored(void)
 	char			 org[RS_ID_MAX];
 	struct rs_db		*db = db_new(org);
 	size_t			 n;
+	int64_t			 now;
 
 	sample(&a, org, "Stored", NOW_MS);
 	a.json = "{\"stored\":true}";		/* what the writer gave */
@@ -973,7 +988,7 @@ test_recstore_json_stored(void)
 	memset(&f, 0, sizeof(f));
 	f.updated_after = -1;
 	TAP_SETUP(rs_store_records_list_each(db, org, &f, 0, 10, show_row,
-	    walked, &n) == RS_OK);
+	    walked, &n, &now) == RS_OK);
 	printbuf_reset(pb);
 	printbuf_memappend(pb, "{\"stored\":true}|", 16);
 	printbuf_memappend(pb, want->buf, want->bpos);
@@ -982,11 +997,61 @@ test_recstore_json_stored(void)
 	TAP_IS_INT(n, 2, "recstore json: the list walked both rows");
 	printbuf_reset(walked);
 	TAP_SETUP(rs_store_records_changes_each(db, org, 0, 10, show_row,
-	    walked, &n) == RS_OK);
+	    walked, &n, &now) == RS_OK);
 	TAP_IS_STR(walked->buf, pb->buf, "recstore json: delta sync as well");
+	TAP_IS_INT(now, 2, "recstore page: the org's change number with it");
+	printbuf_reset(walked);
+	TAP_SETUP(rs_store_records_changes_each(db, org, 2, 10, show_row,
+	    walked, &n, &now) == RS_OK);
+	TAP_OK(n == 0 && walked->bpos == 0 && now == 2,
+	    "recstore page: a page of no rows still gives the change number");
+	TAP_SETUP(rs_store_records_list_each(db, org, &f, 0, 1, show_row,
+	    walked, &n, &now) == RS_OK);
+	TAP_OK(n == 1 && now == 2,
+	    "recstore page: ... and a page cut short gives it too");
+	TAP_OK(rs_store_records_list_each(db, "org_nosuchorg", &f, 0, 10,
+	    show_row, walked, &n, &now) == RS_OK && n == 0 && now == -1,
+	    "recstore page: an unknown org: no rows, change number -1");
 	printbuf_free(pb);
 	printbuf_free(want);
 	printbuf_free(walked);
+	rs_db_close(db);
+}
+
+/*
+ * A read transaction is one snapshot (rs_db_begin_read): a page and the
+ * change number read with it agree, whatever commits between the two
+ * (a list's sync token must not name a change older than a row it
+ * shows: the next delta sync would send that row again).
+ */
+static void
+test_recstore_read_snapshot(void)
+{
+	struct rs_record	 a, b;
+	struct rs_recfilter	 f;
+	struct rs_record	 out[MAXREC];
+	char			 org[RS_ID_MAX];
+	struct rs_db		*db = db_new(org), *other;
+	size_t			 n = 0;
+	int64_t			 seq;
+
+	other = fixture_db_again(dir, ndb);
+	sample(&a, org, "Before", NOW_MS);
+	TAP_SETUP(put(db, &a, 1) == RS_OK);
+	any(&f);
+	TAP_SETUP(rs_db_begin_read(db) == RS_OK);
+	seq = rs_store_records_change_seq(db, org);
+	sample(&b, org, "Between", NOW_MS + 1);
+	TAP_SETUP(put(other, &b, 1) == RS_OK);
+	TAP_SETUP(rs_store_records_list(db, &arena, org, &f, 0, MAXREC, out,
+	    &n) == RS_OK);
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
+	TAP_OK(seq == 1 && n == 1 && out[0].change_seq == 1,
+	    "recstore read: the change number and the rows are one "
+	    "snapshot (a write committed between is in neither)");
+	TAP_IS_STR(titles(db, org, &f, 0, MAXREC), "Before,Between",
+	    "recstore read: ... and is seen after it");
+	rs_db_close(other);
 	rs_db_close(db);
 }
 
@@ -1030,7 +1095,7 @@ test_recstore_get_text(void)
 int
 main(void)
 {
-	tap_plan(115 + 7 + 4);
+	tap_plan(116 + 7 + 4 + 2 + 4);
 	fixture_start(dir, sizeof(dir), "rs-recstore");
 	rs_arena_init(&arena);
 	rs_id_new(user, sizeof(user), "usr_");
@@ -1066,6 +1131,7 @@ main(void)
 	test_recstore_json_from_get();
 	test_recstore_json_stored();
 	test_recstore_get_text();
+	test_recstore_read_snapshot();
 
 	fixture_db_cleanup(dir, ndb);
 	rs_arena_free(&arena);
