@@ -649,6 +649,17 @@ rs_db_in_tx(struct rs_db *db)
 	return !sqlite3_get_autocommit(db->h);
 }
 
+enum rs_err
+rs_db_tx_err(struct rs_db *db)
+{
+#ifdef RS_HAVE_PG
+	if (rs_db_pg(db))
+		return rs_pg_tx_err(db->pg);
+#endif
+	(void)db;
+	return RS_OK;
+}
+
 /* After a commit: tells the pool about a change rs_db_note_shared()
  * named in it. */
 static void

@@ -161,6 +161,15 @@ void		 rs_db_on_shared(struct rs_db *db, void (*fn)(void *),
 		    void *arg);
 /* Whether a transaction is open on the connection. */
 int		 rs_db_in_tx(struct rs_db *db);
+/*
+ * The first failure of the write transaction open or last ended, RS_OK
+ * for none. On PostgreSQL the transaction's BEGIN and lock go ahead of
+ * its first statement (db_pg.h), so a lock not had in time, or a
+ * connection lost, shows as that statement's failure, which a caller
+ * that only knows "it failed" would call a 500: this says it was busy.
+ * SQLite fails at rs_db_begin() instead: always RS_OK.
+ */
+enum rs_err	 rs_db_tx_err(struct rs_db *db);
 /* End of request: roll back what is open and reset every statement. */
 void		 rs_db_reset(struct rs_db *db);
 /* The error an SQLite result code stands for. */

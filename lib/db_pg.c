@@ -26,6 +26,7 @@ struct rs_pg {
 					 * transaction */
 	char		 org[RS_PG_ORG];	/* whose lock the transaction
 					 * holds, "" none */
+	enum rs_err	 txerr;		/* the transaction's first failure */
 	/*
 	 * Savepoint commands not sent yet: a batch opens and releases two
 	 * savepoints an item, and each would be a round trip of its own.
@@ -233,9 +234,9 @@ rs_pg_alive(struct rs_pg *pg)
 	return 0;
 }
 
-/* The error a failed result stands for, logged unless it is expected. */
+/* rs_pg_err() but for the note. */
 static enum rs_err
-rs_pg_err(struct rs_pg *pg, const PGresult *r, const char *sql)
+rs_pg_err1(struct rs_pg *pg, const PGresult *r, const char *sql)
 {
 	const char	*state;
 
@@ -257,6 +258,22 @@ rs_pg_err(struct rs_pg *pg, const PGresult *r, const char *sql)
 	}
 	rs_log_err("postgresql: %.80s: %s", sql, PQresultErrorMessage(r));
 	return RS_ERR_DB;
+}
+
+/* Notes rc as the transaction's failure unless one came before. */
+static enum rs_err
+rs_pg_failed(struct rs_pg *pg, enum rs_err rc)
+{
+	if (pg->tx && pg->txerr == RS_OK)
+		pg->txerr = rc;
+	return rc;
+}
+
+/* The error a failed result stands for, logged unless it is expected. */
+static enum rs_err
+rs_pg_err(struct rs_pg *pg, const PGresult *r, const char *sql)
+{
+	return rs_pg_failed(pg, rs_pg_err1(pg, r, sql));
 }
 
 /*
@@ -318,7 +335,7 @@ rs_pg_unsent(struct rs_pg *pg)
 {
 	pg->broken = 1;
 	rs_log_err("postgresql: connection lost: %s", PQerrorMessage(pg->c));
-	return RS_ERR_BUSY;
+	return rs_pg_failed(pg, RS_ERR_BUSY);
 }
 
 /*
@@ -784,6 +801,7 @@ rs_pg_begin(struct rs_pg *pg, const char *org, int read)
 		return RS_ERR_BUSY;
 	pg->npend = 0;
 	pg->tx = 1;
+	pg->txerr = RS_OK;
 	/*
 	 * BEGIN and the lock go ahead of the transaction's first statement
 	 * that needs an answer: a failure shows there. Writers of one org
@@ -878,8 +896,19 @@ rs_pg_release(struct rs_pg *pg)
 enum rs_err
 rs_pg_undo(struct rs_pg *pg)
 {
-	/* What is held back goes first: the savepoint to return to. */
-	return rs_pg_step(pg, rs_pg_sql_undo, NULL);
+	enum rs_err	 rc;
+
+	/* What is held back goes first: the savepoint to return to. Undone,
+	 * the nest's failure is no longer the transaction's. */
+	if ((rc = rs_pg_step(pg, rs_pg_sql_undo, NULL)) == RS_OK)
+		pg->txerr = RS_OK;
+	return rc;
+}
+
+enum rs_err
+rs_pg_tx_err(const struct rs_pg *pg)
+{
+	return pg->txerr;
 }
 
 int

@@ -166,6 +166,12 @@ enum rs_err	 rs_pg_undo(struct rs_pg *pg);
  * runs, that its lock was had.
  */
 enum rs_err	 rs_pg_settle(struct rs_pg *pg);
+/*
+ * The first failure of the transaction open or last ended (RS_OK: none;
+ * a nest's undone failure is forgotten). After it every statement of
+ * the transaction fails, whatever its caller makes of that.
+ */
+enum rs_err	 rs_pg_tx_err(const struct rs_pg *pg);
 /* Whether a transaction is open on the connection. */
 int		 rs_pg_in_tx(const struct rs_pg *pg);
 

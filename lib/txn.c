@@ -163,6 +163,21 @@ rs_txn_finish(struct rs_txn *t)
 	return t->audit.bookkeeping ? RS_OK : rs_txn_audit(t);
 }
 
+/*
+ * A failure in a transaction that had failed before, busy or losing a
+ * race (rs_db_tx_err: PostgreSQL's lock not had in time, its connection
+ * lost, a deadlock), is that first failure, whatever the failing step
+ * made of it: 503 or a run again, not a 500.
+ */
+static void
+rs_txn_cause(struct rs_txn *t)
+{
+	enum rs_err	 first = rs_db_tx_err(t->db);
+
+	if (first == RS_ERR_BUSY || first == RS_ERR_RETRY)
+		t->err = first;
+}
+
 /* rs_txn_run() but for the release of t->audit.detail. */
 static enum rs_txn_result
 rs_txn_run1(struct rs_txn *t, rs_txn_change change, void *arg)
@@ -178,6 +193,8 @@ rs_txn_run1(struct rs_txn *t, rs_txn_change change, void *arg)
 	    t->org[0] != '\0' ? t->org : NULL)) != RS_OK)
 		return RS_TXN_BUSY;
 	if ((res = rs_txn_seen(t)) != RS_TXN_DONE) {
+		if (res == RS_TXN_ERROR)
+			rs_txn_cause(t);
 		rs_db_rollback(t->db);
 		return res;
 	}
@@ -197,6 +214,7 @@ rs_txn_run1(struct rs_txn *t, rs_txn_change change, void *arg)
 		goto fail;
 	return RS_TXN_DONE;
 fail:
+	rs_txn_cause(t);
 	rs_db_rollback(t->db);
 	return RS_TXN_ERROR;
 }

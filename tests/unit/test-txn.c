@@ -806,6 +806,65 @@ test_txn_busy_sqlite(void)
 	rs_db_close(db);
 }
 
+/* A change whose store says only "it failed" (a count of -1, say). */
+static enum rs_txn_do
+change_vague(struct rs_txn *t, void *arg)
+{
+	int	*calls = arg;
+
+	(*calls)++;
+	if (rs_store_orgs_exists(t->db, t->org) != RS_OK) {
+		t->err = RS_ERR_DB;
+		return RS_TXN_FAILED;
+	}
+	return RS_TXN_DECLINE;
+}
+
+/*
+ * Another writer of the org holds its turn past the busy timeout: the
+ * change is busy (503), on both backends, whether the wait shows at the
+ * begin (SQLite) or at the transaction's first statement (PostgreSQL:
+ * the idempotency key's look-up, or a store that only says "failed"),
+ * never an error (500).
+ */
+static void
+test_txn_busy_turn(void)
+{
+	struct rs_idem		 id;
+	struct rs_txn		 t;
+	struct chg		 c;
+	struct rs_db		*db, *db2;
+	char			 org[RS_ID_MAX];
+	int			 calls = 0;
+
+	db = fixture_db_org(dir, &ndb, org);
+	db2 = db_second();
+	TAP_SETUP(rs_db_begin_org(db2, org) == RS_OK &&
+	    rs_store_orgs_exists(db2, org) == RS_OK);
+	rs_db_set_polling(db);
+	db->busy_limit_ms = BUSY_MS;
+	idem_set(&id, "key-busy", 0x33);
+	chg_init(&c, "ida@example.com", NULL);
+	c.events = 0;
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	t.idem = &id;
+	answer_set(&t);
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_BUSY,
+	    "txn busy turn: a keyed change is busy, not an error");
+	TAP_IS_INT(t.err, RS_ERR_BUSY, "txn busy turn: ... t.err says busy");
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	TAP_IS_INT(rs_txn_run(&t, change_vague, &calls), RS_TXN_BUSY,
+	    "txn busy turn: a change whose store only says it failed is "
+	    "busy too");
+	TAP_IS_INT(rs_db_in_tx(db), 0, "txn busy turn: nothing left open");
+	rs_db_rollback(db2);
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	TAP_IS_INT(rs_txn_run(&t, change_vague, &calls), RS_TXN_DECLINED,
+	    "txn busy turn: once the turn is free the change runs");
+	rs_db_close(db2);
+	rs_db_close(db);
+}
+
 /* An org id too long for the transaction is refused, not cut short. */
 static void
 test_txn_org_too_long(void)
@@ -1191,7 +1250,7 @@ test_txn_retry(void)
 int
 main(void)
 {
-	tap_plan(109 + 18 + 11 + 4 + 13);
+	tap_plan(109 + 18 + 11 + 4 + 13 + 5);
 	TAP_SETUP(fixture_start(dir, sizeof(dir), "rs-txn") == 0);
 	rs_arena_init(&arena);
 
@@ -1210,6 +1269,7 @@ main(void)
 	test_txn_events_max();
 	test_txn_org_too_long();
 	test_txn_events_max_in_change();
+	test_txn_busy_turn();
 	if (fixture_pg() == NULL) {
 		test_txn_busy_queue();
 		test_txn_busy_sqlite();
