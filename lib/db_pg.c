@@ -142,7 +142,16 @@ rs_pg_bytes(struct rs_pg_args *a, const void *p, size_t n)
 	a->fmt[i] = 1;
 }
 
-/* The session every connection starts with (after a reconnect too). */
+/*
+ * The session every connection starts with (after a reconnect too).
+ * enable_seqscan off: a connection keeps each statement's plan, and one
+ * made while a table was small walks the whole table (cheaper then) for
+ * as long as the connection lives, however the table grows (measured: a
+ * create's Idempotency-Key look-up at 1.3 ms, the create rate a quarter
+ * of its own, until autovacuum analyzed the table). Every statement here
+ * is written for an index, as SQLite runs them; one with no index to
+ * use still walks the table.
+ */
 static int
 rs_pg_session(struct rs_pg *pg)
 {
@@ -153,7 +162,8 @@ rs_pg_session(struct rs_pg *pg)
 	    "SET client_encoding = 'UTF8'; "
 	    "SET default_transaction_isolation = 'read committed'; "
 	    "SET lock_timeout = " RS_STR(RS_BUSY_TIMEOUT_MS) "; "
-	    "SET client_min_messages = 'warning'");
+	    "SET client_min_messages = 'warning'; "
+	    "SET enable_seqscan = off");
 	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	if (!ok)
 		rs_log_err("postgresql: %s", PQerrorMessage(pg->c));

@@ -17,6 +17,10 @@
  * transaction with RS_ERR_BUSY; the next rs_pg_begin() reconnects, so
  * a request is answered 503 and never half-applied.
  *
+ * The session never plans a walk of a table that has an index to use
+ * (enable_seqscan off): a plan kept from when a table was small would
+ * walk it whole ever after.
+ *
  * Writes run at READ COMMITTED: a write transaction begun for an org
  * (rs_db_begin_org) first takes that org's transaction lock, so writers
  * of one org take turns and each sees what the one before committed,
