@@ -150,7 +150,9 @@ rs_pg_bytes(struct rs_pg_args *a, const void *p, size_t n)
  * create's Idempotency-Key look-up at 1.3 ms, the create rate a quarter
  * of its own, until autovacuum analyzed the table). Every statement here
  * is written for an index, as SQLite runs them; one with no index to
- * use still walks the table.
+ * use still walks the table. jit off: such a walk is then costed past
+ * jit_above_cost, and compiling it took 50-100 ms (a one-row table's
+ * schema check); no statement here is long enough to gain from it.
  */
 static int
 rs_pg_session(struct rs_pg *pg)
@@ -163,7 +165,7 @@ rs_pg_session(struct rs_pg *pg)
 	    "SET default_transaction_isolation = 'read committed'; "
 	    "SET lock_timeout = " RS_STR(RS_BUSY_TIMEOUT_MS) "; "
 	    "SET client_min_messages = 'warning'; "
-	    "SET enable_seqscan = off");
+	    "SET enable_seqscan = off; SET jit = off");
 	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	if (!ok)
 		rs_log_err("postgresql: %s", PQerrorMessage(pg->c));
