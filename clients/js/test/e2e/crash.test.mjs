@@ -33,7 +33,7 @@ function expectExactlyOnce(titles, m, n) {
   assert.equal(titles.size, n, "no record beyond the ones queued");
 }
 
-test(`crash: the pool SIGKILLed 4 times mid-push of ${N} creates; sync again -> each exactly once`, async (t) => {
+test(`crash: the pool SIGKILLed mid-push of ${N} creates (up to 7 times); sync again -> each exactly once`, async (t) => {
   const { RelaySync, MemoryStorage } = await lib();
   const api = new Api(URL_, KEY);
   const m = marker("kill");
@@ -47,17 +47,18 @@ test(`crash: the pool SIGKILLed 4 times mid-push of ${N} creates; sync again -> 
   assert.equal(c.status().queued, N);
   assert.equal(keys.size, N, "one key per op");
 
-  // Kill the pool a few ms after the 6th, 12th, 18th and 24th batch request
-  // went out (each holds 100 creates, ~20-40 ms of work), so the kills land
-  // while a batch runs.
+  // Kill the pool within a few ms of every 4th batch request going out, up
+  // to the 28th, so the kills land while a batch runs: each holds 100
+  // creates, 5-40 ms of work depending on the machine (a kill 2-10 ms
+  // after the request missed every batch of a run on a fast machine).
   const kills = [];
   let batches = 0;
   rec.onRequest = (e) => {
     if (e.path !== "/v1/batch") return;
     batches += 1;
-    if (batches % 6 === 0 && batches <= 24) {
+    if (batches % 4 === 0 && batches <= 28) {
       const at = batches;
-      setTimeout(() => kills.push({ at, pids: killPool(FCGI, DB) }), 2 + Math.random() * 8);
+      setTimeout(() => kills.push({ at, pids: killPool(FCGI, DB) }), Math.random() * 4);
     }
   };
   const first = await c.sync();
@@ -68,7 +69,7 @@ test(`crash: the pool SIGKILLed 4 times mid-push of ${N} creates; sync again -> 
 
   // (a kill right after another may find the pool not respawned yet)
   t.diagnostic("kills: " + JSON.stringify(kills));
-  assert.equal(kills.length, 4, "every kill happened");
+  assert.ok(kills.length >= 4, "every kill happened");
   assert.ok(kills.filter((k) => k.pids.length > 0).length >= 2, "the kills found pool processes");
 
   // the kills disturbed the push: some batch failed (5xx or a cut connection)
