@@ -18,34 +18,14 @@ enum {
 	STMT_CHANGE_SEQ,
 	STMT_INSERT,
 	STMT_UPDATE,
-	STMT_LIST,
 	STMT_LIST_PAGE,
 	STMT_LIST_PAGE_FULL,
-	STMT_CHANGES,
 	STMT_CHANGES_PAGE,
 	STMT_CHANGES_PAGE_FULL,
 	STMT_PURGE,
 	STMT__MAX
 };
 
-/*
- * A list walks the org's key range, in order (pg/0001: seq is num << 40
- * | n), a range scan of the primary key. SQLite's two-argument max() is
- * greatest() here (which skips a NULL: an unknown org still yields
- * nothing, its upper bound is NULL). Its "+org_id" hint is "org_id ||
- * ''": without it, a planner whose statistics lag (a table just filled)
- * ANDs records_org_change into a bitmap of the whole org and sorts it
- * for every page (measured: 0.5 ms a page of 200 rows, against 0.1 ms).
- * NULL parameters mean "any"; each is cast, as a prepared statement has
- * no types.
- */
-#define LIST_FROM \
-	"FROM records " \
-	"WHERE seq > greatest($2::bigint, (SELECT num << " \
-	RS_STR(RS_ORG_ROW_BITS) " FROM orgs WHERE id = $1)) " \
-	"AND seq < ((SELECT num FROM orgs WHERE id = $1) + 1) << " \
-	RS_STR(RS_ORG_ROW_BITS) " " \
-	"AND org_id || '' = $1 " LIST_WHERE
 #define LIST_WHERE \
 	"AND ($3::text IS NULL OR status = $3::text) " \
 	"AND ($4::text IS NULL OR type = $4::text) " \
@@ -58,6 +38,15 @@ enum {
 	"ORDER BY change_seq LIMIT $3"
 
 /*
+ * A list walks the org's key range, in order (pg/0001: seq is num << 40
+ * | n), a range scan of the primary key. SQLite's two-argument max() is
+ * greatest() here. Its "+org_id" hint is "org_id || ''": without it, a
+ * planner whose statistics lag (a table just filled) ANDs
+ * records_org_change into a bitmap of the whole org and sorts it for
+ * every page (measured: 0.5 ms a page of 200 rows, against 0.1 ms).
+ * NULL parameters mean "any"; each is cast, as a prepared statement has
+ * no types.
+ *
  * A page (PAGE) is one statement, so one snapshot and one round trip
  * with no transaction: up to $9 rows, each with the org's change number
  * last (rs_store_records_list_each()'s *now), and for a page of none one
@@ -65,7 +54,8 @@ enum {
  * page reads each row's own text (TEXT: seq, change_seq, json), since
  * every column sent is a cost to the server; only a page holding a row
  * older than its text (sql/0013) is read again with every column (FULL:
- * COLS), to print that row from them.
+ * COLS), to print that row from them. The lists of whole records read
+ * FULL pages too.
  */
 #define TEXT_COLS	"seq, change_seq, json"
 #define LIST_PAGE(cols) \
@@ -102,14 +92,10 @@ static const char *const sql[STMT__MAX] = {
 	"data = $7, size = $8, causal = $9, version = $10, deleted_at = $11, "
 	"updated_at = $12, queue = $13, change_seq = $14, updated_by = $15, "
 	"changed = $16, json = $17 WHERE id = $1 AND org_id = $2",
-	/* STMT_LIST (LIST_FROM) */
-	"SELECT " COLS " " LIST_FROM,
 	/* STMT_LIST_PAGE (PAGE) */
 	LIST_PAGE(TEXT_COLS),
 	/* STMT_LIST_PAGE_FULL */
 	LIST_PAGE(COLS),
-	/* STMT_CHANGES */
-	"SELECT " COLS " " CHANGES_FROM,
 	/* STMT_CHANGES_PAGE */
 	CHANGES_PAGE(TEXT_COLS),
 	/* STMT_CHANGES_PAGE_FULL */
@@ -312,10 +298,12 @@ static const struct rs_store_records_pg_page rs_store_records_pg_full = {
 static int
 rs_store_records_pg_all_text(const struct pg_result *res)
 {
-	int	 i;
+	const struct rs_store_records_pg_page	*pl = &rs_store_records_pg_text;
+	int					 i;
 
 	for (i = 0; i < rs_pg_rows(res); i++)
-		if (!rs_pg_isnull(res, i, 0) && rs_pg_isnull(res, i, 2))
+		if (!rs_pg_isnull(res, i, pl->seq) &&
+		    rs_pg_isnull(res, i, pl->json))
 			return 0;
 	return 1;
 }
@@ -379,7 +367,7 @@ rs_store_records_pg_walk(const struct pg_result *res,
 	return rc;
 }
 
-/* Reads a COLS result into out[0..max). */
+/* Reads a FULL page into out[0..max). */
 static enum rs_err
 rs_store_records_pg_rows(const struct pg_result *res, struct rs_arena *a,
     size_t max, struct rs_record *out, size_t *n)
@@ -388,14 +376,17 @@ rs_store_records_pg_rows(const struct pg_result *res, struct rs_arena *a,
 	int		 i;
 
 	*n = 0;
-	for (i = 0; i < rs_pg_rows(res) && *n < max; i++)
+	for (i = 0; i < rs_pg_rows(res) && *n < max; i++) {
+		if (rs_pg_isnull(res, i, rs_store_records_pg_full.seq))
+			break;		/* an empty page's one row */
 		if ((rc = rs_store_records_pg_row(a, res, i,
 		    &out[(*n)++])) != RS_OK)
 			break;
+	}
 	return rc;
 }
 
-/* Runs STMT_LIST or a list PAGE, stmt, with a list's parameters. */
+/* Runs a list PAGE, stmt, with a list's parameters. */
 static enum rs_err
 rs_store_records_pg_list_query(struct rs_db *db, int stmt, const char *org,
     const struct rs_recfilter *f, int64_t after, size_t max,
@@ -417,7 +408,7 @@ rs_store_records_pg_list_query(struct rs_db *db, int stmt, const char *org,
 	return rs_pg_query(db, sql[stmt], &a, res);
 }
 
-/* Runs STMT_CHANGES or a changes PAGE, stmt, with a delta sync's
+/* Runs a changes PAGE, stmt, with a delta sync's
  * parameters. */
 static enum rs_err
 rs_store_records_pg_changes_query(struct rs_db *db, int stmt,
@@ -508,8 +499,8 @@ rs_store_records_pg_list(struct rs_db *db, struct rs_arena *a,
 	enum rs_err		 rc;
 
 	*n = 0;
-	if ((rc = rs_store_records_pg_list_query(db, STMT_LIST, org, f, after,
-	    max, &r)) != RS_OK)
+	if ((rc = rs_store_records_pg_list_query(db, STMT_LIST_PAGE_FULL, org,
+	    f, after, max, &r)) != RS_OK)
 		return rc;
 	rc = rs_store_records_pg_rows(r, a, max, out, n);
 	rs_pg_clear(r);
@@ -525,8 +516,8 @@ rs_store_records_pg_changes(struct rs_db *db, struct rs_arena *a,
 	enum rs_err		 rc;
 
 	*n = 0;
-	if ((rc = rs_store_records_pg_changes_query(db, STMT_CHANGES, org,
-	    after, max, &r)) != RS_OK)
+	if ((rc = rs_store_records_pg_changes_query(db,
+	    STMT_CHANGES_PAGE_FULL, org, after, max, &r)) != RS_OK)
 		return rc;
 	rc = rs_store_records_pg_rows(r, a, max, out, n);
 	rs_pg_clear(r);
