@@ -11,6 +11,7 @@
 #include "log.h"
 #include "db.h"
 #include "db_pg.h"
+#include "textcache.h"
 
 /* A command sent into the pipeline, its result not read yet. */
 struct rs_pg_wait {
@@ -24,6 +25,7 @@ struct rs_pg {
 					 * not yet ended by us) */
 	int		 broken;	/* lost: reconnect before the next
 					 * transaction */
+	int		 writing;	/* the transaction open may write */
 	char		 org[RS_PG_ORG];	/* whose lock the transaction
 					 * holds, "" none */
 	enum rs_err	 txerr;		/* the transaction's first failure */
@@ -43,6 +45,7 @@ struct rs_pg {
 	size_t		 nwait;
 	size_t		 nstmt;	/* cache slots used on this connection */
 	const char	*stmts[RS_DB_MAX_STMTS];	/* NULL: free */
+	struct rs_textcache *texts;	/* NULL: none kept */
 };
 
 /* Statements of this module, prepared like any store's. */
@@ -207,6 +210,8 @@ rs_pg_open(const char *conninfo, struct rs_pg **out)
 		rs_pg_close(pg);
 		return RS_ERR_DB;
 	}
+	/* Without memory for it, nothing is kept: pages carry every text. */
+	pg->texts = rs_textcache_new();
 	*out = pg;
 	return RS_OK;
 }
@@ -217,6 +222,7 @@ rs_pg_close(struct rs_pg *pg)
 	if (pg == NULL)
 		return;
 	PQfinish(pg->c);
+	rs_textcache_free(pg->texts);
 	free(pg);
 }
 
@@ -231,6 +237,10 @@ rs_pg_alive(struct rs_pg *pg)
 	if (!pg->broken && PQstatus(pg->c) == CONNECTION_OK)
 		return 0;
 	PQreset(pg->c);
+	/* The server reached now may be older than the one the texts
+	 * came from: a standby that had not replayed the last commits, a
+	 * restore. Its change numbers may name other texts. */
+	rs_textcache_clear(pg->texts);
 	pg->nstmt = 0;
 	pg->nwait = 0;
 	pg->npend = 0;
@@ -712,6 +722,22 @@ rs_pg_len(const PGresult *res, int row, int col)
 	return (size_t)PQgetlength(res, row, col);
 }
 
+/*
+ * An integer as the server prints one (int8out: "-?[0-9]+"), up to the
+ * first other character. strtoll() would do, at several times the cost
+ * with a page's hundreds of numbers: its locale and bases are of no use.
+ */
+static int64_t
+rs_pg_decimal(const char *s)
+{
+	uint64_t	 v = 0;
+	int		 neg = (*s == '-');
+
+	for (s += neg; *s >= '0' && *s <= '9'; s++)
+		v = v * 10 + (uint64_t)(*s - '0');
+	return neg ? (int64_t)(0 - v) : (int64_t)v;
+}
+
 int64_t
 rs_pg_int64(const PGresult *res, int row, int col)
 {
@@ -723,7 +749,7 @@ rs_pg_int64(const PGresult *res, int row, int col)
 		return 1;
 	if (s[0] == 'f' && s[1] == '\0')
 		return 0;
-	return strtoll(s, NULL, 10);
+	return rs_pg_decimal(s);
 }
 
 enum rs_err
@@ -813,6 +839,7 @@ rs_pg_begin(struct rs_pg *pg, const char *org, int read)
 		return RS_ERR_BUSY;
 	pg->npend = 0;
 	pg->tx = 1;
+	pg->writing = !read;
 	pg->txerr = RS_OK;
 	/*
 	 * BEGIN and the lock go ahead of the transaction's first statement
@@ -934,4 +961,13 @@ int
 rs_pg_in_tx(const struct rs_pg *pg)
 {
 	return pg->tx;
+}
+
+struct rs_textcache *
+rs_pg_texts(struct rs_db *db, int *keep)
+{
+	struct rs_pg	*pg = db->pg;
+
+	*keep = !(pg->tx && pg->writing);
+	return pg->texts;
 }

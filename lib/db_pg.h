@@ -38,6 +38,7 @@
 
 struct rs_db;
 struct rs_pg;
+struct rs_textcache;
 struct pg_result;	/* libpq's PGresult */
 
 #define RS_PG_MAXARGS	32
@@ -178,5 +179,15 @@ enum rs_err	 rs_pg_settle(struct rs_pg *pg);
 enum rs_err	 rs_pg_tx_err(const struct rs_pg *pg);
 /* Whether a transaction is open on the connection. */
 int		 rs_pg_in_tx(const struct rs_pg *pg);
+/*
+ * The texts store_records_pg.c keeps for this connection (textcache.h),
+ * NULL if none. *keep is set when what is read now may be kept: no
+ * write transaction is open, so what a statement reads is committed (a
+ * change number written by a transaction that rolls back is written
+ * again, with another text). Cleared whenever the connection is made
+ * again: the server then reached may be older than the one the texts
+ * came from (a standby behind the primary, a restore).
+ */
+struct rs_textcache *rs_pg_texts(struct rs_db *db, int *keep);
 
 #endif /* RS_DB_PG_H */

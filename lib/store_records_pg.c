@@ -7,6 +7,7 @@
 #include "arena.h"
 #include "db.h"
 #include "db_pg.h"
+#include "textcache.h"
 #include "store_records_pg.h"
 
 /* The columns of COLS (a full PAGE's change number follows). */
@@ -20,8 +21,10 @@ enum {
 	STMT_UPDATE,
 	STMT_LIST_PAGE,
 	STMT_LIST_PAGE_FULL,
+	STMT_LIST_PAGE_NUM,
 	STMT_CHANGES_PAGE,
 	STMT_CHANGES_PAGE_FULL,
+	STMT_CHANGES_PAGE_NUM,
 	STMT_PURGE,
 	STMT__MAX
 };
@@ -56,8 +59,16 @@ enum {
  * older than its text (sql/0013) is read again with every column (FULL:
  * COLS), to print that row from them. The lists of whole records read
  * FULL pages too.
+ *
+ * Before either, a page whose texts this connection may already keep
+ * (textcache.h, db_pg.h) is asked for its numbers only (NUM: seq,
+ * change_seq, updated_at, the text's length): when every row's text is
+ * kept under those, the page is printed from them, one snapshot still,
+ * and the texts never cross the socket again. A row not kept makes it a
+ * TEXT page, whose texts are then kept.
  */
-#define TEXT_COLS	"seq, change_seq, json"
+#define TEXT_COLS	"seq, change_seq, json, updated_at"
+#define NUM_COLS	"seq, change_seq, updated_at, octet_length(json)"
 #define LIST_PAGE(cols) \
 	"SELECT r.*, o.change_seq FROM orgs o LEFT JOIN LATERAL " \
 	"(SELECT " cols " FROM records " \
@@ -96,10 +107,14 @@ static const char *const sql[STMT__MAX] = {
 	LIST_PAGE(TEXT_COLS),
 	/* STMT_LIST_PAGE_FULL */
 	LIST_PAGE(COLS),
+	/* STMT_LIST_PAGE_NUM */
+	LIST_PAGE(NUM_COLS),
 	/* STMT_CHANGES_PAGE */
 	CHANGES_PAGE(TEXT_COLS),
 	/* STMT_CHANGES_PAGE_FULL */
 	CHANGES_PAGE(COLS),
+	/* STMT_CHANGES_PAGE_NUM */
+	CHANGES_PAGE(NUM_COLS),
 	/* STMT_PURGE: walks records_deleted; pg/0001's trigger removes each
 	 * record's history and conflicts with it. The worker purges while
 	 * others run: a row another transaction holds is left for the next
@@ -283,16 +298,71 @@ rs_store_records_pg_put(struct rs_db *db, const struct rs_record *r,
 	return rs_pg_later(db, sql[insert ? STMT_INSERT : STMT_UPDATE], &a);
 }
 
-/* Where a PAGE result holds what a walk reads. */
+/*
+ * Where a PAGE result holds what a walk reads: json -1 for a NUM page,
+ * whose texts are kept ones; len -1 where it is the text's own.
+ */
 struct rs_store_records_pg_page {
-	int	 seq, change, json, now;
+	int	 seq, change, json, now, stamp, len;
 };
 static const struct rs_store_records_pg_page rs_store_records_pg_text = {
-	0, 1, 2, 3
+	0, 1, 2, 4, 3, -1
 };
 static const struct rs_store_records_pg_page rs_store_records_pg_full = {
-	0, 16, 19, NCOLS
+	0, 16, 19, NCOLS, 13, -1
 };
+static const struct rs_store_records_pg_page rs_store_records_pg_num = {
+	0, 1, -1, 4, 2, 3
+};
+
+/* Row i's key in the kept texts; -1 for a row without text. */
+static int
+rs_store_records_pg_key(const struct pg_result *res, int i,
+    const struct rs_store_records_pg_page *pl, struct rs_textcache_key *k)
+{
+	int	 len = pl->len >= 0 ? pl->len : pl->json;
+
+	if (rs_pg_isnull(res, i, len))
+		return -1;
+	k->row = rs_pg_int64(res, i, pl->seq);
+	k->change = rs_pg_int64(res, i, pl->change);
+	k->stamp = rs_pg_int64(res, i, pl->stamp);
+	k->len = pl->len >= 0 ? (size_t)rs_pg_int64(res, i, pl->len) :
+	    rs_pg_len(res, i, pl->json);
+	return 0;
+}
+
+/* A NUM page's rows' texts, found kept. */
+struct rs_store_records_pg_kept {
+	const char	*text;
+	size_t		 len;
+};
+
+/*
+ * Whether every row of a NUM page, up to max, has its text kept: into
+ * kept[0..RS_PAGE_MAX] (a longer page is not looked for).
+ */
+static int
+rs_store_records_pg_all_kept(const struct pg_result *res,
+    const struct rs_textcache *c, size_t max,
+    struct rs_store_records_pg_kept *kept)
+{
+	const struct rs_store_records_pg_page	*pl = &rs_store_records_pg_num;
+	struct rs_textcache_key			 k;
+	int					 i;
+
+	if (rs_pg_rows(res) > RS_PAGE_MAX + 1)
+		return 0;
+	for (i = 0; i < rs_pg_rows(res) && (size_t)i < max; i++) {
+		if (rs_pg_isnull(res, i, pl->seq))
+			break;		/* an empty page's one row */
+		if (rs_store_records_pg_key(res, i, pl, &k) != 0 ||
+		    (kept[i].text = rs_textcache_get(c, &k)) == NULL)
+			return 0;
+		kept[i].len = k.len;
+	}
+	return 1;
+}
 
 /* Whether every row of a TEXT page has its text (a FULL one is needed). */
 static int
@@ -308,17 +378,49 @@ rs_store_records_pg_all_text(const struct pg_result *res)
 	return 1;
 }
 
+/* Where a walk finds its rows' texts. */
+struct rs_store_records_pg_texts {
+	struct rs_textcache			*c;
+	int					 keep;	/* in c */
+	const struct rs_store_records_pg_kept	*kept;	/* a NUM page's */
+};
+
+/*
+ * Row i's text as a walk shows it: a NUM page's found kept, else the
+ * stored one, borrowed from res (kept in c if keep), or NULL.
+ */
+static const char *
+rs_store_records_pg_text_of(const struct pg_result *res, int i,
+    const struct rs_store_records_pg_page *pl,
+    const struct rs_store_records_pg_texts *tx, size_t *len)
+{
+	struct rs_textcache_key	 k;
+	const char		*text;
+
+	if (pl->json < 0) {
+		*len = tx->kept[i].len;
+		return tx->kept[i].text;
+	}
+	if ((text = rs_pg_str(res, i, pl->json)) == NULL)
+		return NULL;
+	*len = rs_pg_len(res, i, pl->json);
+	if (tx->keep && rs_store_records_pg_key(res, i, pl, &k) == 0)
+		rs_textcache_put(tx->c, &k, text);
+	return text;
+}
+
 /*
  * Reads a PAGE result laid out as pl says: each(arg, text) for up to max
- * rows, with the row's text as shown: the stored one, borrowed from res
- * (cleared only after the walk), or (a row from before sql/0013, in a
- * FULL page) printed from its columns; *now the org's change number. *n
+ * rows, with the row's text as shown: as tx says (a NUM page's found
+ * kept, or the stored one), or (a row from before sql/0013, in a FULL
+ * page) printed from its columns; *now the org's change number. *n
  * counts the rows seen. A nonzero answer from each stops the walk with
  * RS_ERR_NOMEM.
  */
 static enum rs_err
 rs_store_records_pg_walk(const struct pg_result *res,
-    const struct rs_store_records_pg_page *pl, size_t max,
+    const struct rs_store_records_pg_page *pl,
+    const struct rs_store_records_pg_texts *tx, size_t max,
     rs_store_records_each each, void *arg, size_t *n, int64_t *now)
 {
 	struct rs_record	 r;
@@ -335,9 +437,8 @@ rs_store_records_pg_walk(const struct pg_result *res,
 			break;		/* an empty page's one row */
 		t.seq = rs_pg_int64(res, i, pl->seq);
 		t.change_seq = rs_pg_int64(res, i, pl->change);
-		if ((t.json = rs_pg_str(res, i, pl->json)) != NULL)
-			t.len = rs_pg_len(res, i, pl->json);
-		else {
+		if ((t.json = rs_store_records_pg_text_of(res, i, pl, tx,
+		    &t.len)) == NULL) {
 			if (pl != &rs_store_records_pg_full ||
 			    (rc = rs_store_records_pg_view(res, i,
 			    &r)) != RS_OK) {
@@ -431,18 +532,49 @@ struct rs_store_records_pg_ask {
 	size_t				 max;
 };
 
-/* Runs the page q asks for: stmt, or the delta sync's twin (f NULL). */
+/* The page kinds, a list's statement and a delta sync's. */
+enum rs_store_records_pg_kind { PAGE_TEXT, PAGE_FULL, PAGE_NUM };
+static const int rs_store_records_pg_stmts[][2] = {
+	{ STMT_LIST_PAGE, STMT_CHANGES_PAGE },
+	{ STMT_LIST_PAGE_FULL, STMT_CHANGES_PAGE_FULL },
+	{ STMT_LIST_PAGE_NUM, STMT_CHANGES_PAGE_NUM },
+};
+
+/* Runs the page of kind q asks for: a list's, or a delta sync's (f NULL). */
 static enum rs_err
 rs_store_records_pg_fetch(struct rs_db *db,
-    const struct rs_store_records_pg_ask *q, int full, struct pg_result **res)
+    const struct rs_store_records_pg_ask *q,
+    enum rs_store_records_pg_kind kind, struct pg_result **res)
 {
 	if (q->f != NULL)
-		return rs_store_records_pg_list_query(db, full ?
-		    STMT_LIST_PAGE_FULL : STMT_LIST_PAGE, q->org, q->f,
+		return rs_store_records_pg_list_query(db,
+		    rs_store_records_pg_stmts[kind][0], q->org, q->f,
 		    q->after, q->max, res);
-	return rs_store_records_pg_changes_query(db, full ?
-	    STMT_CHANGES_PAGE_FULL : STMT_CHANGES_PAGE, q->org, q->after,
-	    q->max, res);
+	return rs_store_records_pg_changes_query(db,
+	    rs_store_records_pg_stmts[kind][1], q->org, q->after, q->max,
+	    res);
+}
+
+/*
+ * A NUM page, when this connection keeps texts: 1 and *res when every
+ * row's is kept (into kept); 0 when a TEXT page is needed.
+ */
+static int
+rs_store_records_pg_fetch_kept(struct rs_db *db,
+    const struct rs_store_records_pg_ask *q, const struct rs_textcache *c,
+    struct rs_store_records_pg_kept *kept, struct pg_result **res,
+    enum rs_err *rc)
+{
+	*res = NULL;
+	if (rs_textcache_count(c, NULL) == 0)
+		return 0;
+	if ((*rc = rs_store_records_pg_fetch(db, q, PAGE_NUM, res)) != RS_OK)
+		return 1;
+	if (rs_store_records_pg_all_kept(*res, c, q->max, kept))
+		return 1;
+	rs_pg_clear(*res);
+	*res = NULL;
+	return 0;
 }
 
 /* rs_store_records_pg_list_each() and _changes_each(), as q says. */
@@ -451,21 +583,33 @@ rs_store_records_pg_page(struct rs_db *db,
     const struct rs_store_records_pg_ask *q, rs_store_records_each each,
     void *arg, size_t *n, int64_t *now)
 {
-	const struct rs_store_records_pg_page	*pl = &rs_store_records_pg_text;
+	const struct rs_store_records_pg_page	*pl = &rs_store_records_pg_num;
+	struct rs_store_records_pg_kept		 kept[RS_PAGE_MAX + 1];
+	struct rs_store_records_pg_texts	 tx;
 	struct pg_result			*r;
-	enum rs_err				 rc;
+	enum rs_err				 rc = RS_OK;
 
 	*n = 0;
 	*now = -1;
-	if ((rc = rs_store_records_pg_fetch(db, q, 0, &r)) != RS_OK)
-		return rc;
-	if (!rs_store_records_pg_all_text(r)) {
-		rs_pg_clear(r);
-		pl = &rs_store_records_pg_full;
-		if ((rc = rs_store_records_pg_fetch(db, q, 1, &r)) != RS_OK)
+	tx.c = rs_pg_texts(db, &tx.keep);
+	tx.kept = kept;
+	if (rs_store_records_pg_fetch_kept(db, q, tx.c, kept, &r, &rc)) {
+		if (rc != RS_OK)
 			return rc;
+	} else {
+		pl = &rs_store_records_pg_text;
+		if ((rc = rs_store_records_pg_fetch(db, q, PAGE_TEXT,
+		    &r)) != RS_OK)
+			return rc;
+		if (!rs_store_records_pg_all_text(r)) {
+			rs_pg_clear(r);
+			pl = &rs_store_records_pg_full;
+			if ((rc = rs_store_records_pg_fetch(db, q, PAGE_FULL,
+			    &r)) != RS_OK)
+				return rc;
+		}
 	}
-	rc = rs_store_records_pg_walk(r, pl, q->max, each, arg, n, now);
+	rc = rs_store_records_pg_walk(r, pl, &tx, q->max, each, arg, n, now);
 	rs_pg_clear(r);
 	return rc;
 }

@@ -259,6 +259,30 @@ test_pg_plans(void)
 	rs_db_close(db);
 }
 
+/* The integers the server prints read back as they are, the two ends
+ * of bigint and booleans included (rs_pg_int64 parses no locale). */
+static void
+test_pg_numbers(void)
+{
+	struct rs_db		*db = fixture_db_open(dir, &ndb, 1);
+	struct pg_result	*r;
+
+	TAP_SETUP(rs_pg_once(db, "SELECT 0::bigint, -1::bigint, "
+	    "9223372036854775807::bigint, (-9223372036854775807 - 1)::bigint, "
+	    "1099511627793::bigint, true, false, 42::int", NULL, &r) == RS_OK);
+	TAP_OK(rs_pg_int64(r, 0, 0) == 0 && rs_pg_int64(r, 0, 1) == -1,
+	    "pg numbers: 0 and -1");
+	TAP_OK(rs_pg_int64(r, 0, 2) == INT64_MAX &&
+	    rs_pg_int64(r, 0, 3) == INT64_MIN,
+	    "pg numbers: the largest and smallest bigint");
+	TAP_OK(rs_pg_int64(r, 0, 4) == ((INT64_C(1) << 40) | 17) &&
+	    rs_pg_int64(r, 0, 7) == 42, "pg numbers: a row number, an int");
+	TAP_OK(rs_pg_int64(r, 0, 5) == 1 && rs_pg_int64(r, 0, 6) == 0,
+	    "pg numbers: booleans as 1 and 0");
+	rs_pg_clear(r);
+	rs_db_close(db);
+}
+
 static const char later_sql[] = "INSERT INTO t_later (k) VALUES ($1::int)";
 static const char later_bad[] = "INSERT INTO t_nowhere (k) VALUES ($1::int)";
 static const char later_count[] = "SELECT count(*) FROM t_later";
@@ -437,7 +461,7 @@ main(void)
 		return 0;
 	}
 	fixture_start(dir, sizeof(dir), "rs-db-pg");
-	tap_plan(6 + 8 + 8 + 6 + 2 + 20 + 2);
+	tap_plan(6 + 8 + 8 + 6 + 2 + 20 + 2 + 4);
 	test_pg_schema();
 	test_pg_tx();
 	test_pg_org_turns();
@@ -445,6 +469,7 @@ main(void)
 	test_pg_deadlock();
 	test_pg_later();
 	test_pg_plans();
+	test_pg_numbers();
 	fixture_db_cleanup(dir, ndb);
 	return tap_done();
 #else

@@ -1055,6 +1055,117 @@ test_recstore_read_snapshot(void)
 	rs_db_close(db);
 }
 
+/* org's page of live records, a list's or (delta) a delta sync's: the
+ * texts joined by '|', or "(error)". */
+static const char *
+page_of(struct rs_db *db, const char *org, int delta)
+{
+	struct printbuf		*pb = printbuf_new();
+	struct rs_recfilter	 f;
+	const char		*s = "(error)";
+	size_t			 n;
+	int64_t			 now;
+	enum rs_err		 rc;
+
+	any(&f);
+	if (pb == NULL)
+		return s;
+	rc = delta ? rs_store_records_changes_each(db, org, 0, MAXREC,
+	    show_row, pb, &n, &now) : rs_store_records_list_each(db, org, &f,
+	    0, MAXREC, show_row, pb, &n, &now);
+	if (rc == RS_OK)
+		s = rs_arena_strdup(&arena, pb->bpos > 0 ? pb->buf : "");
+	printbuf_free(pb);
+	return s;
+}
+
+#define KEPT_V1	"{\"t\":\"v1\"}"
+#define KEPT_V2	"{\"t\":\"v2\"}"
+#define KEPT_B	"{\"t\":\"b1\"}"
+#define KEPT_V3	"{\"t\":\"v3\"}"
+#define KEPT_X3	"{\"t\":\"X3\"}"
+#define KEPT_Y3	"{\"t\":\"Y3\"}"
+
+/*
+ * On PostgreSQL a connection keeps the texts it read (textcache.h), and
+ * a page whose texts are all kept is printed from them. Each page must
+ * still show what is committed: a newer version, a new row, and not a
+ * text read inside a write transaction that rolled back, whose numbers
+ * the next write takes again with another text. One body for both
+ * backends; only the text changed behind the store's back tells them
+ * apart, and a connection made again keeps nothing.
+ */
+static void
+test_recstore_kept(void)
+{
+	struct rs_record	 a, b;
+	char			 org[RS_ID_MAX], causal[RS_ULID_LEN + 1];
+	const char		*json;
+	struct rs_db		*db = db_new(org);
+	int64_t			 undone;
+	int			 pg = rs_db_pg(db);
+
+	sample(&a, org, "Kept", NOW_MS);
+	a.json = KEPT_V1;
+	TAP_SETUP(put(db, &a, 1) == RS_OK);
+	TAP_IS_STR(page_of(db, org, 0), KEPT_V1,
+	    "recstore kept: a page shows the stored text");
+	TAP_IS_STR(page_of(db, org, 0), KEPT_V1,
+	    "recstore kept: ... read again, the same");
+	TAP_IS_STR(page_of(db, org, 1), KEPT_V1,
+	    "recstore kept: ... and a delta sync's");
+	a.version = 2;
+	a.updated_at = NOW_MS + 1;
+	a.json = KEPT_V2;
+	TAP_SETUP(put(db, &a, 0) == RS_OK);
+	TAP_IS_STR(page_of(db, org, 0), KEPT_V2,
+	    "recstore kept: a newer version shows, not the older kept");
+	TAP_IS_STR(page_of(db, org, 1), KEPT_V2,
+	    "recstore kept: ... in a delta sync too");
+	sample(&b, org, "Other", NOW_MS + 1);
+	b.json = KEPT_B;
+	TAP_SETUP(put(db, &b, 1) == RS_OK);
+	TAP_IS_STR(page_of(db, org, 0), KEPT_V2 "|" KEPT_B,
+	    "recstore kept: a page with a kept row and a new one shows both");
+
+	/* A write a batch's page sees (the nest), then rolled back. */
+	TAP_SETUP(rs_db_nest_begin(db, org) == RS_OK);
+	a.version = 3;
+	a.updated_at = NOW_MS + 2;
+	a.json = KEPT_V3;
+	TAP_SETUP(put(db, &a, 0) == RS_OK);
+	undone = a.change_seq;
+	TAP_IS_STR(page_of(db, org, 0), KEPT_V3 "|" KEPT_B,
+	    "recstore kept: a write transaction's page shows its own write");
+	rs_db_nest_rollback(db);
+	/* Not a page: it would read a's committed text into a's place. */
+	TAP_OK(rs_store_records_get_text(db, &arena, org, a.id, &json,
+	    causal) == RS_OK && json != NULL && strcmp(json, KEPT_V2) == 0,
+	    "recstore kept: rolled back, the committed text again");
+	a.json = KEPT_X3;
+	TAP_SETUP(put(db, &a, 0) == RS_OK && a.change_seq == undone);
+	TAP_IS_STR(page_of(db, org, 0), KEPT_X3 "|" KEPT_B,
+	    "recstore kept: a write under the rolled-back one's numbers "
+	    "shows its own text (nothing read in a write transaction is "
+	    "kept)");
+	TAP_IS_STR(page_of(db, org, 1), KEPT_B "|" KEPT_X3,
+	    "recstore kept: ... in a delta sync too");
+
+	TAP_SETUP(fixture_query_int(db, "UPDATE records SET json = "
+	    "replace(json, 'X3', 'Y3') WHERE id = ?1 RETURNING 1",
+	    a.id) == 1);
+	TAP_IS_STR(page_of(db, org, 0), pg ? KEPT_X3 "|" KEPT_B :
+	    KEPT_Y3 "|" KEPT_B,
+	    "recstore kept: a text changed behind the store under the same "
+	    "numbers: PostgreSQL shows the kept one, SQLite keeps none");
+	if (pg)
+		fixture_query_int(db, "SELECT pg_terminate_backend("
+		    "pg_backend_pid())", NULL);
+	TAP_IS_STR(page_of(db, org, 0), KEPT_Y3 "|" KEPT_B,
+	    "recstore kept: a connection made again shows what is stored");
+	rs_db_close(db);
+}
+
 /*
  * A live record's stored text and causal token for a read that shows it
  * as it is; nothing for a row without text, a tombstone, or an unknown
@@ -1095,7 +1206,7 @@ test_recstore_get_text(void)
 int
 main(void)
 {
-	tap_plan(116 + 7 + 4 + 2 + 4);
+	tap_plan(116 + 7 + 4 + 2 + 4 + 12);
 	fixture_start(dir, sizeof(dir), "rs-recstore");
 	rs_arena_init(&arena);
 	rs_id_new(user, sizeof(user), "usr_");
@@ -1132,6 +1243,7 @@ main(void)
 	test_recstore_json_stored();
 	test_recstore_get_text();
 	test_recstore_read_snapshot();
+	test_recstore_kept();
 
 	fixture_db_cleanup(dir, ndb);
 	rs_arena_free(&arena);
