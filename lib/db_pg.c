@@ -971,3 +971,49 @@ rs_pg_texts(struct rs_db *db, int *keep)
 	*keep = !(pg->tx && pg->writing);
 	return pg->texts;
 }
+
+void
+rs_pg_order_free(struct rs_pg_order *o)
+{
+	if (o->i != o->ibuf)
+		free(o->i);
+	if (o->key != o->kbuf)
+		free(o->key);
+	o->i = o->ibuf;
+	o->key = o->kbuf;
+}
+
+enum rs_err
+rs_pg_order(const PGresult *res, int col, int skip, struct rs_pg_order *o)
+{
+	int	 rows = PQntuples(res), r, p;
+	int64_t	 k;
+
+	o->n = 0;
+	o->i = o->ibuf;
+	o->key = o->kbuf;
+	if (rows > RS_PG_ORDER_ROWS) {
+		o->i = malloc(sizeof(*o->i) * (size_t)rows);
+		o->key = malloc(sizeof(*o->key) * (size_t)rows);
+		if (o->i == NULL || o->key == NULL) {
+			free(o->i);
+			free(o->key);
+			o->i = o->ibuf;
+			o->key = o->kbuf;
+			return RS_ERR_NOMEM;
+		}
+	}
+	for (r = 0; r < rows; r++) {
+		if (PQgetisnull(res, r, skip))
+			continue;
+		k = rs_pg_int64(res, r, col);
+		for (p = o->n; p > 0 && o->key[p - 1] > k; p--) {
+			o->key[p] = o->key[p - 1];
+			o->i[p] = o->i[p - 1];
+		}
+		o->key[p] = k;
+		o->i[p] = r;
+		o->n++;
+	}
+	return RS_OK;
+}

@@ -180,6 +180,25 @@ enum rs_err	 rs_pg_tx_err(const struct rs_pg *pg);
 /* Whether a transaction is open on the connection. */
 int		 rs_pg_in_tx(const struct rs_pg *pg);
 /*
+ * A result's rows in ascending order of its integer column col, leaving
+ * out those whose column skip is NULL: i[0..n) are row numbers, the
+ * order of res wherever it already holds (an insertion sort).
+ * RS_PG_ORDER_ROWS rows need no allocation (a page of RS_PAGE_MAX and
+ * one more); rs_pg_order_free() after use. RS_ERR_NOMEM, with nothing
+ * to free.
+ */
+#define RS_PG_ORDER_ROWS	256
+struct rs_pg_order {
+	int	 n;
+	int	*i;
+	int64_t	*key;
+	int	 ibuf[RS_PG_ORDER_ROWS];
+	int64_t	 kbuf[RS_PG_ORDER_ROWS];
+};
+enum rs_err	 rs_pg_order(const struct pg_result *res, int col, int skip,
+		    struct rs_pg_order *o);
+void		 rs_pg_order_free(struct rs_pg_order *o);
+/*
  * The texts store_records_pg.c keeps for this connection (textcache.h),
  * NULL if none. *keep is set when what is read now may be kept: no
  * write transaction is open, so what a statement reads is committed (a

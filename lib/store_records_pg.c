@@ -22,6 +22,9 @@ enum {
 	STMT_LIST_PAGE,
 	STMT_LIST_PAGE_FULL,
 	STMT_LIST_PAGE_NUM,
+	STMT_LIVE_PAGE,
+	STMT_LIVE_PAGE_FULL,
+	STMT_LIVE_PAGE_NUM,
 	STMT_CHANGES_PAGE,
 	STMT_CHANGES_PAGE_FULL,
 	STMT_CHANGES_PAGE_NUM,
@@ -36,6 +39,8 @@ enum {
 	"AND ($6::text IS NULL OR created_by = $6::text) " \
 	"AND ($7::bigint IS NULL OR updated_at > $7::bigint) " \
 	"AND ($8::int <> 0 OR deleted_at IS NULL) ORDER BY seq LIMIT $9"
+#define LIVE_WHERE \
+	"AND deleted_at IS NULL ORDER BY seq LIMIT $3"
 #define CHANGES_FROM \
 	"FROM records WHERE org_id = $1 AND change_seq > $2 " \
 	"ORDER BY change_seq LIMIT $3"
@@ -43,12 +48,15 @@ enum {
 /*
  * A list walks the org's key range, in order (pg/0001: seq is num << 40
  * | n), a range scan of the primary key. SQLite's two-argument max() is
- * greatest() here. Its "+org_id" hint is "org_id || ''": without it, a
- * planner whose statistics lag (a table just filled) ANDs
- * records_org_change into a bitmap of the whole org and sorts it for
- * every page (measured: 0.5 ms a page of 200 rows, against 0.1 ms).
- * NULL parameters mean "any"; each is cast, as a prepared statement has
- * no types.
+ * greatest() here. Its "+org_id" hint is "(org_id = $1) IS TRUE", a
+ * test no index serves: without it, a planner whose statistics lag (a
+ * table just filled) ANDs records_org_change into a bitmap of the whole
+ * org and sorts it for every page (measured: 0.5 ms a page of 200 rows,
+ * against 0.1 ms). NULL parameters mean "any"; each is cast, as a
+ * prepared statement has no types. The list a sync client reads, every
+ * live record with no filter, has statements of its own (LIVE): a
+ * filter's test costs each row, and its setup each page, even when its
+ * parameter says "any".
  *
  * A page (PAGE) is one statement, so one snapshot and one round trip
  * with no transaction: up to $9 rows, each with the org's change number
@@ -69,18 +77,18 @@ enum {
  */
 #define TEXT_COLS	"seq, change_seq, json, updated_at"
 #define NUM_COLS	"seq, change_seq, updated_at, octet_length(json)"
-#define LIST_PAGE(cols) \
+#define LIST_PAGE(cols, where) \
 	"SELECT r.*, o.change_seq FROM orgs o LEFT JOIN LATERAL " \
 	"(SELECT " cols " FROM records " \
 	"WHERE seq > greatest($2::bigint, o.num << " \
 	RS_STR(RS_ORG_ROW_BITS) ") " \
 	"AND seq < (o.num + 1) << " RS_STR(RS_ORG_ROW_BITS) " " \
-	"AND org_id || '' = $1 " LIST_WHERE ") r ON true " \
-	"WHERE o.id = $1 ORDER BY r.seq"
+	"AND (org_id = $1) IS TRUE " where ") r ON true " \
+	"WHERE o.id = $1"
 #define CHANGES_PAGE(cols) \
 	"SELECT r.*, o.change_seq FROM orgs o LEFT JOIN LATERAL " \
 	"(SELECT " cols " " CHANGES_FROM ") r ON true " \
-	"WHERE o.id = $1 ORDER BY r.change_seq"
+	"WHERE o.id = $1"
 
 static const char *const sql[STMT__MAX] = {
 	/* STMT_GET */
@@ -104,11 +112,17 @@ static const char *const sql[STMT__MAX] = {
 	"updated_at = $12, queue = $13, change_seq = $14, updated_by = $15, "
 	"changed = $16, json = $17 WHERE id = $1 AND org_id = $2",
 	/* STMT_LIST_PAGE (PAGE) */
-	LIST_PAGE(TEXT_COLS),
+	LIST_PAGE(TEXT_COLS, LIST_WHERE),
 	/* STMT_LIST_PAGE_FULL */
-	LIST_PAGE(COLS),
+	LIST_PAGE(COLS, LIST_WHERE),
 	/* STMT_LIST_PAGE_NUM */
-	LIST_PAGE(NUM_COLS),
+	LIST_PAGE(NUM_COLS, LIST_WHERE),
+	/* STMT_LIVE_PAGE */
+	LIST_PAGE(TEXT_COLS, LIVE_WHERE),
+	/* STMT_LIVE_PAGE_FULL */
+	LIST_PAGE(COLS, LIVE_WHERE),
+	/* STMT_LIVE_PAGE_NUM */
+	LIST_PAGE(NUM_COLS, LIVE_WHERE),
 	/* STMT_CHANGES_PAGE */
 	CHANGES_PAGE(TEXT_COLS),
 	/* STMT_CHANGES_PAGE_FULL */
@@ -339,23 +353,23 @@ struct rs_store_records_pg_kept {
 };
 
 /*
- * Whether every row of a NUM page, up to max, has its text kept: into
- * kept[0..RS_PAGE_MAX] (a longer page is not looked for).
+ * Whether every row of a NUM page in order o, up to max, has its text
+ * kept: into kept[row] (a page of more than RS_PAGE_MAX + 1 rows is not
+ * looked for).
  */
 static int
 rs_store_records_pg_all_kept(const struct pg_result *res,
-    const struct rs_textcache *c, size_t max,
-    struct rs_store_records_pg_kept *kept)
+    const struct rs_pg_order *o, const struct rs_textcache *c,
+    size_t max, struct rs_store_records_pg_kept *kept)
 {
 	const struct rs_store_records_pg_page	*pl = &rs_store_records_pg_num;
 	struct rs_textcache_key			 k;
-	int					 i;
+	int					 j, i;
 
 	if (rs_pg_rows(res) > RS_PAGE_MAX + 1)
 		return 0;
-	for (i = 0; i < rs_pg_rows(res) && (size_t)i < max; i++) {
-		if (rs_pg_isnull(res, i, pl->seq))
-			break;		/* an empty page's one row */
+	for (j = 0; j < o->n && (size_t)j < max; j++) {
+		i = o->i[j];
 		if (rs_store_records_pg_key(res, i, pl, &k) != 0 ||
 		    (kept[i].text = rs_textcache_get(c, &k)) == NULL)
 			return 0;
@@ -420,6 +434,7 @@ rs_store_records_pg_text_of(const struct pg_result *res, int i,
 static enum rs_err
 rs_store_records_pg_walk(const struct pg_result *res,
     const struct rs_store_records_pg_page *pl,
+    const struct rs_pg_order *o,
     const struct rs_store_records_pg_texts *tx, size_t max,
     rs_store_records_each each, void *arg, size_t *n, int64_t *now)
 {
@@ -427,14 +442,13 @@ rs_store_records_pg_walk(const struct pg_result *res,
 	struct rs_record_text	 t;
 	struct printbuf		*pb = NULL;
 	enum rs_err		 rc = RS_OK;
-	int			 i;
+	int			 i, j;
 
 	*n = 0;
 	if (rs_pg_rows(res) > 0)
 		*now = rs_pg_int64(res, 0, pl->now);
-	for (i = 0; i < rs_pg_rows(res) && *n < max; i++) {
-		if (rs_pg_isnull(res, i, pl->seq))
-			break;		/* an empty page's one row */
+	for (j = 0; j < o->n && *n < max; j++) {
+		i = o->i[j];
 		t.seq = rs_pg_int64(res, i, pl->seq);
 		t.change_seq = rs_pg_int64(res, i, pl->change);
 		if ((t.json = rs_store_records_pg_text_of(res, i, pl, tx,
@@ -468,22 +482,24 @@ rs_store_records_pg_walk(const struct pg_result *res,
 	return rc;
 }
 
-/* Reads a FULL page into out[0..max). */
+/* Reads a FULL page, ordered by column col, into out[0..max). */
 static enum rs_err
-rs_store_records_pg_rows(const struct pg_result *res, struct rs_arena *a,
-    size_t max, struct rs_record *out, size_t *n)
+rs_store_records_pg_rows(const struct pg_result *res, int col,
+    struct rs_arena *a, size_t max, struct rs_record *out, size_t *n)
 {
-	enum rs_err	 rc = RS_OK;
-	int		 i;
+	struct rs_pg_order	 o;
+	enum rs_err			 rc;
+	int				 j;
 
 	*n = 0;
-	for (i = 0; i < rs_pg_rows(res) && *n < max; i++) {
-		if (rs_pg_isnull(res, i, rs_store_records_pg_full.seq))
-			break;		/* an empty page's one row */
-		if ((rc = rs_store_records_pg_row(a, res, i,
+	if ((rc = rs_pg_order(res, col,
+	    rs_store_records_pg_full.seq, &o)) != RS_OK)
+		return rc;
+	for (j = 0; j < o.n && *n < max; j++)
+		if ((rc = rs_store_records_pg_row(a, res, o.i[j],
 		    &out[(*n)++])) != RS_OK)
 			break;
-	}
+	rs_pg_order_free(&o);
 	return rc;
 }
 
@@ -509,8 +525,7 @@ rs_store_records_pg_list_query(struct rs_db *db, int stmt, const char *org,
 	return rs_pg_query(db, sql[stmt], &a, res);
 }
 
-/* Runs a changes PAGE, stmt, with a delta sync's
- * parameters. */
+/* Runs a changes or LIVE PAGE, stmt: their parameters are the same. */
 static enum rs_err
 rs_store_records_pg_changes_query(struct rs_db *db, int stmt,
     const char *org, int64_t after, size_t max, struct pg_result **res)
@@ -532,13 +547,25 @@ struct rs_store_records_pg_ask {
 	size_t				 max;
 };
 
-/* The page kinds, a list's statement and a delta sync's. */
+/*
+ * The page kinds, each a filtered list's statement, a live list's and a
+ * delta sync's.
+ */
 enum rs_store_records_pg_kind { PAGE_TEXT, PAGE_FULL, PAGE_NUM };
-static const int rs_store_records_pg_stmts[][2] = {
-	{ STMT_LIST_PAGE, STMT_CHANGES_PAGE },
-	{ STMT_LIST_PAGE_FULL, STMT_CHANGES_PAGE_FULL },
-	{ STMT_LIST_PAGE_NUM, STMT_CHANGES_PAGE_NUM },
+static const int rs_store_records_pg_stmts[][3] = {
+	{ STMT_LIST_PAGE, STMT_LIVE_PAGE, STMT_CHANGES_PAGE },
+	{ STMT_LIST_PAGE_FULL, STMT_LIVE_PAGE_FULL, STMT_CHANGES_PAGE_FULL },
+	{ STMT_LIST_PAGE_NUM, STMT_LIVE_PAGE_NUM, STMT_CHANGES_PAGE_NUM },
 };
+
+/* Whether f asks for every live record (a LIVE page). */
+static int
+rs_store_records_pg_live(const struct rs_recfilter *f)
+{
+	return f->status == NULL && f->type == NULL && f->site == NULL &&
+	    f->created_by == NULL && f->updated_after < 0 &&
+	    !f->include_deleted;
+}
 
 /* Runs the page of kind q asks for: a list's, or a delta sync's (f NULL). */
 static enum rs_err
@@ -546,32 +573,56 @@ rs_store_records_pg_fetch(struct rs_db *db,
     const struct rs_store_records_pg_ask *q,
     enum rs_store_records_pg_kind kind, struct pg_result **res)
 {
-	if (q->f != NULL)
-		return rs_store_records_pg_list_query(db,
-		    rs_store_records_pg_stmts[kind][0], q->org, q->f,
+	const int	*stmt = rs_store_records_pg_stmts[kind];
+
+	if (q->f == NULL)
+		return rs_store_records_pg_changes_query(db, stmt[2], q->org,
 		    q->after, q->max, res);
-	return rs_store_records_pg_changes_query(db,
-	    rs_store_records_pg_stmts[kind][1], q->org, q->after, q->max,
-	    res);
+	if (rs_store_records_pg_live(q->f))
+		return rs_store_records_pg_changes_query(db, stmt[1], q->org,
+		    q->after, q->max, res);
+	return rs_store_records_pg_list_query(db, stmt[0], q->org, q->f,
+	    q->after, q->max, res);
 }
 
 /*
- * A NUM page, when this connection keeps texts: 1 and *res when every
- * row's is kept (into kept); 0 when a TEXT page is needed.
+ * Orders a page of q's laid out as pl says: a list's by seq, a delta
+ * sync's by change_seq, an empty page's row of NULLs left out. The
+ * statement's join yields its subquery's rows in that order under every
+ * plan PostgreSQL makes, but SQL does not promise it, and an ORDER BY
+ * over the join had the server sort a copy of every row (a TEXT page's
+ * 38 KB too): the order is made here instead, at no cost when it holds.
+ */
+static enum rs_err
+rs_store_records_pg_sort(const struct rs_store_records_pg_ask *q,
+    const struct pg_result *res, const struct rs_store_records_pg_page *pl,
+    struct rs_pg_order *o)
+{
+	return rs_pg_order(res, q->f != NULL ? pl->seq :
+	    pl->change, pl->seq, o);
+}
+
+/*
+ * A NUM page, when this connection keeps texts: 1 and *res, in order o,
+ * when every row's is kept (into kept), or 1 and *rc on failure; 0 when
+ * a TEXT page is needed.
  */
 static int
 rs_store_records_pg_fetch_kept(struct rs_db *db,
     const struct rs_store_records_pg_ask *q, const struct rs_textcache *c,
-    struct rs_store_records_pg_kept *kept, struct pg_result **res,
-    enum rs_err *rc)
+    struct rs_store_records_pg_kept *kept, struct rs_pg_order *o,
+    struct pg_result **res, enum rs_err *rc)
 {
 	*res = NULL;
 	if (rs_textcache_count(c, NULL) == 0)
 		return 0;
-	if ((*rc = rs_store_records_pg_fetch(db, q, PAGE_NUM, res)) != RS_OK)
+	if ((*rc = rs_store_records_pg_fetch(db, q, PAGE_NUM, res)) != RS_OK ||
+	    (*rc = rs_store_records_pg_sort(q, *res,
+	    &rs_store_records_pg_num, o)) != RS_OK)
 		return 1;
-	if (rs_store_records_pg_all_kept(*res, c, q->max, kept))
+	if (rs_store_records_pg_all_kept(*res, o, c, q->max, kept))
 		return 1;
+	rs_pg_order_free(o);
 	rs_pg_clear(*res);
 	*res = NULL;
 	return 0;
@@ -586,6 +637,7 @@ rs_store_records_pg_page(struct rs_db *db,
 	const struct rs_store_records_pg_page	*pl = &rs_store_records_pg_num;
 	struct rs_store_records_pg_kept		 kept[RS_PAGE_MAX + 1];
 	struct rs_store_records_pg_texts	 tx;
+	struct rs_pg_order		 o;
 	struct pg_result			*r;
 	enum rs_err				 rc = RS_OK;
 
@@ -593,9 +645,11 @@ rs_store_records_pg_page(struct rs_db *db,
 	*now = -1;
 	tx.c = rs_pg_texts(db, &tx.keep);
 	tx.kept = kept;
-	if (rs_store_records_pg_fetch_kept(db, q, tx.c, kept, &r, &rc)) {
-		if (rc != RS_OK)
+	if (rs_store_records_pg_fetch_kept(db, q, tx.c, kept, &o, &r, &rc)) {
+		if (rc != RS_OK) {
+			rs_pg_clear(r);
 			return rc;
+		}
 	} else {
 		pl = &rs_store_records_pg_text;
 		if ((rc = rs_store_records_pg_fetch(db, q, PAGE_TEXT,
@@ -608,8 +662,14 @@ rs_store_records_pg_page(struct rs_db *db,
 			    &r)) != RS_OK)
 				return rc;
 		}
+		if ((rc = rs_store_records_pg_sort(q, r, pl, &o)) != RS_OK) {
+			rs_pg_clear(r);
+			return rc;
+		}
 	}
-	rc = rs_store_records_pg_walk(r, pl, &tx, q->max, each, arg, n, now);
+	rc = rs_store_records_pg_walk(r, pl, &o, &tx, q->max, each, arg, n,
+	    now);
+	rs_pg_order_free(&o);
 	rs_pg_clear(r);
 	return rc;
 }
@@ -646,7 +706,8 @@ rs_store_records_pg_list(struct rs_db *db, struct rs_arena *a,
 	if ((rc = rs_store_records_pg_list_query(db, STMT_LIST_PAGE_FULL, org,
 	    f, after, max, &r)) != RS_OK)
 		return rc;
-	rc = rs_store_records_pg_rows(r, a, max, out, n);
+	rc = rs_store_records_pg_rows(r, rs_store_records_pg_full.seq, a, max,
+	    out, n);
 	rs_pg_clear(r);
 	return rc;
 }
@@ -663,7 +724,8 @@ rs_store_records_pg_changes(struct rs_db *db, struct rs_arena *a,
 	if ((rc = rs_store_records_pg_changes_query(db,
 	    STMT_CHANGES_PAGE_FULL, org, after, max, &r)) != RS_OK)
 		return rc;
-	rc = rs_store_records_pg_rows(r, a, max, out, n);
+	rc = rs_store_records_pg_rows(r, rs_store_records_pg_full.change, a,
+	    max, out, n);
 	rs_pg_clear(r);
 	return rc;
 }

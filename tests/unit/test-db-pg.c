@@ -283,6 +283,40 @@ test_pg_numbers(void)
 	rs_db_close(db);
 }
 
+/* A result's rows ordered by an integer column, NULLs left out, in
+ * place and past RS_PG_ORDER_ROWS (rs_pg_order: the record pages' order
+ * is made there, not by the server). */
+static void
+test_pg_order(void)
+{
+	struct rs_db		*db = fixture_db_open(dir, &ndb, 1);
+	struct pg_result	*r;
+	struct rs_pg_order	 o;
+	int			 j, sorted = 1;
+
+	TAP_SETUP(rs_pg_once(db, "SELECT * FROM (VALUES (3::bigint, 'c'), "
+	    "(NULL, 'x'), (1, 'a'), (-2, 'b'), (1, 'a2')) v (k, t)", NULL,
+	    &r) == RS_OK);
+	TAP_SETUP(rs_pg_order(r, 0, 0, &o) == RS_OK);
+	TAP_OK(o.n == 4 && o.i[0] == 3 && o.i[1] == 2 && o.i[2] == 4 &&
+	    o.i[3] == 0, "pg order: rows by their number, the NULL's left "
+	    "out, equal ones as they came");
+	rs_pg_order_free(&o);
+	rs_pg_clear(r);
+	TAP_SETUP(rs_pg_once(db, "SELECT g, g % 7 FROM generate_series(600, "
+	    "1, -1) g", NULL, &r) == RS_OK);
+	TAP_SETUP(rs_pg_order(r, 0, 0, &o) == RS_OK);
+	for (j = 0; j < o.n; j++)
+		if (rs_pg_int64(r, o.i[j], 0) != j + 1)
+			sorted = 0;
+	TAP_OK(o.n == 600 && sorted && o.i != o.ibuf,
+	    "pg order: 600 rows backwards, in order (more than it holds "
+	    "without allocating)");
+	rs_pg_order_free(&o);
+	rs_pg_clear(r);
+	rs_db_close(db);
+}
+
 static const char later_sql[] = "INSERT INTO t_later (k) VALUES ($1::int)";
 static const char later_bad[] = "INSERT INTO t_nowhere (k) VALUES ($1::int)";
 static const char later_count[] = "SELECT count(*) FROM t_later";
@@ -461,7 +495,7 @@ main(void)
 		return 0;
 	}
 	fixture_start(dir, sizeof(dir), "rs-db-pg");
-	tap_plan(6 + 8 + 8 + 6 + 2 + 20 + 2 + 4);
+	tap_plan(6 + 8 + 8 + 6 + 2 + 20 + 2 + 4 + 2);
 	test_pg_schema();
 	test_pg_tx();
 	test_pg_org_turns();
@@ -470,6 +504,7 @@ main(void)
 	test_pg_later();
 	test_pg_plans();
 	test_pg_numbers();
+	test_pg_order();
 	fixture_db_cleanup(dir, ndb);
 	return tap_done();
 #else
