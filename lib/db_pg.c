@@ -65,6 +65,13 @@ void
 rs_pg_args(struct rs_pg_args *a)
 {
 	a->n = 0;
+	a->numbers = 0;
+}
+
+void
+rs_pg_numbers(struct rs_pg_args *a)
+{
+	a->numbers = 1;
 }
 
 /* The next place of a, or -1 (logged: a bug, RS_PG_MAXARGS too low). */
@@ -383,7 +390,7 @@ rs_pg_send(struct rs_pg *pg, const char *sql, const struct rs_pg_args *a)
 	}
 	if (!PQsendQueryPrepared(pg->c, name, a != NULL ? a->n : 0,
 	    a != NULL ? a->v : NULL, a != NULL ? a->len : NULL,
-	    a != NULL ? a->fmt : NULL, 0))
+	    a != NULL ? a->fmt : NULL, a != NULL ? a->numbers : 0))
 		return rs_pg_unsent(pg);
 	pg->wait[pg->nwait].sql = sql;
 	pg->wait[pg->nwait++].prep = -1;
@@ -583,7 +590,7 @@ rs_pg_query_on(struct rs_pg *pg, const char *sql, const struct rs_pg_args *a,
 		return pg->broken ? RS_ERR_BUSY : RS_ERR_DB;
 	r = PQexecPrepared(pg->c, name, a != NULL ? a->n : 0,
 	    a != NULL ? a->v : NULL, a != NULL ? a->len : NULL,
-	    a != NULL ? a->fmt : NULL, 0);
+	    a != NULL ? a->fmt : NULL, a != NULL ? a->numbers : 0);
 	st = PQresultStatus(r);
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
 		rc = rs_pg_err(pg, r, sql);
@@ -633,7 +640,7 @@ rs_pg_once(struct rs_db *db, const char *sql, const struct rs_pg_args *a,
 		return rc;
 	r = PQexecParams(pg->c, sql, a != NULL ? a->n : 0, NULL,
 	    a != NULL ? a->v : NULL, a != NULL ? a->len : NULL,
-	    a != NULL ? a->fmt : NULL, 0);
+	    a != NULL ? a->fmt : NULL, a != NULL ? a->numbers : 0);
 	st = PQresultStatus(r);
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
 		rc = rs_pg_err(pg, r, sql);
@@ -723,6 +730,25 @@ rs_pg_len(const PGresult *res, int row, int col)
 }
 
 /*
+ * An integer as the server sends one in binary: big-endian, two's
+ * complement, 1 (a boolean), 2, 4 or 8 bytes.
+ */
+static int64_t
+rs_pg_binary(const unsigned char *p, int len)
+{
+	uint64_t	 v = 0;
+	int		 i;
+
+	if (len < 1 || len > 8)
+		return 0;
+	for (i = 0; i < len; i++)
+		v = v << 8 | p[i];
+	if (len < 8 && (p[0] & 0x80))
+		v |= ~UINT64_C(0) << (8 * len);
+	return (int64_t)v;
+}
+
+/*
  * An integer as the server prints one (int8out: "-?[0-9]+"), up to the
  * first other character. strtoll() would do, at several times the cost
  * with a page's hundreds of numbers: its locale and bases are of no use.
@@ -745,6 +771,9 @@ rs_pg_int64(const PGresult *res, int row, int col)
 
 	if ((s = rs_pg_str(res, row, col)) == NULL)
 		return 0;
+	if (PQfformat(res, col) == 1)
+		return rs_pg_binary((const unsigned char *)s,
+		    PQgetlength(res, row, col));
 	if (s[0] == 't' && s[1] == '\0')
 		return 1;
 	if (s[0] == 'f' && s[1] == '\0')

@@ -57,6 +57,7 @@ struct rs_pg_args {
 	int		 len[RS_PG_MAXARGS];
 	int		 fmt[RS_PG_MAXARGS];	/* 0 text, 1 binary */
 	char		 num[RS_PG_MAXARGS][24];
+	int		 numbers;	/* results in binary (rs_pg_numbers) */
 };
 
 /* Empties a. */
@@ -69,6 +70,12 @@ void		 rs_pg_int(struct rs_pg_args *a, int64_t v);
 void		 rs_pg_null(struct rs_pg_args *a);
 /* Appends a bytea parameter (binary). */
 void		 rs_pg_bytes(struct rs_pg_args *a, const void *p, size_t n);
+/*
+ * Asks for the results in binary, for a statement whose every column is
+ * an integer or a boolean, read with rs_pg_int64() (which then parses
+ * nothing: a page of numbers has hundreds).
+ */
+void		 rs_pg_numbers(struct rs_pg_args *a);
 
 /*
  * Connects to conninfo. RS_OK and *out (rs_pg_close), or an error

@@ -69,8 +69,8 @@ enum {
  * FULL pages too.
  *
  * Before either, a page whose texts this connection may already keep
- * (textcache.h, db_pg.h) is asked for its numbers only (NUM: seq,
- * change_seq, updated_at, the text's length): when every row's text is
+ * (textcache.h, db_pg.h) is asked for its numbers only, in binary (NUM:
+ * seq, change_seq, updated_at, the text's length): when every row's text is
  * kept under those, the page is printed from them, one snapshot still,
  * and the texts never cross the socket again. A row not kept makes it a
  * TEXT page, whose texts are then kept.
@@ -503,15 +503,18 @@ rs_store_records_pg_rows(const struct pg_result *res, int col,
 	return rc;
 }
 
-/* Runs a list PAGE, stmt, with a list's parameters. */
+/* Runs a list PAGE, stmt, with a list's parameters (a NUM page's:
+ * numbers set, its results in binary). */
 static enum rs_err
-rs_store_records_pg_list_query(struct rs_db *db, int stmt, const char *org,
-    const struct rs_recfilter *f, int64_t after, size_t max,
-    struct pg_result **res)
+rs_store_records_pg_list_query(struct rs_db *db, int stmt, int numbers,
+    const char *org, const struct rs_recfilter *f, int64_t after,
+    size_t max, struct pg_result **res)
 {
 	struct rs_pg_args	 a;
 
 	rs_pg_args(&a);
+	if (numbers)
+		rs_pg_numbers(&a);
 	rs_pg_text(&a, org);
 	rs_pg_int(&a, after);
 	rs_pg_text(&a, f->status);
@@ -527,12 +530,14 @@ rs_store_records_pg_list_query(struct rs_db *db, int stmt, const char *org,
 
 /* Runs a changes or LIVE PAGE, stmt: their parameters are the same. */
 static enum rs_err
-rs_store_records_pg_changes_query(struct rs_db *db, int stmt,
+rs_store_records_pg_changes_query(struct rs_db *db, int stmt, int numbers,
     const char *org, int64_t after, size_t max, struct pg_result **res)
 {
 	struct rs_pg_args	 a;
 
 	rs_pg_args(&a);
+	if (numbers)
+		rs_pg_numbers(&a);
 	rs_pg_text(&a, org);
 	rs_pg_int(&a, after);
 	rs_pg_int(&a, (int64_t)max);
@@ -574,15 +579,16 @@ rs_store_records_pg_fetch(struct rs_db *db,
     enum rs_store_records_pg_kind kind, struct pg_result **res)
 {
 	const int	*stmt = rs_store_records_pg_stmts[kind];
+	int		 numbers = kind == PAGE_NUM;
 
 	if (q->f == NULL)
-		return rs_store_records_pg_changes_query(db, stmt[2], q->org,
-		    q->after, q->max, res);
+		return rs_store_records_pg_changes_query(db, stmt[2], numbers,
+		    q->org, q->after, q->max, res);
 	if (rs_store_records_pg_live(q->f))
-		return rs_store_records_pg_changes_query(db, stmt[1], q->org,
-		    q->after, q->max, res);
-	return rs_store_records_pg_list_query(db, stmt[0], q->org, q->f,
-	    q->after, q->max, res);
+		return rs_store_records_pg_changes_query(db, stmt[1], numbers,
+		    q->org, q->after, q->max, res);
+	return rs_store_records_pg_list_query(db, stmt[0], numbers, q->org,
+	    q->f, q->after, q->max, res);
 }
 
 /*
@@ -703,8 +709,8 @@ rs_store_records_pg_list(struct rs_db *db, struct rs_arena *a,
 	enum rs_err		 rc;
 
 	*n = 0;
-	if ((rc = rs_store_records_pg_list_query(db, STMT_LIST_PAGE_FULL, org,
-	    f, after, max, &r)) != RS_OK)
+	if ((rc = rs_store_records_pg_list_query(db, STMT_LIST_PAGE_FULL, 0,
+	    org, f, after, max, &r)) != RS_OK)
 		return rc;
 	rc = rs_store_records_pg_rows(r, rs_store_records_pg_full.seq, a, max,
 	    out, n);
@@ -722,7 +728,7 @@ rs_store_records_pg_changes(struct rs_db *db, struct rs_arena *a,
 
 	*n = 0;
 	if ((rc = rs_store_records_pg_changes_query(db,
-	    STMT_CHANGES_PAGE_FULL, org, after, max, &r)) != RS_OK)
+	    STMT_CHANGES_PAGE_FULL, 0, org, after, max, &r)) != RS_OK)
 		return rc;
 	rc = rs_store_records_pg_rows(r, rs_store_records_pg_full.change, a,
 	    max, out, n);

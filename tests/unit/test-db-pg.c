@@ -265,6 +265,7 @@ static void
 test_pg_numbers(void)
 {
 	struct rs_db		*db = fixture_db_open(dir, &ndb, 1);
+	struct rs_pg_args	 a;
 	struct pg_result	*r;
 
 	TAP_SETUP(rs_pg_once(db, "SELECT 0::bigint, -1::bigint, "
@@ -279,6 +280,22 @@ test_pg_numbers(void)
 	    rs_pg_int64(r, 0, 7) == 42, "pg numbers: a row number, an int");
 	TAP_OK(rs_pg_int64(r, 0, 5) == 1 && rs_pg_int64(r, 0, 6) == 0,
 	    "pg numbers: booleans as 1 and 0");
+	rs_pg_clear(r);
+	rs_pg_args(&a);
+	rs_pg_numbers(&a);
+	TAP_SETUP(rs_pg_once(db, "SELECT 0::bigint, -1::bigint, "
+	    "9223372036854775807::bigint, (-9223372036854775807 - 1)::bigint, "
+	    "1099511627793::bigint, true, false, -42::int, -7::smallint, "
+	    "octet_length('caf\xc3\xa9'::text)", &a, &r) == RS_OK);
+	TAP_OK(rs_pg_int64(r, 0, 0) == 0 && rs_pg_int64(r, 0, 1) == -1 &&
+	    rs_pg_int64(r, 0, 2) == INT64_MAX &&
+	    rs_pg_int64(r, 0, 3) == INT64_MIN &&
+	    rs_pg_int64(r, 0, 4) == ((INT64_C(1) << 40) | 17),
+	    "pg numbers: in binary, the same bigints");
+	TAP_OK(rs_pg_int64(r, 0, 5) == 1 && rs_pg_int64(r, 0, 6) == 0 &&
+	    rs_pg_int64(r, 0, 7) == -42 && rs_pg_int64(r, 0, 8) == -7 &&
+	    rs_pg_int64(r, 0, 9) == 5,
+	    "pg numbers: in binary, booleans, int, smallint, a length");
 	rs_pg_clear(r);
 	rs_db_close(db);
 }
@@ -495,7 +512,7 @@ main(void)
 		return 0;
 	}
 	fixture_start(dir, sizeof(dir), "rs-db-pg");
-	tap_plan(6 + 8 + 8 + 6 + 2 + 20 + 2 + 4 + 2);
+	tap_plan(6 + 8 + 8 + 6 + 2 + 20 + 2 + 6 + 2);
 	test_pg_schema();
 	test_pg_tx();
 	test_pg_org_turns();
