@@ -69,11 +69,11 @@ enum {
  * FULL pages too.
  *
  * Before either, a page whose texts this connection may already keep
- * (textcache.h, db_pg.h) is asked for its numbers only, in binary (NUM:
- * seq, change_seq, updated_at, the text's length): when every row's text is
- * kept under those, the page is printed from them, one snapshot still,
- * and the texts never cross the socket again. A row not kept makes it a
- * TEXT page, whose texts are then kept.
+ * (textcache.h, db_pg.h) is asked for its numbers only, in binary
+ * (NUM: seq, change_seq, updated_at, the text's length): when every
+ * row's text is kept under those, the page is printed from them, one
+ * snapshot still, and the texts never cross the socket again. A row not
+ * kept makes it a TEXT page, whose texts are then kept.
  */
 #define TEXT_COLS	"seq, change_seq, json, updated_at"
 #define NUM_COLS	"seq, change_seq, updated_at, octet_length(json)"
@@ -488,8 +488,8 @@ rs_store_records_pg_rows(const struct pg_result *res, int col,
     struct rs_arena *a, size_t max, struct rs_record *out, size_t *n)
 {
 	struct rs_pg_order	 o;
-	enum rs_err			 rc;
-	int				 j;
+	enum rs_err		 rc;
+	int			 j;
 
 	*n = 0;
 	if ((rc = rs_pg_order(res, col,
