@@ -2,7 +2,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -46,6 +48,7 @@ struct rs_pg {
 	size_t		 nstmt;	/* cache slots used on this connection */
 	const char	*stmts[RS_DB_MAX_STMTS];	/* NULL: free */
 	struct rs_textcache *texts;	/* NULL: none kept */
+	int64_t		 used_ms;	/* last found alive (monotonic) */
 };
 
 /* Statements of this module, prepared like any store's. */
@@ -233,6 +236,39 @@ rs_pg_close(struct rs_pg *pg)
 	free(pg);
 }
 
+static int64_t
+rs_pg_mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Whether a connection idle for RS_PG_IDLE_MS or more still has its
+ * server. A server that went while the process waited for requests (a
+ * failover, a restart, its process ended) said so and closed the
+ * socket; an idle connection is otherwise never written to, so anything
+ * to read on it, or a hang-up, means a new connection is needed. A busy
+ * connection is not asked: if its server went meanwhile, its next
+ * statement is answered 503, as one in flight is.
+ */
+static int
+rs_pg_still(struct rs_pg *pg, int64_t now)
+{
+	struct pollfd	 p;
+
+	if (now - pg->used_ms < RS_PG_IDLE_MS && now >= pg->used_ms)
+		return 1;
+	p.fd = PQsocket(pg->c);
+	p.events = POLLIN;
+	p.revents = 0;
+	if (p.fd < 0 || poll(&p, 1, 0) != 0)
+		return 0;
+	return 1;
+}
+
 /*
  * Outside a transaction, a connection found lost is made again (a
  * failover, a restart of the server): its prepared statements went with
@@ -241,8 +277,13 @@ rs_pg_close(struct rs_pg *pg)
 static int
 rs_pg_alive(struct rs_pg *pg)
 {
-	if (!pg->broken && PQstatus(pg->c) == CONNECTION_OK)
+	int64_t	 now = rs_pg_mono_ms();
+
+	if (!pg->broken && PQstatus(pg->c) == CONNECTION_OK &&
+	    rs_pg_still(pg, now)) {
+		pg->used_ms = now;
 		return 0;
+	}
 	PQreset(pg->c);
 	/* The server reached now may be older than the one the texts
 	 * came from: a standby that had not replayed the last commits, a
@@ -259,6 +300,7 @@ rs_pg_alive(struct rs_pg *pg)
 	if (rs_pg_session(pg) != 0)
 		return -1;
 	pg->broken = 0;
+	pg->used_ms = now;
 	rs_log_warn("postgresql: reconnected");
 	return 0;
 }

@@ -15,7 +15,10 @@
  * parameters (bytea in binary) and text results. A connection lost
  * (a failover, a restart of the server) fails the statement and the
  * transaction with RS_ERR_BUSY; the next rs_pg_begin() reconnects, so
- * a request is answered 503 and never half-applied.
+ * a request is answered 503 and never half-applied. A connection idle
+ * for RS_PG_IDLE_MS is first checked (its socket read without waiting),
+ * so a process that waited through a restart reconnects before its
+ * next statement instead of answering it 503.
  *
  * The session never plans a walk of a table that has an index to use
  * (enable_seqscan off): a plan kept from when a table was small would
@@ -46,6 +49,7 @@ struct pg_result;	/* libpq's PGresult */
 #define RS_PG_ORG		64	/* an org id, NUL included */
 #define RS_PG_PEND		16	/* savepoint commands held back */
 #define RS_PG_WAIT		64	/* commands sent ahead, unread */
+#define RS_PG_IDLE_MS		50	/* idle this long: check the server */
 
 /*
  * A statement's parameters, $1 .. $n in order. Strings are borrowed
