@@ -1857,9 +1857,17 @@ def _pg_do(db, sql, params, write):
     return rows, changes
 
 
+def _is_pg_db(db):
+    """Whether DB names a PostgreSQL database: a run on PostgreSQL still
+    builds SQLite sites (the shared-hosting tests), whose database is a
+    file, named by its absolute path; a conninfo or URI never starts
+    with "/"."""
+    return is_pg() and not db.startswith("/")
+
+
 def _db_do(db, sql, params, write):
     """Run one statement; returns (rows, changes)."""
-    if is_pg():
+    if _is_pg_db(db):
         return _pg_do(db, sql, params, write)
     if write:
         con = sqlite3.connect(db, timeout=10)
@@ -1884,7 +1892,7 @@ def db_run(ctx, sql, params=(), write=False):
     SQLite's, pass dialect(sqlite_sql, postgresql_sql). On PostgreSQL
     a write=False statement runs in a read-only transaction."""
     ws = ctx.workspace
-    if not ws.run_as or is_pg():    # PostgreSQL: no file to own
+    if not ws.run_as or _is_pg_db(ws.db):   # PostgreSQL: no file to own
         return _db_do(ws.db, sql, params, write)
     r, w = os.pipe()
     pid = os.fork()
