@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "admin.h"
 #include "config.h"
 #include "db.h"
@@ -45,15 +46,6 @@ rs_backup_why(char *why, size_t whysz, const char *fmt, ...)
 }
 
 #define WHY(r, ...)	rs_backup_why((r)->why, sizeof((r)->why), __VA_ARGS__)
-
-static int64_t
-rs_backup_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The files a database has beside it (db.h, ratelimit.h, the worker). */
 static const char *const rs_backup_db_files[] = { "", "-wal", "-shm",
@@ -509,7 +501,7 @@ rs_backup_make_paced(const char *db_path, const char *file, int force,
 	struct rs_db			*db = NULL;
 	char				 tmp[RS_BACKUP_PATH];
 	char				 dir[RS_BACKUP_PATH], msg[512];
-	int64_t				 start = rs_backup_now_ms();
+	int64_t				 start = rs_clock_mono_ms();
 	uid_t				 owner;
 	int				 made = 0;
 	enum rs_err			 rc;
@@ -570,7 +562,7 @@ rs_backup_make_paced(const char *db_path, const char *file, int force,
 		    "%s", file, strerror(errno));
 		return RS_ERR_IO;
 	}
-	r->ms = rs_backup_now_ms() - start;
+	r->ms = rs_clock_mono_ms() - start;
 	return RS_OK;
 fail:
 	if (made)
@@ -842,7 +834,7 @@ rs_backup_restore(const char *db_path, const char *file, int sync_full,
 	struct rs_db	*held = NULL;
 	struct stat	 old;
 	char		 tmp[RS_BACKUP_PATH], msg[512];
-	int64_t		 start = rs_backup_now_ms();
+	int64_t		 start = rs_clock_mono_ms();
 	int		 have_old;
 	enum rs_err	 rc;
 
@@ -881,6 +873,6 @@ rs_backup_restore(const char *db_path, const char *file, int sync_full,
 	if (rc != RS_OK)
 		rs_backup_remove(tmp);
 	rs_db_close(held);
-	r->ms = rs_backup_now_ms() - start;
+	r->ms = rs_clock_mono_ms() - start;
 	return rc;
 }

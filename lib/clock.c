@@ -14,6 +14,15 @@ rs_clock_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t
+rs_clock_mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Writes v as n decimal digits, zero-padded, at p. */
 static void
 rs_clock_put(char *p, unsigned v, int n)

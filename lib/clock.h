@@ -12,6 +12,9 @@
 #define RS_CLOCK_RFC3339_LEN	24	/* without the NUL */
 
 int64_t	rs_clock_now_ms(void);
+/* CLOCK_MONOTONIC in ms: a clock that never goes back, the same for
+ * every process of a machine (timeouts, ages, idle spans). */
+int64_t	rs_clock_mono_ms(void);
 /*
  * Writes the RFC 3339 form of ms into out (>= 25 bytes); returns out.
  * Out of range (before 1970, after 9999) or too small: "".

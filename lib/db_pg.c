@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <poll.h>
 #include <string.h>
-#include <time.h>
 
 #include <libpq-fe.h>
 
 #include "limits.h"
 #include "arena.h"
 #include "log.h"
+#include "clock.h"
 #include "db.h"
 #include "db_pg.h"
 #include "textcache.h"
@@ -236,15 +236,6 @@ rs_pg_close(struct rs_pg *pg)
 	free(pg);
 }
 
-static int64_t
-rs_pg_mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Whether a connection idle for RS_PG_IDLE_MS or more still has its
  * server. A server that went while the process waited for requests (a
@@ -277,7 +268,7 @@ rs_pg_still(struct rs_pg *pg, int64_t now)
 static int
 rs_pg_alive(struct rs_pg *pg)
 {
-	int64_t	 now = rs_pg_mono_ms();
+	int64_t	 now = rs_clock_mono_ms();
 
 	if (!pg->broken && PQstatus(pg->c) == CONNECTION_OK &&
 	    rs_pg_still(pg, now)) {

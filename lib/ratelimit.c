@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ratelimit.h"
 
 /* The level refills by this many units a millisecond: full in 1 s. */
@@ -48,10 +49,7 @@ struct rs_ratelimit {
 int64_t
 rs_ratelimit_now(void)
 {
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return rs_clock_mono_ms();
 }
 
 

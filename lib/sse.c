@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "limits.h"
 #include "arena.h"
 #include "log.h"
@@ -26,16 +27,6 @@ struct rs_sse_state {
 	struct rs_slot		 pool;
 	struct rs_arena		 arena;
 };
-
-/* A clock that never goes back, in ms: the stream's own timing. */
-static int64_t
-rs_sse_now(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * Waits ms, or less when a signal comes. 0, or -1 when the web server
@@ -157,7 +148,7 @@ rs_sse_run(struct rs_sse_loop *l, rs_resp_writer w, void *wctx)
 	size_t		 sent;
 	int		 more, rc, any = 0;
 
-	start = quiet = rs_sse_now();
+	start = quiet = rs_clock_mono_ms();
 	if (rs_sse_place(w, wctx, l->after, 1) != 0)
 		return -1;
 	for (;;) {
@@ -167,7 +158,7 @@ rs_sse_run(struct rs_sse_loop *l, rs_resp_writer w, void *wctx)
 			return -1;
 		if (rc > 0)
 			break;
-		now = rs_sse_now();
+		now = rs_clock_mono_ms();
 		if (sent > 0) {
 			quiet = now;
 			any = 1;
