@@ -542,6 +542,7 @@ rs_batch_handle(struct rs_ctx *ctx)
 		return RS_FAIL;
 	rs_reply_txn_init(ctx, &b.t);
 	b.t.idem = &b.idem;
+	b.t.once = 1;	/* its items run again on their own */
 	/* The batch is no act of its own: each item writes its entry. */
 	b.t.audit.bookkeeping = 1;
 	if ((rc = rs_db_nest_begin(ctx->app->db, b.t.org[0] != '\0' ?

@@ -233,19 +233,36 @@ rs_txn_again(struct rs_txn *t)
 	t->err = RS_OK;
 }
 
+/*
+ * Whether a run that lost a race left nothing of itself and may run
+ * again: outside a nest its whole transaction was undone; inside one
+ * (a batch item), its savepoint was, and the nest stands as it stood
+ * before the run (depth), its earlier work intact.
+ */
+static int
+rs_txn_undone(const struct rs_txn *t, int depth)
+{
+	if (depth == -1)
+		return rs_db_nest_depth(t->db) == -1;
+	return !t->once && rs_db_nest_depth(t->db) == depth &&
+	    rs_db_tx_err(t->db) == RS_OK;
+}
+
 enum rs_txn_result
 rs_txn_run(struct rs_txn *t, rs_txn_change change, void *arg)
 {
 	enum rs_txn_result	 res;
-	int			 runs = 0;
+	int			 runs = 0, depth = rs_db_nest_depth(t->db);
 
 	/*
-	 * A deadlock or serialization failure (PostgreSQL) undid the whole
-	 * transaction: run it again from the start, a few times. Inside a
-	 * batch's nest only the whole batch could run again: busy.
+	 * A deadlock or serialization failure (PostgreSQL) undid the
+	 * transaction, or the savepoint the run had inside a nest (an
+	 * error there aborts the savepoint only, PostgreSQL's
+	 * subtransaction, and its locks go with it): run it again from the
+	 * start, a few times.
 	 */
 	while ((res = rs_txn_run1(t, change, arg)) == RS_TXN_ERROR &&
-	    t->err == RS_ERR_RETRY && rs_db_nest_depth(t->db) == -1 &&
+	    t->err == RS_ERR_RETRY && rs_txn_undone(t, depth) &&
 	    ++runs < RS_TXN_RUNS)
 		rs_txn_again(t);
 	if (t->err == RS_ERR_RETRY)

@@ -100,6 +100,13 @@ struct rs_txn {
 	struct rs_txn_audit	 audit;		/* the entry (see above) */
 	enum rs_err		 err;		/* why it was busy or failed;
 						 * a failing change may set it */
+	/*
+	 * Set by a caller whose change must not run again inside a nest
+	 * when it loses a race (a batch: its items run again on their own,
+	 * and a run again of all of them would count them twice in the rate
+	 * limiter); it is then busy.
+	 */
+	int			 once;
 };
 
 /* The change: runs inside the transaction with the caller's arg. */

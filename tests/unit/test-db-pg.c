@@ -444,6 +444,19 @@ test_pg_later(void)
 
 	TAP_IS_INT(later(db, later_sql, 4), RS_ERR_EXISTS,
 	    "pg later: outside a transaction a write runs at once");
+	/* Cut in a nest (a batch) under an item's writes sent ahead: the
+	 * item's release is busy, the nest is gone, and the transaction's
+	 * first failure says busy, which the batch answers (503). */
+	TAP_SETUP(rs_db_nest_begin(db, NULL) == RS_OK);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	cut(other, db);
+	(void)later(db, later_sql, 4000);
+	TAP_IS_INT(rs_db_commit(db), RS_ERR_BUSY,
+	    "pg later: a nest's connection lost under an item's writes: "
+	    "its release is busy");
+	TAP_IS_INT(rs_db_nest_depth(db), -1, "pg later: ... the nest is gone");
+	TAP_IS_INT(rs_db_tx_err(db), RS_ERR_BUSY,
+	    "pg later: ... and the transaction's failure says busy");
 	/* Cut inside the transaction: an idle connection found cut is
 	 * made again before a transaction begins (test_pg_lost). */
 	TAP_SETUP(rs_db_begin(db) == RS_OK);
@@ -505,6 +518,75 @@ test_pg_deadlock(void)
 	    "pg deadlock: the other goes on");
 	rs_db_close(db);
 }
+
+/*
+ * The same inside a nest (a batch), where the loser's error undoes its
+ * savepoint only: the nest's earlier work stays, the transaction's
+ * failure is forgotten, and the item runs again (txn.c). The child
+ * waits longer before it looks for a deadlock, so the parent, nested,
+ * is the one the server ends.
+ */
+static void
+test_pg_deadlock_nest(void)
+{
+	struct rs_db	*db = fixture_db_open(dir, &ndb, 1), *child;
+	enum rs_err	 rc;
+	pid_t		 pid;
+	int		 status;
+	char		 ci[512];
+
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_SETUP(rs_store_orgs_create(db, "org_1", "1", 10, 1) == RS_OK &&
+	    rs_store_orgs_create(db, "org_2", "2", 10, 1) == RS_OK &&
+	    rs_store_orgs_create(db, "org_3", "3", 10, 1) == RS_OK);
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
+	conninfo(ci, sizeof(ci), ndb);
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		child = connect_to(ci);
+		if (rs_pg_exec(child, "SET deadlock_timeout = '10s'") !=
+		    RS_OK || rs_db_begin(child) != RS_OK ||
+		    rs_store_orgs_set_rate(child, "org_2", 20) != RS_OK)
+			_exit(100);
+		sleep(1);	/* the parent holds org_1 by now */
+		rc = rs_store_orgs_set_rate(child, "org_1", 20);
+		if (rc == RS_OK)
+			rc = rs_db_commit(child);
+		else
+			rs_db_rollback(child);
+		rs_db_close(child);
+		_exit((int)rc);
+	}
+	TAP_SETUP(pid > 0);
+	TAP_SETUP(rs_db_nest_begin(db, NULL) == RS_OK);
+	TAP_SETUP(rs_store_orgs_set_rate(db, "org_3", 30) == RS_OK);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);	/* the item's savepoint */
+	TAP_SETUP(rs_store_orgs_set_rate(db, "org_1", 30) == RS_OK);
+	usleep(300 * 1000);	/* the child holds org_2 */
+	rc = rs_store_orgs_set_rate(db, "org_2", 30);
+	TAP_IS_INT(rc, RS_ERR_RETRY,
+	    "pg deadlock nest: the nested item is told to run again");
+	rs_db_rollback(db);
+	TAP_IS_INT(rs_db_nest_depth(db), 0,
+	    "pg deadlock nest: its savepoint undone, the nest stands");
+	TAP_IS_INT(rs_db_tx_err(db), RS_OK,
+	    "pg deadlock nest: ... its failure forgotten");
+	/* The item again: org_1 waits for the child, which got it. */
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	TAP_IS_INT(rs_store_orgs_set_rate(db, "org_1", 30), RS_OK,
+	    "pg deadlock nest: the item runs again");
+	TAP_IS_INT(rs_db_commit(db), RS_OK, "pg deadlock nest: ... released");
+	TAP_IS_INT(rs_db_nest_commit(db), RS_OK,
+	    "pg deadlock nest: the nest commits");
+	TAP_SETUP(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+	TAP_IS_INT(WEXITSTATUS(status), RS_OK,
+	    "pg deadlock nest: the child went on and committed");
+	TAP_IS_INT(fixture_query_int(db, "SELECT count(*) FROM orgs WHERE "
+	    "id IN ('org_1', 'org_3') AND rate_limit = 30", NULL), 2,
+	    "pg deadlock nest: the nest's work before and after the loss "
+	    "kept");
+	rs_db_close(db);
+}
 #endif
 
 int
@@ -516,12 +598,13 @@ main(void)
 		return 0;
 	}
 	fixture_start(dir, sizeof(dir), "rs-db-pg");
-	tap_plan(6 + 8 + 8 + 6 + 2 + 20 + 2 + 6 + 2);
+	tap_plan(6 + 8 + 8 + 6 + 2 + 8 + 23 + 2 + 6 + 2);
 	test_pg_schema();
 	test_pg_tx();
 	test_pg_org_turns();
 	test_pg_lost();
 	test_pg_deadlock();
+	test_pg_deadlock_nest();
 	test_pg_later();
 	test_pg_plans();
 	test_pg_numbers();

@@ -1233,16 +1233,40 @@ test_txn_retry(void)
 	    "txn retry: ... that says busy (503), not retry");
 	TAP_IS_INT(users(db), u0 + 1, "txn retry: ... and wrote nothing");
 
-	chg_init(&c, "nest@example.com", data);
+	/* A batch: the nest's first item commits, its second loses two
+	 * races; only the second's savepoint is undone, and it runs again
+	 * inside the nest. */
+	TAP_SETUP(rs_db_nest_begin(db, org) == RS_OK);
+	chg_init(&c, "nest-1@example.com", data);
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	TAP_SETUP(rs_txn_run(&t, change, &c) == RS_TXN_DONE);
+	chg_init(&c, "nest-2@example.com", data);
+	c.races = 2;
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_DONE,
+	    "txn retry: inside a nest a lost race runs again, its savepoint "
+	    "undone");
+	TAP_IS_INT(c.calls, 3, "txn retry: ... three runs");
+	TAP_IS_INT(rs_db_nest_depth(db), 0,
+	    "txn retry: ... the nest stands where it stood");
+	TAP_SETUP(rs_db_nest_commit(db) == RS_OK);
+	TAP_IS_INT(users(db), u0 + 3,
+	    "txn retry: ... the nest's earlier item and the run again kept");
+	TAP_IS_INT(events(db), e0 + 3, "txn retry: ... one event each");
+	TAP_IS_INT(audits(db), a0 + 3, "txn retry: ... one entry each");
+
+	/* A change that must run once (a batch's own) is busy at once. */
+	chg_init(&c, "nest-3@example.com", data);
 	c.races = 1;
 	TAP_SETUP(rs_db_nest_begin(db, org) == RS_OK);
 	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	t.once = 1;
 	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_BUSY,
-	    "txn retry: inside a nest a lost race is not run again");
+	    "txn retry: a change run once is not run again in a nest");
 	TAP_IS_INT(c.calls, 1, "txn retry: ... the change ran once");
 	TAP_IS_INT(t.err, RS_ERR_BUSY, "txn retry: ... busy");
 	rs_db_nest_rollback(db);
-	TAP_IS_INT(users(db), u0 + 1, "txn retry: ... nothing written");
+	TAP_IS_INT(users(db), u0 + 3, "txn retry: ... nothing written");
 	json_object_put(data);
 	rs_db_close(db);
 }
@@ -1250,7 +1274,7 @@ test_txn_retry(void)
 int
 main(void)
 {
-	tap_plan(109 + 18 + 11 + 4 + 13 + 5);
+	tap_plan(109 + 18 + 11 + 4 + 19 + 5);
 	TAP_SETUP(fixture_start(dir, sizeof(dir), "rs-txn") == 0);
 	rs_arena_init(&arena);
 
