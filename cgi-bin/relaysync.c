@@ -17,14 +17,29 @@
 #include "relaysync.h"
 
 static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t listening;	/* fd 0 is the server's socket */
 
-/* Finish the request in hand, then leave the loop. */
+/*
+ * Finish the request in hand, then leave the loop. A signal that lands
+ * after libfcgi's last look at its flag but before accept() blocks (the
+ * call's first, lazily bound run makes that window wide) would leave the
+ * process waiting for good, its server gone: so the listening socket
+ * goes too, and that accept() fails at once. The request in hand has its
+ * own descriptor.
+ */
 static void
 on_signal(int sig)
 {
+	int	 saved = errno;
+
 	(void)sig;
 	stopping = 1;
 	FCGX_ShutdownPending();
+	if (listening) {
+		listening = 0;
+		close(STDIN_FILENO);
+	}
+	errno = saved;
 }
 
 static int
@@ -96,7 +111,10 @@ main(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART, and FCGI_FAIL_ACCEPT_ON_INTR above: a signal
+	sigaddset(&sa.sa_mask, SIGTERM);	/* one handler at a time */
+	sigaddset(&sa.sa_mask, SIGUSR1);
+	sigaddset(&sa.sa_mask, SIGINT);
+	/* No SA_RESTART, and FCGI_FAIL_ACCEPT_ON_INTR below: a signal
 	 * ends a blocked accept instead of libfcgi retrying it. */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
@@ -105,6 +123,15 @@ main(void)
 	/* stdin is the web server's listening socket, or this is a CGI. */
 	if (FCGX_IsCGI())
 		return serve_cgi();
+	/*
+	 * The server stops its pool (SIGTERM; SIGUSR1) once the requests in
+	 * flight are answered. A terminal's Ctrl-C reaches the whole process
+	 * group: leaving at once makes lighttpd spawn replacements during its
+	 * shutdown, and 1.4.69 can lose its SIGTERM to one of them (sent
+	 * between its fork and exec), which then waits for good.
+	 */
+	signal(SIGINT, SIG_IGN);
+	listening = !stopping;
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&req, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		rs_log_err("FastCGI initialisation failed");
 		return 1;

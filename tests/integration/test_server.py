@@ -794,3 +794,75 @@ def serve_ctrl_c(ctx):
             except OSError:
                 pass
         shutil.rmtree(var, ignore_errors=True)
+
+
+@test("server: SIGINT to the pool (a terminal's Ctrl-C reaches the whole "
+      "process group) leaves every program serving; the server stops them "
+      "(SIGTERM) when it goes: a program that left at once made lighttpd "
+      "spawn replacements in its shutdown, one of which lost its SIGTERM "
+      "between fork and exec and waited for good")
+def sigint_keeps_pool(ctx):
+    token = ctx.token_for(ctx.admin_key)  # Apache: a program is running
+    pool = harness.session_pids(ctx.server.proc.pid, fcgi_only=True)
+    expect(pool, "no FastCGI program of the run's server found")
+    for pid in pool:
+        os.kill(pid, signal.SIGINT)
+    for _ in range(2 * len(pool)):
+        resp = ctx.call("GET", "/v1/records?limit=1", token=token)
+        expect_equal(resp.status, 200, "a read after the SIGINT")
+    time.sleep(0.5)
+    now = harness.session_pids(ctx.server.proc.pid, fcgi_only=True)
+    gone = [pid for pid in pool if pid not in now]
+    expect(not gone, "programs gone after SIGINT: %s (pool was %s, now %s)"
+           % (gone, pool, now))
+
+
+# gdb stops the program where a signal would otherwise be lost for good.
+GDB_TIMEOUT = 60
+
+
+@test("server: a stop signal that lands just before the program blocks in "
+      "accept() (held there by gdb, past libfcgi's last look at its flag) "
+      "still ends it, instead of leaving it waiting for a server that has "
+      "gone")
+def signal_before_accept(ctx):
+    ws = harness.Workspace(ctx.prefix)
+    sock = None
+    try:
+        rc, out, err = ws.cli(["init"])
+        expect(rc == 0, "relaysync-admin init: exit %d: %s" % (rc, err))
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.bind(ws.path("run", "fcgi.sock"))
+        sock.listen(8)
+        env = ws.cli_env()
+        env.update(harness.APP_ENV)
+        fcgi = os.path.join(ctx.prefix, "libexec/relaysync/relaysync.fcgi")
+        # The first accept() is entered past libfcgi's look at its flag;
+        # the signal arrives there, then the program runs on.
+        argv = ["gdb", "-nx", "-batch",
+                "-ex", "set startup-with-shell off",
+                "-ex", "set breakpoint pending on",
+                "-ex", "handle SIGTERM nostop noprint pass",
+                "-ex", "break accept", "-ex", "run", "-ex", "delete",
+                "-ex", "signal SIGTERM", "--args", fcgi]
+        proc = subprocess.Popen(argv, stdin=sock.fileno(), env=env,
+                                stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT)
+        try:
+            said, _ = proc.communicate(timeout=GDB_TIMEOUT)
+            hung = False
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            said, _ = proc.communicate()
+            hung = True
+        said = said.decode("utf-8", "replace")
+        expect("Breakpoint 1," in said,
+               "the program never reached accept(): %s" % said[-1200:])
+        expect(not hung, "still blocked in accept() %d s after SIGTERM: %s"
+               % (GDB_TIMEOUT, said[-600:]))
+        expect("exited normally" in said,
+               "the program did not exit 0 after SIGTERM: %s" % said[-1200:])
+    finally:
+        if sock is not None:
+            sock.close()
+        ws.remove()
