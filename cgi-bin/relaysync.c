@@ -21,11 +21,10 @@ static volatile sig_atomic_t listening;	/* fd 0 is the server's socket */
 
 /*
  * Finish the request in hand, then leave the loop. A signal that lands
- * after libfcgi's last look at its flag but before accept() blocks (the
- * call's first, lazily bound run makes that window wide) would leave the
- * process waiting for good, its server gone: so the listening socket
- * goes too, and that accept() fails at once. The request in hand has its
- * own descriptor.
+ * after libfcgi's last look at its flag but before accept() blocks would
+ * leave the process waiting for good, its server gone: so the listening
+ * socket goes too, and that accept() fails at once. The request in hand
+ * has its own descriptor.
  */
 static void
 on_signal(int sig)
