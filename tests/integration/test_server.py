@@ -848,11 +848,15 @@ def signal_before_accept(ctx):
                 "-ex", "signal SIGTERM", "--args", fcgi]
         proc = subprocess.Popen(argv, stdin=sock.fileno(), env=env,
                                 stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT)
+                                stderr=subprocess.STDOUT,
+                                start_new_session=True)
         try:
             said, _ = proc.communicate(timeout=GDB_TIMEOUT)
             hung = False
         except subprocess.TimeoutExpired:
+            # gdb's end would leave the program running: its session goes
+            for pid in harness.session_pids(proc.pid):
+                os.kill(pid, signal.SIGKILL)
             proc.kill()
             said, _ = proc.communicate()
             hung = True
