@@ -856,7 +856,10 @@ def signal_before_accept(ctx):
         except subprocess.TimeoutExpired:
             # gdb's end would leave the program running: its session goes
             for pid in harness.session_pids(proc.pid):
-                os.kill(pid, signal.SIGKILL)
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass    # gone meanwhile
             proc.kill()
             said, _ = proc.communicate()
             hung = True
