@@ -548,8 +548,12 @@ rs_batch_handle(struct rs_ctx *ctx)
 	if ((rc = rs_db_nest_begin(ctx->app->db, b.t.org[0] != '\0' ?
 	    b.t.org : NULL)) != RS_OK)
 		step = rc == RS_ERR_BUSY ? rs_reply_busy(ctx) : RS_FAIL;
-	else
+	else {
+		/* The batch's undo is the nest's: no savepoint of its own
+		 * held open around every item. */
+		rs_db_nest_own(ctx->app->db);
 		step = rs_batch_end(&b, rs_txn_run(&b.t, rs_batch_change, &b));
+	}
 	json_object_put(b.responses);
 	return step;
 }

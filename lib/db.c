@@ -307,8 +307,10 @@ rs_db_pragmas(struct rs_db *db, int sync_full)
  * 64 KiB a batch rewrote every page it touched into that file, and with
  * temp_store=MEMORY the journal grew in 1 KiB pieces, four mallocs a
  * page (bench/README, session 8). One piece of RS_DB_SUBJOURNAL is one
- * allocation while an item's journal fits in it. Later calls, and a
- * library some other code already initialised, change nothing.
+ * allocation while an item's journal fits in it, and an item's journal
+ * is dropped at its release as long as no savepoint stays open around
+ * the items (rs_db_nest_own). Later calls, and a library some other
+ * code already initialised, change nothing.
  */
 static void
 rs_db_configure(void)
@@ -594,15 +596,27 @@ rs_db_step(struct rs_db *db, const char *sql)
 	return rs_db_step_org(db, sql, NULL);
 }
 
-/* Inside a nest: a savepoint of the outer transaction. */
+/* Inside a nest: its own level first, then savepoints. */
 static enum rs_err
 rs_db_savepoint(struct rs_db *db)
 {
 	enum rs_err	 rc;
 
+	if (db->depth == 0 && db->own == 1) {
+		db->own = 2;
+		db->depth = 1;
+		return RS_OK;
+	}
 	if ((rc = rs_db_step(db, rs_db_sql_savepoint)) == RS_OK)
 		db->depth++;
 	return rc;
+}
+
+/* Whether the innermost open level of the nest is its own. */
+static int
+rs_db_at_own(const struct rs_db *db)
+{
+	return db->nest && db->own == 2 && db->depth == 1;
 }
 
 enum rs_err
@@ -692,6 +706,11 @@ rs_db_commit(struct rs_db *db)
 {
 	enum rs_err	 rc;
 
+	if (rs_db_at_own(db)) {
+		db->depth = 0;	/* rs_db_nest_commit() commits it */
+		db->own = 0;
+		return RS_OK;
+	}
 	if (db->nest && db->depth > 0) {
 		if ((rc = rs_db_step(db, rs_db_sql_release)) == RS_OK)
 			db->depth--;
@@ -718,8 +737,9 @@ rs_db_commit(struct rs_db *db)
 void
 rs_db_rollback(struct rs_db *db)
 {
-	/* A savepoint's undo keeps the outer transaction, lock and all. */
-	if (db->nest && db->depth > 0) {
+	/* A savepoint's undo keeps the outer transaction, lock and all;
+	 * the nest's own level's undo is the nest's. */
+	if (db->nest && db->depth > 0 && !rs_db_at_own(db)) {
 		if (rs_db_step(db, rs_db_sql_undo) == RS_OK &&
 		    rs_db_step(db, rs_db_sql_release) == RS_OK) {
 			db->depth--;
@@ -730,6 +750,7 @@ rs_db_rollback(struct rs_db *db)
 	}
 	db->nest = 0;
 	db->depth = 0;
+	db->own = 0;
 	db->shared = 0;
 #ifdef RS_HAVE_PG
 	if (rs_db_pg(db))
@@ -760,7 +781,15 @@ rs_db_nest_begin(struct rs_db *db, const char *org)
 #endif
 	db->nest = 1;
 	db->depth = 0;
+	db->own = 0;
 	return RS_OK;
+}
+
+void
+rs_db_nest_own(struct rs_db *db)
+{
+	if (db->nest && db->depth == 0)
+		db->own = 1;
 }
 
 enum rs_err

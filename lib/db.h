@@ -44,7 +44,10 @@ struct rs_db {
 						 * next checkpoint */
 	int			 nest;		/* an outer write transaction is
 						 * open (rs_db_nest_begin) */
-	int			 depth;		/* savepoints open in it */
+	int			 depth;		/* levels open in it */
+	int			 own;		/* level 1 is the nest's own
+						 * transaction: 1 to come, 2
+						 * open (rs_db_nest_own) */
 	int			 shared;	/* rs_db_note_shared() in the
 						 * open transaction */
 	void			(*on_shared)(void *);
@@ -135,15 +138,25 @@ void		 rs_db_rollback(struct rs_db *db);
  * undoes what was done since it, so each inner writer runs unchanged and
  * one that fails leaves nothing. rs_db_nest_commit() commits the whole,
  * rs_db_nest_rollback() (and rs_db_reset()) undoes it.
+ *
+ * rs_db_nest_own(), right after rs_db_nest_begin(), makes the first
+ * level opened the nest's own transaction, no savepoint: its commit
+ * leaves the commit to rs_db_nest_commit(), its rollback undoes the
+ * nest. For a writer around all the others whose undo is the nest's
+ * anyway (the batch): a savepoint held open around every item made
+ * SQLite keep each page an item changed in its sub-journal until the
+ * end, which outgrew memory and went to a file (bench/README).
  */
 enum rs_err	 rs_db_nest_begin(struct rs_db *db, const char *org);
+void		 rs_db_nest_own(struct rs_db *db);
 enum rs_err	 rs_db_nest_commit(struct rs_db *db);
 void		 rs_db_nest_rollback(struct rs_db *db);
 /*
- * The savepoints open inside the nest, or -1 when no nest is open (it
- * was never begun, or a savepoint that could not be undone took it
- * down). rs_db_nest_unwind() undoes the savepoints above depth that a
- * failed inner writer left open.
+ * The levels open inside the nest (its own and the savepoints), or -1
+ * when no nest is open (it was never begun, was undone from its own
+ * level, or a savepoint that could not be undone took it down).
+ * rs_db_nest_unwind() undoes the levels above depth that a failed inner
+ * writer left open.
  */
 int		 rs_db_nest_depth(const struct rs_db *db);
 void		 rs_db_nest_unwind(struct rs_db *db, int depth);

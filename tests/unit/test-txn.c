@@ -16,6 +16,7 @@
  * connection polls the writers' queue (rs_db_set_polling) and its
  * db->busy_limit_ms is cut to BUSY_MS; nothing asserts on timing.
  */
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 
 #include <json-c/json.h>
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "limits.h"
 #include "admin.h"
@@ -1065,6 +1067,145 @@ test_txn_nest(void)
 	rs_db_close(db);
 }
 
+/* How many files the process has open (/proc/self/fd, its own listing's
+ * descriptor included): a sub-journal SQLite moved to a temporary file
+ * is one more while the transaction lasts. */
+static int
+open_files(void)
+{
+	DIR		*d;
+	struct dirent	*e;
+	int		 n = 0;
+
+	TAP_SETUP((d = opendir("/proc/self/fd")) != NULL);
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/*
+ * Items in a nest, each changing ~80 KiB of pages (20 rows of 4000
+ * bytes, one page each): below the in-memory sub-journal's limit one
+ * at a time, far above it together. Opens level (a savepoint, or the
+ * nest's own level when own), runs the items in savepoints of it, and
+ * answers the files open at the end minus those open before.
+ */
+static int
+nest_items_files(struct rs_db *db, int own)
+{
+	int	 before, after, i;
+
+	before = open_files();
+	TAP_SETUP(rs_db_nest_begin(db, NULL) == RS_OK);
+	if (own)
+		rs_db_nest_own(db);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	for (i = 0; i < 10; i++) {
+		TAP_SETUP(rs_db_begin(db) == RS_OK);
+		TAP_SETUP(rs_db_exec(db, "UPDATE pages SET v = "
+		    "printf('%.4000c', char(97 + abs(random()) % 26))") ==
+		    RS_OK);
+		TAP_SETUP(rs_db_commit(db) == RS_OK);
+	}
+	TAP_SETUP(rs_db_commit(db) == RS_OK);
+	after = open_files();
+	TAP_SETUP(rs_db_nest_commit(db) == RS_OK);
+	return after - before;
+}
+
+/*
+ * rs_db_nest_own (db.h): the nest's own level is no savepoint. Its
+ * commit keeps the nest open for rs_db_nest_commit(), a savepoint in it
+ * undoes only itself, its rollback undoes the whole nest and lets go of
+ * the lock. And the reason for it: with a savepoint held open around
+ * every item SQLite kept each item's pages in its sub-journal to the
+ * end, which outgrew memory and became a temporary file written page by
+ * page (a batch of 100 creates spent most of its time there); with the
+ * own level each item's journal is dropped at its release.
+ */
+static void
+test_txn_nest_own(void)
+{
+	struct rs_txn		 t;
+	struct chg		 c;
+	struct rs_db		*db, *db2;
+	struct json_object	*data = data_new(4);
+	char			 org[RS_ID_MAX];
+	int64_t			 u0;
+
+	db = fixture_db_org(dir, &ndb, org);
+	db2 = fixture_db_again(dir, ndb);
+	u0 = users(db);
+	TAP_SETUP(rs_db_nest_begin(db, NULL) == RS_OK);
+	rs_db_nest_own(db);
+	TAP_OK(rs_db_begin(db) == RS_OK && rs_db_nest_depth(db) == 1,
+	    "nest own: its level is the first");
+	if (!rs_db_pg(db))
+		TAP_OK(sqlite3_exec(db->h, "RELEASE rs_nest", NULL, NULL,
+		    NULL) != SQLITE_OK, "nest own: ... and no savepoint");
+	else
+		tap_skip(1, "SQLite's savepoints");
+	chg_init(&c, "own-a@example.com", data);
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_DONE,
+	    "nest own: a change in it commits");
+	chg_init(&c, "own-b@example.com", data);
+	c.say = RS_TXN_FAILED;
+	c.err = RS_ERR_INVAL;
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	TAP_IS_INT(rs_txn_run(&t, change, &c), RS_TXN_ERROR,
+	    "nest own: a change in it fails ...");
+	TAP_OK(users(db) == u0 + 1 && rs_db_nest_depth(db) == 1,
+	    "nest own: ... undoing itself only");
+	TAP_OK(rs_db_commit(db) == RS_OK && rs_db_nest_depth(db) == 0 &&
+	    db->in_tx == 1, "nest own: its commit leaves the nest open");
+	TAP_IS_INT(fixture_query_int(db2, "SELECT count(*) FROM users WHERE "
+	    "email = ?1", "own-a@example.com"), 0, "nest own: ... nothing "
+	    "committed yet");
+	TAP_IS_INT(rs_db_nest_commit(db), RS_OK, "nest own: the nest commits");
+	TAP_OK(fixture_query_int(db2, "SELECT count(*) FROM users WHERE "
+	    "email = ?1", "own-a@example.com") == 1 &&
+	    fixture_query_int(db2, "SELECT count(*) FROM users WHERE "
+	    "email = ?1", "own-b@example.com") == 0,
+	    "nest own: committed: A, nothing of B");
+	/* Its rollback is the nest's. */
+	u0 = users(db);
+	TAP_SETUP(rs_db_nest_begin(db, NULL) == RS_OK);
+	rs_db_nest_own(db);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	chg_init(&c, "own-c@example.com", data);
+	rs_txn_init(&t, db, &arena, org, NOW_MS);
+	TAP_SETUP(rs_txn_run(&t, change, &c) == RS_TXN_DONE);
+	rs_db_rollback(db);
+	TAP_OK(rs_db_nest_depth(db) == -1 && db->in_tx == 0 &&
+	    db->wlock_held == 0 && users(db) == u0, "nest own: its rollback "
+	    "undoes the nest, its changes and lock");
+	/* Not asked for: every level a savepoint, as before. */
+	TAP_SETUP(rs_db_nest_begin(db, NULL) == RS_OK);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	rs_db_rollback(db);
+	TAP_IS_INT(rs_db_nest_depth(db), 0, "nest own: not asked for, the "
+	    "first level is a savepoint");
+	rs_db_nest_rollback(db);
+	if (!rs_db_pg(db)) {
+		TAP_SETUP(rs_db_exec(db, "CREATE TABLE pages (v TEXT)") ==
+		    RS_OK);
+		TAP_SETUP(rs_db_exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 "
+		    "UNION ALL SELECT i + 1 FROM n WHERE i < 20) "
+		    "INSERT INTO pages SELECT printf('%.4000c', 'a') "
+		    "FROM n") == RS_OK);
+		TAP_IS_INT(nest_items_files(db, 0), 1, "nest own: items under "
+		    "a savepoint kept open: their journal went to a file");
+		TAP_IS_INT(nest_items_files(db, 1), 0, "nest own: items under "
+		    "the own level: each one's journal stays in memory");
+	} else
+		tap_skip(2, "SQLite's sub-journal");
+	json_object_put(data);
+	rs_db_close(db2);
+	rs_db_close(db);
+}
+
 /* The rs_db_on_shared hook of test_txn_shared: counts, and notes whether
  * a transaction was still open when it ran. */
 struct shared_seen {
@@ -1274,7 +1415,7 @@ test_txn_retry(void)
 int
 main(void)
 {
-	tap_plan(109 + 18 + 11 + 4 + 19 + 5);
+	tap_plan(109 + 18 + 11 + 4 + 19 + 5 + 13);
 	TAP_SETUP(fixture_start(dir, sizeof(dir), "rs-txn") == 0);
 	rs_arena_init(&arena);
 
@@ -1303,6 +1444,7 @@ main(void)
 	test_txn_audit_one();
 	test_txn_audit_no_action();
 	test_txn_nest();
+	test_txn_nest_own();
 	test_txn_shared();
 	test_txn_big_savepoint();
 	test_txn_retry();
