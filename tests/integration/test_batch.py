@@ -25,6 +25,7 @@ import secrets
 import select
 import signal
 import sqlite3
+import subprocess
 import time
 import urllib.parse
 
@@ -1411,3 +1412,102 @@ def busy_lock(ctx):
     for i in range(2):
         expect_created(got[i], "retry responses[%d]" % i, resp)
         not_replayed(got[i], "retry responses[%d]" % i, resp)
+
+
+# --------------------------------------------------------------------------
+# the pool's memory under batches
+# --------------------------------------------------------------------------
+
+HEAP_WARM = 3          # batches per pool process before the trace
+HEAP_TRACED = 6        # batches answered under the trace
+STRACE_WAIT = 20       # seconds strace may take to attach, and to leave
+
+
+def strace_attached(proc, n, path):
+    """Wait until strace (PROC, its output in PATH) says it attached to N
+    processes (each one's threads count too: at least N lines)."""
+    deadline = time.monotonic() + STRACE_WAIT
+    seen = 0
+    buf = b""
+    while seen < n and time.monotonic() < deadline:
+        r, _, _ = select.select([proc.stderr], [], [], 0.5)
+        if r:
+            chunk = os.read(proc.stderr.fileno(), 4096)
+            if not chunk:
+                break
+            buf += chunk
+            seen = buf.count(b" attached")
+    expect(seen >= n, "strace attached to %d of %d processes in %d s: %r"
+           % (seen, n, STRACE_WAIT, buf[-400:]))
+
+
+def heap_returns(path):
+    """From strace's output at PATH: (brk calls that lowered a process's
+    break, munmap calls, write calls: the answers to the web server)."""
+    lowered = unmapped = writes = 0
+    top = {}
+    with open(path) as f:
+        for line in f:
+            parts = line.split(None, 1)
+            if len(parts) < 2:
+                continue
+            pid, call = parts
+            if call.startswith("munmap("):
+                unmapped += 1
+            elif call.startswith("write("):
+                writes += 1
+            elif call.startswith("brk(") and "= 0x" in call:
+                now = int(call.rsplit("= 0x", 1)[1].split()[0], 16)
+                if pid in top and now < top[pid]:
+                    lowered += 1
+                top[pid] = now
+    return lowered, unmapped, writes
+
+
+@btest("a warmed pool answers batches of 100 creates without giving memory "
+       "back to the kernel (strace of every pool process: no break lowered, "
+       "no munmap): SQLite frees each item's savepoint journal, 120 KiB, at "
+       "its release, and handing the heap's top back flushes every core's "
+       "TLB each time")
+def heap_kept(ctx):
+    o = Org(ctx, "heap")
+    rec_type = uniq("heap")
+
+    def one_batch(what):
+        items = [item("POST", "/v1/records", new_record(rec_type, i),
+                      {"Idempotency-Key": uniq("hk")})
+                 for i in range(MAX_ITEMS)]
+        resp = batch(ctx, o.tok, items)
+        got = expect_answers(resp, MAX_ITEMS)
+        for i, r in enumerate(got):
+            expect_created(r, "%s responses[%d]" % (what, i), resp)
+
+    pids = harness.session_pids(ctx.server.proc.pid, fcgi_only=True)
+    expect(pids, "no relaysync.fcgi process in the server's session")
+    for n in range(HEAP_WARM * len(pids)):
+        one_batch("warm-up batch %d" % n)
+    pids = harness.session_pids(ctx.server.proc.pid, fcgi_only=True)
+    out = ctx.workspace.path("heap-%s.strace" % secrets.token_hex(3))
+    args = ["strace", "-f", "-e", "trace=brk,munmap,write",
+            "-o", out]
+    for pid in pids:
+        args += ["-p", str(pid)]
+    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        strace_attached(proc, len(pids), out)
+        for n in range(HEAP_TRACED):
+            one_batch("traced batch %d" % n)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=STRACE_WAIT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    lowered, unmapped, writes = heap_returns(out)
+    expect(writes > 0, "the traced processes answered nothing: the "
+           "batches went elsewhere (%d pool processes traced)" % len(pids))
+    expect(lowered == 0 and unmapped == 0, "%d batches of %d creates: the "
+           "pool lowered its heap's break %d times and unmapped memory %d "
+           "times" % (HEAP_TRACED, MAX_ITEMS, lowered, unmapped))
