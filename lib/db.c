@@ -707,6 +707,14 @@ rs_db_commit(struct rs_db *db)
 	enum rs_err	 rc;
 
 	if (rs_db_at_own(db)) {
+#ifdef RS_HAVE_PG
+		/* What it sent ahead answers now, as at a savepoint's
+		 * release: a failure is this level's, the nest's undo. */
+		if (rs_db_pg(db) && (rc = rs_pg_settle(db->pg)) != RS_OK) {
+			rs_db_rollback(db);
+			return rc;
+		}
+#endif
 		db->depth = 0;	/* rs_db_nest_commit() commits it */
 		db->own = 0;
 		return RS_OK;

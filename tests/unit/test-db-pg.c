@@ -442,6 +442,19 @@ test_pg_later(void)
 	    "SELECT count(*) FROM t_later WHERE k >= 3000", NULL), 2,
 	    "pg later: ... without the failed item's writes");
 
+	/* The nest's own level (a batch's): its commit learns as a release
+	 * would, and its failure takes the nest. */
+	TAP_SETUP(rs_db_nest_begin(db, NULL) == RS_OK);
+	rs_db_nest_own(db);
+	TAP_SETUP(rs_db_begin(db) == RS_OK && later(db, later_sql, 3003) ==
+	    RS_OK && later(db, later_sql, 3) == RS_OK);
+	TAP_IS_INT(rs_db_commit(db), RS_ERR_DB,
+	    "pg later: a nest's own level: its commit learns of its clash");
+	TAP_IS_INT(rs_db_nest_depth(db), -1, "pg later: ... the nest is gone");
+	TAP_IS_INT(fixture_query_int(other,
+	    "SELECT count(*) FROM t_later WHERE k = 3003", NULL), 0,
+	    "pg later: ... nothing of it kept");
+
 	TAP_IS_INT(later(db, later_sql, 4), RS_ERR_EXISTS,
 	    "pg later: outside a transaction a write runs at once");
 	/* Cut in a nest (a batch) under an item's writes sent ahead: the
@@ -457,6 +470,16 @@ test_pg_later(void)
 	TAP_IS_INT(rs_db_nest_depth(db), -1, "pg later: ... the nest is gone");
 	TAP_IS_INT(rs_db_tx_err(db), RS_ERR_BUSY,
 	    "pg later: ... and the transaction's failure says busy");
+	/* The same under the nest's own level. */
+	TAP_SETUP(rs_db_nest_begin(db, NULL) == RS_OK);
+	rs_db_nest_own(db);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	cut(other, db);
+	(void)later(db, later_sql, 4001);
+	TAP_IS_INT(rs_db_commit(db), RS_ERR_BUSY,
+	    "pg later: a connection lost under the own level's writes: its "
+	    "commit is busy");
+	TAP_IS_INT(rs_db_nest_depth(db), -1, "pg later: ... the nest is gone");
 	/* Cut inside the transaction: an idle connection found cut is
 	 * made again before a transaction begins (test_pg_lost). */
 	TAP_SETUP(rs_db_begin(db) == RS_OK);
@@ -598,7 +621,7 @@ main(void)
 		return 0;
 	}
 	fixture_start(dir, sizeof(dir), "rs-db-pg");
-	tap_plan(6 + 8 + 8 + 6 + 2 + 8 + 23 + 2 + 6 + 2);
+	tap_plan(6 + 8 + 8 + 6 + 2 + 8 + 28 + 2 + 6 + 2);
 	test_pg_schema();
 	test_pg_tx();
 	test_pg_org_turns();
