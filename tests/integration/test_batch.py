@@ -1441,6 +1441,16 @@ def strace_attached(proc, n, path):
            % (seen, n, STRACE_WAIT, buf[-400:]))
 
 
+def sanitized(pid):
+    """Whether process PID runs AddressSanitizer's allocator (libasan
+    mapped), which keeps and returns memory its own way, not glibc's."""
+    try:
+        with open("/proc/%d/maps" % pid) as f:
+            return "libasan" in f.read()
+    except OSError:
+        return False
+
+
 def heap_returns(path):
     """From strace's output at PATH: (brk calls that lowered a process's
     break, munmap calls, write calls: the answers to the web server)."""
@@ -1484,6 +1494,10 @@ def heap_kept(ctx):
 
     pids = harness.session_pids(ctx.server.proc.pid, fcgi_only=True)
     expect(pids, "no relaysync.fcgi process in the server's session")
+    if sanitized(pids[0]):
+        raise harness.NotApplicable("not applicable to programs built with "
+                                    "AddressSanitizer: its allocator, not "
+                                    "glibc's, decides what goes back")
     for n in range(HEAP_WARM * len(pids)):
         one_batch("warm-up batch %d" % n)
     pids = harness.session_pids(ctx.server.proc.pid, fcgi_only=True)
