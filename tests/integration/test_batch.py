@@ -1423,9 +1423,10 @@ HEAP_TRACED = 6        # batches answered under the trace
 STRACE_WAIT = 20       # seconds strace may take to attach, and to leave
 
 
-def strace_attached(proc, n, path):
-    """Wait until strace (PROC, its output in PATH) says it attached to N
-    processes (each one's threads count too: at least N lines)."""
+def strace_attached(proc, n):
+    """Wait until strace (PROC) says on its standard error that it
+    attached to N processes (each one's threads count too: at least N
+    lines)."""
     deadline = time.monotonic() + STRACE_WAIT
     seen = 0
     buf = b""
@@ -1509,7 +1510,7 @@ def heap_kept(ctx):
     proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        strace_attached(proc, len(pids), out)
+        strace_attached(proc, len(pids))
         for n in range(HEAP_TRACED):
             one_batch("traced batch %d" % n)
     finally:
