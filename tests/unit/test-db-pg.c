@@ -351,6 +351,22 @@ later(struct rs_db *db, const char *sql, int64_t k)
 	return rs_pg_later(db, sql, &a);
 }
 
+/*
+ * In a nest (its first level its own when own), a write of k sent ahead
+ * after other cut db's connection: what the level's commit answers.
+ */
+static enum rs_err
+later_cut_nest(struct rs_db *db, struct rs_db *other, int own, int64_t k)
+{
+	TAP_SETUP(rs_db_nest_begin(db, NULL) == RS_OK);
+	if (own)
+		rs_db_nest_own(db);
+	TAP_SETUP(rs_db_begin(db) == RS_OK);
+	cut(other, db);
+	(void)later(db, later_sql, k);
+	return rs_db_commit(db);
+}
+
 /* The rows of t_later, or -1. */
 static int64_t
 later_rows(struct rs_db *db)
@@ -460,23 +476,14 @@ test_pg_later(void)
 	/* Cut in a nest (a batch) under an item's writes sent ahead: the
 	 * item's release is busy, the nest is gone, and the transaction's
 	 * first failure says busy, which the batch answers (503). */
-	TAP_SETUP(rs_db_nest_begin(db, NULL) == RS_OK);
-	TAP_SETUP(rs_db_begin(db) == RS_OK);
-	cut(other, db);
-	(void)later(db, later_sql, 4000);
-	TAP_IS_INT(rs_db_commit(db), RS_ERR_BUSY,
+	TAP_IS_INT(later_cut_nest(db, other, 0, 4000), RS_ERR_BUSY,
 	    "pg later: a nest's connection lost under an item's writes: "
 	    "its release is busy");
 	TAP_IS_INT(rs_db_nest_depth(db), -1, "pg later: ... the nest is gone");
 	TAP_IS_INT(rs_db_tx_err(db), RS_ERR_BUSY,
 	    "pg later: ... and the transaction's failure says busy");
 	/* The same under the nest's own level. */
-	TAP_SETUP(rs_db_nest_begin(db, NULL) == RS_OK);
-	rs_db_nest_own(db);
-	TAP_SETUP(rs_db_begin(db) == RS_OK);
-	cut(other, db);
-	(void)later(db, later_sql, 4001);
-	TAP_IS_INT(rs_db_commit(db), RS_ERR_BUSY,
+	TAP_IS_INT(later_cut_nest(db, other, 1, 4001), RS_ERR_BUSY,
 	    "pg later: a connection lost under the own level's writes: its "
 	    "commit is busy");
 	TAP_IS_INT(rs_db_nest_depth(db), -1, "pg later: ... the nest is gone");
