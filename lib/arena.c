@@ -99,6 +99,19 @@ rs_arena_strdup(struct rs_arena *a, const char *s)
 }
 
 char *
+rs_arena_concat(struct rs_arena *a, const char *s, const char *t)
+{
+	size_t	 ls = strlen(s), lt = strlen(t);
+	char	*p;
+
+	if ((p = rs_arena_alloc(a, ls + lt + 1)) == NULL)
+		return NULL;
+	memcpy(p, s, ls);
+	memcpy(p + ls, t, lt + 1);
+	return p;
+}
+
+char *
 rs_arena_printf(struct rs_arena *a, const char *fmt, ...)
 {
 	va_list	 ap;

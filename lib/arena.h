@@ -23,6 +23,8 @@ void	*rs_arena_alloc(struct rs_arena *a, size_t size);
 void	*rs_arena_calloc(struct rs_arena *a, size_t n, size_t size);
 char	*rs_arena_strdup(struct rs_arena *a, const char *s);
 char	*rs_arena_strndup(struct rs_arena *a, const char *s, size_t len);
+/* s then t: what "%s%s" would print, without printf (a hot path). */
+char	*rs_arena_concat(struct rs_arena *a, const char *s, const char *t);
 char	*rs_arena_printf(struct rs_arena *a, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 /*

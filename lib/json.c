@@ -505,16 +505,19 @@ rs_json_keycmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Names sorted on the stack up to this many; a larger object mallocs. */
+#define RS_JSON_CANON_KEYS	32
+
 static int
 rs_json_canon_object(struct printbuf *pb, struct json_object *obj)
 {
-	const char		**keys;
-	size_t			  n = 0, i;
-	int			  rc = -1;
-	struct json_object	 *k;
+	const char	*stack[RS_JSON_CANON_KEYS], **keys = stack;
+	size_t		 n = 0, i, len;
+	int		 rc = -1;
 
-	if ((keys = calloc((size_t)json_object_object_length(obj) + 1,
-	    sizeof(*keys))) == NULL)
+	len = (size_t)json_object_object_length(obj);
+	if (len > RS_JSON_CANON_KEYS &&
+	    (keys = calloc(len, sizeof(*keys))) == NULL)
 		return -1;
 	json_object_object_foreach(obj, key, val) {
 		(void)val;
@@ -525,14 +528,7 @@ rs_json_canon_object(struct printbuf *pb, struct json_object *obj)
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			printbuf_memappend(pb, ",", 1);
-		/* Serialise the name through json-c for its escaping. */
-		if ((k = json_object_new_string(keys[i])) == NULL)
-			goto out;
-		rc = rs_json_canon(pb, k);
-		json_object_put(k);
-		if (rc)
-			goto out;
-		rc = -1;
+		rs_json_append_string(pb, keys[i]);
 		printbuf_memappend(pb, ":", 1);
 		if (rs_json_canon(pb, json_object_object_get(obj, keys[i])))
 			goto out;
@@ -540,15 +536,23 @@ rs_json_canon_object(struct printbuf *pb, struct json_object *obj)
 	printbuf_memappend(pb, "}", 1);
 	rc = 0;
 out:
-	free(keys);
+	if (keys != stack)
+		free(keys);
 	return rc;
 }
 
+/*
+ * Strings, integers and literals printed here exactly as json-c prints
+ * them (the idempotency hashes already stored were made from its print),
+ * without an allocation each; doubles still go through json-c, whose
+ * "%.17g" form is the one stored.
+ */
 static int
 rs_json_canon(struct printbuf *pb, struct json_object *obj)
 {
 	const char	*s;
 	size_t		 i, n;
+	int64_t		 v;
 
 	switch (json_object_get_type(obj)) {
 	case json_type_object:
@@ -565,6 +569,26 @@ rs_json_canon(struct printbuf *pb, struct json_object *obj)
 		}
 		printbuf_memappend(pb, "]", 1);
 		return 0;
+	case json_type_null:
+		printbuf_memappend(pb, "null", 4);
+		return 0;
+	case json_type_boolean:
+		if (json_object_get_boolean(obj))
+			printbuf_memappend(pb, "true", 4);
+		else
+			printbuf_memappend(pb, "false", 5);
+		return 0;
+	case json_type_string:
+		rs_json_append_strn(pb, json_object_get_string(obj),
+		    (size_t)json_object_get_string_len(obj));
+		return 0;
+	case json_type_int:
+		/* why: INT64_MAX may stand for a larger unsigned value */
+		if ((v = json_object_get_int64(obj)) != INT64_MAX) {
+			rs_json_append_int(pb, v);
+			return 0;
+		}
+		/* FALLTHROUGH */
 	default:
 		s = json_object_to_json_string_ext(obj,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -661,14 +685,14 @@ rs_json_time(int64_t ms)
 }
 
 void
-rs_json_append_string(struct printbuf *pb, const char *s)
+rs_json_append_strn(struct printbuf *pb, const char *s, size_t len)
 {
 	static const char	 hex[] = "0123456789abcdef";
-	const char		*run = s;
+	const char		*run = s, *end = s + len;
 	char			 esc[7];
 
 	printbuf_memappend(pb, "\"", 1);
-	for (; *s != '\0'; s++) {
+	for (; s < end; s++) {
 		unsigned char	 c = (unsigned char)*s;
 
 		if (c >= 0x20 && c != '"' && c != '\\')
@@ -692,6 +716,12 @@ rs_json_append_string(struct printbuf *pb, const char *s)
 	}
 	printbuf_memappend(pb, run, (int)(s - run));
 	printbuf_memappend(pb, "\"", 1);
+}
+
+void
+rs_json_append_string(struct printbuf *pb, const char *s)
+{
+	rs_json_append_strn(pb, s, strlen(s));
 }
 
 void

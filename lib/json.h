@@ -29,8 +29,10 @@ int	 rs_json_parse(const char *buf, size_t len, struct json_object **out,
 
 /*
  * Canonical form for hashing and comparing bodies: compact, object
- * members sorted by name (bytewise), recursively. Returns a malloc'd
- * string the caller frees, or NULL on allocation failure.
+ * members sorted by name (bytewise), recursively; every scalar printed
+ * as json-c prints it. For parsed JSON: a string made by rs_json_raw()
+ * prints as a string here. Returns a malloc'd string the caller frees,
+ * or NULL on allocation failure.
  */
 char	*rs_json_canonical(struct json_object *obj);
 
@@ -59,6 +61,9 @@ struct printbuf;
  * JSON_C_TO_STRING_NOSLASHESCAPE) to pb; s must be valid UTF-8.
  */
 void	 rs_json_append_string(struct printbuf *pb, const char *s);
+/* The same for the len bytes at s, NUL among them (printed \u0000). */
+void	 rs_json_append_strn(struct printbuf *pb, const char *s,
+	    size_t len);
 /* Appends v in decimal to pb (no printf: a list prints many). */
 void	 rs_json_append_int(struct printbuf *pb, int64_t v);
 /* Appends the RFC 3339 time for ms, or null for 0, to pb. */

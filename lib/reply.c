@@ -166,7 +166,7 @@ rs_reply_location(struct rs_ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return RS_ERR_RANGE;
-	if ((v = rs_arena_printf(&ctx->app->arena, "%s%s", ctx->req.mount ?
+	if ((v = rs_arena_concat(&ctx->app->arena, ctx->req.mount ?
 	    ctx->req.mount : "", path)) == NULL)
 		return RS_ERR_NOMEM;
 	return rs_resp_header(&ctx->resp, "Location", v) == 0 ? RS_OK :
@@ -204,13 +204,25 @@ rs_reply_idem(struct rs_ctx *ctx, struct rs_idem *idem)
 enum rs_err
 rs_reply_remember(struct rs_ctx *ctx, struct rs_idem_answer *ans)
 {
-	const char	*h = "";
-	size_t		 i;
+	const struct rs_resp	*r = &ctx->resp;
+	char			*h, *p;
+	size_t			 i, n = 1, ln, lv;
 
-	for (i = 0; i < ctx->resp.nhdr; i++)
-		if ((h = rs_arena_printf(&ctx->app->arena, "%s%s: %s\n", h,
-		    ctx->resp.hdr[i].name, ctx->resp.hdr[i].value)) == NULL)
-			return RS_ERR_NOMEM;
+	/* "name: value\n" per header, measured, then copied once. */
+	for (i = 0; i < r->nhdr; i++)
+		n += strlen(r->hdr[i].name) + strlen(r->hdr[i].value) + 3;
+	if ((h = p = rs_arena_alloc(&ctx->app->arena, n)) == NULL)
+		return RS_ERR_NOMEM;
+	for (i = 0; i < r->nhdr; i++) {
+		ln = strlen(r->hdr[i].name);
+		lv = strlen(r->hdr[i].value);
+		memcpy(p, r->hdr[i].name, ln);
+		memcpy(p + ln, ": ", 2);
+		memcpy(p + ln + 2, r->hdr[i].value, lv);
+		p[ln + 2 + lv] = '\n';
+		p += ln + lv + 3;
+	}
+	*p = '\0';
 	ans->status = ctx->resp.status;
 	ans->headers = h;
 	ans->body = ctx->resp.body;

@@ -22,10 +22,35 @@ rs_ulid_incr(unsigned char r[10])
 }
 
 void
+rs_ulid_encode(char *out, const unsigned char b[16])
+{
+	uint64_t	 hi = 0, lo = 0;
+	unsigned	 sh, v;
+	int		 i;
+
+	for (i = 0; i < 8; i++) {
+		hi = hi << 8 | b[i];
+		lo = lo << 8 | b[i + 8];
+	}
+	/* Digit i holds bits 125 - 5i up of the 128; the first only 3. */
+	for (i = 0; i < RS_ULID_LEN; i++) {
+		sh = 125 - 5 * (unsigned)i;
+		if (sh >= 64)
+			v = (unsigned)(hi >> (sh - 64));
+		else if (sh > 59)
+			v = (unsigned)(hi << (64 - sh) | lo >> sh);
+		else
+			v = (unsigned)(lo >> sh);
+		out[i] = rs_ulid_digits[v & 31];
+	}
+	out[RS_ULID_LEN] = '\0';
+}
+
+void
 rs_ulid_new(char *out, size_t outsz, int64_t ms)
 {
 	unsigned char	 b[16];
-	int		 i, bit;
+	int		 i;
 
 	if (outsz < RS_ULID_LEN + 1) {
 		if (outsz > 0)
@@ -43,19 +68,7 @@ rs_ulid_new(char *out, size_t outsz, int64_t ms)
 	for (i = 0; i < 6; i++)
 		b[i] = (unsigned char)(ms >> (40 - 8 * i));
 	memcpy(b + 6, rs_ulid_last_rand, 10);
-	/* 128 bits as 26 five-bit digits; the first holds the top 3 bits. */
-	for (i = 0; i < RS_ULID_LEN; i++) {
-		int	 v = 0, k;
-
-		for (k = 0; k < 5; k++) {
-			bit = i * 5 + k - 2;
-			v <<= 1;
-			if (bit >= 0)
-				v |= (b[bit / 8] >> (7 - bit % 8)) & 1;
-		}
-		out[i] = rs_ulid_digits[v];
-	}
-	out[RS_ULID_LEN] = '\0';
+	rs_ulid_encode(out, b);
 }
 
 int

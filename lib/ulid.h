@@ -14,6 +14,8 @@
 
 /* Writes a new ULID for time ms into out (>= RS_ULID_LEN + 1). */
 void	rs_ulid_new(char *out, size_t outsz, int64_t ms);
+/* Writes the 128 bits b (big-endian) as RS_ULID_LEN digits and a NUL. */
+void	rs_ulid_encode(char *out, const unsigned char b[16]);
 /* 1 when s is a well-formed ULID, else 0. */
 int	rs_ulid_valid(const char *s);
 

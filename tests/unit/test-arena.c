@@ -98,6 +98,23 @@ test_arena_printf_long(void)
 }
 
 static void
+test_arena_concat(void)
+{
+	struct rs_arena	 a;
+	char		 s[] = "data.";
+	const char	*c;
+
+	rs_arena_init(&a);
+	c = rs_arena_concat(&a, s, "pressure");
+	s[0] = 'X';
+	TAP_IS_STR(c, "data.pressure",
+	    "arena concat: both strings, copied into the arena");
+	TAP_IS_STR(rs_arena_concat(&a, "", ""), "",
+	    "arena concat: two empty strings make one");
+	rs_arena_free(&a);
+}
+
+static void
 test_arena_calloc(void)
 {
 	struct rs_arena	 a;
@@ -554,7 +571,7 @@ test_arena_keeps_chunks(void)
 int
 main(void)
 {
-	tap_plan(76 + 7 + 4);
+	tap_plan(76 + 7 + 4 + 2);
 
 	test_arena_alignment();
 	test_arena_keeps_chunks();
@@ -563,6 +580,7 @@ main(void)
 	test_arena_strdup();
 	test_arena_printf();
 	test_arena_printf_long();
+	test_arena_concat();
 	test_arena_calloc();
 	test_arena_large();
 	test_arena_reset();

@@ -186,6 +186,26 @@ test_idem_hash_stable(void)
 	    "idem hash: the same request hashes the same (key not included)");
 }
 
+/*
+ * A key stored before an upgrade must still replay after it: the hash of
+ * a fixed request is a fixed value (it was computed by the canonical
+ * form json-c printed, before rs_json_canonical printed scalars itself).
+ */
+static void
+test_idem_hash_golden(void)
+{
+	struct rs_idem	 a;
+	char		 hex[RS_IDEM_HASH_BYTES * 2 + 1];
+
+	request(&a, "k", "POST", "/v1/records", "{\"title\":\"Pump \\u0001"
+	    "\\\"4\\\"/\\u00e9\",\"type\":\"t\",\"data\":{\"z\":[1,-2,0.5,"
+	    "1e300,true,null,\"\\u0000\"],\"a\":{}},\"site\":\"s\"}");
+	sodium_bin2hex(hex, sizeof(hex), a.hash, sizeof(a.hash));
+	TAP_IS_STR(hex, "fcaaf8f33de1db9d222f778931b77548"
+	    "e358d22059863fc9e8c641a5f3b4e707", "idem hash: a fixed request "
+	    "hashes as it did when keys already stored were made");
+}
+
 static void
 test_idem_hash_method(void)
 {
@@ -462,7 +482,7 @@ test_idem_empty_headers(void)
 int
 main(void)
 {
-	tap_plan(44);
+	tap_plan(45);
 	fixture_start(dir, sizeof(dir), "rs-idem");
 	rs_arena_init(&arena);
 
@@ -476,6 +496,7 @@ main(void)
 	test_idem_key_empty();
 	test_idem_hash_canonical_body();
 	test_idem_hash_stable();
+	test_idem_hash_golden();
 	test_idem_hash_method();
 	test_idem_hash_path();
 	test_idem_hash_if_match();

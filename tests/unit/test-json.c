@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <json-c/printbuf.h>
 
 #include "limits.h"
 #include "json.h"
@@ -355,6 +356,70 @@ test_json_canonical_no_slash_escape(void)
 	free(c);
 }
 
+/* json-c's compact print of o, appended to pb: the oracle the canonical
+ * form's scalars must match byte for byte (stored idempotency hashes
+ * were made from it). */
+static void
+jsonc_print(struct printbuf *pb, struct json_object *o)
+{
+	const char	*t = json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	printbuf_memappend(pb, t, (int)strlen(t));
+}
+
+static void
+test_json_canonical_scalars_as_jsonc(void)
+{
+	struct json_object	*o, *k;
+	struct printbuf		*want = printbuf_new();
+	char			 text[2048], *got;
+	size_t			 n = 0, i;
+	int			 c;
+
+	/* Strings with every control character, NUL inside, quote,
+	 * backslash, slash, DEL, 2-, 3- and 4-byte UTF-8; integers at
+	 * their edges; doubles; literals. */
+	n += (size_t)snprintf(text + n, sizeof(text) - n, "[\"");
+	for (c = 1; c < 0x20; c++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+		    "\\u%04x", c);
+	n += (size_t)snprintf(text + n, sizeof(text) - n, "%s",
+	    "\",\"a\\u0000b\",\"\\\"\\\\/\x7f\",\"\xc3\xa9\xe2\x82\xac"
+	    "\xf0\x9f\x98\x80\",\"\",0,-1,9223372036854775807,"
+	    "-9223372036854775808,9007199254740993,0.1,-0.0,1e300,1.5,"
+	    "-2.5e-7,true,false,null,{},[]]");
+	TAP_SETUP(parse(text, &o) == 0);
+	printbuf_memappend(want, "[", 1);
+	for (i = 0; i < json_object_array_length(o); i++) {
+		if (i > 0)
+			printbuf_memappend(want, ",", 1);
+		jsonc_print(want, json_object_array_get_idx(o, i));
+	}
+	printbuf_memappend(want, "]", 1);
+	got = rs_json_canonical(o);
+	TAP_IS_STR(got, want->buf,
+	    "json canonical: strings, integers, doubles and literals print "
+	    "as json-c prints them");
+	free(got);
+	json_object_put(o);
+
+	/* A member name with a control character, a quote and a slash. */
+	TAP_SETUP(parse("{\"k\\u0001\\\"/\":1}", &o) == 0);
+	printbuf_reset(want);
+	TAP_SETUP((k = json_object_new_string("k\x01\"/")) != NULL);
+	printbuf_memappend(want, "{", 1);
+	jsonc_print(want, k);
+	printbuf_memappend(want, ":1}", 3);
+	json_object_put(k);
+	got = rs_json_canonical(o);
+	TAP_IS_STR(got, want->buf,
+	    "json canonical: member names escaped as json-c escapes them");
+	free(got);
+	json_object_put(o);
+	printbuf_free(want);
+}
+
 /*
  * Applies the merge patch patch to target (both fixed JSON objects as
  * text) and compares the canonical result with want, as the check name;
@@ -521,7 +586,7 @@ test_json_raw_string_value(void)
 int
 main(void)
 {
-	tap_plan(93);
+	tap_plan(95);
 
 	test_json_object();
 	test_json_null();
@@ -539,6 +604,7 @@ main(void)
 	test_json_canonical_differs();
 	test_json_canonical_bytewise();
 	test_json_canonical_no_slash_escape();
+	test_json_canonical_scalars_as_jsonc();
 	test_json_merge_cases();
 	test_json_raw_verbatim();
 	test_json_raw_len();

@@ -207,10 +207,40 @@ test_ulid_valid_cases(void)
 	}
 }
 
+/* Known 128-bit values: the spec's example (its UUID form), the two
+ * extremes, and a pattern whose digits straddle every byte edge. */
+static void
+test_ulid_encode_vectors(void)
+{
+	static const struct {
+		const char	*hex, *want, *name;
+	} t[] = {
+		{ "01563e3ab5d3d6764c61efb99302bd5b",
+		    "01ARZ3NDEKTSV4RRFFQ69G5FAV", "the spec's example" },
+		{ "00000000000000000000000000000000",
+		    "00000000000000000000000000", "zero" },
+		{ "ffffffffffffffffffffffffffffffff",
+		    "7ZZZZZZZZZZZZZZZZZZZZZZZZZ", "all ones" },
+		{ "0123456789abcdeffedcba9876543210",
+		    "014D2PF2DBSQQZXQ5TK1V58CGG", "a byte pattern" },
+	};
+	unsigned char	 b[16];
+	char		 u[RS_ULID_LEN + 1], name[96];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		TAP_SETUP(sodium_hex2bin(b, sizeof(b), t[i].hex,
+		    strlen(t[i].hex), NULL, NULL, NULL) == 0);
+		rs_ulid_encode(u, b);
+		snprintf(name, sizeof(name), "ulid encode: %s", t[i].name);
+		TAP_IS_STR(u, t[i].want, name);
+	}
+}
+
 int
 main(void)
 {
-	tap_plan(29);
+	tap_plan(33);
 	TAP_SETUP(sodium_init() >= 0);
 
 	test_ulid_spec_time_prefix();	/* first: earliest time */
@@ -221,6 +251,7 @@ main(void)
 	test_ulid_same_ms_increasing();
 	test_ulid_earlier_ms_monotonic();
 	test_ulid_valid_cases();
+	test_ulid_encode_vectors();
 
 	return tap_done();
 }
