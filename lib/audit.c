@@ -196,22 +196,6 @@ rs_audit_name_cmp(const void *pa, const void *pb)
 	return ca < cb ? -1 : ca > cb;
 }
 
-/*
- * Whether string object v was made by rs_json_raw(): its serializer then
- * writes its value as it is (exactly its length), where a plain string's
- * writes at least two quotes more.
- */
-static int
-rs_audit_is_raw(struct json_object *v)
-{
-	size_t	 len = 0;
-
-	if (json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN,
-	    &len) == NULL)
-		return 0;
-	return len == (size_t)json_object_get_string_len(v);
-}
-
 static enum rs_err rs_audit_canon_at(struct json_object *, struct rs_audit_buf *,
 	    int);
 
@@ -315,7 +299,7 @@ rs_audit_canon_at(struct json_object *v, struct rs_audit_buf *b, int depth)
 			return RS_ERR_INVAL;
 		return rs_audit_canon_int(b, (int64_t)d);
 	case json_type_string:
-		if (rs_audit_is_raw(v))
+		if (rs_json_is_raw(v))
 			return rs_audit_canon_raw(v, b, depth);
 		return rs_audit_canon_string(b, json_object_get_string(v),
 		    (size_t)json_object_get_string_len(v));

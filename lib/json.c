@@ -544,8 +544,8 @@ out:
 /*
  * Strings, integers and literals printed here exactly as json-c prints
  * them (the idempotency hashes already stored were made from its print),
- * without an allocation each; doubles still go through json-c, whose
- * "%.17g" form is the one stored.
+ * without an allocation each; doubles and raw strings (their text as it
+ * is) still go through json-c.
  */
 static int
 rs_json_canon(struct printbuf *pb, struct json_object *obj)
@@ -579,6 +579,8 @@ rs_json_canon(struct printbuf *pb, struct json_object *obj)
 			printbuf_memappend(pb, "false", 5);
 		return 0;
 	case json_type_string:
+		if (rs_json_is_raw(obj))
+			break;
 		rs_json_append_strn(pb, json_object_get_string(obj),
 		    (size_t)json_object_get_string_len(obj));
 		return 0;
@@ -588,15 +590,16 @@ rs_json_canon(struct printbuf *pb, struct json_object *obj)
 			rs_json_append_int(pb, v);
 			return 0;
 		}
-		/* FALLTHROUGH */
+		break;
 	default:
-		s = json_object_to_json_string_ext(obj,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-		if (s == NULL)
-			return -1;
-		printbuf_memappend(pb, s, (int)strlen(s));
-		return 0;
+		break;
 	}
+	s = json_object_to_json_string_ext(obj,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (s == NULL)
+		return -1;
+	printbuf_memappend(pb, s, (int)strlen(s));
+	return 0;
 }
 
 char *
@@ -620,6 +623,9 @@ rs_json_compact(struct json_object *obj)
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
+/* Marks the strings rs_json_raw() made (their serializer's userdata). */
+static char	 rs_json_raw_mark;
+
 /* Emits the object's string value as it is: it already holds JSON. */
 static int
 rs_json_raw_serializer(struct json_object *o, struct printbuf *pb,
@@ -637,9 +643,16 @@ rs_json_raw(const char *text, size_t len)
 	struct json_object	*o;
 
 	if ((o = json_object_new_string_len(text, (int)len)) != NULL)
-		json_object_set_serializer(o, rs_json_raw_serializer, NULL,
-		    NULL);
+		json_object_set_serializer(o, rs_json_raw_serializer,
+		    &rs_json_raw_mark, NULL);
 	return o;
+}
+
+int
+rs_json_is_raw(struct json_object *o)
+{
+	return json_object_is_type(o, json_type_string) &&
+	    json_object_get_userdata(o) == &rs_json_raw_mark;
 }
 
 int

@@ -30,9 +30,9 @@ int	 rs_json_parse(const char *buf, size_t len, struct json_object **out,
 /*
  * Canonical form for hashing and comparing bodies: compact, object
  * members sorted by name (bytewise), recursively; every scalar printed
- * as json-c prints it. For parsed JSON: a string made by rs_json_raw()
- * prints as a string here. Returns a malloc'd string the caller frees,
- * or NULL on allocation failure.
+ * as json-c prints it (a string made by rs_json_raw() as its text).
+ * Returns a malloc'd string the caller frees, or NULL on allocation
+ * failure.
  */
 char	*rs_json_canonical(struct json_object *obj);
 
@@ -45,6 +45,8 @@ const char *rs_json_compact(struct json_object *obj);
  * never parsed just to be printed again. Caller owns it.
  */
 struct json_object *rs_json_raw(const char *text, size_t len);
+/* 1 when o was made by rs_json_raw(), else 0. */
+int	 rs_json_is_raw(struct json_object *o);
 
 /*
  * Applies patch (an object) to target (an object) in place by JSON Merge

@@ -583,10 +583,32 @@ test_json_raw_string_value(void)
 	json_object_put(o);
 }
 
+static void
+test_json_raw_known(void)
+{
+	struct json_object	*a = json_object_new_array();
+	struct json_object	*r = rs_json_raw("{\"b\":2,\"a\":1}", 13);
+	struct json_object	*p = json_object_new_string("{\"a\":1}");
+	char			*c;
+
+	TAP_SETUP(a != NULL && r != NULL && p != NULL);
+	TAP_OK(rs_json_is_raw(r) && !rs_json_is_raw(p) &&
+	    !rs_json_is_raw(a), "json raw: known as raw; a plain string and "
+	    "an array are not");
+	json_object_array_add(a, r);
+	json_object_array_add(a, p);
+	c = rs_json_canonical(a);
+	TAP_IS_STR(c, "[{\"b\":2,\"a\":1},\"{\\\"a\\\":1}\"]",
+	    "json canonical: a raw string prints as its text, a plain one as "
+	    "a string");
+	free(c);
+	json_object_put(a);
+}
+
 int
 main(void)
 {
-	tap_plan(95);
+	tap_plan(97);
 
 	test_json_object();
 	test_json_null();
@@ -610,6 +632,7 @@ main(void)
 	test_json_raw_len();
 	test_json_raw_pretty();
 	test_json_raw_string_value();
+	test_json_raw_known();
 
 	return tap_done();
 }
