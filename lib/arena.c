@@ -99,15 +99,27 @@ rs_arena_strdup(struct rs_arena *a, const char *s)
 }
 
 char *
-rs_arena_concat(struct rs_arena *a, const char *s, const char *t)
+rs_arena_cat(struct rs_arena *a, const char *s, ...)
 {
-	size_t	 ls = strlen(s), lt = strlen(t);
-	char	*p;
+	va_list		 ap;
+	const char	*t;
+	size_t		 len = 0, n;
+	char		*p, *o;
 
-	if ((p = rs_arena_alloc(a, ls + lt + 1)) == NULL)
+	va_start(ap, s);
+	for (t = s; t != NULL; t = va_arg(ap, const char *))
+		len += strlen(t);
+	va_end(ap);
+	if ((p = o = rs_arena_alloc(a, len + 1)) == NULL)
 		return NULL;
-	memcpy(p, s, ls);
-	memcpy(p + ls, t, lt + 1);
+	va_start(ap, s);
+	for (t = s; t != NULL; t = va_arg(ap, const char *)) {
+		n = strlen(t);
+		memcpy(o, t, n);
+		o += n;
+	}
+	va_end(ap);
+	*o = '\0';
 	return p;
 }
 

@@ -23,8 +23,10 @@ void	*rs_arena_alloc(struct rs_arena *a, size_t size);
 void	*rs_arena_calloc(struct rs_arena *a, size_t n, size_t size);
 char	*rs_arena_strdup(struct rs_arena *a, const char *s);
 char	*rs_arena_strndup(struct rs_arena *a, const char *s, size_t len);
-/* s then t: what "%s%s" would print, without printf (a hot path). */
-char	*rs_arena_concat(struct rs_arena *a, const char *s, const char *t);
+/* The strings up to a NULL, joined: what "%s%s..." would print, without
+ * printf (a hot path). */
+char	*rs_arena_cat(struct rs_arena *a, const char *s, ...)
+	    __attribute__((sentinel));
 char	*rs_arena_printf(struct rs_arena *a, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 /*

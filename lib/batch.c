@@ -78,8 +78,8 @@ rs_batch_env(struct rs_batch *b, char **env, size_t *n, const char *name,
 {
 	if (value == NULL)
 		return RS_OK;
-	if ((env[*n] = rs_arena_printf(b->arena, "%s=%s", name,
-	    value)) == NULL)
+	if ((env[*n] = rs_arena_cat(b->arena, name, "=", value,
+	    NULL)) == NULL)
 		return RS_ERR_NOMEM;
 	(*n)++;
 	return RS_OK;
@@ -275,8 +275,8 @@ rs_batch_item(struct rs_batch *b, struct rs_valid *v, size_t i,
 		return rc;
 	if (v->n > errors || method == NULL)
 		return RS_OK;
-	if ((env[n++] = rs_arena_printf(b->arena, "REQUEST_URI=%s%s", mount,
-	    path)) == NULL)
+	if ((env[n++] = rs_arena_cat(b->arena, "REQUEST_URI=", mount,
+	    path, NULL)) == NULL)
 		return RS_ERR_NOMEM;
 	env[n] = NULL;
 	return rs_batch_route(b, v, i, env);

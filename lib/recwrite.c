@@ -279,7 +279,7 @@ rs_recwrite_name(void *arg, const char *prefix, const char *name)
 	struct json_object		*s;
 	const char			*full;
 
-	if ((full = rs_arena_concat(n->arena, prefix, name)) == NULL ||
+	if ((full = rs_arena_cat(n->arena, prefix, name, NULL)) == NULL ||
 	    (s = json_object_new_string(full)) == NULL)
 		return -1;
 	if (json_object_array_add(n->arr, s) != 0) {

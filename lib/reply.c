@@ -166,8 +166,8 @@ rs_reply_location(struct rs_ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return RS_ERR_RANGE;
-	if ((v = rs_arena_concat(&ctx->app->arena, ctx->req.mount ?
-	    ctx->req.mount : "", path)) == NULL)
+	if ((v = rs_arena_cat(&ctx->app->arena, ctx->req.mount ?
+	    ctx->req.mount : "", path, NULL)) == NULL)
 		return RS_ERR_NOMEM;
 	return rs_resp_header(&ctx->resp, "Location", v) == 0 ? RS_OK :
 	    RS_ERR_RANGE;

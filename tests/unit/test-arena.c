@@ -98,19 +98,19 @@ test_arena_printf_long(void)
 }
 
 static void
-test_arena_concat(void)
+test_arena_cat(void)
 {
 	struct rs_arena	 a;
 	char		 s[] = "data.";
 	const char	*c;
 
 	rs_arena_init(&a);
-	c = rs_arena_concat(&a, s, "pressure");
+	c = rs_arena_cat(&a, s, "pres", "", "sure", NULL);
 	s[0] = 'X';
 	TAP_IS_STR(c, "data.pressure",
-	    "arena concat: both strings, copied into the arena");
-	TAP_IS_STR(rs_arena_concat(&a, "", ""), "",
-	    "arena concat: two empty strings make one");
+	    "arena cat: the strings up to NULL, copied into the arena");
+	TAP_IS_STR(rs_arena_cat(&a, "", NULL), "",
+	    "arena cat: one empty string makes one");
 	rs_arena_free(&a);
 }
 
@@ -580,7 +580,7 @@ main(void)
 	test_arena_strdup();
 	test_arena_printf();
 	test_arena_printf_long();
-	test_arena_concat();
+	test_arena_cat();
 	test_arena_calloc();
 	test_arena_large();
 	test_arena_reset();
